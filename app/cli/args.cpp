@@ -1,0 +1,91 @@
+#include "app/cli/args.h"
+
+#include "core/errors.h"
+
+namespace ptq::cli {
+
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+           const std::set<std::string>& flags, const std::set<std::string>& repeated) {
+  auto allowed = [&] {
+    std::string s;
+    for (const auto& v : valued) s += " --" + v;
+    for (const auto& f : flags) s += " --" + f;
+    return s;
+  };
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--", 0) != 0) {
+      positional_.push_back(a);
+      continue;
+    }
+    std::string key = a.substr(2), value;
+    bool inline_value = false;
+    auto eq = key.find('=');
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+      inline_value = true;
+    }
+    if (flags.count(key)) {
+      if (inline_value) throw Error("option --" + key + " takes no value");
+      flags_.insert(key);
+    } else if (valued.count(key)) {
+      if (!inline_value) {
+        if (i + 1 >= argv.size()) throw Error("option --" + key + " needs a value");
+        value = argv[++i];
+      }
+      if (values_.count(key) && !repeated.count(key)) throw Error("option --" + key + " given twice");
+      values_.emplace(key, value);
+    } else {
+      throw Error("unknown option --" + key + " (this command takes:" + allowed() + ")");
+    }
+  }
+}
+
+bool Args::has(const std::string& key) const { return values_.count(key) > 0; }
+
+std::string Args::get(const std::string& key, const std::string& def) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? def : it->second;
+}
+
+std::string Args::required(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) throw Error("missing required option --" + key);
+  return it->second;
+}
+
+int64_t Args::get_int(const std::string& key, int64_t def) const {
+  if (!has(key)) return def;
+  std::string v = get(key, "");
+  try {
+    size_t pos = 0;
+    int64_t r = std::stoll(v, &pos);
+    if (pos != v.size()) throw 0;
+    return r;
+  } catch (...) {
+    throw Error("option --" + key + " expects an integer, got '" + v + "'");
+  }
+}
+
+double Args::get_double(const std::string& key, double def) const {
+  if (!has(key)) return def;
+  std::string v = get(key, "");
+  try {
+    size_t pos = 0;
+    double r = std::stod(v, &pos);
+    if (pos != v.size()) throw 0;
+    return r;
+  } catch (...) {
+    throw Error("option --" + key + " expects a number, got '" + v + "'");
+  }
+}
+
+std::vector<std::string> Args::all(const std::string& key) const {
+  std::vector<std::string> v;
+  auto range = values_.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) v.push_back(it->second);
+  return v;
+}
+
+}  // namespace ptq::cli

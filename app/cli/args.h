@@ -1,0 +1,32 @@
+#pragma once
+// Command-line options for the `ptq` subcommands: --key value, --flag, repeated keys and
+// positionals. Unknown options are errors that list the ones the command takes.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ptq::cli {
+
+class Args {
+ public:
+  // `valued` options take a value, `flags` do not; `repeated` valued options may appear many times.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued, const std::set<std::string>& flags,
+       const std::set<std::string>& repeated = {});
+
+  bool has(const std::string& key) const;
+  bool flag(const std::string& key) const { return flags_.count(key) > 0; }
+  std::string get(const std::string& key, const std::string& def) const;
+  std::string required(const std::string& key) const;
+  int64_t get_int(const std::string& key, int64_t def) const;
+  double get_double(const std::string& key, double def) const;
+  std::vector<std::string> all(const std::string& key) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::multimap<std::string, std::string> values_;
+  std::set<std::string> flags_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace ptq::cli

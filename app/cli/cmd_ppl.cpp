@@ -1,0 +1,67 @@
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_line.h"
+#include "core/device.h"
+#include "core/json_util.h"
+#include "core/model.h"
+#include "core/tokenizer.h"
+#include "eval/perplexity.h"
+
+namespace ptq::cli {
+
+int cmd_ppl(const std::vector<std::string>& argv) {
+  Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer"}, {});
+  torch::NoGradGuard no_grad;
+  const std::string dir = a.required("model");
+  const std::string text_path = a.required("text");
+  Feedback fb;
+  ProgressLine line(fb);
+  auto t0 = std::chrono::steady_clock::now();
+  LoadOptions lo;
+  lo.device = a.get("device", "cpu");
+  lo.dtype = a.get("dtype", "float32");
+  lo.residency = parse_residency(a.get("residency", "auto"));
+  auto model = Model::load(dir, lo, &fb);
+  double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string tok_path = a.get("tokenizer", model->checkpoint().tokenizer_path());
+  if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "' (give one with --tokenizer FILE)");
+  auto t1 = std::chrono::steady_clock::now();
+  Tokenizer tok = Tokenizer::from_file(tok_path);
+  std::vector<int64_t> ids = tok.encode(read_text_file(text_path));
+  double tok_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+
+  PplOptions po;
+  po.seqlen = a.get_int("seqlen", 2048);
+  po.batch = a.get_int("batch", 1);
+  po.max_windows = a.get_int("max-windows", 0);
+  PplResult r = perplexity(*model, ids, po, &fb);
+  json out = {{"ppl", r.ppl},
+              {"mean_nll", r.mean_nll},
+              {"tokens", r.tokens},
+              {"windows", r.windows},
+              {"seqlen", po.seqlen},
+              {"batch", po.batch},
+              {"seconds", r.seconds},
+              {"tokens_per_second", double(r.tokens) / r.seconds},
+              {"load_seconds", load_s},
+              {"tokenize_seconds", tok_s},
+              {"peak_gpu_bytes", r.peak_gpu_bytes},
+              {"model", dir},
+              {"text", text_path},
+              {"device", device_description(model->device())},
+              {"dtype", dtype_name(model->dtype())},
+              {"residency", model->streaming() ? "stream" : "resident"},
+              {"torch", torch_version()},
+              {"cuda", cuda_version()},
+              {"commit", PTQ_GIT_COMMIT}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace ptq::cli

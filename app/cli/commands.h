@@ -1,0 +1,25 @@
+#pragma once
+// The `ptq` subcommands. Each takes its arguments (after the subcommand name), prints one JSON
+// object on stdout and returns the exit code; failures throw ptq::Error.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ptq::cli {
+
+using Command = std::function<int(const std::vector<std::string>&)>;
+
+struct CommandEntry {
+  const char* name;
+  const char* summary;
+  Command run;
+};
+
+const std::vector<CommandEntry>& commands();
+
+int cmd_ppl(const std::vector<std::string>& args);
+int cmd_tokenize(const std::vector<std::string>& args);
+int cmd_inspect(const std::vector<std::string>& args);
+int cmd_make_checkpoint(const std::vector<std::string>& args);
+
+}  // namespace ptq::cli

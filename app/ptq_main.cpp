@@ -1,0 +1,59 @@
+// `ptq`: the headless command-line tool. Every subcommand prints one JSON object on stdout;
+// errors go to stderr as one line naming the problem, with exit code 2 (1 for internal failures).
+#include <exception>
+#include <iostream>
+
+#include "app/cli/commands.h"
+#include "core/device.h"
+#include "core/errors.h"
+
+namespace ptq::cli {
+
+const std::vector<CommandEntry>& commands() {
+  static const std::vector<CommandEntry> c = {
+      {"ppl", "perplexity of a model on a text file", cmd_ppl},
+      {"tokenize", "token ids of a text with a tokenizer.json", cmd_tokenize},
+      {"inspect", "architecture, shapes, sizes and linear layers of a checkpoint", cmd_inspect},
+      {"make-checkpoint", "random-weight checkpoint with the shape of a real model", cmd_make_checkpoint},
+  };
+  return c;
+}
+
+}  // namespace ptq::cli
+
+static void usage() {
+  std::cerr << "usage: ptq <command> [options]\n\ncommands:\n";
+  for (const auto& c : ptq::cli::commands()) std::cerr << "  " << c.name << "\t" << c.summary << "\n";
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  std::string name = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& c : ptq::cli::commands()) {
+    if (name != c.name) continue;
+    try {
+      return c.run(args);
+    } catch (const ptq::Cancelled&) {
+      std::cerr << "ptq " << name << ": cancelled" << std::endl;
+      return 130;
+    } catch (const ptq::Error& e) {
+      std::cerr << "ptq " << name << ": error: " << e.what() << std::endl;
+      return 2;
+    } catch (const std::exception& e) {
+      if (ptq::is_out_of_memory(e)) {
+        std::cerr << "ptq " << name << ": error: the device ran out of memory (try --residency stream, a smaller "
+                  << "--batch or --seqlen): " << std::string(e.what()).substr(0, 300) << std::endl;
+        return 2;
+      }
+      std::cerr << "ptq " << name << ": internal error: " << e.what() << std::endl;
+      return 1;
+    }
+  }
+  std::cerr << "ptq: unknown command '" << name << "'\n";
+  usage();
+  return 2;
+}

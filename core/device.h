@@ -1,0 +1,30 @@
+#pragma once
+// Devices, dtypes and the facts a result record carries about the machine it ran on.
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace ptq {
+
+// "cpu", "cuda", "cuda:N", or "auto" (CUDA when available, else CPU). Throws ptq::Error.
+at::Device parse_device(const std::string& s);
+// "float32" | "bfloat16" | "float16" (also fp32, bf16, fp16). Throws ptq::Error naming the choices.
+at::ScalarType parse_dtype(const std::string& s);
+std::string dtype_name(at::ScalarType t);
+
+bool cuda_available();
+std::string device_description(const at::Device& d);  // "NVIDIA H100 80GB HBM3" or "CPU (N threads)"
+std::string torch_version();
+std::string cuda_version();  // "" without CUDA
+
+// Peak bytes allocated on a CUDA device since the last reset (0 on CPU or without CUDA).
+void reset_peak_memory(const at::Device& d);
+int64_t peak_memory_bytes(const at::Device& d);
+int64_t total_device_memory(const at::Device& d);  // 0 on CPU
+int64_t free_device_memory(const at::Device& d);   // 0 on CPU
+void synchronize(const at::Device& d);
+
+// True when the exception is a device out-of-memory error.
+bool is_out_of_memory(const std::exception& e);
+
+}  // namespace ptq

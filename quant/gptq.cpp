@@ -1,0 +1,195 @@
+#include "quant/gptq.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace ptq {
+
+HessianAccumulator::HessianAccumulator(int64_t in_features, at::Device dev) : in_(in_features) {
+  if (in_features <= 0)
+    throw Error("HessianAccumulator: in_features must be positive, got " +
+                std::to_string(in_features));
+  H_ = at::zeros({in_, in_}, at::TensorOptions().dtype(at::kFloat).device(dev));
+}
+
+void HessianAccumulator::add(const at::Tensor& inp) {
+  if (!inp.defined() || (inp.dim() != 2 && inp.dim() != 3))
+    throw Error("HessianAccumulator: expected input [tokens, in] or [batch, seq, in]");
+  if (inp.size(-1) != in_)
+    throw Error("HessianAccumulator: input has " + std::to_string(inp.size(-1)) +
+                " features, expected " + std::to_string(in_));
+  if (!at::isFloatingType(inp.scalar_type()))
+    throw Error("HessianAccumulator: expected a floating-point input");
+  // gptq.py: a 2-D input is unsqueezed to a batch of one; tmp = inp.shape[0].
+  const int64_t k = inp.dim() == 3 ? inp.size(0) : 1;
+  if (k == 0 || inp.numel() == 0) return;
+  at::Tensor x = inp.detach().reshape({-1, in_}).to(H_.device(), at::kFloat);
+  H_.mul_(static_cast<double>(nsamples_) / static_cast<double>(nsamples_ + k));
+  nsamples_ += k;
+  x = x * std::sqrt(2.0 / static_cast<double>(nsamples_));
+  H_.add_(x.t().matmul(x));
+}
+
+namespace {
+
+// Upper Cholesky factor of inv(H) as gptq.py: cholesky -> cholesky_inverse -> cholesky(upper).
+at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {
+  auto fail = [&](const char* step, const at::Tensor& info) {
+    throw Error(std::string("GPTQ: damped Hessian is not positive definite (") + step +
+                " failed at column " + std::to_string(info.item<int64_t>()) +
+                "); increase percdamp (now " + std::to_string(percdamp) +
+                ") or the calibration data");
+  };
+  auto l = at::linalg_cholesky_ex(H, /*upper=*/false, /*check_errors=*/false);
+  if (std::get<1>(l).item<int64_t>() != 0) fail("Cholesky of H", std::get<1>(l));
+  const at::Tensor hinv = at::cholesky_inverse(std::get<0>(l));
+  auto u = at::linalg_cholesky_ex(hinv, /*upper=*/true, /*check_errors=*/false);
+  if (std::get<1>(u).item<int64_t>() != 0) fail("Cholesky of H^-1", std::get<1>(u));
+  return std::get<0>(u);
+}
+
+}  // namespace
+
+GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
+                         const GptqOptions& o) {
+  if (!W.defined() || W.dim() != 2) throw Error("GPTQ: weight must be a 2-D tensor [out, in]");
+  if (!at::isFloatingType(W.scalar_type())) throw Error("GPTQ: weight must be floating point");
+  const int64_t rows = W.size(0), cols = W.size(1);
+  if (!H.defined() || H.dim() != 2 || H.size(0) != cols || H.size(1) != cols)
+    throw Error("GPTQ: Hessian must be [" + std::to_string(cols) + ", " +
+                std::to_string(cols) + "] for a weight with " + std::to_string(cols) +
+                " input features");
+  if (rows <= 0) throw Error("GPTQ: weight has no rows");
+  s.validate(cols);
+  if (o.blocksize <= 0) throw Error("GPTQ: blocksize must be positive, got " +
+                                    std::to_string(o.blocksize));
+  if (!(o.percdamp >= 0.0)) throw Error("GPTQ: percdamp must be >= 0, got " +
+                                        std::to_string(o.percdamp));
+
+  const at::Device dev = W.device();
+  at::Tensor Wf = W.detach().to(at::kFloat).clone();
+  H = H.detach().to(dev, at::kFloat).clone();  // the caller's H is left untouched
+  const bool grouped = s.group_size > 0;
+  const int64_t G = s.effective_group(cols), ng = s.n_groups(cols);
+  const bool is_int = s.format == WeightFormat::Int;
+
+  // gptq.py calls quantizer.find_params(W) before the dead-column step; this is what the
+  // per-channel mode uses (in group mode it is overwritten at column 0).
+  QuantParams cur;
+  if (!grouped) cur = find_params(Wf, s);
+
+  GptqResult res;
+  const at::Tensor dead = H.diagonal() == 0;
+  res.dead_columns = dead.sum().item<int64_t>();
+  if (res.dead_columns > 0) {
+    H.diagonal().masked_fill_(dead, 1.0);      // H[dead, dead] = 1
+    Wf.masked_fill_(dead.unsqueeze(0), 0.0);   // W[:, dead] = 0
+  }
+
+  std::vector<QuantParams> static_params;  // on the original (dead-zeroed) W
+  if (grouped && o.static_groups)
+    for (int64_t g = 0; g < ng; ++g) static_params.push_back(find_params(Wf.slice(1, g * G, (g + 1) * G), s));
+
+  std::vector<int64_t> perm_v;  // perm[j] = original column processed at position j
+  at::Tensor perm, invperm;
+  if (o.act_order) {
+    // Stable sort by decreasing diag(H): deterministic ties (gptq.py's argsort is not stable).
+    perm = std::get<1>(at::sort(H.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
+    Wf = Wf.index_select(1, perm);
+    H = H.index_select(0, perm).index_select(1, perm);
+    invperm = at::empty_like(perm).scatter_(0, perm, at::arange(cols, perm.options()));
+    const at::Tensor pc = perm.to(at::kCPU).contiguous();
+    perm_v.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + cols);
+  }
+
+  {  // damp = percdamp * mean(diag(H)); H[diag, diag] += damp
+    at::Tensor d = H.diagonal();
+    d.add_(d.mean() * o.percdamp);
+  }
+  const at::Tensor Hinv = hinv_upper(H, o.percdamp);
+
+  const auto fopt = Wf.options();
+  at::Tensor Q = at::zeros_like(Wf);
+  at::Tensor codes = at::zeros({rows, cols}, fopt.dtype(at::kByte));
+  at::Tensor scales = at::zeros({rows, ng}, fopt), zeros;
+  if (is_int) zeros = at::zeros({rows, ng}, fopt);
+  at::Tensor loss = at::zeros({}, fopt.dtype(at::kDouble));
+
+  for (int64_t i1 = 0; i1 < cols; i1 += o.blocksize) {
+    const int64_t i2 = std::min(i1 + o.blocksize, cols), count = i2 - i1;
+    at::Tensor W1 = Wf.slice(1, i1, i2).clone();
+    at::Tensor Q1 = at::zeros_like(W1), Err1 = at::zeros_like(W1), Losses1 = at::zeros_like(W1);
+    const at::Tensor Hinv1 = Hinv.slice(0, i1, i2).slice(1, i1, i2);
+
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t col = i1 + i;
+      const at::Tensor w = W1.select(1, i);
+      const at::Tensor d = Hinv1[i][i];
+
+      if (grouped) {
+        if (!o.static_groups) {
+          if (col % G == 0) {
+            // gptq.py reads the global W here: updated by earlier blocks, but not yet by the
+            // columns of the current block (W1 holds those updates).
+            cur = find_params(Wf.slice(1, col, col + G), s);
+            scales.select(1, col / G).copy_(cur.scale.squeeze(1));
+            if (is_int) zeros.select(1, col / G).copy_(cur.zero.squeeze(1));
+          }
+        } else {
+          const int64_t idx = o.act_order ? perm_v[col] : col;
+          cur = static_params[idx / G];
+        }
+      }
+
+      at::Tensor c, q;
+      quantize_dequantize(w.unsqueeze(1), cur, s, &c, &q);
+      q = q.squeeze(1);
+      Q1.select(1, i).copy_(q);
+      codes.select(1, col).copy_(c.squeeze(1));
+      const at::Tensor diff = w - q;
+      Losses1.select(1, i).copy_(diff.pow(2) / (d * d));
+      const at::Tensor err1 = diff / d;
+      W1.slice(1, i).sub_(at::outer(err1, Hinv1.select(0, i).slice(0, i)));
+      Err1.select(1, i).copy_(err1);
+    }
+
+    Q.slice(1, i1, i2).copy_(Q1);
+    loss += Losses1.sum().to(at::kDouble) / 2;
+    if (i2 < cols) Wf.slice(1, i2).sub_(Err1.matmul(Hinv.slice(0, i1, i2).slice(1, i2)));
+  }
+
+  if (!grouped) {
+    scales = cur.scale;
+    zeros = cur.zero;
+  } else if (o.static_groups) {
+    std::vector<at::Tensor> sc, zr;
+    for (const auto& p : static_params) {
+      sc.push_back(p.scale);
+      if (is_int) zr.push_back(p.zero);
+    }
+    scales = at::cat(sc, 1);
+    zeros = is_int ? at::cat(zr, 1) : at::Tensor();
+  }
+
+  res.q.spec = s;
+  res.q.scales = scales;
+  res.q.zeros = is_int ? zeros : at::Tensor();
+  if (o.act_order) {
+    Q = Q.index_select(1, invperm);
+    codes = codes.index_select(1, invperm);
+    // Dynamic groups were formed in the permuted order: column c sits at position
+    // invperm[c], i.e. in group invperm[c] / G. Static groups stay consecutive.
+    if (grouped && !o.static_groups) res.q.g_idx = at::div(invperm, G, "floor");
+  }
+  res.q.codes = codes;
+  res.weight = Q.to(W.scalar_type());
+  res.loss = loss.item<double>();
+  return res;
+}
+
+}  // namespace ptq

@@ -1,0 +1,97 @@
+#pragma once
+// Element quantizers for weights: integer (GPTQ/AWQ-style affine), NF4, FP4 (E2M1) and
+// FP8 (E4M3 / E5M2) emulated in float32. No Qt in this layer.
+//
+// Integer conventions (match IST-DASLab/gptq quant.py):
+//   asymmetric: the range always includes 0 (min = min(min,0), max = max(max,0));
+//               scale = (max-min)/(2^b-1), zero = round(-min/scale)
+//   symmetric:  zero = 2^(b-1), scale = 2·max|w|/(2^b-1)
+//   all-zero rows/groups use min=-1, max=+1 (as gptq quant.py)
+//   q = clamp(round(w/scale) + zero, 0, 2^b-1) (round half to even, like torch.round),
+//   dequant = scale*(q-zero), all in float32.
+//   clip_ratio p shrinks the range to p*min .. p*max (the grid of gptq's mse search).
+// Codebook formats (NF4, FP4, FP8): scale = clip_ratio·absmax / max|grid| per group, the
+// element is w/scale rounded to the nearest grid value; codes index the sorted grid.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ptq {
+
+enum class WeightFormat { Int, NF4, FP4, FP8_E4M3, FP8_E5M2 };
+
+// "int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"; parse_format throws ptq::Error listing them.
+std::string format_name(WeightFormat f);
+WeightFormat parse_format(const std::string& name);
+
+struct QuantSpec {
+  int bits = 4;              // 2..8 for Int; ignored for NF4/FP4 (4) and FP8 (8): see element_bits()
+  int64_t group_size = 128;  // -1 = per output channel (one group spanning all inputs)
+  bool symmetric = false;    // Int only; codebook formats are symmetric by construction
+  WeightFormat format = WeightFormat::Int;
+  double clip_ratio = 1.0;   // shrink of the min/max (or absmax) range, in (0, 1]
+
+  // Bits per stored element: `bits` for Int, 4 for NF4/FP4, 8 for FP8.
+  int element_bits() const;
+  // Number of groups along the input dimension (1 when per-channel).
+  int64_t n_groups(int64_t in_features) const;
+  // Effective group size (in_features when per-channel).
+  int64_t effective_group(int64_t in_features) const;
+  // Throws ptq::Error. Decisions: group_size must be -1 or a positive divisor of
+  // in_features (a ragged last group is an error, as in AWQ's pseudo_quantize_tensor);
+  // per-channel is always valid; bits is checked only for the Int format.
+  void validate(int64_t in_features) const;
+};
+
+// Quantization parameters for rows × groups. scale: float32 [rows, n_groups].
+// zero: float32 [rows, n_groups] for Int (constant 2^(b-1) when symmetric); undefined for
+// NF4/FP4/FP8.
+struct QuantParams {
+  at::Tensor scale, zero;
+};
+
+// Row-wise parameters for a slice w[rows, cols] treated as one group per row
+// (result [rows, 1]); spec.group_size is ignored here. Used by GPTQ per group.
+QuantParams find_params(const at::Tensor& w, const QuantSpec& s);
+
+// Codes (uint8) for w[rows, cols] under params [rows, g]; g must divide cols and each
+// params column covers cols/g consecutive columns (g == 1 broadcasts). Int: 0..2^b-1;
+// codebook formats: index into format_grid().
+at::Tensor quantize_codes(const at::Tensor& w, const QuantParams& p, const QuantSpec& s);
+// float32 values for codes[rows, cols] with the same params layout.
+at::Tensor dequantize_codes(const at::Tensor& codes, const QuantParams& p, const QuantSpec& s);
+
+// Both at once; `deq` is bitwise equal to dequantize_codes(codes, ...). GPTQ's inner loop.
+void quantize_dequantize(const at::Tensor& w, const QuantParams& p, const QuantSpec& s,
+                         at::Tensor* codes, at::Tensor* deq);
+
+// Sorted float32 grid of representable (unscaled) values of a codebook format:
+// NF4: 16 values in [-1,1]; FP4 E2M1: 15 values (±0 merged) in [-6,6];
+// FP8 E4M3: 253 values in [-448,448]; FP8 E5M2: 247 values in [-57344,57344].
+// Throws for WeightFormat::Int.
+at::Tensor format_grid(WeightFormat f, at::Device dev = at::kCPU);
+// max |grid| (1, 6, 448, 57344).
+double format_max(WeightFormat f);
+
+struct QuantizedWeight {  // the integer form kept for size accounting and export
+  QuantSpec spec;
+  at::Tensor codes;   // uint8 [out, in]
+  at::Tensor scales;  // float32 [out, n_groups]
+  at::Tensor zeros;   // float32 [out, n_groups] (Int) or undefined (codebook formats)
+  at::Tensor g_idx;   // int64 [in]: group of each input column; undefined = consecutive groups
+
+  at::Tensor dequantize() const;  // float32 [out, in]
+  // Bytes of the stored form: codes packed at element_bits(); one scale per group at
+  // `scale_bytes`; zeros packed at `bits` per group (AutoGPTQ qzeros) only for asymmetric
+  // Int (the symmetric zero is the constant 2^(b-1) and costs nothing); g_idx, when defined,
+  // as int32 per input column (AutoGPTQ). Each part is rounded up to whole bytes.
+  int64_t storage_bytes(int scale_bytes = 2) const;
+};
+
+// Round-to-nearest, grouped along the input dim (groups of group_size consecutive columns).
+QuantizedWeight quantize_weight(const at::Tensor& w, const QuantSpec& s);
+// Quantize-dequantize; same dtype/device/shape as w (leading dims are flattened into rows).
+at::Tensor fake_quantize(const at::Tensor& w, const QuantSpec& s);
+
+}  // namespace ptq

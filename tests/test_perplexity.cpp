@@ -1,0 +1,66 @@
+// Perplexity by the shared protocol on the two trained models (float32, seqlen 512).
+#include <torch/torch.h>
+
+#include "core/json_util.h"
+#include "core/model.h"
+#include "core/tokenizer.h"
+#include "eval/perplexity.h"
+#include "tests/check.h"
+
+using namespace ptq;
+
+namespace {
+
+PplResult ppl_of(const std::string& name, Residency res, int64_t batch) {
+  torch::NoGradGuard ng;
+  std::string dir = test::shared_dir() + "/models/" + name;
+  LoadOptions lo;
+  lo.residency = res;
+  auto model = Model::load(dir, lo);
+  Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  auto ids = tok.encode(read_text_file(test::shared_dir() + "/corpus/austen-test.txt"));
+  PplOptions o;
+  o.seqlen = 512;
+  o.batch = batch;
+  Feedback fb;
+  int64_t last = 0;
+  fb.set_callback([&](const Progress& p) { last = p.step; });
+  PplResult r = perplexity(*model, ids, o, &fb);
+  CHECK(last > 0);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("austen-tiny test PPL 96.49") {
+  json ref = read_json_file(test::shared_dir() + "/models/austen-tiny/reference.json");
+  PplResult r = ppl_of("austen-tiny", Residency::Resident, 4);
+  CHECK_NEAR(r.ppl, ref["test_ppl_fp32"].get<double>(), 0.01);
+  CHECK(r.tokens == r.windows * 512);
+}
+
+TEST_CASE("austen-small test PPL 77.08, streamed") {
+  json ref = read_json_file(test::shared_dir() + "/models/austen-small/reference.json");
+  PplResult r = ppl_of("austen-small", Residency::Stream, 8);
+  CHECK_NEAR(r.ppl, ref["test_ppl_fp32"].get<double>(), 0.01);
+}
+
+TEST_CASE("cancel stops perplexity between windows") {
+  torch::NoGradGuard ng;
+  std::string dir = test::shared_dir() + "/models/austen-tiny";
+  auto model = Model::load(dir);
+  std::vector<int64_t> ids(512 * 8, 5);
+  Feedback fb;
+  fb.set_callback([&](const Progress& p) {
+    if (p.step >= 3) fb.cancel();
+  });
+  bool cancelled = false;
+  try {
+    perplexity(*model, ids, PplOptions{512, 1, 0}, &fb);
+  } catch (const Cancelled&) {
+    cancelled = true;
+  }
+  CHECK(cancelled);
+}
+
+TEST_MAIN()
