@@ -394,7 +394,7 @@ struct MergeOrder {  // heap order: the top is the lowest (rank, pos)
 };
 
 constexpr size_t kCacheMaxWordBytes = 256;
-constexpr size_t kCacheCapacity = 200000;
+constexpr size_t kCacheCapacity = 100000;
 
 }  // namespace
 
@@ -422,6 +422,7 @@ struct Tokenizer::Impl {
   std::unordered_map<std::string, int32_t> added_by_content;  // content -> id
   std::unordered_map<int32_t, size_t> added_by_id;             // id -> index into `added`
   Trie raw_trie, normalized_trie;
+  int64_t total_vocab_size = 0;  // get_vocab_size(true)
 
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
@@ -446,6 +447,10 @@ struct Tokenizer::Impl {
       parse_decoder(j["decoder"]);
     }
     if (j.contains("added_tokens") && !j["added_tokens"].is_null()) load_added(j["added_tokens"]);
+    // Model entries plus the added tokens that are not model entries.
+    total_vocab_size = int64_t(vocab.size());
+    for (const auto& entry : added_by_content)
+      if (!find(entry.first)) ++total_vocab_size;
   }
 
   void load_model(const json& m) {
@@ -462,6 +467,7 @@ struct Tokenizer::Impl {
       token_strings.push_back(it.key());
       max_id = std::max(max_id, it.value().get<int32_t>());
     }
+    if (max_id >= (1 << 26)) fail("vocabulary id " + std::to_string(max_id) + " is implausibly large");
     id_to_index.assign(size_t(max_id + 1), -1);
     vocab.reserve(token_strings.size());
     size_t k = 0;
@@ -788,9 +794,9 @@ struct Tokenizer::Impl {
         unk_len += int32_t(clen);
       } else {
         if (unk_id >= 0) add(unk_id, unk_len);
-        const auto id = find(*unk_token);
-        if (!id) fail("unk_token '" + *unk_token + "' is not in the vocabulary");
-        unk_id = *id;
+        const auto unk = find(*unk_token);
+        if (!unk) fail("unk_token '" + *unk_token + "' is not in the vocabulary");
+        unk_id = *unk;
         unk_len = int32_t(clen);
       }
     }
@@ -1026,13 +1032,7 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text) const { return i
 
 std::string Tokenizer::decode(const std::vector<int64_t>& ids) const { return impl_->decode(ids); }
 
-int64_t Tokenizer::vocab_size() const {
-  // get_vocab_size(true): model entries plus added tokens that are not model entries.
-  int64_t extra = 0;
-  for (const auto& [content, id] : impl_->added_by_content)
-    if (!impl_->find(content)) ++extra;
-  return int64_t(impl_->vocab.size()) + extra;
-}
+int64_t Tokenizer::vocab_size() const { return impl_->total_vocab_size; }
 
 std::string Tokenizer::id_to_token(int64_t id) const {
   if (id >= 0 && id <= INT32_MAX) {

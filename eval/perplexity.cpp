@@ -59,9 +59,11 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
   r.windows = windows.size(0);
   r.tokens = windows.numel();
   r.window_nll.assign(size_t(r.windows), 0.0);
+  at::Tensor dev_windows = windows.to(model.device());
+  for (int64_t w = 0; w < o.warmup; ++w) model.forward(dev_windows.slice(0, 0, 1));
+  synchronize(model.device());
   reset_peak_memory(model.device());
   auto t0 = std::chrono::steady_clock::now();
-  at::Tensor dev_windows = windows.to(model.device());
   run_windows(model, dev_windows, o.batch, fb, [&](int64_t row, const at::Tensor& normed) {
     // One window at a time keeps the float32 logits to [T, vocab].
     for (int64_t b = 0; b < normed.size(0); ++b) {

@@ -15,6 +15,7 @@ struct PplOptions {
   int64_t seqlen = 2048;
   int64_t batch = 1;        // windows per forward pass
   int64_t max_windows = 0;  // 0 = all windows
+  int64_t warmup = 0;       // untimed passes over the first window before timing (benchmarks)
 };
 
 struct PplResult {

@@ -93,7 +93,8 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
 
   std::vector<QuantParams> static_params;  // on the original (dead-zeroed) W
   if (grouped && o.static_groups)
-    for (int64_t g = 0; g < ng; ++g) static_params.push_back(find_params(Wf.slice(1, g * G, (g + 1) * G), s));
+    for (int64_t g = 0; g < ng; ++g)
+      static_params.push_back(find_params(Wf.slice(1, g * G, (g + 1) * G), s));
 
   std::vector<int64_t> perm_v;  // perm[j] = original column processed at position j
   at::Tensor perm, invperm;
@@ -107,10 +108,9 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
     perm_v.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + cols);
   }
 
-  {  // damp = percdamp * mean(diag(H)); H[diag, diag] += damp
-    at::Tensor d = H.diagonal();
-    d.add_(d.mean() * o.percdamp);
-  }
+  // damp = percdamp * mean(diag(H)); H[diag, diag] += damp. The mean is taken over a
+  // contiguous copy (torch.diag), which fixes the summation order as in gptq.py.
+  H.diagonal().add_(at::diag(H).mean() * o.percdamp);
   const at::Tensor Hinv = hinv_upper(H, o.percdamp);
 
   const auto fopt = Wf.options();
@@ -154,7 +154,8 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
       const at::Tensor diff = w - q;
       Losses1.select(1, i).copy_(diff.pow(2) / (d * d));
       const at::Tensor err1 = diff / d;
-      W1.slice(1, i).sub_(at::outer(err1, Hinv1.select(0, i).slice(0, i)));
+      W1.slice(1, i).sub_(
+          err1.unsqueeze(1).matmul(Hinv1.select(0, i).slice(0, i).unsqueeze(0)));
       Err1.select(1, i).copy_(err1);
     }
 

@@ -199,7 +199,9 @@ QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
       xmin = xmin * s.clip_ratio;
       xmax = xmax * s.clip_ratio;
     }
-    p.scale = (xmax - xmin) / maxq;
+    // Divide by a 0-dim tensor on x's device, as gptq does with its maxq buffer: a CPU
+    // scalar divisor makes CUDA multiply by the reciprocal (1-ulp differences vs CPU).
+    p.scale = (xmax - xmin) / at::scalar_tensor(maxq, x.options());
     p.zero = s.symmetric ? at::full_like(p.scale, std::ldexp(1.0, s.bits - 1))
                          : at::round(-xmin / p.scale);
     p.zero = p.zero.unsqueeze(1);
@@ -207,7 +209,7 @@ QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
     at::Tensor amax = x.abs().amax(1);
     amax = at::where(amax == 0, at::ones_like(amax), amax);
     if (s.clip_ratio != 1.0) amax = amax * s.clip_ratio;
-    p.scale = amax / format_max(s.format);
+    p.scale = amax / at::scalar_tensor(format_max(s.format), x.options());
   }
   p.scale = p.scale.unsqueeze(1);
   return p;

@@ -26,7 +26,7 @@ std::string format_name(WeightFormat f);
 WeightFormat parse_format(const std::string& name);
 
 struct QuantSpec {
-  int bits = 4;              // 2..8 for Int; ignored for NF4/FP4 (4) and FP8 (8): see element_bits()
+  int bits = 4;              // 2..8 for Int; ignored for NF4/FP4 (4), FP8 (8): element_bits()
   int64_t group_size = 128;  // -1 = per output channel (one group spanning all inputs)
   bool symmetric = false;    // Int only; codebook formats are symmetric by construction
   WeightFormat format = WeightFormat::Int;

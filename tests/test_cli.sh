@@ -53,9 +53,9 @@ expect_error "unknown dtype" "unknown dtype" "$PTQ" ppl --model "$T/tiny" --text
 expect_error "unknown preset" "unknown model shape" "$PTQ" make-checkpoint --like gpt-5 --out "$T/x"
 mkdir -p "$T/notok" && cp "$T/tiny/config.json" "$T/tiny/model.safetensors" "$T/notok/"
 expect_error "missing tokenizer" "no tokenizer.json" "$PTQ" ppl --model "$T/notok" --text "$T/short.txt"
-expect_error "missing tokenizer file" "cannot open" "$PTQ" tokenize --tokenizer "$T/none.json" --text hi
+expect_error "missing tokenizer file" "file not found" "$PTQ" tokenize --tokenizer "$T/none.json" --text hi
 printf '{"model": {"type": "Unigram"' >"$T/bad.json"
-expect_error "malformed tokenizer" "malformed JSON" "$PTQ" tokenize --tokenizer "$T/bad.json" --text hi
+expect_error "malformed tokenizer" "not valid JSON" "$PTQ" tokenize --tokenizer "$T/bad.json" --text hi
 expect_error "unknown command" "unknown command" "$PTQ" frobnicate
 
 echo "$pass passed, $fail failed"

@@ -1,6 +1,7 @@
 // Perplexity by the shared protocol on the two trained models (float32, seqlen 512).
 #include <torch/torch.h>
 
+#include "core/errors.h"
 #include "core/json_util.h"
 #include "core/model.h"
 #include "core/tokenizer.h"

@@ -162,7 +162,8 @@ static void test_codebooks() {
     at::Tensor bound;
     if (f == WeightFormat::NF4) bound = scale * 0.1521;           // (1 - 0.6962) / 2
     else if (f == WeightFormat::FP4) bound = scale * 1.0;         // (6 - 4) / 2
-    else if (f == WeightFormat::FP8_E4M3) bound = at::maximum(r.abs() / 16, scale * std::ldexp(1.0, -10));
+    else if (f == WeightFormat::FP8_E4M3)
+      bound = at::maximum(r.abs() / 16, scale * std::ldexp(1.0, -10));
     else bound = at::maximum(r.abs() / 8, scale * std::ldexp(1.0, -17));
     EXPECT((err <= bound * (1 + 1e-6) + 1e-7).all().item<bool>());
     EXPECT(same(fake_quantize(r, s), rq.dequantize()));
@@ -333,7 +334,8 @@ static void test_errors() {
   c.clip_ratio = 0.0;
   EXPECT_THROWS(c.validate(8), "clip_ratio must be in (0, 1]");
   EXPECT_THROWS(parse_format("int3"), "allowed: int, nf4, fp4, fp8_e4m3, fp8_e5m2");
-  EXPECT(parse_format("fp8_e4m3") == WeightFormat::FP8_E4M3 && parse_format("NF4") == WeightFormat::NF4);
+  EXPECT(parse_format("fp8_e4m3") == WeightFormat::FP8_E4M3);
+  EXPECT(parse_format("NF4") == WeightFormat::NF4);
   for (WeightFormat f : {WeightFormat::Int, WeightFormat::NF4, WeightFormat::FP4,
                          WeightFormat::FP8_E4M3, WeightFormat::FP8_E5M2})
     EXPECT(parse_format(format_name(f)) == f);

@@ -9,7 +9,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,9 +70,12 @@ void expect_error(const std::string& what, const std::vector<std::string>& needl
   }
 }
 
+std::vector<std::string> g_temp_files;
+
 std::string write_temp(const std::string& name, const std::string& content) {
   const auto path = std::filesystem::temp_directory_path() / ("ptq_test_tokenizer_" + name);
   std::ofstream(path, std::ios::binary) << content;
+  g_temp_files.push_back(path.string());
   return path.string();
 }
 
@@ -236,6 +239,10 @@ int main(int argc, char** argv) {
     check(false, std::string("small tokenizer: ") + e.what());
   }
 
+  for (const std::string& path : g_temp_files) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
+#include "core/json_util.h"
 #include "core/make_checkpoint.h"
 #include "core/model_layout.h"
 

@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/device.h"
+#include "core/errors.h"
 #include "core/json_util.h"
 #include "core/model.h"
 #include "core/tokenizer.h"
@@ -15,7 +16,7 @@
 namespace ptq::cli {
 
 int cmd_ppl(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer"}, {});
+  Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer", "warmup"}, {});
   torch::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   const std::string text_path = a.required("text");
@@ -40,6 +41,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
   po.seqlen = a.get_int("seqlen", 2048);
   po.batch = a.get_int("batch", 1);
   po.max_windows = a.get_int("max-windows", 0);
+  po.warmup = a.get_int("warmup", 0);
   PplResult r = perplexity(*model, ids, po, &fb);
   json out = {{"ppl", r.ppl},
               {"mean_nll", r.mean_nll},

@@ -1,0 +1,56 @@
+// CUDA checks (ctest label `gpu`): the same references as the CPU tests, on the GPU.
+#include <torch/torch.h>
+
+#include "core/device.h"
+#include "core/json_util.h"
+#include "core/model.h"
+#include "core/safetensors.h"
+#include "core/tokenizer.h"
+#include "eval/perplexity.h"
+#include "tests/check.h"
+
+using namespace ptq;
+
+namespace {
+
+void parity_on_cuda(const std::string& name, Residency res) {
+  torch::NoGradGuard ng;
+  std::string dir = test::shared_dir() + "/parity/" + name;
+  SafetensorsFile ref(dir + "/reference.safetensors");
+  LoadOptions lo;
+  lo.device = "cuda";
+  lo.residency = res;
+  auto model = Model::load(dir, lo);
+  at::Tensor logits = model->forward(ref.load("input_ids")).cpu();
+  double d = (logits - ref.load("logits")).abs().max().item<double>();
+  CHECK_MSG(d < 1e-4, name + ": max |diff| " + std::to_string(d));
+}
+
+double demo_ppl(const std::string& dtype, Residency res) {
+  torch::NoGradGuard ng;
+  std::string dir = std::string(PTQ_SOURCE_DIR) + "/resources/demo-model";
+  LoadOptions lo;
+  lo.device = "cuda";
+  lo.dtype = dtype;
+  lo.residency = res;
+  auto model = Model::load(dir, lo);
+  auto ids = Tokenizer::from_file(dir + "/tokenizer.json")
+                 .encode(read_text_file(std::string(PTQ_SOURCE_DIR) + "/resources/demo-text/austen-test.txt"));
+  PplResult r = perplexity(*model, ids, PplOptions{512, 8, 0});
+  CHECK(r.peak_gpu_bytes > 0);
+  return r.ppl;
+}
+
+}  // namespace
+
+TEST_CASE("cuda is available") { CHECK(cuda_available()); }
+TEST_CASE("cuda parity llama") { parity_on_cuda("llama", Residency::Resident); }
+TEST_CASE("cuda parity llama3-rope") { parity_on_cuda("llama3-rope", Residency::Resident); }
+TEST_CASE("cuda parity qwen2") { parity_on_cuda("qwen2", Residency::Resident); }
+TEST_CASE("cuda parity mistral") { parity_on_cuda("mistral", Residency::Resident); }
+TEST_CASE("cuda parity mixtral streamed") { parity_on_cuda("mixtral", Residency::Stream); }
+TEST_CASE("cuda demo PPL float32 = 96.49") { CHECK_NEAR(demo_ppl("float32", Residency::Resident), 96.485, 0.01); }
+TEST_CASE("cuda demo PPL float32 streamed = 96.49") { CHECK_NEAR(demo_ppl("float32", Residency::Stream), 96.485, 0.01); }
+TEST_CASE("cuda demo PPL bfloat16 within 1%") { CHECK_NEAR(demo_ppl("bfloat16", Residency::Stream), 96.485, 1.0); }
+
+TEST_MAIN()
