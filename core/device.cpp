@@ -10,6 +10,7 @@
 #ifdef PTQ_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <cuda_runtime_api.h>
 #endif
 
@@ -17,7 +18,7 @@ namespace ptq {
 
 bool cuda_available() {
 #ifdef PTQ_WITH_CUDA
-  return at::hasCUDA() && at::globalContext().getNumGPUs() > 0;
+  return at::hasCUDA() && c10::cuda::device_count() > 0;
 #else
   return false;
 #endif
@@ -38,8 +39,8 @@ at::Device parse_device(const std::string& s) {
       }
     }
 #ifdef PTQ_WITH_CUDA
-    if (idx < 0 || idx >= int(at::globalContext().getNumGPUs()))
-      throw Error("device '" + s + "' does not exist (" + std::to_string(at::globalContext().getNumGPUs()) +
+    if (idx < 0 || idx >= int(c10::cuda::device_count()))
+      throw Error("device '" + s + "' does not exist (" + std::to_string(c10::cuda::device_count()) +
                   " GPUs)");
 #endif
     return at::Device(at::kCUDA, int8_t(idx));
