@@ -1,0 +1,1 @@
+#include "quant/block_stage.h"
