@@ -15,6 +15,8 @@ const std::vector<CommandEntry>& commands() {
       {"tokenize", "token ids of a text with a tokenizer.json", cmd_tokenize},
       {"inspect", "architecture, shapes, sizes and linear layers of a checkpoint", cmd_inspect},
       {"make-checkpoint", "random-weight checkpoint with the shape of a real model", cmd_make_checkpoint},
+      {"quantize", "quantize a model (rtn, gptq, awq, rotate, omniquant, compositions) and evaluate it", cmd_quantize},
+      {"strategies", "the strategy registry with parameter schemas, as JSON", cmd_strategies},
   };
   return c;
 }
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? 2 : 0;
   }
+  ptq::configure_threads();
   std::string name = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : ptq::cli::commands()) {

@@ -7,6 +7,9 @@
 
 #include "core/errors.h"
 
+#include <cstdlib>
+#include <thread>
+
 #ifdef PTQ_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -124,6 +127,12 @@ void synchronize(const at::Device& d) {
   if (d.is_cuda()) cudaDeviceSynchronize();
 #endif
   (void)d;
+}
+
+void configure_threads() {
+  if (std::getenv("OMP_NUM_THREADS")) return;
+  unsigned n = std::thread::hardware_concurrency();
+  if (n > 0) at::set_num_threads(int(n));
 }
 
 bool is_out_of_memory(const std::exception& e) {

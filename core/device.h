@@ -24,6 +24,9 @@ int64_t total_device_memory(const at::Device& d);  // 0 on CPU
 int64_t free_device_memory(const at::Device& d);   // 0 on CPU
 void synchronize(const at::Device& d);
 
+// Uses every core for CPU work unless OMP_NUM_THREADS says otherwise (LibTorch may default to one).
+void configure_threads();
+
 // True when the exception is a device out-of-memory error.
 bool is_out_of_memory(const std::exception& e);
 

@@ -6,19 +6,22 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
+#include "core/bpe.h"
 #include "core/errors.h"
+#include "core/pretokenizer.h"
 #include "core/unicode.h"
 
 // Behaviour follows Hugging Face tokenizers (Rust) step by step: added tokens are split out of
-// the raw text, each remaining piece is normalized, split by the pre-tokenizers, and each
-// pre-token goes through the BPE model (merge_word / merge_all of tokenizers' bpe/word.rs).
+// the raw text, each remaining piece is normalized, split by the pre-tokenizers (pretokenizer.cpp),
+// and each pre-token goes through the BPE model (bpe.cpp: merge_word / merge_all of tokenizers'
+// bpe/word.rs). This file holds the tokenizer.json loading, the added tokens, the normalizers,
+// the decoders and the encode/decode glue.
 
 namespace ptq {
 namespace {
@@ -26,253 +29,10 @@ namespace {
 using json = nlohmann::json;
 namespace uni = ptq::unicode;
 constexpr size_t kNpos = std::string_view::npos;
+using detail::Behavior;
+using detail::PreTokenizer;
 
-// ---------------------------------------------------------------- byte-level alphabet
-// GPT-2's bytes_to_unicode(): printable bytes map to themselves, the others to U+0100 + k.
-struct ByteAlphabet {
-  std::array<std::string, 256> byte_to_str;
-  std::array<int, 324> cp_to_byte;  // -1: not in the alphabet
-  ByteAlphabet() {
-    cp_to_byte.fill(-1);
-    uint32_t extra = 0;
-    for (uint32_t b = 0; b < 256; ++b) {
-      const bool keep = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-      const uint32_t cp = keep ? b : 256 + extra++;
-      byte_to_str[b] = uni::encode_utf8(cp);
-      cp_to_byte[cp] = static_cast<int>(b);
-    }
-  }
-};
-const ByteAlphabet& byte_alphabet() {
-  static const ByteAlphabet alphabet;
-  return alphabet;
-}
-
-// ---------------------------------------------------------------- merge table
-// Open-addressing hash map (pair of symbol ids) -> (rank, merged id).
-class PairMap {
- public:
-  struct Slot {
-    uint64_t key = kEmpty;
-    uint32_t rank = 0;
-    int32_t id = 0;
-  };
-  void reserve(size_t n) {
-    size_t cap = 16;
-    while (cap < 2 * n) cap <<= 1;
-    slots_.assign(cap, Slot{});
-    mask_ = cap - 1;
-  }
-  void insert_or_assign(int32_t a, int32_t b, uint32_t rank, int32_t id) {
-    const uint64_t key = make_key(a, b);
-    for (size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i].key == kEmpty || slots_[i].key == key) {
-        slots_[i] = Slot{key, rank, id};
-        return;
-      }
-    }
-  }
-  const Slot* find(int32_t a, int32_t b) const {
-    if (slots_.empty()) return nullptr;
-    const uint64_t key = make_key(a, b);
-    for (size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i].key == key) return &slots_[i];
-      if (slots_[i].key == kEmpty) return nullptr;
-    }
-  }
-
- private:
-  static constexpr uint64_t kEmpty = ~uint64_t{0};
-  static uint64_t make_key(int32_t a, int32_t b) {
-    return (uint64_t(uint32_t(a)) << 32) | uint32_t(b);
-  }
-  static uint64_t hash(uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return k;
-  }
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-};
-
-// ---------------------------------------------------------------- pre-tokenizer regexes
-enum : uint8_t { kLetter = 1, kNumber = 2, kSpace = 4 };
-
-inline uint8_t char_class(uint32_t cp) {
-  if (cp < 0x80) {
-    if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') return kLetter;
-    if (cp >= '0' && cp <= '9') return kNumber;
-    return (cp == ' ' || (cp >= 9 && cp <= 13)) ? kSpace : 0;
-  }
-  if (uni::is_letter(cp)) return kLetter;
-  if (uni::is_number(cp)) return kNumber;
-  return uni::is_whitespace(cp) ? kSpace : 0;
-}
-
-enum class RegexKind { kGpt2, kLlama3 };
-
-const char* const kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-const char* const kLlama3Pattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const char* const kQwen2Pattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-// End (byte offset) of the match of the pattern starting exactly at byte i (< s.size()), with
-// Oniguruma's leftmost-first alternation and backtracking semantics; kNpos when none matches.
-size_t match_at(std::string_view s, size_t i, RegexKind kind, int max_digits) {
-  const size_t n = s.size();
-  size_t len0 = 0;
-  const uint32_t c = uni::decode_at(s, i, &len0);
-  auto cls_at = [&](size_t p, size_t* len) -> int {  // -1 past the end
-    if (p >= n) return -1;
-    return char_class(uni::decode_at(s, p, len));
-  };
-  auto run = [&](size_t p, uint8_t want) {  // end of the run of class `want` from p
-    size_t len = 0;
-    while (cls_at(p, &len) == want) p += len;
-    return p;
-  };
-  const bool llama = kind == RegexKind::kLlama3;
-  // 's|'t|'re|'ve|'m|'ll|'d   (case-insensitive for Llama-3: ASCII case, and U+017F folds to s)
-  if (c == '\'' && i + 1 < n) {
-    size_t l1 = 0;
-    uint32_t a = uni::decode_at(s, i + 1, &l1);
-    if (llama) a = (a == 0x17F) ? 's' : (a >= 'A' && a <= 'Z') ? a + 32 : a;
-    if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 1 + l1;
-    if ((a == 'r' || a == 'v' || a == 'l') && i + 2 < n) {
-      uint32_t b = static_cast<unsigned char>(s[i + 2]);
-      if (llama && b >= 'A' && b <= 'Z') b += 32;
-      if ((a == 'l' && b == 'l') || (a != 'l' && b == 'e')) return i + 3;
-    }
-  }
-  size_t len1 = 0;
-  const int c_cls = char_class(c);
-  const int next_cls = cls_at(i + len0, &len1);
-  if (llama) {
-    // [^\r\n\p{L}\p{N}]?\p{L}+
-    if (c_cls == kLetter) return run(i, kLetter);
-    if (c != '\r' && c != '\n' && c_cls != kNumber && next_cls == kLetter) return run(i + len0, kLetter);
-    // \p{N}{1,max}
-    if (c_cls == kNumber) {
-      size_t p = i, len = 0;
-      for (int k = 0; k < max_digits && cls_at(p, &len) == kNumber; ++k) p += len;
-      return p;
-    }
-  } else {
-    // ' ?\p{L}+' then ' ?\p{N}+'
-    for (uint8_t want : {kLetter, kNumber}) {
-      if (c == ' ' && next_cls == want) return run(i + len0, want);
-      if (c_cls == want) return run(i, want);
-    }
-  }
-  // ' ?[^\s\p{L}\p{N}]+' (Llama-3: followed by [\r\n]*)
-  size_t p = kNpos;
-  if (c == ' ' && next_cls == 0) p = i + len0;
-  if (c_cls == 0) p = i;
-  if (p != kNpos) {
-    p = run(p, 0);
-    if (llama)
-      while (p < n && (s[p] == '\r' || s[p] == '\n')) ++p;
-    return p;
-  }
-  // Whitespace run [i, p): the last character starts at `last`, the last \r or \n at `last_nl`.
-  size_t last = i, last_nl = kNpos, len = 0;
-  p = i;
-  while (cls_at(p, &len) == kSpace) {
-    if (s[p] == '\r' || s[p] == '\n') last_nl = p;
-    last = p;
-    p += len;
-  }
-  if (p == i) return kNpos;
-  if (llama && last_nl != kNpos) return last_nl + 1;  // \s*[\r\n]+
-  // \s+(?!\S) gives the run minus its last character unless the run ends the text; \s+ the run.
-  return (p == n || last == i) ? p : last;
-}
-
-// ---------------------------------------------------------------- splitting helpers
-enum class Behavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
-
-struct Span {
-  size_t begin, end;
-  bool match;
-};
-
-// Splits [0, size) into matched and unmatched spans, as tokenizers' Pattern::find_matches.
-std::vector<Span> regex_spans(std::string_view s, RegexKind kind, int max_digits) {
-  std::vector<Span> out;
-  size_t prev = 0, i = 0;
-  while (i < s.size()) {
-    const size_t end = match_at(s, i, kind, max_digits);
-    if (end == kNpos) {
-      size_t len = 0;
-      uni::decode_at(s, i, &len);
-      i += len;
-      continue;
-    }
-    if (prev != i) out.push_back({prev, i, false});
-    out.push_back({i, end, true});
-    prev = i = end;
-  }
-  if (prev != s.size()) out.push_back({prev, s.size(), false});
-  return out;
-}
-
-std::vector<Span> literal_spans(std::string_view s, const std::string& lit) {
-  std::vector<Span> out;
-  size_t prev = 0;
-  for (size_t i = s.find(lit); i != kNpos; i = s.find(lit, prev)) {
-    if (prev != i) out.push_back({prev, i, false});
-    out.push_back({i, i + lit.size(), true});
-    prev = i + lit.size();
-  }
-  if (prev != s.size()) out.push_back({prev, s.size(), false});
-  return out;
-}
-
-// NormalizedString::split: turns matched/unmatched spans into pieces per the behavior.
-std::vector<Span> apply_behavior(const std::vector<Span>& spans, Behavior behavior) {
-  std::vector<Span> acc;
-  bool previous = false;
-  switch (behavior) {
-    case Behavior::kIsolated:
-      for (const Span& sp : spans) acc.push_back({sp.begin, sp.end, false});
-      return acc;
-    case Behavior::kRemoved:
-      return spans;
-    case Behavior::kContiguous:
-      for (const Span& sp : spans) {
-        if (sp.match == previous && !acc.empty())
-          acc.back().end = sp.end;
-        else
-          acc.push_back({sp.begin, sp.end, false});
-        previous = sp.match;
-      }
-      return acc;
-    case Behavior::kMergedWithPrevious:
-      for (const Span& sp : spans) {
-        if (sp.match && !previous && !acc.empty())
-          acc.back().end = sp.end;
-        else
-          acc.push_back({sp.begin, sp.end, false});
-        previous = sp.match;
-      }
-      return acc;
-    case Behavior::kMergedWithNext:
-      for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-        if (it->match && !previous && !acc.empty())
-          acc.back().begin = it->begin;
-        else
-          acc.push_back({it->begin, it->end, false});
-        previous = it->match;
-      }
-      std::reverse(acc.begin(), acc.end());
-      return acc;
-  }
-  return acc;
-}
-
+// ---------------------------------------------------------------- text helpers
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   if (from.empty()) return;
   std::string out;
@@ -356,16 +116,6 @@ struct Normalizer {
   bool left = false, right = false;
 };
 
-struct PreTokenizer {
-  enum Kind { kSplit, kByteLevel } kind = kSplit;
-  bool is_regex = false;
-  RegexKind regex = RegexKind::kGpt2;
-  int max_digits = 3;
-  std::string literal;
-  Behavior behavior = Behavior::kIsolated;
-  bool invert = false, add_prefix_space = false, use_regex = true;
-};
-
 struct Decoder {
   enum Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip } kind = kByteLevel;
   std::string a, b;
@@ -379,23 +129,6 @@ Decoder make_decoder(Decoder::Kind kind) {
   return d;
 }
 
-struct Symbol {
-  int32_t c, prev, next, len;
-};
-
-struct MergeItem {
-  uint32_t rank;
-  int32_t pos, id;
-};
-struct MergeOrder {  // heap order: the top is the lowest (rank, pos)
-  bool operator()(const MergeItem& x, const MergeItem& y) const {
-    return x.rank != y.rank ? x.rank > y.rank : x.pos > y.pos;
-  }
-};
-
-constexpr size_t kCacheMaxWordBytes = 256;
-constexpr size_t kCacheCapacity = 100000;
-
 }  // namespace
 
 // ================================================================ Impl
@@ -406,17 +139,7 @@ struct Tokenizer::Impl {
   std::vector<Decoder> decoders;
   bool has_decoder = false;
 
-  // BPE model
-  std::vector<std::string> token_strings;                // every vocab key
-  std::unordered_map<std::string_view, int32_t> vocab;   // views into token_strings
-  std::vector<int32_t> id_to_index;                      // id -> token_strings index, -1
-  PairMap merges;
-  std::optional<std::string> unk_token;
-  bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
-  std::string prefix, suffix;
-  std::array<int32_t, 256> byte_ids{};
-  std::array<int32_t, 128> ascii_ids{};   // vocab id of each 1-byte character, -1 if none
-  std::vector<uint8_t> in_merges;         // per id: 1 when the id is part of some merge pair
+  detail::BpeModel model;  // vocabulary, merges and the merge engine (bpe.h)
 
   std::vector<AddedToken> added;
   std::unordered_map<std::string, int32_t> added_by_content;  // content -> id
@@ -424,17 +147,10 @@ struct Tokenizer::Impl {
   Trie raw_trie, normalized_trie;
   int64_t total_vocab_size = 0;  // get_vocab_size(true)
 
-  mutable std::mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
-
   [[noreturn]] void fail(const std::string& what) const {
     throw Error("tokenizer '" + path + "': " + what);
   }
-  std::optional<int32_t> find(std::string_view token) const {
-    auto it = vocab.find(token);
-    if (it == vocab.end()) return std::nullopt;
-    return it->second;
-  }
+  std::optional<int32_t> find(std::string_view token) const { return model.find(token); }
 
   // ------------------------------------------------------------ loading
   void load(const json& j) {
@@ -448,12 +164,13 @@ struct Tokenizer::Impl {
     }
     if (j.contains("added_tokens") && !j["added_tokens"].is_null()) load_added(j["added_tokens"]);
     // Model entries plus the added tokens that are not model entries.
-    total_vocab_size = int64_t(vocab.size());
+    total_vocab_size = int64_t(model.vocab.size());
     for (const auto& entry : added_by_content)
       if (!find(entry.first)) ++total_vocab_size;
   }
 
   void load_model(const json& m) {
+    model.path = path;
     const std::string type = m.contains("type") ? m.at("type").get<std::string>()
                                                 : (m.contains("merges") ? "BPE" : "?");
     if (type != "BPE") fail("unsupported model type '" + type + "' (only BPE is supported)");
@@ -461,39 +178,39 @@ struct Tokenizer::Impl {
       fail("unsupported BPE dropout (must be null or 0)");
     const json& v = m.at("vocab");
     if (!v.is_object()) fail("model.vocab is not an object");
-    token_strings.reserve(v.size());
+    model.token_strings.reserve(v.size());
     int32_t max_id = -1;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      token_strings.push_back(it.key());
+      model.token_strings.push_back(it.key());
       max_id = std::max(max_id, it.value().get<int32_t>());
     }
     if (max_id >= (1 << 26)) fail("vocabulary id " + std::to_string(max_id) + " is implausibly large");
-    id_to_index.assign(size_t(max_id + 1), -1);
-    vocab.reserve(token_strings.size());
+    model.id_to_index.assign(size_t(max_id + 1), -1);
+    model.vocab.reserve(model.token_strings.size());
     size_t k = 0;
     for (auto it = v.begin(); it != v.end(); ++it, ++k) {
       const int32_t id = it.value().get<int32_t>();
       if (id < 0) fail("negative id for token '" + it.key() + "'");
-      vocab.emplace(token_strings[k], id);
-      id_to_index[size_t(id)] = int32_t(k);
+      model.vocab.emplace(model.token_strings[k], id);
+      model.id_to_index[size_t(id)] = int32_t(k);
     }
-    if (m.contains("unk_token") && !m["unk_token"].is_null()) unk_token = m["unk_token"].get<std::string>();
-    fuse_unk = get_bool(m, "fuse_unk", false);
-    byte_fallback = get_bool(m, "byte_fallback", false);
-    ignore_merges = get_bool(m, "ignore_merges", false);
+    if (m.contains("unk_token") && !m["unk_token"].is_null()) model.unk_token = m["unk_token"].get<std::string>();
+    model.fuse_unk = get_bool(m, "fuse_unk", false);
+    model.byte_fallback = get_bool(m, "byte_fallback", false);
+    model.ignore_merges = get_bool(m, "ignore_merges", false);
     if (m.contains("continuing_subword_prefix") && !m["continuing_subword_prefix"].is_null())
-      prefix = m["continuing_subword_prefix"].get<std::string>();
+      model.prefix = m["continuing_subword_prefix"].get<std::string>();
     if (m.contains("end_of_word_suffix") && !m["end_of_word_suffix"].is_null())
-      suffix = m["end_of_word_suffix"].get<std::string>();
+      model.suffix = m["end_of_word_suffix"].get<std::string>();
     for (int b = 0; b < 256; ++b) {
       char name[8];
       std::snprintf(name, sizeof name, "<0x%02X>", b);
-      byte_ids[size_t(b)] = find(name).value_or(-1);
+      model.byte_ids[size_t(b)] = find(name).value_or(-1);
     }
     const json& ms = m.at("merges");
     if (!ms.is_array()) fail("model.merges is not an array");
-    merges.reserve(ms.size());
-    in_merges.assign(id_to_index.size(), 0);
+    model.merges.reserve(ms.size());
+    model.in_merges.assign(model.id_to_index.size(), 0);
     std::string a, b;
     for (size_t rank = 0; rank < ms.size(); ++rank) {
       const json& e = ms[rank];
@@ -511,14 +228,14 @@ struct Tokenizer::Impl {
         fail("merge #" + std::to_string(rank + 1) + " is neither \"a b\" nor [\"a\", \"b\"]");
       }
       const auto ia = find(a), ib = find(b);
-      if (b.size() < prefix.size()) fail("merge #" + std::to_string(rank + 1) + " is shorter than the subword prefix");
-      const auto merged = find(a + b.substr(prefix.size()));
+      if (b.size() < model.prefix.size()) fail("merge #" + std::to_string(rank + 1) + " is shorter than the subword prefix");
+      const auto merged = find(a + b.substr(model.prefix.size()));
       if (!ia || !ib || !merged)
         fail("merge #" + std::to_string(rank + 1) + " ('" + a + "', '" + b + "') uses a token missing from the vocabulary");
-      merges.insert_or_assign(*ia, *ib, uint32_t(rank), *merged);  // duplicates: the last one wins
-      in_merges[size_t(*ia)] = in_merges[size_t(*ib)] = 1;
+      model.merges.insert_or_assign(*ia, *ib, uint32_t(rank), *merged);  // duplicates: the last one wins
+      model.in_merges[size_t(*ia)] = model.in_merges[size_t(*ib)] = 1;
     }
-    for (int c = 0; c < 128; ++c) ascii_ids[size_t(c)] = find(std::string(1, char(c))).value_or(-1);
+    for (int c = 0; c < 128; ++c) model.ascii_ids[size_t(c)] = find(std::string(1, char(c))).value_or(-1);
   }
 
   void parse_normalizer(const json& n) {
@@ -569,15 +286,9 @@ struct Tokenizer::Impl {
       if (pat.contains("Regex")) {
         const std::string re = pat["Regex"].get<std::string>();
         t.is_regex = true;
-        if (re == kGpt2Pattern) {
-          t.regex = RegexKind::kGpt2;
-        } else if (re == kLlama3Pattern || re == kQwen2Pattern) {
-          t.regex = RegexKind::kLlama3;
-          t.max_digits = re == kLlama3Pattern ? 3 : 1;
-        } else {
+        if (!detail::recognize_split_regex(re, &t.regex, &t.max_digits))
           fail("unsupported Split pre_tokenizer regex '" + re +
                "' (only the GPT-2, Llama-3 and Qwen-2 patterns are implemented)");
-        }
       } else {
         t.literal = string_pattern(p, "pre_tokenizer Split");
       }
@@ -649,7 +360,7 @@ struct Tokenizer::Impl {
   void load_added(const json& list) {
     // AddedVocabulary::add_tokens: a content already in the vocabulary keeps that id; new ones
     // are numbered from the model's vocabulary size on (the JSON id only triggers a warning).
-    int32_t next_id = int32_t(vocab.size());
+    int32_t next_id = int32_t(model.vocab.size());
     for (const json& t : list) {
       AddedToken a;
       a.content = t.at("content").get<std::string>();
@@ -720,163 +431,10 @@ struct Tokenizer::Impl {
     if (start_offset < s.size()) emit(s.substr(start_offset), -1);
   }
 
-  void pre_tokenize(const PreTokenizer& step, std::vector<std::string>& pieces) const {
-    std::vector<std::string> out;
-    out.reserve(pieces.size());
-    for (std::string& piece : pieces) {
-      if (step.kind == PreTokenizer::kSplit) {
-        std::vector<Span> spans = step.is_regex ? regex_spans(piece, step.regex, step.max_digits)
-                                                : literal_spans(piece, step.literal);
-        if (step.invert)
-          for (Span& sp : spans) sp.match = !sp.match;
-        for (const Span& sp : apply_behavior(spans, step.behavior))
-          if (!sp.match && sp.end > sp.begin) out.push_back(piece.substr(sp.begin, sp.end - sp.begin));
-        continue;
-      }
-      // ByteLevel: optional prefix space, the GPT-2 split, then bytes -> alphabet characters.
-      if (step.add_prefix_space && piece[0] != ' ') piece.insert(0, 1, ' ');
-      std::vector<Span> spans;
-      if (step.use_regex)
-        spans = regex_spans(piece, RegexKind::kGpt2, 0);
-      else
-        spans.push_back({0, piece.size(), true});
-      const ByteAlphabet& alpha = byte_alphabet();
-      for (const Span& sp : spans) {
-        std::string mapped;
-        mapped.reserve(2 * (sp.end - sp.begin));
-        for (size_t k = sp.begin; k < sp.end; ++k) mapped += alpha.byte_to_str[static_cast<unsigned char>(piece[k])];
-        out.push_back(std::move(mapped));
-      }
-    }
-    pieces.swap(out);
-  }
-
-  // BPE::merge_word + Word::merge_all.
-  void merge_word(std::string_view w, std::vector<int32_t>& out) const {
-    std::vector<Symbol> syms;
-    syms.reserve(w.size());
-    auto add = [&](int32_t id, int32_t len) {
-      const int32_t idx = int32_t(syms.size());
-      if (idx > 0) syms.back().next = idx;
-      syms.push_back({id, idx - 1, -1, len});
-    };
-    int32_t unk_id = -1, unk_len = 0;  // an unknown-token run waiting to be added
-    std::string buf;
-    for (size_t i = 0; i < w.size();) {
-      size_t clen = 0;
-      uni::decode_at(w, i, &clen);
-      std::string_view s = w.substr(i, clen);
-      const bool first = i == 0, last = i + clen == w.size();
-      if ((!first && !prefix.empty()) || (last && !suffix.empty())) {
-        buf.assign(first ? "" : prefix).append(s).append(last ? suffix : "");
-        s = buf;
-      }
-      i += clen;
-      std::optional<int32_t> id;
-      if (s.size() == 1 && static_cast<unsigned char>(s[0]) < 128) {
-        if (ascii_ids[static_cast<unsigned char>(s[0])] >= 0) id = ascii_ids[static_cast<unsigned char>(s[0])];
-      } else {
-        id = find(s);
-      }
-      if (id) {
-        if (unk_id >= 0) add(unk_id, unk_len);
-        unk_id = -1;
-        add(*id, int32_t(clen));
-        continue;
-      }
-      if (byte_fallback &&
-          std::all_of(s.begin(), s.end(), [&](char ch) { return byte_ids[static_cast<unsigned char>(ch)] >= 0; })) {
-        for (char ch : s) add(byte_ids[static_cast<unsigned char>(ch)], 1);
-        continue;
-      }
-      if (!unk_token) continue;  // no unk token: the character is dropped
-      if (unk_id >= 0 && fuse_unk) {
-        unk_len += int32_t(clen);
-      } else {
-        if (unk_id >= 0) add(unk_id, unk_len);
-        const auto unk = find(*unk_token);
-        if (!unk) fail("unk_token '" + *unk_token + "' is not in the vocabulary");
-        unk_id = *unk;
-        unk_len = int32_t(clen);
-      }
-    }
-    if (unk_id >= 0) add(unk_id, unk_len);
-
-    // A symbol whose id is in no merge pair can never change nor be absorbed: the runs between
-    // such symbols merge independently (same result, much smaller queues on long texts).
-    std::vector<MergeItem> items;
-    for (size_t begin = 0; begin < syms.size();) {
-      size_t end = begin;
-      while (end < syms.size() && in_merges[size_t(syms[end].c)]) ++end;
-      if (end - begin > 1) merge_range(syms, begin, end, items);
-      begin = end + 1;
-    }
-    for (const Symbol& sym : syms)
-      if (sym.len != 0) out.push_back(sym.c);
-  }
-
-  // Word::merge_all over syms[begin, end): repeatedly applies the lowest-rank (then leftmost) merge.
-  void merge_range(std::vector<Symbol>& syms, size_t begin, size_t end, std::vector<MergeItem>& items) const {
-    items.clear();
-    for (size_t k = begin; k + 1 < end; ++k)
-      if (const auto* m = merges.find(syms[k].c, syms[k + 1].c)) items.push_back({m->rank, int32_t(k), m->id});
-    const MergeOrder order;
-    std::make_heap(items.begin(), items.end(), order);
-    auto push = [&](uint32_t rank, int32_t pos, int32_t id) {
-      items.push_back({rank, pos, id});
-      std::push_heap(items.begin(), items.end(), order);
-    };
-    while (!items.empty()) {
-      std::pop_heap(items.begin(), items.end(), order);
-      const MergeItem top = items.back();
-      items.pop_back();
-      Symbol& cur = syms[size_t(top.pos)];
-      if (cur.len == 0 || cur.next == -1) continue;
-      const Symbol right = syms[size_t(cur.next)];
-      const auto* m = merges.find(cur.c, right.c);
-      if (!m || m->id != top.id) continue;  // expired entry
-      syms[size_t(cur.next)].len = 0;
-      cur.c = top.id;
-      cur.len += right.len;
-      cur.next = right.next;
-      if (right.next >= 0) syms[size_t(right.next)].prev = top.pos;
-      if (cur.prev >= 0)
-        if (const auto* pm = merges.find(syms[size_t(cur.prev)].c, cur.c)) push(pm->rank, cur.prev, pm->id);
-      if (cur.next >= 0)
-        if (const auto* nm = merges.find(cur.c, syms[size_t(cur.next)].c)) push(nm->rank, top.pos, nm->id);
-    }
-  }
-
-  void tokenize_piece(const std::string& piece, std::vector<int64_t>& out) const {
-    if (piece.empty()) return;
-    if (ignore_merges) {
-      if (auto id = find(piece)) {
-        out.push_back(*id);
-        return;
-      }
-    }
-    const bool cacheable = piece.size() < kCacheMaxWordBytes;
-    if (cacheable) {
-      std::lock_guard<std::mutex> lock(cache_mutex);
-      auto it = cache.find(piece);
-      if (it != cache.end()) {
-        out.insert(out.end(), it->second.begin(), it->second.end());
-        return;
-      }
-    }
-    std::vector<int32_t> ids;
-    merge_word(piece, ids);
-    out.insert(out.end(), ids.begin(), ids.end());
-    if (cacheable) {
-      std::lock_guard<std::mutex> lock(cache_mutex);
-      if (cache.size() < kCacheCapacity) cache.emplace(piece, std::move(ids));
-    }
-  }
-
   void encode_normalized(std::string_view segment, std::vector<int64_t>& out) const {
     std::vector<std::string> pieces{std::string(segment)};
-    for (const PreTokenizer& step : pre_tokenizers) pre_tokenize(step, pieces);
-    for (const std::string& piece : pieces) tokenize_piece(piece, out);
+    for (const PreTokenizer& step : pre_tokenizers) detail::pre_tokenize(step, pieces);
+    for (const std::string& piece : pieces) model.tokenize(piece, out);
   }
 
   std::vector<int64_t> encode(const std::string& text) const {
@@ -908,8 +466,8 @@ struct Tokenizer::Impl {
       auto a = added_by_id.find(int32_t(id));
       if (a != added_by_id.end())
         tokens.push_back(added[a->second].decoded);
-      else if (size_t(id) < id_to_index.size() && id_to_index[size_t(id)] >= 0)
-        tokens.push_back(token_strings[size_t(id_to_index[size_t(id)])]);
+      else if (size_t(id) < model.id_to_index.size() && model.id_to_index[size_t(id)] >= 0)
+        tokens.push_back(model.token_strings[size_t(model.id_to_index[size_t(id)])]);
     }
     if (!has_decoder) {
       std::string joined;
@@ -924,22 +482,9 @@ struct Tokenizer::Impl {
 
   static void run_decoder(const Decoder& d, std::vector<std::string>& tokens) {
     switch (d.kind) {
-      case Decoder::kByteLevel: {
-        const ByteAlphabet& alpha = byte_alphabet();
-        std::string bytes;
-        for (const std::string& t : tokens) {
-          std::string mapped;
-          bool ok = true;
-          for (size_t p = 0, len = 0; p < t.size() && ok; p += len) {
-            const uint32_t cp = uni::decode_at(t, p, &len);
-            ok = cp < alpha.cp_to_byte.size() && alpha.cp_to_byte[cp] >= 0;
-            if (ok) mapped.push_back(static_cast<char>(alpha.cp_to_byte[cp]));
-          }
-          bytes += ok ? mapped : t;
-        }
-        tokens.assign(1, uni::utf8_lossy(bytes));
+      case Decoder::kByteLevel:
+        tokens.assign(1, detail::byte_level_decode(tokens));
         break;
-      }
       case Decoder::kReplace:
         for (std::string& t : tokens) replace_all(t, d.a, d.b);
         break;
@@ -1038,8 +583,9 @@ std::string Tokenizer::id_to_token(int64_t id) const {
   if (id >= 0 && id <= INT32_MAX) {
     auto a = impl_->added_by_id.find(int32_t(id));
     if (a != impl_->added_by_id.end()) return impl_->added[a->second].content;
-    if (size_t(id) < impl_->id_to_index.size() && impl_->id_to_index[size_t(id)] >= 0)
-      return impl_->token_strings[size_t(impl_->id_to_index[size_t(id)])];
+    const detail::BpeModel& model = impl_->model;
+    if (size_t(id) < model.id_to_index.size() && model.id_to_index[size_t(id)] >= 0)
+      return model.token_strings[size_t(model.id_to_index[size_t(id)])];
   }
   throw Error("tokenizer '" + impl_->path + "': no token has id " + std::to_string(id));
 }

@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace ptq {
+void configure_threads();  // core/device.h
+}
+
 namespace ptq::test {
 
 struct Case {
@@ -33,6 +37,7 @@ inline std::string& shared_dir() {
 }
 
 inline int run_all(int argc, char** argv) {
+  ptq::configure_threads();
   if (argc > 1) shared_dir() = argv[1];
   std::string only = argc > 2 ? argv[2] : "";
   int passed = 0, failed = 0;

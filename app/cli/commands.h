@@ -21,5 +21,7 @@ int cmd_ppl(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_inspect(const std::vector<std::string>& args);
 int cmd_make_checkpoint(const std::vector<std::string>& args);
+int cmd_quantize(const std::vector<std::string>& args);
+int cmd_strategies(const std::vector<std::string>& args);
 
 }  // namespace ptq::cli

@@ -1,0 +1,185 @@
+#include "quant/strategy_registry.h"
+
+#include "core/errors.h"
+
+namespace ptq {
+
+using json = nlohmann::json;
+
+namespace {
+
+ParamSpec p_int(const char* n, int64_t d, double lo, double hi, const char* help) {
+  return {n, "int", d, lo, hi, {}, help};
+}
+ParamSpec p_float(const char* n, double d, double lo, double hi, const char* help) {
+  return {n, "float", d, lo, hi, {}, help};
+}
+ParamSpec p_bool(const char* n, bool d, const char* help) { return {n, "bool", d, 0, 1, {}, help}; }
+ParamSpec p_choice(const char* n, const char* d, std::vector<std::string> c, const char* help) {
+  return {n, "choice", d, 0, 0, std::move(c), help};
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+}  // namespace
+
+json StrategyInfo::to_json() const {
+  json ps = json::array();
+  for (const auto& p : params) {
+    json j = {{"name", p.name}, {"type", p.type}, {"default", p.default_value}, {"help", p.help}};
+    if (p.type == "int" || p.type == "float") j["range"] = {p.min, p.max};
+    if (p.type == "choice") j["choices"] = p.choices;
+    ps.push_back(j);
+  }
+  const char* k = kind == StageKind::ModelTransform ? "model-transform"
+                  : kind == StageKind::BlockTransform ? "block-transform" : "quantizer";
+  return {{"id", id}, {"label", label}, {"family", family}, {"description", description},
+          {"kind", k}, {"needs_calibration", needs_calibration}, {"params", ps}};
+}
+
+const std::vector<StrategyInfo>& strategy_registry() {
+  static const std::vector<StrategyInfo> r = {
+      {"rtn", "RTN", "baseline",
+       "Round-to-nearest of every weight with per-channel or per-group min/max scales.",
+       StageKind::Quantizer, {}, false},
+      {"gptq", "GPTQ", "compensation",
+       "Column-by-column quantization that compensates each column's error on the remaining columns "
+       "with the inverse Hessian of the calibration inputs (Frantar et al., 2023).",
+       StageKind::Quantizer,
+       {p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+        p_int("blocksize", 128, 1, 4096, "columns per lazy batch update"),
+        p_bool("act_order", false, "quantize columns in order of decreasing Hessian diagonal"),
+        p_bool("static_groups", false, "group parameters from the original weights (with act_order)"),
+        p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
+       true},
+      {"awq", "AWQ", "saliency",
+       "Activation-aware per-channel scaling searched on calibration data and folded into the preceding "
+       "operation, then a clipping search (Lin et al., 2024).",
+       StageKind::BlockTransform,
+       {p_int("grid", 20, 2, 100, "points of the scale exponent grid in [0,1)"),
+        p_bool("clip", true, "search a clipping range per output channel and group"),
+        p_int("clip_grid", 20, 2, 100, "points of the clipping grid"),
+        p_float("max_shrink", 0.5, 0.0, 0.99, "largest shrink of the weight range tried"),
+        p_int("n_sample_tokens", 512, 16, 65536, "tokens used by the clipping search")},
+       true},
+      {"rotate", "Rotation (QuaRot)", "rotation",
+       "RMSNorm weights folded into the next layers, then a random Hadamard rotation of the residual "
+       "stream fused into the weights, and an online Hadamard on down_proj inputs (Ashkboos et al., 2024).",
+       StageKind::ModelTransform,
+       {p_bool("online_hadamard", true, "Hadamard transform of down_proj inputs at run time"),
+        p_choice("rotation", "hadamard", {"hadamard", "orthogonal"}, "kind of random rotation")},
+       false},
+      {"omniquant", "OmniQuant (LWC)", "optimization",
+       "Learnable weight clipping: per channel and group clipping factors trained by gradient descent to "
+       "minimise the block output error (Shao et al., 2024).",
+       StageKind::Quantizer,
+       {p_int("epochs", 5, 1, 100, "passes over the calibration batches"),
+        p_float("lr", 0.005, 1e-5, 1.0, "AdamW learning rate of the clipping factors"),
+        p_float("init", 4.0, -10.0, 10.0, "initial value of the clipping logits (sigmoid(4) = 0.98)")},
+       true},
+  };
+  return r;
+}
+
+const StrategyInfo& find_strategy(const std::string& id) {
+  std::vector<std::string> ids;
+  for (const auto& s : strategy_registry()) {
+    if (s.id == id) return s;
+    ids.push_back(s.id);
+  }
+  throw Error("unknown method '" + id + "' (choose from: " + join(ids) + ", or a composition such as rotate+gptq)");
+}
+
+std::vector<const StrategyInfo*> parse_method(const std::string& method) {
+  std::vector<const StrategyInfo*> stages;
+  size_t start = 0;
+  while (true) {
+    size_t plus = method.find('+', start);
+    std::string part = method.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+    if (part.empty()) throw Error("bad method '" + method + "': empty stage");
+    stages.push_back(&find_strategy(part));
+    if (plus == std::string::npos) break;
+    start = plus + 1;
+  }
+  int quantizers = 0;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    if (stages[i]->kind == StageKind::Quantizer) {
+      ++quantizers;
+      if (i + 1 != stages.size())
+        throw Error("bad method '" + method + "': the quantizer (" + stages[i]->id + ") must come last");
+    }
+    for (size_t j = 0; j < i; ++j)
+      if (stages[j] == stages[i]) throw Error("bad method '" + method + "': " + stages[i]->id + " appears twice");
+    if (i > 0 && stages[i]->kind == StageKind::ModelTransform)
+      throw Error("bad method '" + method + "': " + stages[i]->id + " must come first");
+  }
+  if (quantizers > 1) throw Error("bad method '" + method + "': more than one quantizer");
+  if (quantizers == 0) stages.push_back(&find_strategy("rtn"));
+  return stages;
+}
+
+json resolve_params(const std::vector<const StrategyInfo*>& stages, const json& user) {
+  json out = json::object();
+  for (const auto* s : stages) {
+    json& o = out[s->id] = json::object();
+    for (const auto& p : s->params) o[p.name] = p.default_value;
+  }
+  for (auto it = user.begin(); it != user.end(); ++it) {
+    std::string key = it.key(), stage;
+    auto dot = key.find('.');
+    if (dot != std::string::npos) {
+      stage = key.substr(0, dot);
+      key = key.substr(dot + 1);
+    }
+    bool used = false;
+    for (const auto* s : stages) {
+      if (!stage.empty() && s->id != stage) continue;
+      for (const auto& p : s->params) {
+        if (p.name != key) continue;
+        const json& v = it.value();
+        std::string where = "parameter " + s->id + "." + p.name;
+        if (p.type == "int") {
+          if (!v.is_number_integer()) throw Error(where + " expects an integer, got " + v.dump());
+          double d = double(v.get<int64_t>());
+          if (d < p.min || d > p.max)
+            throw Error(where + " = " + v.dump() + " is out of range [" + json(int64_t(p.min)).dump() + ", " +
+                        json(int64_t(p.max)).dump() + "]");
+        } else if (p.type == "float") {
+          if (!v.is_number()) throw Error(where + " expects a number, got " + v.dump());
+          double d = v.get<double>();
+          if (d < p.min || d > p.max)
+            throw Error(where + " = " + v.dump() + " is out of range [" + json(p.min).dump() + ", " + json(p.max).dump() + "]");
+        } else if (p.type == "bool") {
+          if (!v.is_boolean()) throw Error(where + " expects true or false, got " + v.dump());
+        } else if (p.type == "choice") {
+          if (!v.is_string() || std::find(p.choices.begin(), p.choices.end(), v.get<std::string>()) == p.choices.end())
+            throw Error(where + " = " + v.dump() + " is not one of: " + join(p.choices));
+        }
+        out[s->id][p.name] = v;
+        used = true;
+      }
+    }
+    if (!used) {
+      std::vector<std::string> known;
+      for (const auto* s : stages)
+        for (const auto& p : s->params) known.push_back(s->id + "." + p.name);
+      throw Error("unknown parameter '" + it.key() + "' for this method (known: " +
+                  (known.empty() ? std::string("none") : join(known)) + ")");
+    }
+  }
+  return out;
+}
+
+void parse_param_assignment(const std::string& kv, json& into) {
+  auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) throw Error("bad --param '" + kv + "': expected key=value");
+  std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+  json parsed = json::parse(v, nullptr, false);
+  into[k] = parsed.is_discarded() ? json(v) : parsed;
+}
+
+}  // namespace ptq
