@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -163,7 +164,7 @@ void omniquant_quantize_block(BlockWork& w) {
 
   auto t0 = std::chrono::steady_clock::now();
   const bool train = epochs > 0 && !w.inputs.empty() && w.fp_outputs.size() == w.inputs.size();
-  double final_loss = -1;
+  double first_loss = -1, final_loss = -1;  // mean MSE of the first and the last epoch
   {
     c10::InferenceMode no_inference(false);
     torch::AutoGradMode grad_on(true);
@@ -230,12 +231,15 @@ void omniquant_quantize_block(BlockWork& w) {
           report(w.fb, "omniquant", ++step, total);
         }
         final_loss = epoch_loss / double(chunks.size());
+        if (e == 0) first_loss = final_loss;
       }
     }  // block tensors restored here
   }
 
   const double seconds = since(t0) / double(layers.size());
-  const std::string note = train ? "omniquant lwc epochs=" + std::to_string(epochs)
+  char losses[96];
+  std::snprintf(losses, sizeof losses, " (block mse %.4g -> %.4g)", first_loss, final_loss);
+  const std::string note = train ? "omniquant lwc epochs=" + std::to_string(epochs) + losses
                                  : "omniquant lwc: no calibration batches, factors at init";
   torch::NoGradGuard no_grad;
   for (auto& L : layers) {

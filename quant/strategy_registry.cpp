@@ -71,7 +71,8 @@ const std::vector<StrategyInfo>& strategy_registry() {
        "stream fused into the weights, and an online Hadamard on down_proj inputs (Ashkboos et al., 2024).",
        StageKind::ModelTransform,
        {p_bool("online_hadamard", true, "Hadamard transform of down_proj inputs at run time"),
-        p_choice("rotation", "hadamard", {"hadamard", "orthogonal"}, "kind of random rotation")},
+        p_choice("rotation", "hadamard", {"hadamard", "orthogonal"}, "kind of random rotation"),
+        p_bool("headwise_hadamard", true, "Hadamard on each value head, undone offline in o_proj")},
        false},
       {"omniquant", "OmniQuant (LWC)", "optimization",
        "Learnable weight clipping: per channel and group clipping factors trained by gradient descent to "
