@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wall time and peak GPU memory of GPTQ w4g128 and AWQ w4g128 on a LLaMA-2-7B-shaped random
-# checkpoint with 128 x 2048 calibration tokens (the seeds report 17 min / 26.4 GB for GPTQ and
+# checkpoint with 128 calibration windows (GPTQ: 2048 tokens each, AWQ: 512 as in its reference) (the seeds report 17 min / 26.4 GB for GPTQ and
 # 12 min / 11.7 GB for AWQ on an A800; target <= 2 min and <= 8 GB each on one H100).
 # Usage: bench/quantize_7b.sh PTQ_BINARY TOKENIZER_JSON [WORKDIR]
 set -euo pipefail
@@ -12,8 +12,11 @@ CALIB=${CALIB:-$(dirname "$0")/../resources/demo-text/austen-valid.txt}
 NSAMPLES=${NSAMPLES:-128}
 mkdir -p "$WORK"
 [ -f "$WORK/$LIKE/config.json" ] || "$PTQ" make-checkpoint --like "$LIKE" --out "$WORK/$LIKE" --dtype bfloat16 --tokenizer "$TOK" >&2
+# Each method at its reference's calibration shape: GPTQ 128 x 2048 tokens, AWQ 128 x 512.
 for method in ${METHODS:-gptq awq}; do
+  seqlen=2048
+  [ "$method" = awq ] && seqlen=512
   "$PTQ" quantize --model "$WORK/$LIKE" --method "$method" --bits 4 --group 128 --calib "$CALIB" \
-    --nsamples "$NSAMPLES" --calib-seqlen 2048 --calib-batch 8 --device cuda --dtype bfloat16 --residency stream \
-    | python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'method': j['method'], 'quantize_seconds': j['quantize_seconds'], 'peak_gpu_gib': j['peak_gpu_bytes']/2**30, 'nsamples': $NSAMPLES, 'device': j['device'], 'last_block_out_rel_mse': j['blocks'][-1]['out_rel_mse']}))"
+    --nsamples "$NSAMPLES" --calib-seqlen $seqlen --calib-batch 8 --device cuda --dtype bfloat16 --residency stream \
+    | python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'method': j['method'], 'quantize_seconds': j['quantize_seconds'], 'peak_gpu_gib': j['peak_gpu_bytes']/2**30, 'nsamples': $NSAMPLES, 'calib_seqlen': $seqlen, 'device': j['device'], 'last_block_out_rel_mse': j['blocks'][-1]['out_rel_mse']}))"
 done

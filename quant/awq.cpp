@@ -8,8 +8,11 @@
 //    unchanged but never quantized); up -> down (Mixtral: each expert's w3 -> w2 on its routed
 //    tokens). For ratio n/grid: s = x_mean^ratio (AutoAWQ's duo_scaling divides by
 //    w_mean^(1-ratio)), clamped at 1e-4, normalised by sqrt(max·min); each quantized layer of the
-//    group becomes Q(W·s)/s and the error is the block output error against the full-precision
-//    outputs (AWQ measures the inspected module instead). Lowest error wins (ties: the first).
+//    group becomes Q(W·s)/s. Norm-preceded groups are scored by the block output error against
+//    the full-precision outputs (one block run per ratio; AWQ inspects the attention / MLP module);
+//    fc -> fc groups by the scaled layer's own output error, as AWQ does, computed from the Gram
+//    matrix XᵀX of its inputs gathered in the statistics run (for up -> down this equals the block
+//    error: down_proj is the block's last op). Lowest error wins (ties: the first).
 //    The best s is folded: layer columns ·s, the preceding norm weight or linear rows (and bias) /s.
 //    All searches see the inputs captured before any fold (AWQ searches first, applies after; the
 //    folds do not change the inputs a later search uses).
@@ -103,14 +106,25 @@ void apply_scale(const ScaleGroup& g, const at::Tensor& s) {
   }
 }
 
-// Sum of |x| per input channel and token counts, for the layers in `names`.
+// Sum of |x| per input channel and token counts for the layers in `names`; Gram matrices XᵀX
+// (float32) for the layers in `gram_names`.
 struct MeanAbsObserver : LinearObserver {
-  std::set<std::string> names;
+  std::set<std::string> names, gram_names;
   std::map<std::string, at::Tensor> sum;  // float64 [in]
+  std::map<std::string, at::Tensor> gram;
   std::map<std::string, int64_t> count;
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
     if (!names.count(l.name()) || in.size(0) == 0) return;
-    at::Tensor a = in.to(at::kFloat).abs().sum(0).to(at::kDouble);
+    at::Tensor x = in.to(at::kFloat);
+    if (gram_names.count(l.name())) {
+      at::Tensor g = x.t().mm(x);
+      auto it = gram.find(l.name());
+      if (it == gram.end())
+        gram[l.name()] = g;
+      else
+        it->second.add_(g);
+    }
+    at::Tensor a = x.abs().sum(0).to(at::kDouble);
     auto it = sum.find(l.name());
     if (it == sum.end())
       sum[l.name()] = a;
@@ -181,8 +195,11 @@ LayerRecord& record(BlockWork& w, const Linear& l) {
 void add_note(LayerRecord& r, const std::string& note) { r.note = r.note.empty() ? note : r.note + "; " + note; }
 
 // Searches the best ratio of one group; returns it (or -1 when nothing in the group is quantized)
-// and leaves the folded weights in place.
-double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean, int grid, bool duo) {
+// and leaves the folded weights in place. With `gram` (XᵀX of the layer's inputs; fc -> fc groups)
+// the error is the layer's own output error tr(D·G·Dᵀ), D = W - Q(W·s)/s, as AWQ scores these
+// groups; otherwise the block output error against the full-precision outputs.
+double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean, const at::Tensor& gram, int grid,
+                    bool duo) {
   std::vector<std::pair<Linear*, QuantSpec>> q;
   for (Linear* l : g.layers)
     if (auto s = w.spec_for(*l)) q.push_back({l, *s});
@@ -199,6 +216,16 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     check_cancel(w.fb);
     const double ratio = double(n) / double(grid);
     at::Tensor s = ratio_scales(x_mean, w_mean, ratio);
+    if (gram.defined()) {
+      double err = 0;
+      for (auto& [l, spec] : q) {
+        at::Tensor W = l->weight.to(at::kFloat), sd = s.to(W.device()).view({1, -1});
+        at::Tensor D = W - fake_quantize(W * sd, spec) / sd;
+        err += (D.mm(gram.to(W.device())) * D).sum().item<double>();
+      }
+      if (err < best_err) best_err = err, best_ratio = ratio, best_s = s;
+      continue;
+    }
     std::vector<at::Tensor> orig;
     for (auto& [l, spec] : q) {
       orig.push_back(l->weight);
@@ -221,7 +248,7 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
   }
   if (best_ratio < 0)
     throw Error("AWQ: block " + std::to_string(w.block.index()) + ", " + g.name +
-                ": the block output error is not finite for any scale");
+                ": the output error is not finite for any scale");
   apply_scale(g, best_s);
   for (auto& p : q) add_note(record(w, *p.first), "awq alpha=" + fmt("%.4g", best_ratio));
   return best_ratio;
@@ -293,7 +320,11 @@ void awq_transform_block(BlockWork& w) {
   // 1. Activation statistics of every group's input.
   std::vector<ScaleGroup> groups = scale_groups(b);
   MeanAbsObserver stats;
-  for (const auto& g : groups) stats.names.insert(g.x_from);
+  for (const auto& g : groups) {
+    stats.names.insert(g.x_from);
+    // fc -> fc groups: the folds before them leave their inputs unchanged, so capture now.
+    if (g.prev) stats.gram_names.insert(g.x_from);
+  }
   if (clip)
     for (auto& l : b.linears()) stats.names.insert(l.name());  // token counts for the clip sampling
   w.run(&stats);
@@ -308,7 +339,9 @@ void awq_transform_block(BlockWork& w) {
         if (w.spec_for(*l)) add_note(record(w, *l), "awq: not scaled (online input transform)");
       continue;
     }
-    search_group(w, g, x_mean, grid, duo);
+    auto gi = stats.gram.find(g.x_from);
+    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo);
+    if (gi != stats.gram.end()) stats.gram.erase(gi);
   }
   b.mark_modified();
 
