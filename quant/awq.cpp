@@ -12,7 +12,7 @@
 //    the full-precision outputs (one block run per ratio; AWQ inspects the attention / MLP module);
 //    fc -> fc groups by the scaled layer's own output error, as AWQ does, computed from the Gram
 //    matrix XᵀX of its inputs gathered in the statistics run (for up -> down this equals the block
-//    error: down_proj is the block's last op). Lowest error wins (ties: the first).
+//    error up to the per-batch weighting: down_proj is the last op). Lowest error wins (ties: first).
 //    The best s is folded: layer columns ·s, the preceding norm weight or linear rows (and bias) /s.
 //    All searches see the inputs captured before any fold (AWQ searches first, applies after; the
 //    folds do not change the inputs a later search uses).

@@ -102,7 +102,7 @@ at::Tensor lwc_fake_quantize(const at::Tensor& w, const at::Tensor& up, const at
 
 // Integer form under the learned clipping; its dequantize() equals lwc_fake_quantize's value.
 QuantizedWeight lwc_quantize(const at::Tensor& w, const at::Tensor& up, const at::Tensor& low, const QuantSpec& s) {
-  at::NoGradGuard no_grad;
+  torch::NoGradGuard no_grad;
   const at::Tensor x = w.detach().to(at::kFloat);
   const LwcParams p = lwc_params(x, up.detach(), low.detach(), s);
   QuantizedWeight q;

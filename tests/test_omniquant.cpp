@@ -203,7 +203,10 @@ TEST_CASE("omniquant w3 g128 beats RTN on austen-small (block error and PPL)") {
   const double fp = fp_ppl(name, windows);
   RunResult rtn = quantize_and_eval(name, "rtn", nlohmann::json::object(), s, 16, 256, windows);
   auto t0 = std::chrono::steady_clock::now();
-  RunResult om = quantize_and_eval(name, "omniquant", {{"epochs", 5}}, s, 16, 256, windows);
+  // 16 windows x 5 epochs = 80 AdamW steps per block: a larger lr than the default 0.005 (tuned for
+  // OmniQuant's 128 windows x 20 epochs) lets the factors move (lr 0.005 / 0.01 / 0.02 / 0.05 gave
+  // PPL 93.66 / 93.22 / 92.64 / 91.94 here vs RTN 94.71, fp 89.21).
+  RunResult om = quantize_and_eval(name, "omniquant", {{"epochs", 5}, {"lr", 0.05}}, s, 16, 256, windows);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CHECK(rtn.q.blocks.size() == om.q.blocks.size());
   double rtn_sum = 0, om_sum = 0;
