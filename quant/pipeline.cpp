@@ -124,6 +124,13 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     for (const auto* s : stages) {
       if (s->kind == StageKind::ModelTransform) continue;
       BlockWork w{model, blk, ctx, inputs, fp_outputs, req.plan, res.params[s->id], records, quantized, fb};
+      if (s->kind == StageKind::Quantizer) {
+        if (req.after_transform) req.after_transform(w);
+        if (req.transform_only) {
+          if (have_calib) inputs = w.run();
+          break;
+        }
+      }
       ActivationErrorObserver err;
       if (s->kind == StageKind::Quantizer)
         for (auto& l : blk.linears())

@@ -3,6 +3,7 @@
 // block by block on the engine's offload, so peak device memory is about one block plus its
 // calibration activations. Inputs of block i+1 come from the already quantized block i (GPTQ's
 // convention). Every quantized layer and every block gets an error record.
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,6 +27,13 @@ struct QuantRequest {
   CalibSpec calib;                // files empty: no calibration (RTN and rotation only)
   int64_t calib_batch = 8;        // calibration windows per forward pass
   uint64_t seed = 0;
+  // Analyses of the transformed model (kurtosis after AWQ scales or rotation): called for every
+  // block after its transforms (model- and block-level) ran and before it is quantized; the block
+  // and its calibration inputs are on the device (BlockWork in quant/block_stage.h).
+  std::function<void(struct BlockWork&)> after_transform;
+  // Run the transforms only: no quantizer, no integer forms (the model stays full precision but
+  // transformed; block i+1 sees the transformed block i's outputs).
+  bool transform_only = false;
 };
 
 struct QuantResult {
