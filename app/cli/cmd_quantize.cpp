@@ -15,25 +15,11 @@
 #include "core/tokenizer.h"
 #include "eval/perplexity.h"
 #include "quant/pipeline.h"
+#include "quant/quantized_export.h"
 #include "quant/strategy_registry.h"
 
 namespace ptq::cli {
 
-namespace {
-
-// The integer forms: <layer>.codes (uint8), .scales, .zeros, .g_idx.
-void save_quantized(const std::string& path, const QuantResult& r) {
-  std::vector<std::pair<std::string, at::Tensor>> ts;
-  for (const auto& kv : r.quantized) {
-    ts.emplace_back(kv.first + ".codes", kv.second.codes);
-    ts.emplace_back(kv.first + ".scales", kv.second.scales);
-    if (kv.second.zeros.defined()) ts.emplace_back(kv.first + ".zeros", kv.second.zeros);
-    if (kv.second.g_idx.defined()) ts.emplace_back(kv.first + ".g_idx", kv.second.g_idx);
-  }
-  save_safetensors(path, ts, {{"format", "ptq-workbench"}, {"method", r.method}});
-}
-
-}  // namespace
 
 int cmd_quantize(const std::vector<std::string>& argv) {
   Args a(argv,
@@ -109,7 +95,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   }
   out["seconds"] = seconds;
   if (!out_dir.empty()) {
-    save_quantized(join_path(out_dir, "quantized.safetensors"), r);
+    save_quantized_artifacts(*model, r, out_dir);
     write_json_atomic(join_path(out_dir, "result.json"), out);
   }
   std::cout << out.dump() << std::endl;
