@@ -76,7 +76,11 @@ at::Tensor DecoderBlock::forward(const at::Tensor& h, const BlockContext& ctx) c
   at::Tensor x = rms_norm(h, input_norm, cfg_->rms_norm_eps);
   at::Tensor r = h + attention(x, ctx);
   x = rms_norm(r, post_norm, cfg_->rms_norm_eps);
-  return r + (cfg_->is_moe() ? moe(x, ctx) : mlp(x, ctx));
+  return r + mlp_branch(x, ctx);
+}
+
+at::Tensor DecoderBlock::mlp_branch(const at::Tensor& x, const BlockContext& ctx) const {
+  return cfg_->is_moe() ? moe(x, ctx) : mlp(x, ctx);
 }
 
 at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx) const {

@@ -48,6 +48,11 @@ class DecoderBlock {
   // h: [B, T, hidden] -> [B, T, hidden]
   at::Tensor forward(const at::Tensor& h, const BlockContext& ctx) const;
 
+  // The two residual branches on their normed inputs, for searches that score one module (AWQ
+  // scores the attention for input_layernorm -> q,k,v and the MLP / experts for the post-norm).
+  at::Tensor attention_branch(const at::Tensor& x, const BlockContext& ctx) const { return attention(x, ctx); }
+  at::Tensor mlp_branch(const at::Tensor& x, const BlockContext& ctx) const;
+
   Linear& linear(const std::string& name);
   const Linear& linear(const std::string& name) const;
   Linear* find(const std::string& name);

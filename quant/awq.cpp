@@ -8,8 +8,9 @@
 //    unchanged but never quantized); up -> down (Mixtral: each expert's w3 -> w2 on its routed
 //    tokens). For ratio n/grid: s = x_mean^ratio (AutoAWQ's duo_scaling divides by
 //    w_mean^(1-ratio)), clamped at 1e-4, normalised by sqrt(max·min); each quantized layer of the
-//    group becomes Q(W·s)/s. Norm-preceded groups are scored by the block output error against
-//    the full-precision outputs (one block run per ratio; AWQ inspects the attention / MLP module);
+//    group becomes Q(W·s)/s. Norm-preceded groups are scored, as AWQ's module2inspect, by the output
+//    error of the module they feed (attention for q,k,v; the MLP or the routed experts for the
+//    post-attention norm) against its full-precision output on the same normed inputs;
 //    fc -> fc groups by the scaled layer's own output error, as AWQ does, computed from the Gram
 //    matrix XᵀX of its inputs gathered in the statistics run (for up -> down this equals the block
 //    error up to the per-batch weighting: down_proj is the last op). Lowest error wins (ties: first).
@@ -34,6 +35,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/model.h"
 #include "quant/block_stage.h"
 
 namespace ptq {
@@ -159,6 +161,45 @@ struct SampleObserver : LinearObserver {
   }
 };
 
+// The module a norm-preceded group is scored on, as AWQ's module2inspect: the attention for
+// input_layernorm -> q,k,v, the MLP (or the experts with their router) for the post-attention norm.
+// Holds the module's normed inputs and full-precision outputs for every calibration batch.
+struct ModuleProbe {
+  bool attention = true;
+  std::vector<at::Tensor> x, fp;
+  at::Tensor forward(const BlockWork& w, const at::Tensor& xi) const {
+    return attention ? w.block.attention_branch(xi, w.ctx) : w.block.mlp_branch(xi, w.ctx);
+  }
+  // Mean over batches of ||out - fp||² / ||fp||² with the block's current weights.
+  double error(const BlockWork& w) const {
+    double sum = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      check_cancel(w.fb);
+      at::Tensor f = fp[i].to(at::kFloat), o = forward(w, x[i]).to(at::kFloat);
+      sum += ((o - f).pow(2).sum() / f.pow(2).sum().clamp_min(1e-30)).item<double>();
+    }
+    return x.empty() ? -1 : sum / double(x.size());
+  }
+};
+
+ModuleProbe make_probe(const BlockWork& w, bool attention) {
+  ModuleProbe p;
+  p.attention = attention;
+  const double eps = w.model.config().rms_norm_eps;
+  for (const auto& h : w.inputs) {
+    check_cancel(w.fb);
+    at::Tensor x1 = rms_norm(h, w.block.input_norm, eps);
+    if (attention) {
+      p.x.push_back(x1);
+    } else {
+      at::Tensor r = h + w.block.attention_branch(x1, w.ctx);
+      p.x.push_back(rms_norm(r, w.block.post_norm, eps));
+    }
+    p.fp.push_back(p.forward(w, p.x.back()));
+  }
+  return p;
+}
+
 // AutoAWQ's w_mean: |W| / absmax per quantization group, averaged over the output rows.
 at::Tensor weight_mean(const std::vector<Linear*>& layers, int64_t group) {
   std::vector<at::Tensor> ws;
@@ -197,9 +238,9 @@ void add_note(LayerRecord& r, const std::string& note) { r.note = r.note.empty()
 // Searches the best ratio of one group; returns it (or -1 when nothing in the group is quantized)
 // and leaves the folded weights in place. With `gram` (XᵀX of the layer's inputs; fc -> fc groups)
 // the error is the layer's own output error tr(D·G·Dᵀ), D = W - Q(W·s)/s, as AWQ scores these
-// groups; otherwise the block output error against the full-precision outputs.
+// groups; otherwise the output error of the module the group feeds (ModuleProbe).
 double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean, const at::Tensor& gram, int grid,
-                    bool duo) {
+                    bool duo, const ModuleProbe* probe) {
   std::vector<std::pair<Linear*, QuantSpec>> q;
   for (Linear* l : g.layers)
     if (auto s = w.spec_for(*l)) q.push_back({l, *s});
@@ -234,7 +275,7 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     }
     double err = 0;
     try {
-      err = w.output_error(w.run());
+      err = probe->error(w);
     } catch (...) {
       for (size_t i = 0; i < q.size(); ++i) q[i].first->weight = orig[i];
       throw;
@@ -340,7 +381,9 @@ void awq_transform_block(BlockWork& w) {
       continue;
     }
     auto gi = stats.gram.find(g.x_from);
-    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo);
+    ModuleProbe probe;
+    if (g.norm) probe = make_probe(w, g.norm == &b.input_norm);
+    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo, &probe);
     if (gi != stats.gram.end()) stats.gram.erase(gi);
   }
   b.mark_modified();

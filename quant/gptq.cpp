@@ -118,7 +118,7 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   at::Tensor codes = at::zeros({rows, cols}, fopt.dtype(at::kByte));
   at::Tensor scales = at::zeros({rows, ng}, fopt), zeros;
   if (is_int) zeros = at::zeros({rows, ng}, fopt);
-  at::Tensor loss = at::zeros({}, fopt.dtype(at::kDouble));
+  at::Tensor row_loss = at::zeros({rows}, fopt.dtype(at::kDouble));
 
   for (int64_t i1 = 0; i1 < cols; i1 += o.blocksize) {
     const int64_t i2 = std::min(i1 + o.blocksize, cols), count = i2 - i1;
@@ -160,7 +160,7 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
     }
 
     Q.slice(1, i1, i2).copy_(Q1);
-    loss += Losses1.sum().to(at::kDouble) / 2;
+    row_loss += Losses1.sum(1).to(at::kDouble) / 2;
     if (i2 < cols) Wf.slice(1, i2).sub_(Err1.matmul(Hinv.slice(0, i1, i2).slice(1, i2)));
   }
 
@@ -189,7 +189,8 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   }
   res.q.codes = codes;
   res.weight = Q.to(W.scalar_type());
-  res.loss = loss.item<double>();
+  res.row_loss = row_loss;
+  res.loss = row_loss.sum().item<double>();
   return res;
 }
 

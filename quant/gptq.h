@@ -40,6 +40,7 @@ struct GptqResult {
   at::Tensor weight;  // dequantized, same dtype/device as the input W
   QuantizedWeight q;  // q.dequantize() equals weight (in float32, before the dtype cast)
   double loss = 0.0;  // sum of Losses as in gptq.py ((w-q)²/d²/2 over all entries)
+  at::Tensor row_loss;  // float64 [out]: the loss of each output row (rows are independent given H)
   int64_t dead_columns = 0;  // columns with H[i,i] == 0 (set to zero, H[i,i] = 1)
 };
 

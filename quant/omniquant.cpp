@@ -26,6 +26,7 @@
 
 #include "core/errors.h"
 #include "quant/block_stage.h"
+#include "quant/omniquant.h"
 
 namespace ptq {
 
@@ -138,7 +139,7 @@ at::Tensor trainable_copy(const at::Tensor& t) {
 
 void omniquant_quantize_block(BlockWork& w) {
   const int epochs = param_or<int>(w.params, "epochs", 5);
-  const double lr = param_or<double>(w.params, "lr", 0.005);
+  const double lr = param_or<double>(w.params, "lr", 0.01);
   const int batch = std::max(1, param_or<int>(w.params, "batch", 1));
   const double init = param_or<double>(w.params, "init", 4.0);
   if (epochs < 0) throw Error("omniquant: epochs must be >= 0, got " + std::to_string(epochs));

@@ -26,7 +26,9 @@ BlockStageFn block_stage(const std::string& id) {
 }
 
 // Output error of each linear layer: the quantized block runs, and for every layer the observer
-// also applies the full-precision weight to the same input.
+// also applies the full-precision weight (kept in the compute dtype) to the same input. Products
+// run in the compute dtype; every reduction accumulates in float32, so bf16 runs on the GPU need
+// no float32 copies of the activations.
 struct ActivationErrorObserver : LinearObserver {
   std::map<std::string, at::Tensor> fp_weight;  // by name inside the block
   struct Acc {
@@ -36,14 +38,15 @@ struct ActivationErrorObserver : LinearObserver {
   std::map<std::string, Acc> acc;
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor& out) override {
     auto it = fp_weight.find(l.name());
-    if (it == fp_weight.end()) return;
-    at::Tensor y = at::linear(in.to(at::kFloat), it->second,
-                              l.bias.defined() ? c10::optional<at::Tensor>(l.bias.to(at::kFloat)) : c10::nullopt);
-    at::Tensor q = out.to(at::kFloat);
+    if (it == fp_weight.end() || in.size(0) == 0) return;
+    at::Tensor y = at::linear(in, it->second, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
+    const at::ScalarType f = at::kFloat;
     Acc& a = acc[l.name()];
-    a.err += (q - y).pow(2).sum().item<double>();
-    a.ref += y.pow(2).sum().item<double>();
-    a.cos += at::cosine_similarity(q, y, 1, 1e-8).sum().item<double>();
+    a.err += at::norm(out - y, 2, f).pow(2).item<double>();
+    a.ref += at::norm(y, 2, f).pow(2).item<double>();
+    at::Tensor dot = at::sum(out * y, {1}, false, f);
+    at::Tensor nq = at::norm(out, 2, {1}, false, f), ny = at::norm(y, 2, {1}, false, f);
+    a.cos += (dot / (nq * ny).clamp_min(1e-8)).sum().item<double>();
     a.tokens += in.size(0);
   }
 };
@@ -134,15 +137,28 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
       ActivationErrorObserver err;
       if (s->kind == StageKind::Quantizer)
         for (auto& l : blk.linears())
-          if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.to(at::kFloat).clone();
+          if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
       block_stage(s->id)(w);
       if (s->kind != StageKind::Quantizer) continue;
       BlockRecord br;
       br.block = i;
       if (have_calib) {
-        std::vector<at::Tensor> outs = w.run(&err);
-        br.out_rel_mse = w.output_error(outs);
-        inputs = std::move(outs);  // block i+1 sees the quantized block i
+        // Block i+1 sees the quantized block i: each batch's input is replaced by its output as
+        // soon as it is computed (and the full-precision output dropped), so no third copy of the
+        // calibration activations is ever held.
+        BlockContext c = ctx;
+        c.observer = &err;
+        double sum = 0;
+        for (size_t b = 0; b < inputs.size(); ++b) {
+          check_cancel(fb);
+          at::Tensor out = blk.forward(inputs[b], c);
+          at::Tensor d = out - fp_outputs[b];
+          sum += (at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp_outputs[b], 2, at::kFloat).pow(2).clamp_min(1e-30))
+                     .item<double>();
+          inputs[b] = out;
+          fp_outputs[b] = at::Tensor();
+        }
+        br.out_rel_mse = inputs.empty() ? -1 : sum / double(inputs.size());
         for (auto& kv : err.acc) {
           LayerRecord& r = records[kv.first];
           r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);

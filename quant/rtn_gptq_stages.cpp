@@ -1,4 +1,5 @@
 // The two classic quantizer stages: RTN (the baseline) and GPTQ with true-sequential order.
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -31,16 +32,62 @@ std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_s
   return groups;
 }
 
+// Layers that multiply the same input (q,k,v; gate,up; an expert's w1,w3) share one Hessian.
+std::string input_key(const Linear& l) {
+  const std::string& t = l.spec.type;
+  std::string key = (t == "q" || t == "k" || t == "v") ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
+  return l.spec.expert >= 0 ? key + "." + std::to_string(l.spec.expert) : key;
+}
+
+bool same_spec(const QuantSpec& a, const QuantSpec& b) {
+  return a.bits == b.bits && a.group_size == b.group_size && a.symmetric == b.symmetric && a.format == b.format &&
+         a.clip_ratio == b.clip_ratio;
+}
+
+// One Hessian per distinct input: accumulated from the first layer of each input key that runs.
 struct HessianObserver : LinearObserver {
-  std::map<const Linear*, HessianAccumulator> acc;
-  std::map<const Linear*, int64_t> tokens;
+  std::map<std::string, HessianAccumulator> acc;  // by input key
+  std::map<std::string, const Linear*> owner;
+  std::map<std::string, int64_t> tokens;
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
-    auto it = acc.find(&l);
+    const std::string key = input_key(l);
+    auto it = acc.find(key);
     if (it == acc.end()) return;
+    auto o = owner.emplace(key, &l).first;
+    if (o->second != &l) return;  // the same input, already accumulated
     it->second.add(in);
-    tokens[&l] += in.size(0);
+    tokens[key] += in.size(0);
   }
 };
+
+// Quantizes layers that share H and spec in one GPTQ call on their stacked rows: GPTQ treats rows
+// independently given H, so this equals one call per layer, with fewer passes over the columns.
+void gptq_layers(BlockWork& w, const std::vector<Linear*>& ls, const QuantSpec& spec, const HessianAccumulator& h,
+                 int64_t tokens, const GptqOptions& o, double capture) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (h.samples() == 0) {  // an expert that received no calibration tokens
+    for (Linear* l : ls)
+      commit_quantized(w, *l, quantize_weight(l->weight.to(at::kFloat), spec), -1, since(t0),
+                       "no calibration tokens: RTN fallback");
+    return;
+  }
+  std::vector<at::Tensor> ws;
+  for (Linear* l : ls) ws.push_back(l->weight.to(at::kFloat));
+  GptqResult r = gptq_quantize(ls.size() == 1 ? ws[0] : at::cat(ws, 0), h.H(), spec, o);
+  const double secs = (capture + since(t0)) / double(ls.size());
+  int64_t row = 0;
+  for (Linear* l : ls) {
+    const int64_t n = l->spec.out_features;
+    QuantizedWeight q = r.q;
+    q.codes = r.q.codes.slice(0, row, row + n);
+    q.scales = r.q.scales.slice(0, row, row + n);
+    if (r.q.zeros.defined()) q.zeros = r.q.zeros.slice(0, row, row + n);
+    const double loss = r.row_loss.slice(0, row, row + n).sum().item<double>();
+    row += n;
+    commit_quantized(w, *l, q, loss, secs, r.dead_columns ? "dead columns: " + std::to_string(r.dead_columns) : "");
+    w.records[l->name()].calib_tokens = tokens;
+  }
+}
 
 }  // namespace
 
@@ -64,27 +111,27 @@ void gptq_quantize_block(BlockWork& w) {
   const bool seq = w.params.value("true_sequential", true);
   for (auto& group : sequential_groups(w.block, seq)) {
     HessianObserver obs;
-    for (Linear* l : group)
-      if (w.spec_for(*l)) obs.acc.emplace(l, HessianAccumulator(l->spec.in_features, l->weight.device()));
-    if (obs.acc.empty()) continue;
+    // Sets of layers quantized together: same input, same spec (overrides may differ).
+    std::vector<std::pair<std::string, std::pair<QuantSpec, std::vector<Linear*>>>> sets;
+    for (Linear* l : group) {
+      auto spec = w.spec_for(*l);
+      if (!spec) continue;
+      const std::string key = input_key(*l);
+      obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device()));
+      auto it = std::find_if(sets.begin(), sets.end(),
+                             [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
+      if (it == sets.end())
+        sets.push_back({key, {*spec, {l}}});
+      else
+        it->second.second.push_back(l);
+    }
+    if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
     w.run(&obs);  // inputs of this group, with the earlier groups already quantized
-    const double capture = since(t0) / double(obs.acc.size());
-    for (Linear* l : group) {
-      auto it = obs.acc.find(l);
-      if (it == obs.acc.end()) continue;
+    const double capture = since(t0) / double(sets.size());
+    for (auto& [key, set] : sets) {
       check_cancel(w.fb);
-      auto spec = *w.spec_for(*l);
-      auto t1 = std::chrono::steady_clock::now();
-      if (it->second.samples() == 0) {  // an expert that received no calibration tokens
-        commit_quantized(w, *l, quantize_weight(l->weight.to(at::kFloat), spec), -1, since(t1),
-                         "no calibration tokens: RTN fallback");
-        continue;
-      }
-      GptqResult r = gptq_quantize(l->weight.to(at::kFloat), it->second.H(), spec, o);
-      commit_quantized(w, *l, r.q, r.loss, capture + since(t1),
-                       r.dead_columns ? "dead columns: " + std::to_string(r.dead_columns) : "");
-      w.records[l->name()].calib_tokens = obs.tokens[l];
+      gptq_layers(w, set.second, set.first, obs.acc.at(key), obs.tokens[key], o, capture);
     }
   }
 }

@@ -79,7 +79,8 @@ const std::vector<StrategyInfo>& strategy_registry() {
        "minimise the block output error (Shao et al., 2024).",
        StageKind::Quantizer,
        {p_int("epochs", 5, 1, 100, "passes over the calibration batches"),
-        p_float("lr", 0.005, 1e-5, 1.0, "AdamW learning rate of the clipping factors"),
+        p_float("lr", 0.01, 1e-5, 1.0, "AdamW learning rate of the clipping factors (OmniQuant's lwc_lr)"),
+        p_int("batch", 1, 1, 256, "calibration windows per optimisation step"),
         p_float("init", 4.0, -10.0, 10.0, "initial value of the clipping logits (sigmoid(4) = 0.98)")},
        true},
   };

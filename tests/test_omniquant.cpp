@@ -14,14 +14,10 @@
 #include "core/tokenizer.h"
 #include "eval/perplexity.h"
 #include "quant/pipeline.h"
+#include "quant/omniquant.h"
 #include "quant/quantizer.h"
 #include "tests/check.h"
 
-namespace ptq {
-// Defined in quant/omniquant.cpp (no header of their own yet).
-at::Tensor lwc_fake_quantize(const at::Tensor& w, const at::Tensor& up, const at::Tensor& low, const QuantSpec& s);
-QuantizedWeight lwc_quantize(const at::Tensor& w, const at::Tensor& up, const at::Tensor& low, const QuantSpec& s);
-}  // namespace ptq
 
 using namespace ptq;
 
