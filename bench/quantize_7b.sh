@@ -10,13 +10,15 @@ WORK=${3:-/tmp/ptq-bench}
 LIKE=${LIKE:-llama-2-7b}
 CALIB=${CALIB:-$(dirname "$0")/../resources/demo-text/austen-valid.txt}
 NSAMPLES=${NSAMPLES:-128}
+LAYERS=${LAYERS:-}   # truncate the model to this many blocks (quick runs); empty = all
+NAME=$LIKE${LAYERS:+-$LAYERS}
 mkdir -p "$WORK"
-[ -f "$WORK/$LIKE/config.json" ] || "$PTQ" make-checkpoint --like "$LIKE" --out "$WORK/$LIKE" --dtype bfloat16 --tokenizer "$TOK" >&2
+[ -f "$WORK/$NAME/config.json" ] || "$PTQ" make-checkpoint --like "$LIKE" ${LAYERS:+--layers $LAYERS} --out "$WORK/$NAME" --dtype bfloat16 --tokenizer "$TOK" >&2
 # Each method at its reference's calibration shape: GPTQ 128 x 2048 tokens, AWQ 128 x 512.
 for method in ${METHODS:-gptq awq}; do
   seqlen=2048
   [ "$method" = awq ] && seqlen=512
-  "$PTQ" quantize --model "$WORK/$LIKE" --method "$method" --bits 4 --group 128 --calib "$CALIB" \
+  "$PTQ" quantize --model "$WORK/$NAME" --method "$method" --bits 4 --group 128 --calib "$CALIB" \
     --nsamples "$NSAMPLES" --calib-seqlen $seqlen --calib-batch 8 --device cuda --dtype bfloat16 --residency stream \
-    | python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'method': j['method'], 'quantize_seconds': j['quantize_seconds'], 'peak_gpu_gib': j['peak_gpu_bytes']/2**30, 'nsamples': $NSAMPLES, 'calib_seqlen': $seqlen, 'device': j['device'], 'last_block_out_rel_mse': j['blocks'][-1]['out_rel_mse']}))"
+    | python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'method': j['method'], 'quantize_seconds': j['quantize_seconds'], 'peak_gpu_gib': j['peak_gpu_bytes']/2**30, 'nsamples': $NSAMPLES, 'calib_seqlen': $seqlen, 'device': j['device'], 'layers': len(j['blocks']), 'block_seconds': [round(b['seconds'],2) for b in j['blocks']], 'last_block_out_rel_mse': j['blocks'][-1]['out_rel_mse']}))"
 done
