@@ -19,6 +19,6 @@ for method in ${METHODS:-gptq awq}; do
   seqlen=2048
   [ "$method" = awq ] && seqlen=512
   "$PTQ" quantize --model "$WORK/$NAME" --method "$method" --bits 4 --group 128 --calib "$CALIB" \
-    --nsamples "$NSAMPLES" --calib-seqlen $seqlen --calib-batch 8 --device cuda --dtype bfloat16 --residency stream \
+    --nsamples "$NSAMPLES" --calib-seqlen $seqlen --calib-batch ${CALIB_BATCH:-4} --device cuda --dtype bfloat16 --residency stream \
     | python3 -c "import json,sys; j=json.load(sys.stdin); print(json.dumps({'method': j['method'], 'quantize_seconds': j['quantize_seconds'], 'peak_gpu_gib': j['peak_gpu_bytes']/2**30, 'nsamples': $NSAMPLES, 'calib_seqlen': $seqlen, 'device': j['device'], 'layers': len(j['blocks']), 'block_seconds': [round(b['seconds'],2) for b in j['blocks']], 'last_block_out_rel_mse': j['blocks'][-1]['out_rel_mse']}))"
 done

@@ -1,4 +1,5 @@
 #include "quant/gptq.h"
+#include "quant/gptq_columns.h"
 
 #include <torch/torch.h>
 
@@ -28,11 +29,24 @@ void HessianAccumulator::add(const at::Tensor& inp) {
   // gptq.py: a 2-D input is unsqueezed to a batch of one; tmp = inp.shape[0].
   const int64_t k = inp.dim() == 3 ? inp.size(0) : 1;
   if (k == 0 || inp.numel() == 0) return;
-  at::Tensor x = inp.detach().reshape({-1, in_}).to(H_.device(), at::kFloat);
+  const at::Tensor src = inp.detach().reshape({-1, in_});
+  at::Tensor x = src.to(H_.device(), at::kFloat);
   H_.mul_(static_cast<double>(nsamples_) / static_cast<double>(nsamples_ + k));
   nsamples_ += k;
-  x = x * std::sqrt(2.0 / static_cast<double>(nsamples_));
-  H_.add_(x.t().matmul(x));
+  const double f = std::sqrt(2.0 / static_cast<double>(nsamples_));
+  if (x.data_ptr() == src.data_ptr())
+    x = x * f;  // the caller's tensor
+  else
+    x.mul_(f);  // a converted copy: scale in place, no second float32 copy
+  if (tf32_ && x.is_cuda()) {
+    auto& ctx = at::globalContext();
+    const bool prev = ctx.allowTF32CuBLAS();
+    ctx.setAllowTF32CuBLAS(true);
+    H_.addmm_(x.t(), x);  // accumulates into H: no [in, in] temporary
+    ctx.setAllowTF32CuBLAS(prev);
+  } else {
+    H_.add_(x.t().matmul(x));
+  }
 }
 
 namespace {
@@ -120,47 +134,57 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   if (is_int) zeros = at::zeros({rows, ng}, fopt);
   at::Tensor row_loss = at::zeros({rows}, fopt.dtype(at::kDouble));
 
+  // Static groups: parameters of every group, gathered per column below.
+  at::Tensor static_sc, static_zr;
+  if (grouped && o.static_groups) {
+    std::vector<at::Tensor> sc, zr;
+    for (const auto& p : static_params) {
+      sc.push_back(p.scale);
+      if (is_int) zr.push_back(p.zero);
+    }
+    static_sc = at::cat(sc, 1);
+    if (is_int) static_zr = at::cat(zr, 1);
+  }
+
+  ColumnRunner runner(s, rows, std::min(o.blocksize, cols), dev);
   for (int64_t i1 = 0; i1 < cols; i1 += o.blocksize) {
     const int64_t i2 = std::min(i1 + o.blocksize, cols), count = i2 - i1;
-    at::Tensor W1 = Wf.slice(1, i1, i2).clone();
-    at::Tensor Q1 = at::zeros_like(W1), Err1 = at::zeros_like(W1), Losses1 = at::zeros_like(W1);
-    const at::Tensor Hinv1 = Hinv.slice(0, i1, i2).slice(1, i1, i2);
-
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t col = i1 + i;
-      const at::Tensor w = W1.select(1, i);
-      const at::Tensor d = Hinv1[i][i];
-
-      if (grouped) {
-        if (!o.static_groups) {
-          if (col % G == 0) {
-            // gptq.py reads the global W here: updated by earlier blocks, but not yet by the
-            // columns of the current block (W1 holds those updates).
-            cur = find_params(Wf.slice(1, col, col + G), s);
-            scales.select(1, col / G).copy_(cur.scale.squeeze(1));
-            if (is_int) zeros.select(1, col / G).copy_(cur.zero.squeeze(1));
-          }
-        } else {
-          const int64_t idx = o.act_order ? perm_v[col] : col;
-          cur = static_params[idx / G];
+    ColumnBlock& b = runner.block();
+    b.W1.slice(1, 0, count).copy_(Wf.slice(1, i1, i2));
+    b.Hinv1.slice(0, 0, count).slice(1, 0, count).copy_(Hinv.slice(0, i1, i2).slice(1, i1, i2));
+    // Per-column quantization parameters. gptq.py finds a group's parameters when its first
+    // column comes up, from the global W: updated by the earlier blocks but not yet by the columns
+    // of the current block, so every group starting in this block can be found before its loop.
+    auto fill = [&](int64_t from, int64_t to, const QuantParams& p) {
+      b.S1.slice(1, from, to).copy_(p.scale.expand({rows, to - from}));
+      if (is_int) b.Z1.slice(1, from, to).copy_(p.zero.expand({rows, to - from}));
+    };
+    if (!grouped) {
+      fill(0, count, cur);
+    } else if (!o.static_groups) {
+      for (int64_t i = 0; i < count;) {
+        const int64_t col = i1 + i;
+        if (col % G == 0) {
+          cur = find_params(Wf.slice(1, col, col + G), s);
+          scales.select(1, col / G).copy_(cur.scale.squeeze(1));
+          if (is_int) zeros.select(1, col / G).copy_(cur.zero.squeeze(1));
         }
+        const int64_t j = std::min(count, i + (G - col % G));
+        fill(i, j, cur);
+        i = j;
       }
-
-      at::Tensor c, q;
-      quantize_dequantize(w.unsqueeze(1), cur, s, &c, &q);
-      q = q.squeeze(1);
-      Q1.select(1, i).copy_(q);
-      codes.select(1, col).copy_(c.squeeze(1));
-      const at::Tensor diff = w - q;
-      Losses1.select(1, i).copy_(diff.pow(2) / (d * d));
-      const at::Tensor err1 = diff / d;
-      W1.slice(1, i).sub_(
-          err1.unsqueeze(1).matmul(Hinv1.select(0, i).slice(0, i).unsqueeze(0)));
-      Err1.select(1, i).copy_(err1);
+    } else {
+      std::vector<int64_t> gi(static_cast<size_t>(count));
+      for (int64_t i = 0; i < count; ++i) gi[size_t(i)] = (o.act_order ? perm_v[size_t(i1 + i)] : i1 + i) / G;
+      const at::Tensor idx = at::tensor(gi, at::kLong).to(dev);
+      b.S1.slice(1, 0, count).copy_(static_sc.index_select(1, idx));
+      if (is_int) b.Z1.slice(1, 0, count).copy_(static_zr.index_select(1, idx));
     }
-
-    Q.slice(1, i1, i2).copy_(Q1);
-    row_loss += Losses1.sum(1).to(at::kDouble) / 2;
+    runner.run(count);
+    Q.slice(1, i1, i2).copy_(b.Q1.slice(1, 0, count));
+    codes.slice(1, i1, i2).copy_(b.C1.slice(1, 0, count));
+    const at::Tensor Err1 = b.Err1.slice(1, 0, count);
+    row_loss += Err1.pow(2).sum(1).to(at::kDouble) / 2;  // gptq.py's Losses: (w-q)²/d²/2
     if (i2 < cols) Wf.slice(1, i2).sub_(Err1.matmul(Hinv.slice(0, i1, i2).slice(1, i2)));
   }
 
@@ -168,13 +192,8 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
     scales = cur.scale;
     zeros = cur.zero;
   } else if (o.static_groups) {
-    std::vector<at::Tensor> sc, zr;
-    for (const auto& p : static_params) {
-      sc.push_back(p.scale);
-      if (is_int) zr.push_back(p.zero);
-    }
-    scales = at::cat(sc, 1);
-    zeros = is_int ? at::cat(zr, 1) : at::Tensor();
+    scales = static_sc;
+    zeros = static_zr;
   }
 
   res.q.spec = s;

@@ -22,11 +22,14 @@ class HessianAccumulator {
   const at::Tensor& H() const { return H_; }
   int64_t samples() const { return nsamples_; }
   int64_t in_features() const { return in_; }
+  // CUDA only: xᵀx with TF32 tensor-core products (float32 accumulate). Off by default.
+  void set_tf32(bool on) { tf32_ = on; }
 
  private:
   int64_t in_;
   at::Tensor H_;
   int64_t nsamples_ = 0;
+  bool tf32_ = false;
 };
 
 struct GptqOptions {

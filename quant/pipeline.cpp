@@ -1,6 +1,8 @@
 #include "quant/pipeline.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/device.h"
 #include "core/errors.h"
@@ -124,6 +126,11 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     std::vector<at::Tensor> fp_outputs;
     if (have_calib)
       for (const auto& x : inputs) fp_outputs.push_back(blk.forward(x, ctx));
+    const bool profile = std::getenv("PTQ_PROFILE") != nullptr;
+    if (profile) {
+      synchronize(model.device());
+      std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(tb));
+    }
     for (const auto* s : stages) {
       if (s->kind == StageKind::ModelTransform) continue;
       BlockWork w{model, blk, ctx, inputs, fp_outputs, req.plan, res.params[s->id], records, quantized, fb};
@@ -167,6 +174,10 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
         }
       }
       br.seconds = since(tb);
+      if (profile) {
+        synchronize(model.device());
+        std::fprintf(stderr, "block %d: %s done at %.3f s (error pass included)\n", i, s->id.c_str(), since(tb));
+      }
       res.blocks.push_back(br);
     }
     for (auto& l : blk.linears()) {  // layers left in full precision still get a row

@@ -1,8 +1,11 @@
 // The two classic quantizer stages: RTN (the baseline) and GPTQ with true-sequential order.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 
+#include "core/device.h"
 #include "core/errors.h"
 #include "quant/block_stage.h"
 #include "quant/gptq.h"
@@ -75,6 +78,9 @@ void gptq_layers(BlockWork& w, const std::vector<Linear*>& ls, const QuantSpec& 
   for (Linear* l : ls) ws.push_back(l->weight.to(at::kFloat));
   GptqResult r = gptq_quantize(ls.size() == 1 ? ws[0] : at::cat(ws, 0), h.H(), spec, o);
   const double secs = (capture + since(t0)) / double(ls.size());
+  if (std::getenv("PTQ_PROFILE"))
+    std::fprintf(stderr, "gptq block %d %s x%zu: capture %.3f s, solve %.3f s\n", w.block.index(),
+                 ls[0]->name().c_str(), ls.size(), capture, since(t0));
   int64_t row = 0;
   for (Linear* l : ls) {
     const int64_t n = l->spec.out_features;
@@ -109,6 +115,7 @@ void gptq_quantize_block(BlockWork& w) {
   o.act_order = w.params.value("act_order", false);
   o.static_groups = w.params.value("static_groups", false);
   const bool seq = w.params.value("true_sequential", true);
+  const bool tf32 = w.params.value("hessian_tf32", true);
   for (auto& group : sequential_groups(w.block, seq)) {
     HessianObserver obs;
     // Sets of layers quantized together: same input, same spec (overrides may differ).
@@ -117,7 +124,8 @@ void gptq_quantize_block(BlockWork& w) {
       auto spec = w.spec_for(*l);
       if (!spec) continue;
       const std::string key = input_key(*l);
-      obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device()));
+      auto acc = obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device())).first;
+      acc->second.set_tf32(tf32);
       auto it = std::find_if(sets.begin(), sets.end(),
                              [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
       if (it == sets.end())
@@ -128,6 +136,7 @@ void gptq_quantize_block(BlockWork& w) {
     if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
     w.run(&obs);  // inputs of this group, with the earlier groups already quantized
+    if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
     const double capture = since(t0) / double(sets.size());
     for (auto& [key, set] : sets) {
       check_cancel(w.fb);
