@@ -17,6 +17,13 @@ const std::vector<CommandEntry>& commands() {
       {"make-checkpoint", "random-weight checkpoint with the shape of a real model", cmd_make_checkpoint},
       {"quantize", "quantize a model (rtn, gptq, awq, rotate, omniquant, compositions) and evaluate it", cmd_quantize},
       {"strategies", "the strategy registry with parameter schemas, as JSON", cmd_strategies},
+      {"kurtosis", "kurtosis of every linear layer's weights and input activations on calibration text", cmd_kurtosis},
+      {"token-kl", "KL and JS divergence between the token distributions of two texts", cmd_token_kl},
+      {"size", "exact stored size of a model under a quantization plan, or of a recorded run", cmd_size},
+      {"eval-tasks", "multiple-choice (lm-eval JSONL) and last-word accuracy tasks", cmd_eval_tasks},
+      {"run", "one experiment from a JSON spec; prints (and with --results writes) its result record", cmd_run},
+      {"sweep", "a sweep of experiments from a JSON spec into a results folder (--resume)", cmd_sweep},
+      {"compare", "full-precision vs quantized outputs: per-token KL, top-1 agreement, delta-p", cmd_compare},
   };
   return c;
 }

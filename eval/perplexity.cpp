@@ -21,11 +21,11 @@ at::Tensor make_windows(const std::vector<int64_t>& tokens, int64_t seqlen, int6
 }
 
 void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedback* fb,
-                 const std::function<void(int64_t, const at::Tensor&)>& sink) {
+                 const std::function<void(int64_t, const at::Tensor&)>& sink, LinearObserver* obs) {
   const int64_t N = windows.size(0), T = windows.size(1);
   if (batch < 1) batch = 1;
   const int nb = model.num_blocks();
-  BlockContext ctx = model.context(T);
+  BlockContext ctx = model.context(T, obs);
   // Streaming: every window's hidden state stays on the device while a block visits it once.
   // Resident: one batch at a time through all blocks, which needs the least activation memory.
   const int64_t group = model.streaming() ? N : batch;

@@ -35,8 +35,9 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
 
 // Runs windows [N, T] through every block, layer-major when the model streams (each block's
 // weights visit the device once) and window-major otherwise; calls `sink(first_row, final_hidden)`
-// with the final-normed hidden states of each batch. Shared by perplexity and the output comparisons.
+// with the final-normed hidden states of each batch. Shared by perplexity, the output comparisons
+// and the kurtosis analysis (which observes every linear layer through `obs`).
 void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedback* fb,
-                 const std::function<void(int64_t, const at::Tensor&)>& sink);
+                 const std::function<void(int64_t, const at::Tensor&)>& sink, LinearObserver* obs = nullptr);
 
 }  // namespace ptq

@@ -58,5 +58,29 @@ printf '{"model": {"type": "Unigram"' >"$T/bad.json"
 expect_error "malformed tokenizer" "not valid JSON" "$PTQ" tokenize --tokenizer "$T/bad.json" --text hi
 expect_error "unknown command" "unknown command" "$PTQ" frobnicate
 
+# Analyses and accuracy tasks (kurtosis, token-kl, size, eval-tasks).
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+expect_json "kurtosis austen-tiny" 'j["fp"]["definition"].startswith("pearson") and j["fp"]["calib_tokens"]==256 and len(j["fp"]["layers"])==28 and set(j["fp"]["by_type"])=={"q","k","v","o","gate","up","down"} and all(l["activation"]>1 for l in j["fp"]["layers"])' \
+  "$PTQ" kurtosis --model "$SHARED/models/austen-tiny" --calib "$T/short.txt" --nsamples 4 --calib-seqlen 64
+expect_error "kurtosis without calibration" "missing required option --calib" "$PTQ" kurtosis --model "$SHARED/models/austen-tiny"
+head -c 4000 "$SHARED/corpus/opticks.txt" >"$T/opticks.txt"
+expect_json "token-kl" 'j["vocab_size"]==8192 and len(j["calib_counts"])==8192 and sum(j["test_counts"])==j["test_tokens"] and j["kl"]>0 and 0<j["js"]<0.6932 and len(j["top"])==5 and j["smoothing"]==1e-4' \
+  "$PTQ" token-kl --tokenizer "$SHARED/tokenizers/austen-bpe8k.tokenizer.json" --calib "$T/short.txt" --test "$T/opticks.txt" --top 5 --smoothing 1e-4
+: >"$T/empty.txt"
+expect_error "token-kl empty text" "has no tokens" "$PTQ" token-kl --tokenizer "$SHARED/tokenizers/austen-bpe8k.tokenizer.json" --calib "$T/short.txt" --test "$T/empty.txt"
+printf 'caf\xe9\n' >"$T/latin1.txt"
+expect_error "token-kl non-UTF-8 text" "not valid UTF-8" "$PTQ" token-kl --tokenizer "$SHARED/tokenizers/austen-bpe8k.tokenizer.json" --calib "$T/latin1.txt" --test "$T/short.txt"
+expect_json "size fp16 baseline" 'j["size"]["total_bytes"]==2245248 and j["size"]["bits_per_weight"]==16 and j["quant"] is None' "$PTQ" size --model "$SHARED/parity/llama"
+expect_json "size of a plan" 'j["size"]["linear_bits_per_weight"]==4.625 and j["size"]["total_bytes"]==42624+2*1048896' "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32
+printf '{"model": "%s", "layers": [{"name": "layers.1.mlp.up_proj", "quantized": true, "storage_bytes": 1000}]}' "$SHARED/parity/llama" >"$T/record.json"
+expect_json "size of a record" 'j["size"]["total_bytes"]==2245248-2*8192+1000 and j["size"]["quantized_params"]==8192' "$PTQ" size --result "$T/record.json"
+expect_error "size group not dividing" "does not divide" "$PTQ" size --model "$SHARED/parity/llama" --group 48
+expect_error "size missing record" "cannot open" "$PTQ" size --result "$T/none.json"
+expect_json "eval-tasks piqa + last word" 'j["tasks"]["austen-piqa"]["n"]==10 and "acc_norm" in j["tasks"]["austen-piqa"] and j["tasks"]["lambada:austen-test"]["n"]==20 and 0<=j["tasks"]["lambada:austen-test"]["acc"]<=1' \
+  "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/resources/tasks/austen-piqa.jsonl" --limit 10 --lambada "$SHARED/corpus/austen-test.txt" --lambada-n 20
+printf '{"context": "Q", "choices": ["a"], "gold": 0}\n{"context": "Q"\n' >"$T/bad.jsonl"
+expect_error "eval-tasks bad task line" "line 2" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/bad.jsonl"
+expect_error "eval-tasks nothing to do" "give at least one" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -23,5 +23,12 @@ int cmd_inspect(const std::vector<std::string>& args);
 int cmd_make_checkpoint(const std::vector<std::string>& args);
 int cmd_quantize(const std::vector<std::string>& args);
 int cmd_strategies(const std::vector<std::string>& args);
+int cmd_kurtosis(const std::vector<std::string>& args);
+int cmd_token_kl(const std::vector<std::string>& args);
+int cmd_size(const std::vector<std::string>& args);
+int cmd_eval_tasks(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
 
 }  // namespace ptq::cli

@@ -1,18 +1,211 @@
 #include "app/gui/main_window.h"
 
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
 #include <QMenuBar>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
 
+#include "views/analysis_view.h"
+#include "views/figure_export.h"
+#include "views/job_queue.h"
+#include "views/jobs_panel.h"
 #include "views/model_library_panel.h"
+#include "views/results_browser.h"
+#include "views/results_model.h"
+#include "views/strategy_panel.h"
+#include "views/sweep_builder.h"
+#include "views/table_export.h"
+#include "views/view_catalog.h"
 
 namespace ptq::gui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+using namespace ptq::views;
+
+namespace {
+// Views that compare runs get every filtered record; the others the selected ones.
+bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "comparison"; }
+}  // namespace
+
+MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(parent), settings_(settings) {
   setWindowTitle(tr("PTQ Workbench"));
-  library_ = new views::ModelLibraryPanel(this);
-  setCentralWidget(library_);
+  queue_ = new JobQueue(this);
+  library_ = new ModelLibraryPanel;
+  strategy_ = new StrategyPanel;
+  sweep_ = new SweepBuilder;
+  results_ = new ResultsBrowser;
+  jobs_ = new JobsPanel(queue_);
+
+  setup_ = new QTabWidget;
+  setup_->addTab(library_, tr("Models"));
+  setup_->addTab(strategy_, tr("Experiment"));
+  setup_->addTab(sweep_, tr("Sweep"));
+  auto* setupDock = new QDockWidget(tr("Setup"), this);
+  setupDock->setObjectName("setupDock");
+  setupDock->setWidget(setup_);
+  addDockWidget(Qt::LeftDockWidgetArea, setupDock);
+  auto* jobsDock = new QDockWidget(tr("Jobs"), this);
+  jobsDock->setObjectName("jobsDock");
+  jobsDock->setWidget(jobs_);
+  addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+
+  viewTabs_ = new QTabWidget;
+  viewTabs_->setObjectName("views");
+  for (const auto& e : viewCatalog()) {
+    AnalysisView* v = e.make(viewTabs_);
+    views_.push_back(v);
+    viewTabs_->addTab(v, e.title);
+  }
+  auto* centre = new QSplitter(Qt::Vertical);
+  centre->addWidget(results_);
+  centre->addWidget(viewTabs_);
+  centre->setStretchFactor(1, 2);
+  setCentralWidget(centre);
+
+  connect(library_, &ModelLibraryPanel::modelAdded, this, [this](const QString& dir) {
+    strategy_->setModels(library_->modelDirs());
+    sweep_->setModels(library_->modelDirs());
+    settings_.pushRecent(setting::recentModels, dir);
+    refreshRecentMenus();
+  });
+  connect(library_, &ModelLibraryPanel::selectionChanged, strategy_, &StrategyPanel::setModel);
+  connect(strategy_, &StrategyPanel::runRequested, this, &MainWindow::enqueueExperiment);
+  connect(sweep_, &SweepBuilder::enqueueRequested, this, &MainWindow::enqueueSweep);
+  connect(queue_, &JobQueue::recordWritten, results_, &ResultsBrowser::addRecordFile);
+  connect(queue_, &JobQueue::jobFinished, this, [this](int id) {
+    if (const Job* j = queue_->job(id)) report(j->title + ": " + j->statusText());
+  });
+  connect(results_, &ResultsBrowser::selectionChanged, this, &MainWindow::feedViews);
+  connect(results_, &ResultsBrowser::filteredChanged, this, &MainWindow::feedViews);
+  connect(results_, &ResultsBrowser::directoryChanged, this, [this](const QString& dir) {
+    settings_.pushRecent(setting::recentResultsDirs, dir);
+    refreshRecentMenus();
+  });
+
+  buildMenus();
+  resize(1400, 900);
+  restoreGeometry(settings_.get(setting::windowGeometry));
+  restoreState(settings_.get(setting::windowState));
+}
+
+void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("Open &model…"), this, [this] {
+    QString d = QFileDialog::getExistingDirectory(this, tr("Hugging Face checkpoint folder"));
+    if (!d.isEmpty()) openModel(d);
+  });
+  file->addAction(tr("Open &results directory…"), this, [this] {
+    QString d = QFileDialog::getExistingDirectory(this, tr("Results directory"), results_->directory());
+    if (!d.isEmpty()) openResults(d);
+  });
+  recentModels_ = file->addMenu(tr("Recent models"));
+  recentResults_ = file->addMenu(tr("Recent results directories"));
+  file->addSeparator();
+  file->addAction(tr("Export &figure…"), this, [this] {
+    QString dir = settings_.get(setting::lastExportDir);
+    QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), dir, tr("Figures (*.png *.svg *.pdf)"));
+    if (path.isEmpty()) return;
+    const QStringList presets = {"single-column", "double-column"};
+    bool ok = false;
+    QString preset = QInputDialog::getItem(this, tr("Export figure"), tr("Paper preset (3.5 in / 7 in wide)"), presets,
+                                           std::max(0, presets.indexOf(settings_.get(setting::lastExportPreset))), false, &ok);
+    if (!ok) return;
+    int dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (PNG), DPI"),
+                                   settings_.get(setting::lastExportDpi), 72, 2400, 50, &ok);
+    if (!ok) return;
+    settings_.set(setting::lastExportPreset, preset);
+    settings_.set(setting::lastExportDpi, dpi);
+    exportCurrentFigure(path);
+  });
+  file->addAction(tr("Export &table…"), this, [this] {
+    QString dir = settings_.get(setting::lastExportDir);
+    QString path = QFileDialog::getSaveFileName(this, tr("Export table"), dir, tr("Tables (*.csv *.tex)"));
+    if (!path.isEmpty()) exportResultsTable(path);
+  });
+  file->addSeparator();
   file->addAction(tr("&Quit"), this, &QWidget::close);
-  resize(1000, 700);
+  refreshRecentMenus();
+}
+
+void MainWindow::refreshRecentMenus() {
+  if (!recentModels_) return;
+  recentModels_->clear();
+  for (const QString& d : settings_.get(setting::recentModels))
+    recentModels_->addAction(d, this, [this, d] { openModel(d); });
+  recentResults_->clear();
+  for (const QString& d : settings_.get(setting::recentResultsDirs))
+    recentResults_->addAction(d, this, [this, d] { openResults(d); });
+}
+
+bool MainWindow::openModel(const QString& dir) {
+  if (library_->addModel(dir)) return true;
+  report(library_->error());
+  return false;
+}
+
+bool MainWindow::openResults(const QString& dir) {
+  if (results_->openDirectory(dir)) return true;
+  report(results_->error());
+  return false;
+}
+
+void MainWindow::feedViews() {
+  const auto selected = results_->selectedRecords();
+  const auto filtered = results_->filteredRecords();
+  for (AnalysisView* v : views_)
+    v->setRecords(comparesRuns(v->viewId()) || selected.empty() ? filtered : selected);
+}
+
+void MainWindow::enqueueExperiment() {
+  try {
+    queue_->enqueue(strategy_->spec(), results_->directory());
+    report(tr("experiment queued"));
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+void MainWindow::enqueueSweep() {
+  try {
+    queue_->enqueueRuns(sweep_->runs(), results_->directory(), tr("sweep (%1 runs)").arg(sweep_->runCount()));
+    report(tr("sweep queued: %1 runs").arg(sweep_->runCount()));
+  } catch (const std::exception& e) {
+    report(QString::fromUtf8(e.what()));
+  }
+}
+
+bool MainWindow::exportCurrentFigure(const QString& path) {
+  auto* v = qobject_cast<AnalysisView*>(viewTabs_->currentWidget());
+  if (!v) return false;
+  const QString preset = settings_.get(setting::lastExportPreset);
+  FigureSize size = preset == "double-column" ? FigureSize::doubleColumn() : FigureSize::singleColumn();
+  size.dpi = settings_.get(setting::lastExportDpi);
+  QString error;
+  bool ok = exportFigure(*v, path, size, &error);
+  if (ok) settings_.set(setting::lastExportDir, QFileInfo(path).absolutePath());
+  report(ok ? tr("figure written: %1").arg(path) : error);
+  return ok;
+}
+
+bool MainWindow::exportResultsTable(const QString& path) {
+  QString error;
+  bool ok = exportTable(*results_->filter(), path, &error);
+  if (ok) settings_.set(setting::lastExportDir, QFileInfo(path).absolutePath());
+  report(ok ? tr("table written: %1").arg(path) : error);
+  return ok;
+}
+
+void MainWindow::report(const QString& message) { statusBar()->showMessage(message, 10000); }
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  settings_.set(setting::windowGeometry, saveGeometry());
+  settings_.set(setting::windowState, saveState());
+  settings_.sync();
+  QMainWindow::closeEvent(e);
 }
 
 }  // namespace ptq::gui

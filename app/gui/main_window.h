@@ -1,21 +1,70 @@
 #pragma once
-// The workbench window: a frame that hosts the panels from views/ and wires them together.
+// The workbench window: a thin frame that composes the panels from views/ and wires them
+// together. Left: model library, experiment (strategy panel) and sweep builder; centre: results
+// browser above the analysis views (one tab per view_catalog entry); bottom: the job queue.
 #include <QMainWindow>
+#include <vector>
+
+#include "views/settings.h"
+
+class QTabWidget;
 
 namespace ptq::views {
+class AnalysisView;
+class JobQueue;
+class JobsPanel;
 class ModelLibraryPanel;
-}
+class ResultsBrowser;
+class StrategyPanel;
+class SweepBuilder;
+}  // namespace ptq::views
 
 namespace ptq::gui {
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  explicit MainWindow(QWidget* parent = nullptr);
+  // settings: nullptr = the application's QSettings.
+  explicit MainWindow(QSettings* settings = nullptr, QWidget* parent = nullptr);
+
   views::ModelLibraryPanel* modelLibrary() const { return library_; }
+  views::StrategyPanel* strategyPanel() const { return strategy_; }
+  views::SweepBuilder* sweepBuilder() const { return sweep_; }
+  views::ResultsBrowser* resultsBrowser() const { return results_; }
+  views::JobQueue* jobQueue() const { return queue_; }
+  views::JobsPanel* jobsPanel() const { return jobs_; }
+  QTabWidget* setupTabs() const { return setup_; }
+  QTabWidget* viewTabs() const { return viewTabs_; }
+  const std::vector<views::AnalysisView*>& analysisViews() const { return views_; }
+
+  bool openModel(const QString& dir);
+  bool openResults(const QString& dir);
+  bool exportCurrentFigure(const QString& path);  // through views/figure_export.h
+  bool exportResultsTable(const QString& path);   // .csv or .tex
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
 
  private:
+  void buildMenus();
+  void feedViews();
+  void enqueueExperiment();
+  void enqueueSweep();
+  void refreshRecentMenus();
+  void report(const QString& message);
+
+  views::Settings settings_;
+  views::JobQueue* queue_;
   views::ModelLibraryPanel* library_;
+  views::StrategyPanel* strategy_;
+  views::SweepBuilder* sweep_;
+  views::ResultsBrowser* results_;
+  views::JobsPanel* jobs_;
+  QTabWidget* setup_;
+  QTabWidget* viewTabs_;
+  std::vector<views::AnalysisView*> views_;
+  QMenu* recentModels_ = nullptr;
+  QMenu* recentResults_ = nullptr;
 };
 
 }  // namespace ptq::gui

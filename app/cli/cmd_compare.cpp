@@ -1,0 +1,59 @@
+#include <iostream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_line.h"
+#include "core/errors.h"
+#include "core/json_util.h"
+#include "core/model.h"
+#include "core/tokenizer.h"
+#include "eval/output_compare.h"
+#include "eval/perplexity.h"
+#include "quant/quantized_export.h"
+
+#include <ATen/core/grad_mode.h>
+
+namespace ptq::cli {
+
+// ptq compare [--model DIR] --quantized ARTIFACTS --text FILE: full-precision vs quantized outputs
+// (eval/output_compare.h). --model defaults to the base model the artifacts name.
+int cmd_compare(const std::vector<std::string>& argv) {
+  Args a(argv, {"model", "quantized", "text", "seqlen", "max-windows", "batch", "device", "dtype", "residency"}, {});
+  at::NoGradGuard no_grad;
+  const std::string qdir = a.required("quantized");
+  const std::string text = a.required("text");
+  if (!has_quantized_artifacts(qdir)) throw Error("'" + qdir + "' holds no quantized artifacts (artifacts.json)");
+  std::string base = a.get("model", "");
+  if (base.empty()) base = read_json_file(join_path(qdir, "artifacts.json")).value("base_model", std::string());
+  if (base.empty()) throw Error("'" + qdir + "/artifacts.json' names no base_model; give --model DIR");
+  LoadOptions lo;
+  lo.device = a.get("device", "cpu");
+  lo.dtype = a.get("dtype", "float32");
+  lo.residency = parse_residency(a.get("residency", "auto"));
+  const int64_t seqlen = a.get_int("seqlen", 2048), batch = a.get_int("batch", 4);
+  Feedback fb;
+  ProgressLine line(fb);
+
+  at::Tensor windows;
+  FpReference ref;
+  {
+    auto fp = Model::load(base, lo, &fb);
+    const std::string tok_path = fp->checkpoint().tokenizer_path();
+    if (tok_path.empty()) throw Error("no tokenizer.json in '" + base + "' to tokenize --text");
+    std::string t = read_text_file(text);
+    if (t.empty()) throw Error("text '" + text + "' is empty");
+    windows = make_windows(Tokenizer::from_file(tok_path).encode(t), seqlen, a.get_int("max-windows", 0));
+    fb.set_stage_range(0.0, 0.5);
+    ref = capture_reference(*fp, windows, batch, &fb);
+  }  // the full-precision model is gone before the quantized one loads
+  auto q = load_quantized_model(qdir, lo, &fb);
+  fb.set_stage_range(0.5, 1.0);
+  json out = compare_with_reference(*q, ref, windows, batch, &fb);
+  out["model"] = base;
+  out["quantized"] = qdir;
+  out["text"] = text;
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace ptq::cli

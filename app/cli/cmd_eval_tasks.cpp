@@ -1,0 +1,49 @@
+#include <torch/torch.h>
+
+#include <iostream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_line.h"
+#include "core/errors.h"
+#include "core/json_util.h"
+#include "core/model.h"
+#include "core/tokenizer.h"
+#include "eval/tasks.h"
+
+namespace ptq::cli {
+
+// ptq eval-tasks --model DIR [--task FILE.jsonl ...] [--lambada TEXT --lambada-n 200
+//   --lambada-context 50 --seed 0] [--limit N] [--device D --dtype T --residency R]
+// prints {"tasks": {name: {"acc", "acc_norm"?, "n"}}, "model": DIR}.
+int cmd_eval_tasks(const std::vector<std::string>& argv) {
+  Args a(argv,
+         {"model", "task", "lambada", "lambada-n", "lambada-context", "seed", "limit", "device", "dtype", "residency"},
+         {}, {"task"});
+  torch::NoGradGuard no_grad;
+  const std::string dir = a.required("model");
+  TaskOptions o;
+  o.task_files = a.all("task");
+  o.lambada_text = a.get("lambada", "");
+  o.lambada.n = a.get_int("lambada-n", o.lambada.n);
+  o.lambada.context_words = a.get_int("lambada-context", o.lambada.context_words);
+  o.lambada.seed = uint64_t(a.get_int("seed", 0));
+  o.limit = a.get_int("limit", 0);
+  if (o.task_files.empty() && o.lambada_text.empty()) throw Error("give at least one --task FILE.jsonl or --lambada TEXT");
+  if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
+  Feedback fb;
+  ProgressLine line(fb);
+  LoadOptions lo;
+  lo.device = a.get("device", "cpu");
+  lo.dtype = a.get("dtype", "float32");
+  lo.residency = parse_residency(a.get("residency", "auto"));
+  auto model = Model::load(dir, lo, &fb);
+  const std::string tok_path = model->checkpoint().tokenizer_path();
+  if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "'");
+  const Tokenizer tok = Tokenizer::from_file(tok_path);
+  json out = {{"tasks", evaluate_tasks(*model, tok, o, &fb)}, {"model", dir}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace ptq::cli

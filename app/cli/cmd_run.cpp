@@ -1,0 +1,49 @@
+#include <iostream>
+
+#include "app/cli/args.h"
+#include "app/cli/commands.h"
+#include "app/cli/progress_line.h"
+#include "core/errors.h"
+#include "core/json_util.h"
+#include "core/result_store.h"
+#include "eval/experiment.h"
+
+namespace ptq::cli {
+
+namespace {
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+}  // namespace
+
+// ptq run SPEC.json [--results DIR]: one experiment from a JSON ExperimentSpec (relative paths in
+// it are relative to the spec's folder); prints the record and writes it to DIR when given.
+int cmd_run(const std::vector<std::string>& argv) {
+  Args a(argv, {"results"}, {"force"});
+  if (a.positional().size() != 1) throw Error("usage: ptq run SPEC.json [--results DIR] [--force]");
+  const std::string spec_path = a.positional()[0];
+  ExperimentSpec spec;
+  try {
+    spec = ExperimentSpec::from_json(read_json_file(spec_path));
+  } catch (const Error& e) {
+    throw Error("'" + spec_path + "': " + e.what());
+  }
+  spec.resolve_paths(dir_of(spec_path));
+  const std::string results = a.get("results", "");
+  if (!results.empty()) {
+    ensure_results_dir(results);
+    if (record_complete(results, spec.run_id()) && !a.flag("force"))
+      throw Error("'" + join_path(results, spec.run_id() + ".json") +
+                  "' already holds this run's complete record (pass --force to redo it)");
+  }
+  Feedback fb;
+  ProgressLine line(fb);
+  json record = run_experiment(spec, &fb);
+  if (!results.empty()) std::cerr << "record: " << write_record(results, record) << std::endl;
+  std::cout << record.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace ptq::cli

@@ -1,0 +1,149 @@
+#include "app/gui/headless.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
+#include <QFileInfo>
+#include <QTabWidget>
+#include <iostream>
+#include <memory>
+
+#include "app/gui/demo.h"
+#include "app/gui/main_window.h"
+#include "app/gui/workbench_paths.h"
+#include "core/json_util.h"
+#include "views/analysis_view.h"
+#include "views/figure_export.h"
+#include "views/job_queue.h"
+#include "views/jobs_panel.h"
+#include "views/results_browser.h"
+#include "views/results_model.h"
+#include "views/sweep_builder.h"
+#include "views/table_export.h"
+#include "views/view_catalog.h"
+
+namespace ptq::gui {
+
+using namespace ptq::views;
+
+namespace {
+
+int fail(const QString& message) {
+  std::cerr << "ptq-workbench: " << message.toStdString() << "\n";
+  return 2;
+}
+
+// Runs `specs` through a job queue (complete records are reused) and waits for it.
+const Job& runJob(JobQueue& queue, std::vector<nlohmann::json> specs, const QString& results) {
+  QEventLoop loop;
+  QObject::connect(&queue, &JobQueue::allFinished, &loop, &QEventLoop::quit);
+  QObject::connect(&queue, &JobQueue::recordWritten, [](const QString& p) {
+    std::cerr << "record written: " << p.toStdString() << "\n";
+  });
+  const int id = queue.enqueueRuns(std::move(specs), results, QStringLiteral("headless sweep"));
+  if (queue.busy()) loop.exec();
+  return *queue.job(id);
+}
+
+}  // namespace
+
+int runHeadless(const HeadlessOptions& o) {
+  if (o.out.isEmpty()) return fail("--headless needs --out DIR");
+  const QString sweepPath = o.sweep.isEmpty() ? demoSweepPath() : o.sweep;
+  const QString results = o.results.isEmpty() ? defaultResultsDir() : o.results;
+  std::vector<nlohmann::json> specs;
+  try {
+    if (sweepPath.isEmpty()) throw std::runtime_error("the bundled resources (demo-sweep.json) were not found");
+    specs = expandSweep(ptq::read_json_file(sweepPath.toStdString()), QFileInfo(sweepPath).absolutePath());
+    if (!QDir().mkpath(o.out)) throw std::runtime_error("cannot create output folder '" + o.out.toStdString() + "'");
+  } catch (const std::exception& e) {
+    return fail(QString::fromUtf8(e.what()));
+  }
+
+  JobQueue queue;
+  const Job& job = runJob(queue, std::move(specs), results);
+  std::vector<nlohmann::json> records;
+  std::vector<ResultsModel::Entry> entries;
+  for (const QString& p : job.paths) {
+    records.push_back(ptq::read_json_file(p.toStdString()));
+    entries.push_back({p, records.back()});
+  }
+
+  nlohmann::json figures = nlohmann::json::array(), tables = nlohmann::json::array(), problems = nlohmann::json::array();
+  auto table = [&](const TextTable& t, const QString& stem) {
+    for (const char* suffix : {".csv", ".tex"}) {
+      QString path = QDir(o.out).absoluteFilePath(stem + suffix), err;
+      if (exportTable(t, path, &err)) tables.push_back(path.toStdString());
+      else problems.push_back((stem + suffix + ": " + err).toStdString());
+    }
+  };
+  const FigureSize size = FigureSize::doubleColumn();
+  for (const auto& entry : viewCatalog()) {
+    std::unique_ptr<AnalysisView> view(entry.make(nullptr));
+    view->setRecords(records);
+    view->resize(size.widthPx(), size.heightPx());
+    for (const QString& fmt : figureFormats()) {
+      QString path = QDir(o.out).absoluteFilePath(entry.id + "." + fmt), err;
+      if (exportFigure(*view, path, size, &err)) figures.push_back(path.toStdString());
+      else problems.push_back((entry.id + "." + fmt + ": " + err).toStdString());
+    }
+    TextTable t = view->dataTable();
+    if (!t.rows.empty()) table(t, entry.id);
+  }
+  ResultsModel model;
+  model.setRecords(std::move(entries));
+  table(tableFromModel(model), QStringLiteral("results"));
+
+  nlohmann::json failed = nlohmann::json::array();
+  for (const QString& e : job.errors) failed.push_back(e.toStdString());
+  nlohmann::json summary = {{"sweep", QFileInfo(sweepPath).absoluteFilePath().toStdString()},
+                            {"results", QFileInfo(results).absoluteFilePath().toStdString()},
+                            {"out", QFileInfo(o.out).absoluteFilePath().toStdString()},
+                            {"runs", job.specs.size()},
+                            {"written", job.written},
+                            {"reused", job.skipped},
+                            {"failed", failed},
+                            {"records", records.size()},
+                            {"figures", figures},
+                            {"tables", tables},
+                            {"problems", problems}};
+  std::cout << summary.dump(1) << std::endl;
+  return failed.empty() && problems.empty() ? 0 : 1;
+}
+
+int renderScreenshots(const QString& dir, const QString& results) {
+  if (!QDir().mkpath(dir)) return fail("cannot create folder '" + dir + "'");
+  QSettings scratch(QDir(dir).absoluteFilePath(".screenshot-settings.ini"), QSettings::IniFormat);
+  MainWindow w(&scratch);
+  QString err;
+  if (!openDemo(w, results.isEmpty() ? defaultResultsDir() : results, &err)) std::cerr << err.toStdString() << "\n";
+  // The demo sweep through the queue: its runs show as done (records reused) in the jobs panel.
+  runJob(*w.jobQueue(), w.sweepBuilder()->runs(), w.resultsBrowser()->directory());
+  w.resize(1500, 950);
+  w.show();
+  auto* browser = w.resultsBrowser();
+  for (int r = 0; r < browser->model()->rowCount(); ++r)
+    if (browser->model()->record(r).value("method", "fp") == "gptq") {
+      browser->selectRunId(QString::fromStdString(browser->model()->record(r).value("run_id", "")));
+      break;
+    }
+  auto save = [&](QWidget* widget, const QString& name) {
+    QApplication::processEvents();
+    QString path = QDir(dir).absoluteFilePath(name + ".png");
+    if (!widget->grab().save(path)) std::cerr << "cannot write " << path.toStdString() << "\n";
+    else std::cout << path.toStdString() << "\n";
+  };
+  save(&w, "workbench");
+  for (int i = 0; i < w.setupTabs()->count(); ++i) {
+    w.setupTabs()->setCurrentIndex(i);
+    save(w.setupTabs(), "panel-" + QStringList{"models", "experiment", "sweep"}.value(i, QString::number(i)));
+  }
+  save(browser, "panel-results");
+  save(w.jobsPanel(), "panel-jobs");
+  // Each analysis view alone: tests/views/render_views --screenshots (docs/screenshots/<id>.png).
+  QFile::remove(scratch.fileName());
+  return 0;
+}
+
+}  // namespace ptq::gui

@@ -1,0 +1,37 @@
+#pragma once
+// Reading user-written JSON objects (experiment and sweep specs) so that every error names the
+// object, the key and what is allowed: unknown keys, wrong types, values out of a set.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ptq {
+
+class JsonFields {
+ public:
+  // `where` names the object in errors ("experiment spec", "sweep spec 'calibration[1]'").
+  // Throws ptq::Error when j is not an object or has a key outside `allowed` (listing them).
+  JsonFields(const nlohmann::json& j, std::string where, const std::vector<std::string>& allowed);
+
+  bool has(const std::string& key) const;  // present and not null
+  const nlohmann::json& raw(const std::string& key) const;
+  std::string str(const std::string& key, const std::string& def) const;
+  int64_t integer(const std::string& key, int64_t def) const;
+  double number(const std::string& key, double def) const;
+  bool boolean(const std::string& key, bool def) const;
+  // A string or an array of strings.
+  std::vector<std::string> strings(const std::string& key) const;
+  // A string that must be one of `choices`.
+  std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& choices) const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  const std::string& where() const { return where_; }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_;
+};
+
+std::string join_words(const std::vector<std::string>& v, const std::string& sep = ", ");
+
+}  // namespace ptq

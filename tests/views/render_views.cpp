@@ -1,0 +1,80 @@
+// render_views RESULTS_DIR OUT_DIR [--screenshots] [--size single|double]: every analysis view of
+// the catalog fed the records of RESULTS_DIR. Default: each view's figure as OUT_DIR/<id>.png,
+// .svg and .pdf (exportFigure) plus the comparison table as comparison.csv / .tex. With
+// --screenshots: a grab of each view's widget (controls included) as OUT_DIR/<id>.png, the
+// images docs/screenshots/ holds. Views without data are reported and skipped (exit 1).
+#include <QApplication>
+#include <QDir>
+#include <QPixmap>
+#include <cstdio>
+#include <memory>
+
+#include "core/errors.h"
+#include "core/result_store.h"
+#include "views/analysis_view.h"
+#include "views/figure_export.h"
+#include "views/view_catalog.h"
+
+using namespace ptq::views;
+
+int main(int argc, char** argv) {
+  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  QApplication app(argc, argv);
+  QStringList args = app.arguments().mid(1);
+  bool shots = args.removeAll("--screenshots") > 0;
+  FigureSize size = FigureSize::doubleColumn();
+  int s = static_cast<int>(args.indexOf("--size"));
+  if (s >= 0 && s + 1 < args.size()) {
+    if (args[s + 1] == "single") size = FigureSize::singleColumn();
+    args.remove(s, 2);
+  }
+  if (args.size() != 2) {
+    std::fprintf(stderr, "usage: render_views RESULTS_DIR OUT_DIR [--screenshots] [--size single|double]\n");
+    return 2;
+  }
+  std::vector<nlohmann::json> records;
+  try {
+    std::vector<std::string> problems;
+    for (auto& r : ptq::list_records(args[0].toStdString(), &problems)) records.push_back(std::move(r.record));
+    for (const auto& p : problems) std::fprintf(stderr, "skipped %s\n", p.c_str());
+  } catch (const ptq::Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+  if (!QDir().mkpath(args[1])) {
+    std::fprintf(stderr, "cannot create '%s'\n", qPrintable(args[1]));
+    return 2;
+  }
+  int missing = 0;
+  for (const auto& e : viewCatalog()) {
+    std::unique_ptr<AnalysisView> v(e.make(nullptr));
+    v->setRecords(records);
+    if (!v->hasData()) {
+      std::fprintf(stderr, "%s: %s\n", qPrintable(e.id), qPrintable(v->noDataMessage()));
+      ++missing;
+      continue;
+    }
+    QDir out(args[1]);
+    if (shots) {
+      v->resize(960, 640);
+      v->show();
+      QApplication::processEvents();
+      QString path = out.filePath(e.id + ".png");
+      if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
+      std::printf("%s\n", qPrintable(path));
+      continue;
+    }
+    for (const auto& fmt : figureFormats()) {
+      QString path = out.filePath(e.id + "." + fmt), error;
+      if (!exportFigure(*v, path, size, &error)) { std::fprintf(stderr, "%s\n", qPrintable(error)); return 2; }
+      std::printf("%s\n", qPrintable(path));
+    }
+    if (e.id == "comparison")
+      for (const char* fmt : {"csv", "tex"}) {
+        QString path = out.filePath(QStringLiteral("comparison.") + fmt), error;
+        if (!exportTable(v->dataTable(), path, &error)) { std::fprintf(stderr, "%s\n", qPrintable(error)); return 2; }
+        std::printf("%s\n", qPrintable(path));
+      }
+  }
+  return missing ? 1 : 0;
+}

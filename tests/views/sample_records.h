@@ -1,0 +1,86 @@
+#pragma once
+// Hand-made result records (docs/results-schema.md) for the view and export tests: small enough
+// to check every number the views derive from them by hand.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace sample {
+
+using nlohmann::json;
+
+// A quantized run with per-layer errors for blocks 0-1 and layer types q, down:
+// weight_rel_error = 0.1 * (block + 1) for q, 0.2 * (block + 1) + 0.05 for down.
+inline json quantRecord(const std::string& method, int bits, double totalBytes, double ppl, double bpw) {
+  json layers = json::array();
+  for (int b = 0; b < 2; ++b) {
+    layers.push_back({{"name", "layers." + std::to_string(b) + ".self_attn.q_proj"}, {"type", "q"}, {"block", b},
+                      {"weight_rel_error", 0.1 * (b + 1)}, {"out_cosine", 0.99 - 0.01 * b}, {"out_rel_mse", 0.001 * (b + 1)}});
+    layers.push_back({{"name", "layers." + std::to_string(b) + ".mlp.down_proj"}, {"type", "down"}, {"block", b},
+                      {"weight_rel_error", 0.2 * (b + 1) + 0.05}, {"out_cosine", 0.95 - 0.02 * b}, {"out_rel_mse", 0.01 * (b + 1)}});
+  }
+  return {{"schema", "ptq-workbench.result"},
+          {"schema_version", 1},
+          {"run_id", "austen-tiny." + method + ".w" + std::to_string(bits) + "g128"},
+          {"label", ""},
+          {"method", method},
+          {"provenance", {{"model", {{"name", "austen-tiny"}}}, {"dtype", "float32"}}},
+          {"quant", {{"bits", bits}, {"group", 128}, {"format", "int"}, {"sym", false}}},
+          {"metrics",
+           {{"ppl", ppl},
+            {"eval", {{"text", "austen-test.txt"}, {"seqlen", 512}}},
+            {"size", {{"total_bytes", totalBytes}, {"bits_per_weight", bpw}}},
+            {"compare", {{"kl_mean", 0.05 * (5 - bits)}, {"top1_agreement", 0.80 + 0.03 * bits}}},
+            {"tasks", {{"lambada", {{"acc", 0.1 * bits}, {"n", 100}}}}}}},
+          {"layers", layers}};
+}
+
+inline json fpRecord(double totalBytes, double ppl) {
+  return {{"schema", "ptq-workbench.result"},
+          {"schema_version", 1},
+          {"run_id", "austen-tiny.fp"},
+          {"method", "fp"},
+          {"quant", nullptr},
+          {"provenance", {{"model", {{"name", "austen-tiny"}}}, {"dtype", "float32"}}},
+          {"metrics",
+           {{"ppl", ppl},
+            {"eval", {{"text", "austen-test.txt"}, {"seqlen", 512}}},
+            {"size", {{"total_bytes", totalBytes}, {"bits_per_weight", 16.0}}},
+            {"tasks", {{"lambada", {{"acc", 0.5}, {"n", 100}}}}}}}};
+}
+
+// Kurtosis over blocks 0-1, types q and down: weight = 3 + block + (down ? 1 : 0),
+// activation = 10 * (weight); transformed halves the activation kurtosis.
+inline json kurtosisAnalysis(double activationScale) {
+  json layers = json::array();
+  for (int b = 0; b < 2; ++b)
+    for (std::string t : {"q", "down"}) {
+      double w = 3 + b + (t == "down" ? 1 : 0);
+      layers.push_back({{"name", "layers." + std::to_string(b) + "." + t}, {"type", t}, {"block", b}, {"weight", w},
+                        {"weight_channel_mean", w - 0.5}, {"activation", 10 * w * activationScale}});
+    }
+  return {{"definition", "pearson"}, {"calib_tokens", 4096}, {"layers", layers}};
+}
+
+inline json withKurtosis(json r) {
+  r["analyses"]["kurtosis"] = {{"fp", kurtosisAnalysis(1.0)}, {"transformed", kurtosisAnalysis(0.5)}};
+  return r;
+}
+
+// calib counts {5, 0, 3, 2}, test counts {1, 4, 3, 2} over a 4-token vocabulary.
+inline json withTokenKl(json r) {
+  r["analyses"]["token_kl"] = {{"tokenizer", "tok.json"}, {"calib", "/data/austen-valid.txt"}, {"test", "/data/austen-test.txt"},
+                               {"smoothing", 1e-6}, {"vocab_size", 4}, {"calib_tokens", 10}, {"test_tokens", 10},
+                               {"kl", 0.41}, {"kl_calib_test", 0.38}, {"js", 0.09},
+                               {"top", json::array()},
+                               {"calib_counts", {5, 0, 3, 2}}, {"test_counts", {1, 4, 3, 2}}};
+  return r;
+}
+
+// fp, rtn w3, gptq w3, gptq w4, awq w4; gptq w3 carries kurtosis and token_kl analyses.
+inline std::vector<json> demoSet() {
+  return {fpRecord(4e6, 90), quantRecord("rtn", 3, 1e6, 120, 3.2), withTokenKl(withKurtosis(quantRecord("gptq", 3, 1e6, 100, 3.2))),
+          quantRecord("gptq", 4, 1.3e6, 95, 4.2), quantRecord("awq", 4, 1.3e6, 97, 4.2)};
+}
+
+}  // namespace sample

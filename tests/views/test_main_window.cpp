@@ -1,0 +1,117 @@
+// Qt Test: the workbench window composes the panels and views, opens on the bundled demo (model,
+// demo sweep, a ready experiment), keeps its geometry and recent folders in the settings, and
+// exports the results table and the current figure.
+#include <QAction>
+#include <QMenuBar>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app/gui/demo.h"
+#include "app/gui/main_window.h"
+#include "core/result_store.h"
+#include "views/analysis_view.h"
+#include "views/model_library_panel.h"
+#include "views/results_browser.h"
+#include "views/results_model.h"
+#include "views/strategy_panel.h"
+#include "views/sweep_builder.h"
+#include "views/view_catalog.h"
+
+using nlohmann::json;
+using ptq::gui::MainWindow;
+
+namespace {
+json record(const std::string& id, const std::string& method, int bits, double ppl, double bytes) {
+  json r = {{"schema", ptq::kResultSchemaName}, {"schema_version", ptq::kResultSchemaVersion}, {"run_id", id},
+            {"status", "complete"}, {"method", method}, {"provenance", {{"model", {{"name", "austen-tiny"}}}}},
+            {"metrics", {{"ppl", ppl}, {"eval", {{"text", "t"}, {"seqlen", 128}}},
+                         {"size", {{"total_bytes", bytes}, {"bits_per_weight", 8.0 * bytes / 1.84e6}}}}}};
+  if (method != "fp") r["quant"] = {{"bits", bits}, {"group", 128}, {"format", "int"}, {"sym", false}};
+  return r;
+}
+QStringList actionTexts(QMenuBar* bar) {
+  QStringList out;
+  for (QAction* menu : bar->actions())
+    for (QAction* a : menu->menu()->actions()) out << a->text().remove('&');
+  return out;
+}
+}  // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void opensOnTheDemo() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    QString err;
+    QVERIFY2(ptq::gui::openDemo(w, dir.filePath("demo-results"), &err), qPrintable(err));
+    QCOMPARE(w.modelLibrary()->modelCount(), 1);
+    QVERIFY(w.modelLibrary()->modelDirs().first().endsWith("resources/demo-model"));
+    QVERIFY2(w.sweepBuilder()->runCount() > 1, qPrintable(w.sweepBuilder()->validationError()));
+    QVERIFY(w.strategyPanel()->method() != "fp");
+    QCOMPARE(w.strategyPanel()->validationError(), QString());
+    QCOMPARE(w.resultsBrowser()->directory(), dir.filePath("demo-results"));
+    QCOMPARE(w.setupTabs()->count(), 3);
+    QCOMPARE(size_t(w.viewTabs()->count()), ptq::views::viewCatalog().size());
+    const QStringList actions = actionTexts(w.menuBar());
+    for (const char* a : {"Open model…", "Open results directory…", "Export figure…", "Export table…"})
+      QVERIFY2(actions.contains(a), a);
+    // The recent lists remember what was opened.
+    QCOMPARE(ptq::views::Settings(&settings).get(ptq::views::setting::recentResultsDirs).value(0),
+             dir.filePath("demo-results"));
+    QVERIFY(ptq::views::Settings(&settings).get(ptq::views::setting::recentModels).value(0).endsWith("demo-model"));
+  }
+
+  void geometryPersists() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    QSize closedAt;
+    {
+      MainWindow w(&settings);
+      w.show();
+      w.resize(1234, 777);
+      QVERIFY(QTest::qWaitForWindowExposed(&w));
+      closedAt = w.size();
+      QVERIFY(closedAt != QSize(1400, 900));  // not the default size
+      w.close();
+    }
+    QVERIFY(!ptq::views::Settings(&settings).get(ptq::views::setting::windowGeometry).isEmpty());
+    MainWindow again(&settings);
+    QCOMPARE(again.size(), closedAt);
+  }
+
+  void recordsFeedTheViewsAndExport() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    const std::string results = dir.filePath("results").toStdString();
+    ptq::ensure_results_dir(results);
+    ptq::write_record(results, record("fp", "fp", 16, 96.5, 3.68e6));
+    ptq::write_record(results, record("rtn-w4", "rtn", 4, 99.0, 1.2e6));
+    ptq::write_record(results, record("rtn-w3", "rtn", 3, 110.0, 0.95e6));
+    MainWindow w(&settings);
+    QVERIFY(w.openResults(QString::fromStdString(results)));
+    QCOMPARE(w.resultsBrowser()->model()->rowCount(), 3);
+    // The size/quality trade-off view gets every filtered record.
+    ptq::views::AnalysisView* tradeoff = nullptr;
+    for (auto* v : w.analysisViews())
+      if (v->viewId() == "tradeoff") tradeoff = v;
+    QVERIFY(tradeoff);
+    QVERIFY2(tradeoff->hasData(), qPrintable(tradeoff->noDataMessage()));
+    w.viewTabs()->setCurrentWidget(tradeoff);
+    const QString svg = dir.filePath("tradeoff.svg"), csv = dir.filePath("results.csv");
+    QVERIFY(w.exportCurrentFigure(svg));
+    QVERIFY(QFileInfo(svg).size() > 1000);
+    QVERIFY(w.exportResultsTable(csv));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 4);  // header + 3 records
+    QVERIFY(lines[0].startsWith("model,method,bits"));
+    QCOMPARE(ptq::views::Settings(&settings).get(ptq::views::setting::lastExportDir), dir.path());
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

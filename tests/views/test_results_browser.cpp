@@ -1,0 +1,190 @@
+// Qt Test: the results model (columns, Δppl against the fp record, sort, text and method filters)
+// and the results browser over a directory (records written by another process appear; foreign
+// files are reported and skipped).
+#include <QComboBox>
+#include <QFile>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cmath>
+
+#include "core/result_store.h"
+#include "views/results_browser.h"
+#include "views/results_model.h"
+
+using nlohmann::json;
+using ptq::views::ResultsFilter;
+using ptq::views::ResultsModel;
+
+namespace {
+
+json record(const std::string& id, const std::string& model, const std::string& method, int bits, double ppl) {
+  json r = {{"schema", ptq::kResultSchemaName}, {"schema_version", ptq::kResultSchemaVersion}, {"run_id", id},
+            {"status", "complete"}, {"created_at", "2026-11-23T10:00:0" + std::to_string(bits) + "Z"},
+            {"method", method}, {"provenance", {{"model", {{"name", model}}}, {"device", "cpu"}}},
+            {"metrics", {{"ppl", ppl}, {"eval", {{"text", "/t/austen-test.txt"}, {"seqlen", 128}}},
+                         {"seconds", {{"total", 2.5 * bits}}}}}};
+  if (method != "fp") {
+    r["quant"] = {{"bits", bits}, {"group", 128}, {"format", "int"}, {"sym", false}};
+    r["calibration"] = {{"files", {"/t/austen-valid.txt"}}, {"nsamples", 16}, {"seqlen", 128}};
+    r["metrics"]["size"] = {{"total_bytes", 250000.0 * bits}, {"bits_per_weight", bits + 0.5}};
+    r["metrics"]["compare"] = {{"kl_mean", 0.01 * (9 - bits)}, {"top1_agreement", 0.1 * bits}};
+  } else {
+    r["metrics"]["size"] = {{"total_bytes", 3680000.0}, {"bits_per_weight", 16.0}};
+  }
+  return r;
+}
+
+// fp, rtn w4, gptq w3 of austen-tiny; rtn w4 of austen-small (no fp record: no Δppl).
+std::vector<ResultsModel::Entry> fourRecords() {
+  json rtn = record("tiny-rtn-w4", "austen-tiny", "rtn", 4, 100.0);
+  rtn["metrics"]["tasks"] = {{"lambada", {{"acc", 0.4}, {"n", 50}}}, {"piqa", {{"acc", 0.6}, {"n", 20}}}};
+  return {{"/r/a.json", record("tiny-fp", "austen-tiny", "fp", 16, 96.49)},
+          {"/r/b.json", rtn},
+          {"/r/c.json", record("tiny-gptq-w3", "austen-tiny", "gptq", 3, 105.25)},
+          {"/r/d.json", record("small-rtn-w4", "austen-small", "rtn", 4, 80.0)}};
+}
+
+QStringList column(const QAbstractItemModel& m, int col) {
+  QStringList out;
+  for (int r = 0; r < m.rowCount(); ++r) out << m.index(r, col).data().toString();
+  return out;
+}
+
+}  // namespace
+
+class TestResultsBrowser : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void deltaPplAgainstTheFpRecordOfTheSameModel() {
+    ResultsModel m;
+    m.setRecords(fourRecords());
+    QCOMPARE(m.rowCount(), 4);
+    QVERIFY(std::abs(m.deltaPpl(0) - 0.0) < 1e-12);
+    QVERIFY(std::abs(m.deltaPpl(1) - 3.51) < 1e-9);
+    QVERIFY(std::abs(m.deltaPpl(2) - 8.76) < 1e-9);
+    QVERIFY(std::isnan(m.deltaPpl(3)));  // austen-small has no fp record
+    QCOMPARE(m.index(1, ResultsModel::DeltaPpl).data().toString(), QString("+3.51"));
+    QCOMPARE(m.index(3, ResultsModel::DeltaPpl).data().toString(), QString());
+    QCOMPARE(m.index(1, ResultsModel::TaskAcc).data().toString(), QString("0.500"));  // mean of 0.4 and 0.6
+    QCOMPARE(m.index(1, ResultsModel::SizeMB).data().toString(), QString("1.00"));
+    QCOMPARE(m.index(2, ResultsModel::Top1).data().toString(), QString("30.0"));
+    QCOMPARE(m.index(1, ResultsModel::Calib).data().toString(), QString("austen-valid 16×128"));
+    QCOMPARE(m.index(1, ResultsModel::Format).data().toString(), QString("int asym"));
+    // A new fp record for austen-small gives its rtn row a Δppl.
+    m.upsert("/r/e.json", record("small-fp", "austen-small", "fp", 16, 77.08));
+    QCOMPARE(m.rowCount(), 5);
+    QVERIFY(std::abs(m.deltaPpl(3) - 2.92) < 1e-9);
+    // Same run id again replaces the row.
+    m.upsert("/r/e2.json", record("small-fp", "austen-small", "fp", 16, 78.0));
+    QCOMPARE(m.rowCount(), 5);
+    QVERIFY(std::abs(m.deltaPpl(3) - 2.0) < 1e-9);
+  }
+
+  void sort_data() {
+    QTest::addColumn<int>("col");
+    QTest::addColumn<int>("order");
+    QTest::addColumn<QStringList>("runIds");
+    QTest::newRow("ppl ascending") << int(ResultsModel::Ppl) << int(Qt::AscendingOrder)
+                                   << QStringList{"small-rtn-w4", "tiny-fp", "tiny-rtn-w4", "tiny-gptq-w3"};
+    QTest::newRow("ppl descending") << int(ResultsModel::Ppl) << int(Qt::DescendingOrder)
+                                    << QStringList{"tiny-gptq-w3", "tiny-rtn-w4", "tiny-fp", "small-rtn-w4"};
+    QTest::newRow("Δppl ascending, missing last") << int(ResultsModel::DeltaPpl) << int(Qt::AscendingOrder)
+                                                  << QStringList{"tiny-fp", "tiny-rtn-w4", "tiny-gptq-w3", "small-rtn-w4"};
+    QTest::newRow("size ascending") << int(ResultsModel::SizeMB) << int(Qt::AscendingOrder)
+                                    << QStringList{"tiny-gptq-w3", "tiny-rtn-w4", "small-rtn-w4", "tiny-fp"};
+    QTest::newRow("model then text order") << int(ResultsModel::Model) << int(Qt::AscendingOrder)
+                                           << QStringList{"small-rtn-w4", "tiny-fp", "tiny-rtn-w4", "tiny-gptq-w3"};
+  }
+  void sort() {
+    QFETCH(int, col);
+    QFETCH(int, order);
+    QFETCH(QStringList, runIds);
+    ResultsModel m;
+    m.setRecords(fourRecords());
+    ResultsFilter f;
+    f.setSourceModel(&m);
+    f.sort(col, Qt::SortOrder(order));
+    QStringList got;
+    for (int r = 0; r < f.rowCount(); ++r) got << f.index(r, 0).data(ResultsModel::RunIdRole).toString();
+    QCOMPARE(got, runIds);
+  }
+
+  void filter_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<int>("rows");
+    QTest::newRow("none") << "" << "" << 4;
+    QTest::newRow("method rtn") << "" << "rtn" << 2;
+    QTest::newRow("method fp") << "" << "fp" << 1;
+    QTest::newRow("text gptq") << "gptq" << "" << 1;
+    QTest::newRow("text model") << "SMALL" << "" << 1;
+    QTest::newRow("two words") << "tiny valid" << "" << 2;  // calib column holds austen-valid
+    QTest::newRow("text and method") << "tiny" << "rtn" << 1;
+    QTest::newRow("run id") << "gptq-w3" << "" << 1;
+    QTest::newRow("no match") << "omniquant" << "" << 0;
+  }
+  void filter() {
+    QFETCH(QString, text);
+    QFETCH(QString, method);
+    QFETCH(int, rows);
+    ResultsModel m;
+    m.setRecords(fourRecords());
+    ResultsFilter f;
+    f.setSourceModel(&m);
+    f.setText(text);
+    f.setMethod(method);
+    QCOMPARE(f.rowCount(), rows);
+  }
+
+  void browserReadsADirectoryAndWatchesIt() {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    auto four = fourRecords();
+    for (size_t i = 0; i < 3; ++i) ptq::write_record(d, four[i].record);
+    {
+      QFile junk(dir.filePath("notes.json"));
+      QVERIFY(junk.open(QIODevice::WriteOnly));
+      junk.write("{\"hello\": 1}");
+    }
+    ptq::views::ResultsBrowser b;
+    QSignalSpy changed(&b, &ptq::views::ResultsBrowser::filteredChanged);
+    QVERIFY(b.openDirectory(dir.path()));
+    QCOMPARE(b.model()->rowCount(), 3);
+    QCOMPARE(b.problems().size(), 1);
+    QVERIFY(b.problems().first().contains("notes.json"));
+    QVERIFY(changed.count() >= 1);
+    // Methods present fill the method filter.
+    auto* methods = b.findChild<QComboBox*>("methodFilter");
+    QCOMPARE(methods->count(), 4);  // all, fp, gptq, rtn
+    // A record written later by another process (the CLI) appears through the watcher.
+    ptq::write_record(d, four[3].record);
+    QTRY_COMPARE_WITH_TIMEOUT(b.model()->rowCount(), 4, 5000);
+    // Filters and selection feed the views.
+    b.findChild<QLineEdit*>("filter")->setText("tiny");
+    QCOMPARE(b.filteredRecords().size(), size_t(3));
+    methods->setCurrentIndex(methods->findData("rtn"));
+    QCOMPARE(b.filteredRecords().size(), size_t(1));
+    QCOMPARE(b.filteredRecords()[0]["run_id"], json("tiny-rtn-w4"));
+    b.findChild<QLineEdit*>("filter")->clear();
+    methods->setCurrentIndex(0);
+    b.selectRunId("tiny-gptq-w3");
+    QCOMPARE(b.selectedRecords().size(), size_t(1));
+    QCOMPARE(b.selectedRecords()[0]["method"], json("gptq"));
+    // Reload keeps the selection.
+    b.reload();
+    QCOMPARE(b.selectedRecords().size(), size_t(1));
+  }
+
+  void unusableDirectoryNamesTheProblem() {
+    ptq::views::ResultsBrowser b;
+    QVERIFY(!b.openDirectory("/proc/no-such-dir/results"));
+    QVERIFY(b.error().contains("/proc/no-such-dir/results"));
+    QVERIFY(b.directory().isEmpty());
+  }
+};
+
+QTEST_MAIN(TestResultsBrowser)
+#include "test_results_browser.moc"

@@ -1,0 +1,256 @@
+// Qt Test: the strategy panel is generated from the strategy registry (an editor per schema
+// parameter with its range, default and help) and produces the ExperimentSpec JSON the engine
+// parses; the sweep builder produces the sweep spec JSON of eval/sweep.h and counts its runs.
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QGroupBox>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/json_util.h"
+#include "quant/strategy_registry.h"
+#include "views/strategy_panel.h"
+#include "views/sweep_builder.h"
+
+using nlohmann::json;
+using ptq::views::StrategyPanel;
+using ptq::views::SweepBuilder;
+
+namespace {
+const QString kModel = PTQ_SHARED_DIR "/models/austen-tiny";
+const QString kCalib = PTQ_SHARED_DIR "/corpus/austen-valid.txt";
+const QString kEval = PTQ_SHARED_DIR "/corpus/austen-test.txt";
+
+template <class W>
+W* child(QWidget& w, const QString& name) {
+  W* c = w.findChild<W*>(name);
+  if (!c) qFatal("no child %s", qPrintable(name));
+  return c;
+}
+
+void compose(StrategyPanel& p, const QString& quantizer, const QStringList& transforms) {
+  auto* q = child<QComboBox>(p, "quantizer");
+  q->setCurrentIndex(q->findData(quantizer));
+  for (const auto& s : ptq::strategy_registry())
+    if (s.kind != ptq::StageKind::Quantizer)
+      child<QCheckBox>(p, QString::fromStdString("transform." + s.id))->setChecked(transforms.contains(QString::fromStdString(s.id)));
+}
+}  // namespace
+
+class TestStrategyPanel : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void editorPerSchemaParameter_data() {
+    QTest::addColumn<QString>("stage");
+    QTest::addColumn<QString>("param");
+    int n = 0;
+    for (const auto& s : ptq::strategy_registry())
+      for (const auto& p : s.params) {
+        QTest::newRow((s.id + "." + p.name).c_str()) << QString::fromStdString(s.id) << QString::fromStdString(p.name);
+        ++n;
+      }
+    QVERIFY(n >= 15);  // gptq 5, awq 5, rotate 3, omniquant 3
+  }
+  void editorPerSchemaParameter() {
+    QFETCH(QString, stage);
+    QFETCH(QString, param);
+    const ptq::ParamSpec* spec = nullptr;
+    for (const auto& p : ptq::find_strategy(stage.toStdString()).params)
+      if (p.name == param.toStdString()) spec = &p;
+    QVERIFY(spec);
+    StrategyPanel panel;
+    QWidget* e = panel.findChild<QWidget*>("param." + stage + "." + param);
+    QVERIFY(e);
+    QVERIFY(e->toolTip().contains(QString::fromStdString(spec->help)));
+    if (spec->type == "int") {
+      auto* s = qobject_cast<QSpinBox*>(e);
+      QVERIFY(s);
+      QCOMPARE(s->minimum(), int(spec->min));
+      QCOMPARE(s->maximum(), int(spec->max));
+      QCOMPARE(s->value(), spec->default_value.get<int>());
+    } else if (spec->type == "float") {
+      auto* s = qobject_cast<QDoubleSpinBox*>(e);
+      QVERIFY(s);
+      QCOMPARE(s->minimum(), spec->min);
+      QCOMPARE(s->maximum(), spec->max);
+      QVERIFY(std::abs(s->value() - spec->default_value.get<double>()) < 1e-12);
+    } else if (spec->type == "bool") {
+      auto* c = qobject_cast<QCheckBox*>(e);
+      QVERIFY(c);
+      QCOMPARE(c->isChecked(), spec->default_value.get<bool>());
+    } else {
+      auto* c = qobject_cast<QComboBox*>(e);
+      QVERIFY(c);
+      QCOMPARE(c->count(), int(spec->choices.size()));
+      QCOMPARE(c->currentText().toStdString(), spec->default_value.get<std::string>());
+    }
+  }
+
+  void methodComposition_data() {
+    QTest::addColumn<QString>("quantizer");
+    QTest::addColumn<QStringList>("transforms");
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<QStringList>("visibleParams");
+    QTest::newRow("fp") << "fp" << QStringList{"rotate"} << "fp" << QStringList{};
+    QTest::newRow("rtn") << "rtn" << QStringList{} << "rtn" << QStringList{};
+    QTest::newRow("gptq") << "gptq" << QStringList{} << "gptq" << QStringList{"gptq"};
+    QTest::newRow("rotate+gptq") << "gptq" << QStringList{"rotate"} << "rotate+gptq" << QStringList{"rotate", "gptq"};
+    QTest::newRow("awq+gptq") << "gptq" << QStringList{"awq"} << "awq+gptq" << QStringList{"awq", "gptq"};
+    QTest::newRow("rotate+awq+omniquant") << "omniquant" << QStringList{"awq", "rotate"} << "rotate+awq+omniquant"
+                                          << QStringList{"rotate", "awq", "omniquant"};
+  }
+  void methodComposition() {
+    QFETCH(QString, quantizer);
+    QFETCH(QStringList, transforms);
+    QFETCH(QString, method);
+    QFETCH(QStringList, visibleParams);
+    StrategyPanel panel;
+    panel.show();
+    compose(panel, quantizer, transforms);
+    QCOMPARE(panel.method(), method);
+    for (const auto& s : ptq::strategy_registry()) {
+      auto* box = child<QGroupBox>(panel, QString::fromStdString("params." + s.id));
+      QCOMPARE(box->isVisible(), visibleParams.contains(QString::fromStdString(s.id)));
+    }
+    QCOMPARE(child<QSpinBox>(panel, "bits")->isEnabled(), method != "fp");
+  }
+
+  void specFromTheForm() {
+    StrategyPanel panel;
+    panel.setModel(kModel);
+    compose(panel, "gptq", {"rotate"});
+    child<QSpinBox>(panel, "bits")->setValue(3);
+    child<QComboBox>(panel, "group")->setCurrentText("64");
+    child<QCheckBox>(panel, "sym")->setChecked(true);
+    child<QDoubleSpinBox>(panel, "param.gptq.percdamp")->setValue(0.05);
+    child<QCheckBox>(panel, "param.gptq.act_order")->setChecked(true);
+    child<QComboBox>(panel, "param.rotate.rotation")->setCurrentText("orthogonal");
+    child<QLineEdit>(panel, "calibFiles")->setText(kCalib);
+    child<QSpinBox>(panel, "nsamples")->setValue(16);
+    child<QSpinBox>(panel, "calibSeqlen")->setValue(128);
+    child<QLineEdit>(panel, "evalText")->setText(kEval);
+    child<QSpinBox>(panel, "evalSeqlen")->setValue(128);
+    child<QSpinBox>(panel, "evalMaxWindows")->setValue(5);
+    child<QCheckBox>(panel, "analysis.compare")->setChecked(true);
+    QCOMPARE(panel.validationError(), QString());
+    json s = panel.spec();
+    QCOMPARE(s["model"], json(kModel.toStdString()));
+    QCOMPARE(s["method"], json("rotate+gptq"));
+    QCOMPARE(s["bits"], json(3));
+    QCOMPARE(s["group"], json(64));
+    QCOMPARE(s["sym"], json(true));
+    // Only parameters that differ from the schema defaults.
+    QCOMPARE(s["params"], json({{"gptq.percdamp", 0.05}, {"gptq.act_order", true}, {"rotate.rotation", "orthogonal"}}));
+    QCOMPARE(s["calibration"]["files"], json({kCalib.toStdString()}));
+    QCOMPARE(s["calibration"]["nsamples"], json(16));
+    QCOMPARE(s["eval"]["seqlen"], json(128));
+    QCOMPARE(s["eval"]["max_windows"], json(5));
+    QCOMPARE(s["analyses"], json({"compare"}));
+    QCOMPARE(panel.findChild<QPushButton*>("run")->isEnabled(), true);
+
+    // The JSON loads back into an identical form.
+    StrategyPanel again;
+    QString err;
+    QVERIFY2(again.setSpec(s, &err), qPrintable(err));
+    QCOMPARE(again.spec(), s);
+    QCOMPARE(again.method(), QString("rotate+gptq"));
+
+    // RTN needs no calibration: none goes into the spec even though the field is filled.
+    compose(panel, "rtn", {});
+    QVERIFY(panel.spec()["calibration"].is_null());
+  }
+
+  void invalidFormsNameTheProblem_data() {
+    QTest::addColumn<QString>("group");
+    QTest::addColumn<QString>("calib");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("group 0") << "0" << kCalib << "'group'";
+    QTest::newRow("group text") << "abc" << kCalib << "'group'";
+    QTest::newRow("no calibration for gptq") << "128" << "" << "calibration";
+  }
+  void invalidFormsNameTheProblem() {
+    QFETCH(QString, group);
+    QFETCH(QString, calib);
+    QFETCH(QString, expected);
+    StrategyPanel panel;
+    panel.setModel(kModel);
+    compose(panel, "gptq", {});
+    child<QLineEdit>(panel, "calibFiles")->setText(calib);
+    child<QComboBox>(panel, "group")->setCurrentText(group);
+    QVERIFY2(panel.validationError().contains(expected), qPrintable(panel.validationError()));
+    QVERIFY(!panel.findChild<QPushButton*>("run")->isEnabled());
+    QVERIFY_THROWS_EXCEPTION(std::exception, panel.spec());
+  }
+
+  void badSpecJsonIsRefused() {
+    StrategyPanel panel;
+    QString err;
+    QVERIFY(!panel.setSpec({{"model", kModel.toStdString()}, {"methd", "rtn"}}, &err));
+    QVERIFY2(err.contains("methd"), qPrintable(err));
+  }
+
+  void sweepBuilderCountsAndRoundTrips() {
+    QTemporaryDir dir;
+    // A spec with relative paths, as shipped next to its data.
+    const json spec = {{"models", {"austen-tiny"}},
+                       {"methods", {"fp", "rtn", "gptq"}},
+                       {"bits", {3, 4}},
+                       {"groups", {128}},
+                       {"calibration", {{{"files", {"austen-valid.txt"}}, {"nsamples", 16}, {"seqlen", 128}}}},
+                       {"eval", {{"text", "austen-test.txt"}, {"seqlen", 128}, {"max_windows", 5}}},
+                       {"analyses", {"compare"}},
+                       {"residency", "resident"},
+                       {"seed", 3}};
+    const QString base = QString(PTQ_SHARED_DIR "/models");
+    json withPaths = spec;
+    withPaths["calibration"][0]["files"] = {"../corpus/austen-valid.txt"};
+    withPaths["eval"]["text"] = "../corpus/austen-test.txt";
+    SweepBuilder b;
+    QString err;
+    QVERIFY2(b.setSweepJson(withPaths, base, &err), qPrintable(err));
+    QCOMPARE(b.runCount(), 5);  // fp once + rtn × 2 bits + gptq × 2 bits
+    json out = b.sweepJson();
+    QCOMPARE(out["models"], json::array({QDir::cleanPath(kModel).toStdString()}));  // made absolute
+    QCOMPARE(out["calibration"][0]["files"], json::array({QDir::cleanPath(kCalib).toStdString()}));
+    QCOMPARE(out["residency"], json("resident"));  // kept though the form has no editor
+    QCOMPARE(out["seed"], json(3));
+    // Another bit width and group: fp stays once.
+    child<QCheckBox>(b, "bits.2")->setChecked(true);
+    QCOMPARE(b.runCount(), 7);
+    child<QCheckBox>(b, "group.-1")->setChecked(true);
+    QCOMPARE(b.runCount(), 13);
+    const auto runs = b.runs();
+    QCOMPARE(int(runs.size()), 13);
+    QCOMPARE(runs.front()["model"], json(QDir::cleanPath(kModel).toStdString()));
+    // Save and load give the same spec.
+    const QString path = dir.filePath("sweep.json");
+    QVERIFY(b.saveFile(path, &err));
+    SweepBuilder c;
+    QVERIFY2(c.loadFile(path, &err), qPrintable(err));
+    QCOMPARE(c.sweepJson(), b.sweepJson());
+    QCOMPARE(c.runCount(), 13);
+    // No method checked: no runs, and the reason.
+    for (const char* m : {"fp", "rtn", "gptq"}) {
+      auto items = c.findChild<QListWidget*>("methods")->findItems(m, Qt::MatchExactly);
+      QCOMPARE(items.size(), 1);
+      items[0]->setCheckState(Qt::Unchecked);
+    }
+    QCOMPARE(c.runCount(), -1);
+    QVERIFY2(c.validationError().contains("methods"), qPrintable(c.validationError()));
+    QVERIFY(!c.findChild<QPushButton*>("enqueueSweep")->isEnabled());
+    // A bad file names the key.
+    json bad = spec;
+    bad["bitz"] = {3};
+    QVERIFY(!c.setSweepJson(bad, base, &err));
+    QVERIFY2(err.contains("bitz"), qPrintable(err));
+  }
+};
+
+QTEST_MAIN(TestStrategyPanel)
+#include "test_strategy_panel.moc"
