@@ -46,7 +46,8 @@ struct ExperimentSpec {
   // Checks values and combinations (method, format, bits, analyses that need an eval text or
   // calibration); from_json calls it. Throws ptq::Error naming the key.
   void validate() const;
-  // Makes relative paths (model, calibration files, eval text, task files) relative to base_dir.
+  // Makes relative paths (model, calibration files, eval text, task files) absolute against
+  // base_dir (itself taken against the working directory when relative).
   void resolve_paths(const std::string& base_dir);
 };
 

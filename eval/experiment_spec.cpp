@@ -43,11 +43,6 @@ std::string file_safe(const std::string& s) {
   return out.empty() ? "x" : out;
 }
 
-std::string make_absolute(const std::string& p, const std::string& base) {
-  if (p.empty() || p[0] == '/' || base.empty()) return p;
-  return join_path(base, p);
-}
-
 LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
   const std::string where = std::string(kWhere) + " 'overrides[" + std::to_string(i) + "]'";
   if (o.is_string()) {
@@ -223,10 +218,10 @@ void ExperimentSpec::validate() const {
 }
 
 void ExperimentSpec::resolve_paths(const std::string& base_dir) {
-  model_dir = make_absolute(model_dir, base_dir);
-  for (auto& f : calib.files) f = make_absolute(f, base_dir);
-  eval_text = make_absolute(eval_text, base_dir);
-  for (auto& f : task_files) f = make_absolute(f, base_dir);
+  model_dir = resolve_path(model_dir, base_dir);
+  for (auto& f : calib.files) f = resolve_path(f, base_dir);
+  eval_text = resolve_path(eval_text, base_dir);
+  for (auto& f : task_files) f = resolve_path(f, base_dir);
 }
 
 std::string ExperimentSpec::run_id() const {

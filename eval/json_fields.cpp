@@ -1,5 +1,8 @@
 #include "eval/json_fields.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/errors.h"
@@ -10,6 +13,25 @@ std::string join_words(const std::vector<std::string>& v, const std::string& sep
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
   return s;
+}
+
+std::string resolve_path(const std::string& p, const std::string& base_dir) {
+  if (p.empty() || p[0] == '/') return p;
+  std::string base = base_dir.empty() ? "." : base_dir;
+  if (base[0] != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd)) base = base == "." ? std::string(cwd) : std::string(cwd) + "/" + base;
+  }
+  while (base.size() > 2 && base.compare(base.size() - 2, 2, "/.") == 0) base.resize(base.size() - 2);
+  std::string rel = p;
+  while (rel.rfind("./", 0) == 0) rel = rel.substr(2);
+  return base.back() == '/' ? base + rel : base + "/" + rel;
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 JsonFields::JsonFields(const nlohmann::json& j, std::string where, const std::vector<std::string>& allowed)

@@ -34,4 +34,9 @@ class JsonFields {
 
 std::string join_words(const std::vector<std::string>& v, const std::string& sep = ", ");
 
+// Paths in spec files: `p` made absolute against base_dir (itself made absolute against the
+// working directory); "" stays "". parent_dir("a/b.json") = "a", parent_dir("b.json") = ".".
+std::string resolve_path(const std::string& p, const std::string& base_dir);
+std::string parent_dir(const std::string& path);
+
 }  // namespace ptq

@@ -19,15 +19,9 @@ const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "group
                                              "device", "dtype", "residency", "seed"};
 const std::vector<std::string> kFormats = {"int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"};
 
+// Relative paths stay as written when no base folder is given.
 std::string absolute_in(const std::string& p, const std::string& base) {
-  if (p.empty() || p[0] == '/' || base.empty()) return p;
-  return join_path(base, p);
-}
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
+  return base.empty() ? p : resolve_path(p, base);
 }
 
 std::string stem(const std::string& path) {
@@ -162,7 +156,7 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
 }
 
 SweepSpec SweepSpec::load(const std::string& path) {
-  return from_json(read_json_file(path), dir_of(path));
+  return from_json(read_json_file(path), parent_dir(path));
 }
 
 std::vector<ExperimentSpec> SweepSpec::expand() const {

@@ -16,6 +16,7 @@
 #include "core/sha256.h"
 #include "core/tokenizer.h"
 #include "eval/experiment.h"
+#include "eval/json_fields.h"
 #include "eval/output_compare.h"
 #include "eval/perplexity.h"
 #include "eval/sweep.h"
@@ -381,6 +382,11 @@ TEST_CASE("sweep spec expansion: fp once per model, calibration only where neede
   runs = SweepSpec::from_json(j, dir).expand();
   CHECK(runs.size() == 1 + 3 + 3);
   CHECK(runs[0].method == "fp" && runs[0].calib.files.size() == 1 && runs[0].label == "calib=valid");
+  CHECK(resolve_path("texts/a.txt", "/x/y") == "/x/y/texts/a.txt");
+  CHECK(resolve_path("./a.txt", "/x/y/.") == "/x/y/a.txt");
+  CHECK(resolve_path("/abs/a.txt", "/x") == "/abs/a.txt" && resolve_path("", "/x").empty());
+  CHECK(resolve_path("a.txt", ".")[0] == '/');
+  CHECK(parent_dir("d/sweep.json") == "d" && parent_dir("sweep.json") == "." && parent_dir("/s.json") == "/");
   // Spec files resolve relative paths against their folder.
   write_json_atomic(dir + "/sweep.json", j);
   CHECK(SweepSpec::load(dir + "/sweep.json").models[0] == tiny());

@@ -19,7 +19,15 @@ void KurtosisView::setRecords(const std::vector<nlohmann::json>& records) {
   records_.clear();
   for (const auto& r : records)
     if (field(r, "analyses/kurtosis/fp").is_object()) records_.push_back(r);
+  bool first = picker_->count() == 0;
   fillPicker(picker_, records_);
+  // First time: open on a run with a transform (fp vs transformed is the point of the figure).
+  for (size_t i = 0; first && i < records_.size(); ++i)
+    if (field(records_[i], "analyses/kurtosis/transformed").is_object()) {
+      QSignalBlocker block(picker_);
+      picker_->setCurrentIndex(static_cast<int>(i));
+      break;
+    }
   refresh();
 }
 

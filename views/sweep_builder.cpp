@@ -196,6 +196,7 @@ QWidget* SweepBuilder::buildCalibrations() {
   calibs_->setObjectName("calibrations");
   calibs_->setHorizontalHeaderLabels({tr("name"), tr("files (; separated)"), tr("nsamples"), tr("seqlen"),
                                       tr("sampling"), tr("seed")});
+  calibs_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   calibs_->horizontalHeader()->setSectionResizeMode(CFiles, QHeaderView::Stretch);
   calibs_->setMaximumHeight(120);
   auto* add = new QPushButton(tr("Add set"), box);

@@ -46,6 +46,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   spec.dtype = a.get("dtype", "float32");
   spec.residency = a.get("residency", "auto");
   spec.label = a.get("label", "");
+  spec.resolve_paths(".");  // the record's spec re-runs from any folder
   if (spec.method == "fp") throw Error("--method fp does not quantize; use `ptq run` or `ptq ppl` for a baseline");
   spec.validate();
   const std::string out_dir = a.get("out", ""), results = a.get("results", "");
@@ -71,7 +72,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   if (!record["analyses"].empty()) out["analyses"] = record["analyses"];
   out["seconds"] = m["seconds"]["total"];
   out["peak_gpu_bytes"] = m["peak_gpu_bytes"];
-  out["model"] = spec.model_dir;
+  out["model"] = a.get("model", "");
   out["device"] = prov["device"];
   out["dtype"] = prov["dtype"];
   out["torch"] = prov["libtorch"];

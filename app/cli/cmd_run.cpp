@@ -7,16 +7,9 @@
 #include "core/json_util.h"
 #include "core/result_store.h"
 #include "eval/experiment.h"
+#include "eval/json_fields.h"
 
 namespace ptq::cli {
-
-namespace {
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-}  // namespace
 
 // ptq run SPEC.json [--results DIR]: one experiment from a JSON ExperimentSpec (relative paths in
 // it are relative to the spec's folder); prints the record and writes it to DIR when given.
@@ -30,7 +23,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   } catch (const Error& e) {
     throw Error("'" + spec_path + "': " + e.what());
   }
-  spec.resolve_paths(dir_of(spec_path));
+  spec.resolve_paths(parent_dir(spec_path));
   const std::string results = a.get("results", "");
   if (!results.empty()) {
     ensure_results_dir(results);

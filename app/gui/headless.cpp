@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
@@ -35,13 +36,13 @@ int fail(const QString& message) {
 }
 
 // Runs `specs` through a job queue (complete records are reused) and waits for it.
-const Job& runJob(JobQueue& queue, std::vector<nlohmann::json> specs, const QString& results) {
+const Job& runJob(JobQueue& queue, std::vector<nlohmann::json> specs, const QString& results, const QString& title) {
   QEventLoop loop;
   QObject::connect(&queue, &JobQueue::allFinished, &loop, &QEventLoop::quit);
   QObject::connect(&queue, &JobQueue::recordWritten, [](const QString& p) {
     std::cerr << "record written: " << p.toStdString() << "\n";
   });
-  const int id = queue.enqueueRuns(std::move(specs), results, QStringLiteral("headless sweep"));
+  const int id = queue.enqueueRuns(std::move(specs), results, title);
   if (queue.busy()) loop.exec();
   return *queue.job(id);
 }
@@ -62,7 +63,7 @@ int runHeadless(const HeadlessOptions& o) {
   }
 
   JobQueue queue;
-  const Job& job = runJob(queue, std::move(specs), results);
+  const Job& job = runJob(queue, std::move(specs), results, QFileInfo(sweepPath).fileName());
   std::vector<nlohmann::json> records;
   std::vector<ResultsModel::Entry> entries;
   for (const QString& p : job.paths) {
@@ -119,9 +120,10 @@ int renderScreenshots(const QString& dir, const QString& results) {
   QString err;
   if (!openDemo(w, results.isEmpty() ? defaultResultsDir() : results, &err)) std::cerr << err.toStdString() << "\n";
   // The demo sweep through the queue: its runs show as done (records reused) in the jobs panel.
-  runJob(*w.jobQueue(), w.sweepBuilder()->runs(), w.resultsBrowser()->directory());
+  runJob(*w.jobQueue(), w.sweepBuilder()->runs(), w.resultsBrowser()->directory(), QFileInfo(demoSweepPath()).fileName());
   w.resize(1500, 950);
   w.show();
+  if (auto* setup = w.findChild<QDockWidget*>("setupDock")) w.resizeDocks({setup}, {620}, Qt::Horizontal);
   auto* browser = w.resultsBrowser();
   for (int r = 0; r < browser->model()->rowCount(); ++r)
     if (browser->model()->record(r).value("method", "fp") == "gptq") {

@@ -113,6 +113,17 @@ class TestViews : public QObject {
     QVERIFY(v.noDataMessage().contains("kurtosis"));
     QCOMPARE(v.chart().barCount(), 0);
   }
+  void kurtosisOpensOnTransformedRun() {
+    auto fp = sample::fpRecord(4e6, 90);
+    fp["analyses"]["kurtosis"]["fp"] = sample::kurtosisAnalysis(1.0);  // no transform
+    KurtosisView v;
+    v.setRecords({fp, sample::withKurtosis(sample::quantRecord("awq", 4, 1e6, 92, 4))});
+    QCOMPARE(v.recordCount(), 2);
+    QCOMPARE(v.findChild<QComboBox*>("record")->currentIndex(), 1);
+    QCOMPARE(static_cast<int>(v.chart().series.size()), 4);
+    v.selectRecord(0);
+    QCOMPARE(static_cast<int>(v.chart().series.size()), 2);  // weights and activations, fp only
+  }
   void kurtosisLogHidesNonPositive() {
     auto r = sample::withKurtosis(sample::quantRecord("awq", 4, 1e6, 90, 4));
     // fp weights of q in blocks 0 and 1: mean (-1 - 6) / 2 = -3.5, no bar on a log axis.
