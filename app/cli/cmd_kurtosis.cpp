@@ -9,17 +9,24 @@
 #include "core/json_util.h"
 #include "core/model.h"
 #include "core/tokenizer.h"
+#include "eval/experiment.h"
 #include "eval/kurtosis.h"
+#include "quant/block_stage.h"
 #include "quant/calibration.h"
+#include "quant/pipeline.h"
 
 namespace ptq::cli {
 
 // ptq kurtosis --model DIR --calib FILE [--calib FILE ...] [--nsamples N --calib-seqlen L --seed S
-//   --sampling random|awq --batch B --device D --dtype T --residency R]
-// prints {"fp": KURTOSIS, "calibration": {...}, "model": DIR}.
+//   --sampling random|awq --batch B --device D --dtype T --residency R] [--quantized RECORD.json]
+// prints {"fp": KURTOSIS, "calibration": {...}, "model": DIR}; with --quantized, a result record
+// whose method has a transform (awq, rotate, compositions), also "transformed": the kurtosis after
+// that run's transforms (re-run from the record's spec, same seed, on the same calibration windows,
+// without quantizing).
 int cmd_kurtosis(const std::vector<std::string>& argv) {
   Args a(argv,
-         {"model", "calib", "nsamples", "calib-seqlen", "seed", "sampling", "batch", "device", "dtype", "residency"},
+         {"model", "calib", "nsamples", "calib-seqlen", "seed", "sampling", "batch", "device", "dtype", "residency",
+          "quantized"},
          {}, {"calib"});
   torch::NoGradGuard no_grad;
   const std::string dir = a.required("model");
@@ -31,9 +38,6 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   calib.seed = uint64_t(a.get_int("seed", 0));
   calib.sampling = a.get("sampling", "random");
   const int64_t batch = a.get_int("batch", 8);
-  // The transformed kurtosis of a recorded run (`--quantized RESULT.json`, output key
-  // "transformed") goes here: re-run the record's transforms with a QuantRequest::after_transform
-  // hook that calls add_block_kurtosis (eval/kurtosis.h).
   Feedback fb;
   ProgressLine line(fb);
   LoadOptions lo;
@@ -48,6 +52,29 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   json out = {{"fp", measure_kurtosis(*model, windows, batch, &fb)},
               {"calibration", calib.to_json()},
               {"model", dir}};
+  if (a.has("quantized")) {
+    const json record = read_json_file(a.get("quantized", ""));
+    if (!record.contains("spec")) throw Error("'" + a.get("quantized", "") + "' is not a result record (no \"spec\")");
+    const ExperimentSpec spec = ExperimentSpec::from_json(record.at("spec"));
+    QuantRequest req;
+    req.method = spec.method;
+    req.plan = spec.plan;
+    req.params = spec.params;
+    req.calib = calib;  // the same windows as the full-precision measurement
+    req.calib_batch = batch;
+    req.seed = spec.seed;
+    req.transform_only = true;
+    KurtosisTable transformed;
+    req.after_transform = [&](BlockWork& w) {
+      KurtosisObserver obs;
+      w.run(&obs);
+      add_block_kurtosis(transformed, w.block, &obs);
+    };
+    transformed.calib_tokens = calib.nsamples * calib.seqlen;
+    quantize_model(*model, &tok, req, &fb);
+    out["transformed"] = transformed.to_json();
+    out["method"] = spec.method;
+  }
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -124,6 +124,7 @@ int renderScreenshots(const QString& dir, const QString& results) {
   w.resize(1500, 950);
   w.show();
   if (auto* setup = w.findChild<QDockWidget*>("setupDock")) w.resizeDocks({setup}, {620}, Qt::Horizontal);
+  if (auto* jobs = w.findChild<QDockWidget*>("jobsDock")) w.resizeDocks({jobs}, {150}, Qt::Vertical);
   auto* browser = w.resultsBrowser();
   for (int r = 0; r < browser->model()->rowCount(); ++r)
     if (browser->model()->record(r).value("method", "fp") == "gptq") {

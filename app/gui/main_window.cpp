@@ -112,7 +112,7 @@ void MainWindow::buildMenus() {
     const QStringList presets = {"single-column", "double-column"};
     bool ok = false;
     QString preset = QInputDialog::getItem(this, tr("Export figure"), tr("Paper preset (3.5 in / 7 in wide)"), presets,
-                                           std::max(0, presets.indexOf(settings_.get(setting::lastExportPreset))), false, &ok);
+                                           int(std::max<qsizetype>(0, presets.indexOf(settings_.get(setting::lastExportPreset)))), false, &ok);
     if (!ok) return;
     int dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (PNG), DPI"),
                                    settings_.get(setting::lastExportDpi), 72, 2400, 50, &ok);
