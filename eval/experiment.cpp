@@ -110,7 +110,6 @@ nlohmann::json run_experiment(const ExperimentSpec& spec, Feedback* fb, const Ex
   phases.enter("load");
   auto t0 = Clock::now();
   const at::Device device = parse_device(spec.device);
-  reset_peak_memory(device);
   int64_t peak = 0;
   auto note_peak = [&] { peak = std::max(peak, peak_memory_bytes(device)); };
   LoadOptions lo;
@@ -118,6 +117,9 @@ nlohmann::json run_experiment(const ExperimentSpec& spec, Feedback* fb, const Ex
   lo.dtype = spec.dtype;
   lo.residency = parse_residency(spec.residency);
   auto model = Model::load(spec.model_dir, lo, fb);
+  // After loading: CUDA's allocator exists only once something was allocated (LibTorch 2.x throws
+  // before), and the peak then starts at the resident weights.
+  reset_peak_memory(device);
   provenance["dtype"] = dtype_name(model->dtype());
   std::unique_ptr<Tokenizer> tok;
   const std::string tok_path = model->checkpoint().tokenizer_path();

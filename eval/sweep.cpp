@@ -59,6 +59,29 @@ bool needs_calibration(const std::string& method) {
   return false;
 }
 
+// The sweep's parameters that apply to `method`: "stage.key" when the method has that stage, a
+// plain key when one of its stages has that parameter. Marks the keys used.
+nlohmann::json params_for(const std::string& method, const nlohmann::json& params, std::set<std::string>* used) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto stages = parse_method(method);
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    const std::string& key = it.key();
+    const auto dot = key.find('.');
+    bool applies = false;
+    for (const auto* s : stages) {
+      if (dot != std::string::npos) {
+        applies |= key.substr(0, dot) == s->id;
+        continue;
+      }
+      for (const auto& p : s->params) applies |= p.name == key;
+    }
+    if (!applies) continue;
+    out[key] = it.value();
+    used->insert(key);
+  }
+  return out;
+}
+
 }  // namespace
 
 SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_dir) {
@@ -163,7 +186,7 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
   const bool calib_analysis = std::find(analyses.begin(), analyses.end(), "kurtosis") != analyses.end() ||
                               std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end();
   std::vector<ExperimentSpec> out;
-  std::set<std::string> seen;
+  std::set<std::string> seen, used_params;
   auto add = [&](ExperimentSpec e) {
     std::vector<std::string> keep;
     for (const auto& a : analyses) {
@@ -182,7 +205,6 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
   for (const auto& model : models) {
     ExperimentSpec base;
     base.model_dir = model;
-    base.params = params;
     base.eval_text = eval_text;
     base.eval_seqlen = eval_seqlen;
     base.eval_max_windows = eval_max_windows;
@@ -211,12 +233,12 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
       ExperimentSpec m = base;
       m.method = method;
       if (method == "fp") {
-        m.params = nlohmann::json::object();
         m.plan.overrides.clear();
         add(calib_analysis && !calibrations.empty() ? with_calib(m, calibrations[0]) : m);
         continue;
       }
       const bool calib = needs_calibration(method);
+      m.params = params_for(method, params, &used_params);
       for (const auto& fmt : formats) {
         const WeightFormat wf = parse_format(fmt);
         const bool is_int = wf == WeightFormat::Int;
@@ -239,6 +261,10 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
       }
     }
   }
+  for (auto it = params.begin(); it != params.end(); ++it)
+    if (!used_params.count(it.key()))
+      throw Error(std::string(kWhere) + ": 'params' key '" + it.key() + "' applies to none of the methods (" +
+                  join_words(methods) + "); write stage.key, e.g. gptq.percdamp");
   return out;
 }
 

@@ -8,6 +8,8 @@
 // that need no calibration (rtn, rotate) run once, without calibration, per quantization setting;
 // codebook formats (nf4, fp4, fp8_*) ignore bits and sym, so they run once per group. "compare"
 // is dropped for fp runs and token_kl for runs without calibration. Duplicates (same run_id) run once.
+// `params` go to the runs whose method has them ("awq.grid" to methods with awq, a plain "percdamp"
+// to methods with a stage that has it); a key no method uses is an error.
 //
 // Spec keys (docs/results-schema.md, "Sweep spec"); relative paths are resolved against the
 // folder of the spec file.

@@ -411,6 +411,18 @@ TEST_CASE("sweep spec errors name the key and the allowed values") {
   CHECK_THROWS_WITH(SweepSpec::from_json(with("calibration", {{"files", "a.txt"}, {"samples", 3}})),
                     "'calibration[0]': unknown key 'samples'");
   CHECK_THROWS_WITH(SweepSpec::load("/nonexistent/sweep.json"), "/nonexistent/sweep.json");
+  // Parameters go to the methods that have them; one that fits no method is an error.
+  json p = j;
+  p["methods"] = {"fp", "rtn", "gptq"};
+  p["calibration"] = {{"files", "valid.txt"}};
+  p["params"] = {{"gptq.percdamp", 0.05}, {"blocksize", 64}};
+  auto runs = SweepSpec::from_json(p, "/x").expand();
+  CHECK(runs.size() == 3 && runs[1].params.empty());
+  CHECK(runs[2].params == json({{"gptq.percdamp", 0.05}, {"blocksize", 64}}));
+  p["params"] = {{"awq.grid", 10}};
+  CHECK_THROWS_WITH(SweepSpec::from_json(p, "/x"), "'params' key 'awq.grid' applies to none of the methods");
+  p["params"] = {{"gptq.percdampp", 0.05}};
+  CHECK_THROWS_WITH(SweepSpec::from_json(p, "/x"), "percdampp");
 }
 
 TEST_CASE("run_experiment: fp and rtn records with size and comparison") {
