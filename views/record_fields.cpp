@@ -94,12 +94,15 @@ QString pointLabel(const Record& r) {
 double deltaPpl(const Record& r, const std::vector<Record>& all) {
   double ppl = number(r, "metrics/ppl");
   if (std::isnan(ppl)) return kNaN;
+  if (isBaseline(r)) return 0.0;  // the baseline is its own reference
   double fp = number(r, "metrics/compare/ppl_fp");
   if (std::isnan(fp)) {
     for (const auto& o : all) {
       if (!isBaseline(o) || modelName(o) != modelName(r)) continue;
       if (text(o, "metrics/eval/text") != text(r, "metrics/eval/text")) continue;
       if (number(o, "metrics/eval/seqlen") != number(r, "metrics/eval/seqlen")) continue;
+      const double wo = number(o, "metrics/eval/windows"), wr = number(r, "metrics/eval/windows");
+      if (!std::isnan(wo) && !std::isnan(wr) && wo != wr) continue;  // a different number of windows
       fp = number(o, "metrics/ppl");
       if (!std::isnan(fp)) break;
     }
