@@ -223,15 +223,7 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-LayerRecord& record(BlockWork& w, const Linear& l) {
-  LayerRecord& r = w.records[l.name()];
-  r.name = linear_full_name(w.block.index(), l.name());
-  r.type = l.spec.type;
-  r.block = w.block.index();
-  r.out_features = l.spec.out_features;
-  r.in_features = l.spec.in_features;
-  return r;
-}
+LayerRecord& record(BlockWork& w, const Linear& l) { return layer_record(w.records, w.block.index(), l); }
 
 void add_note(LayerRecord& r, const std::string& note) { r.note = r.note.empty() ? note : r.note + "; " + note; }
 

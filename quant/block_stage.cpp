@@ -31,16 +31,21 @@ double BlockWork::output_error(const std::vector<at::Tensor>& outs) const {
   return sum / double(outs.size());
 }
 
+LayerRecord& layer_record(std::map<std::string, LayerRecord>& records, int block, const Linear& l) {
+  LayerRecord& r = records[l.name()];
+  r.name = linear_full_name(block, l.name());
+  r.type = l.spec.type;
+  r.block = block;
+  r.out_features = l.spec.out_features;
+  r.in_features = l.spec.in_features;
+  return r;
+}
+
 void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double method_loss, double seconds,
                       const std::string& note) {
   at::Tensor W = l.weight.to(at::kFloat);
   at::Tensor deq = q.dequantize().to(W.device());
-  LayerRecord& r = w.records[l.name()];
-  r.name = linear_full_name(w.block.index(), l.name());
-  r.type = l.spec.type;
-  r.block = w.block.index();
-  r.out_features = l.spec.out_features;
-  r.in_features = l.spec.in_features;
+  LayerRecord& r = layer_record(w.records, w.block.index(), l);
   r.quantized = true;
   r.bits = q.spec.element_bits();
   r.group_size = q.spec.group_size;

@@ -52,6 +52,10 @@ void awq_transform_block(BlockWork& w);
 void omniquant_quantize_block(BlockWork& w);
 void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb);
 
+// The record of layer `l` of block `block` in `records`, created with its identity (full name, type,
+// block, shape) filled in.
+LayerRecord& layer_record(std::map<std::string, LayerRecord>& records, int block, const Linear& l);
+
 // Shared by quantizers: sets layer weight to the dequantized form (compute dtype) and records
 // the weight error, storage and integer form. Call once per quantized layer.
 void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double method_loss, double seconds,

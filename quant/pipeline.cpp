@@ -181,13 +181,8 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
       res.blocks.push_back(br);
     }
     for (auto& l : blk.linears()) {  // layers left in full precision still get a row
-      LayerRecord& r = records[l.name()];
+      LayerRecord& r = layer_record(records, i, l);
       if (r.quantized) continue;
-      r.name = linear_full_name(i, l.name());
-      r.type = l.spec.type;
-      r.block = i;
-      r.out_features = l.spec.out_features;
-      r.in_features = l.spec.in_features;
       std::string why = l.spec.type == "router" ? "router: kept in full precision" : "skipped by the plan";
       r.note = r.note.empty() ? why : r.note + "; " + why;
     }

@@ -88,4 +88,12 @@ std::vector<std::string> Args::all(const std::string& key) const {
   return v;
 }
 
+LoadOptions load_options(const Args& a) {
+  LoadOptions lo;
+  lo.device = a.get("device", "cpu");
+  lo.dtype = a.get("dtype", "float32");
+  lo.residency = parse_residency(a.get("residency", "auto"));
+  return lo;
+}
+
 }  // namespace ptq::cli

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model.h"
+
 namespace ptq::cli {
 
 class Args {
@@ -28,5 +30,8 @@ class Args {
   std::set<std::string> flags_;
   std::vector<std::string> positional_;
 };
+
+// --device (default cpu), --dtype (default float32), --residency (default auto) as model load options.
+LoadOptions load_options(const Args& a);
 
 }  // namespace ptq::cli

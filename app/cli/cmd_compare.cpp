@@ -26,10 +26,7 @@ int cmd_compare(const std::vector<std::string>& argv) {
   std::string base = a.get("model", "");
   if (base.empty()) base = read_json_file(join_path(qdir, "artifacts.json")).value("base_model", std::string());
   if (base.empty()) throw Error("'" + qdir + "/artifacts.json' names no base_model; give --model DIR");
-  LoadOptions lo;
-  lo.device = a.get("device", "cpu");
-  lo.dtype = a.get("dtype", "float32");
-  lo.residency = parse_residency(a.get("residency", "auto"));
+  const LoadOptions lo = load_options(a);
   const int64_t seqlen = a.get_int("seqlen", 2048), batch = a.get_int("batch", 4);
   Feedback fb;
   ProgressLine line(fb);

@@ -33,10 +33,7 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
   Feedback fb;
   ProgressLine line(fb);
-  LoadOptions lo;
-  lo.device = a.get("device", "cpu");
-  lo.dtype = a.get("dtype", "float32");
-  lo.residency = parse_residency(a.get("residency", "auto"));
+  const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
   const std::string tok_path = model->checkpoint().tokenizer_path();
   if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "'");

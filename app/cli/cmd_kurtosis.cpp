@@ -40,10 +40,7 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   const int64_t batch = a.get_int("batch", 8);
   Feedback fb;
   ProgressLine line(fb);
-  LoadOptions lo;
-  lo.device = a.get("device", "cpu");
-  lo.dtype = a.get("dtype", "float32");
-  lo.residency = parse_residency(a.get("residency", "auto"));
+  const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
   const std::string tok_path = model->checkpoint().tokenizer_path();
   if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "' to tokenize the calibration text");

@@ -23,10 +23,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
   Feedback fb;
   ProgressLine line(fb);
   auto t0 = std::chrono::steady_clock::now();
-  LoadOptions lo;
-  lo.device = a.get("device", "cpu");
-  lo.dtype = a.get("dtype", "float32");
-  lo.residency = parse_residency(a.get("residency", "auto"));
+  const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
   double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
