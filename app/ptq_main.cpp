@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
-#include "core/device.h"
-#include "core/errors.h"
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
 
 namespace ptq::cli {
 

@@ -1,6 +1,6 @@
 #include "quant/strategy_registry.h"
 
-#include "core/errors.h"
+#include "core/runtime/errors.h"
 
 namespace ptq {
 

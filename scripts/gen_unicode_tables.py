@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Regenerates the Unicode range tables in core/unicode.cpp.
+"""Regenerates the Unicode range tables in core/text/unicode.cpp.
 
-Usage: python3 scripts/gen_unicode_tables.py [core/unicode.cpp]
+Usage: python3 scripts/gen_unicode_tables.py [core/text/unicode.cpp]
 
 Tables (inclusive code point ranges, sorted):
   kLetterRanges  -- General_Category L  (Lu Ll Lt Lm Lo)  = regex \\p{L}
@@ -52,7 +52,7 @@ def emit(name, rs):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else "core/unicode.cpp"
+    path = sys.argv[1] if len(sys.argv) > 1 else "core/text/unicode.cpp"
     isspace = [cp for cp in range(0x110000) if chr(cp).isspace()]
     expected = sorted(set(WHITE_SPACE) | {0x1C, 0x1D, 0x1E, 0x1F})
     if isspace != expected:

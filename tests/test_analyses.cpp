@@ -1,16 +1,16 @@
 // Analyses: kurtosis (definition, streaming, per-layer tables on parity models), token-distribution
 // KL / JS on hand-computed histograms, and exact model sizes on a small config.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <cmath>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/kurtosis.h"
-#include "eval/model_size.h"
-#include "eval/token_kl.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/kurtosis.h"
+#include "eval/metrics/model_size.h"
+#include "eval/metrics/token_kl.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -84,7 +84,7 @@ TEST_CASE("row kurtosis mean skips constant rows") {
 }
 
 TEST_CASE("kurtosis table: q/k/v share their input, activation matches the captured inputs") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("parity/llama"));
   at::manual_seed(3);
   at::Tensor windows = at::randint(0, 8192, {3, 24}, at::kLong);
@@ -111,7 +111,7 @@ TEST_CASE("kurtosis table: q/k/v share their input, activation matches the captu
 }
 
 TEST_CASE("kurtosis table of a Mixtral: expert and router types; by_type skips missing values") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("parity/mixtral"));
   at::Tensor windows = at::arange(0, 64, at::kLong).reshape({2, 32});
   json k = measure_kurtosis(*model, windows, 2);

@@ -3,20 +3,20 @@
 // Mixtral (router scaled with the experts, per-expert w3->w2); the block transform lowers the
 // quantized block error on a parity block (with duo_scaling too); through the pipeline the records
 // carry the chosen ratios; and on austen-small AWQ+RTN w3 g128 beats RTN w3 g128 in test PPL.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
 
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/safetensors.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
-#include "quant/block_stage.h"
-#include "quant/pipeline.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/pipeline/block_stage.h"
+#include "quant/pipeline/pipeline.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -35,7 +35,7 @@ std::string parity(const std::string& name) { return test::shared_dir() + "/pari
 
 // Folds random scales into every block of a fresh copy of `dir`; logits must not move.
 void check_fold(const std::string& dir, int groups_per_block, Residency res = Residency::Resident) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   at::Tensor ids = SafetensorsFile(dir + "/reference.safetensors").load("input_ids");
   LoadOptions lo;
   lo.residency = res;
@@ -98,7 +98,7 @@ QuantSpec int_spec(int bits, int64_t group, bool sym) {
 
 // Output error of block 0 of parity llama after RTN, with or without AWQ first.
 double block_error_after(const json* awq_params, std::map<std::string, LayerRecord>* recs_out = nullptr) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto m = Model::load(parity("llama"));
   DecoderBlock& b = m->acquire(0);
   at::manual_seed(3);
@@ -155,7 +155,7 @@ TEST_CASE("awq block transform lowers the RTN w3 block error (parity llama)") {
 }
 
 TEST_CASE("pipeline awq+rtn on mixtral: experts scaled, router kept, records filled") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   const std::string dir = parity("mixtral");
   auto m = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
@@ -186,7 +186,7 @@ TEST_CASE("pipeline awq+rtn on mixtral: experts scaled, router kept, records fil
 namespace {
 
 double quantized_ppl(const std::string& method, const std::vector<int64_t>& ids, double* seconds) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   const std::string dir = test::shared_dir() + "/models/austen-small";
   auto model = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");

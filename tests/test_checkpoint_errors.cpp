@@ -1,18 +1,18 @@
 // Checkpoint reading: sharded and single files, and every kind of bad input named clearly.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 
-#include "core/checkpoint.h"
-#include "core/device.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/safetensors.h"
-#include "eval/perplexity.h"
+#include "core/io/checkpoint.h"
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
+#include "eval/metrics/perplexity.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -123,7 +123,7 @@ TEST_CASE("malformed config.json, missing folder, missing weights") {
 }
 
 TEST_CASE("sharded checkpoint gives the same logits as the single file") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string d = tmpdir("sharded");
   SafetensorsFile src(llama() + "/model.safetensors");
   std::vector<std::pair<std::string, at::Tensor>> a, b;

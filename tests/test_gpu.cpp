@@ -1,15 +1,15 @@
 // CUDA checks (ctest label `gpu`): the same references as the CPU tests, on the GPU.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <cstdlib>
 
-#include "core/device.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/safetensors.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
-#include "quant/gptq.h"
+#include "core/runtime/device.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/methods/gptq/gptq.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -17,7 +17,7 @@ using namespace ptq;
 namespace {
 
 void parity_on_cuda(const std::string& name, Residency res) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string dir = test::shared_dir() + "/parity/" + name;
   SafetensorsFile ref(dir + "/reference.safetensors");
   LoadOptions lo;
@@ -30,7 +30,7 @@ void parity_on_cuda(const std::string& name, Residency res) {
 }
 
 double demo_ppl(const std::string& dtype, Residency res) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string dir = std::string(PTQ_SOURCE_DIR) + "/resources/demo-model";
   LoadOptions lo;
   lo.device = "cuda";

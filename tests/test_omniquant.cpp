@@ -8,14 +8,14 @@
 #include <cstdio>
 #include <limits>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
-#include "quant/pipeline.h"
-#include "quant/omniquant.h"
-#include "quant/quantizer.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/pipeline/pipeline.h"
+#include "quant/methods/omniquant/omniquant.h"
+#include "quant/formats/quantizer.h"
 #include "tests/check.h"
 
 

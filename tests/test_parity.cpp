@@ -1,9 +1,9 @@
 // Logits and hidden states against Hugging Face transformers references (float32, 1e-4),
 // for every supported architecture, resident and streamed.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
-#include "core/model.h"
-#include "core/safetensors.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -13,7 +13,7 @@ namespace {
 double max_abs(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 void check_parity(const std::string& dir, bool hidden, Residency res) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   SafetensorsFile ref(dir + "/reference.safetensors");
   at::Tensor ids = ref.load("input_ids");
   LoadOptions lo;
@@ -49,7 +49,7 @@ TEST_CASE("parity austen-small (bf16 checkpoint in float32)") {
 }
 
 TEST_CASE("observer sees every linear layer with its inputs") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(parity("mixtral"));
   struct Obs : LinearObserver {
     std::map<std::string, int64_t> rows;
@@ -71,7 +71,7 @@ TEST_CASE("observer sees every linear layer with its inputs") {
 }
 
 TEST_CASE("replacing a weight changes the output, restoring it restores the output") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(parity("llama"));
   at::Tensor ids = at::randint(0, 8192, {1, 12}, at::kLong);
   at::Tensor base = model->forward(ids);

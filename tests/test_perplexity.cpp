@@ -1,11 +1,11 @@
 // Perplexity by the shared protocol on the two trained models (float32, seqlen 512).
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -13,7 +13,7 @@ using namespace ptq;
 namespace {
 
 PplResult ppl_of(const std::string& name, Residency res, int64_t batch) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string dir = test::shared_dir() + "/models/" + name;
   LoadOptions lo;
   lo.residency = res;
@@ -47,7 +47,7 @@ TEST_CASE("austen-small test PPL 77.08, streamed") {
 }
 
 TEST_CASE("cancel stops perplexity between windows") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string dir = test::shared_dir() + "/models/austen-tiny";
   auto model = Model::load(dir);
   std::vector<int64_t> ids(512 * 8, 5);

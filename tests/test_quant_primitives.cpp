@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "core/errors.h"
-#include "quant/gptq.h"
-#include "quant/hadamard.h"
-#include "quant/quantizer.h"
+#include "core/runtime/errors.h"
+#include "quant/methods/gptq/gptq.h"
+#include "quant/methods/rotation/hadamard.h"
+#include "quant/formats/quantizer.h"
 
 using namespace ptq;
 

@@ -1,13 +1,13 @@
 // The quantization pipeline end to end on CPU: the RTN reference table, GPTQ against RTN,
 // every strategy on every architecture, records, and bad input.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
-#include "quant/pipeline.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/pipeline/pipeline.h"
 #include "quant/strategy_registry.h"
 #include "tests/check.h"
 
@@ -23,7 +23,7 @@ struct Run {
 };
 
 Run quantize_and_eval(const std::string& model_dir, QuantRequest req, int64_t max_windows) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(model_dir);
   Tokenizer tok = Tokenizer::from_file(model_dir + "/tokenizer.json");
   QuantResult r = quantize_model(*model, &tok, req);
@@ -84,7 +84,7 @@ TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activation 
 }
 
 TEST_CASE("every strategy runs on every parity architecture, MoE included") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   for (const char* arch : {"llama", "llama3-rope", "qwen2", "mistral", "mixtral"}) {
     for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "rotate+gptq", "awq+gptq"}) {
       std::string dir = shared(std::string("parity/") + arch);
@@ -110,7 +110,7 @@ TEST_CASE("every strategy runs on every parity architecture, MoE included") {
 }
 
 TEST_CASE("mixed precision: overrides by pattern and skipped layers") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("parity/llama"));
   QuantRequest q = request("rtn", 3, 32);
   q.plan.overrides = {parse_override("*.down_proj=bits:8"), parse_override("layers.0.self_attn.q_proj=skip")};
@@ -123,7 +123,7 @@ TEST_CASE("mixed precision: overrides by pattern and skipped layers") {
 }
 
 TEST_CASE("bad input: bits, groups, method, parameters, calibration, NaN weights") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   const std::string dir = shared("parity/llama");
   auto model = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");

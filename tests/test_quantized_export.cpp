@@ -1,18 +1,18 @@
 // Quantized-model artifacts: saving after quantize_model and loading them onto the base checkpoint
 // reproduces the quantized model's logits exactly (rotation's head untying, folded norms, the online
 // Hadamard, AWQ-scaled routers and skipped layers included); the transform-only hook.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <cstdlib>
 #include <unistd.h>
 
-#include "core/errors.h"
-#include "core/model.h"
-#include "core/safetensors.h"
-#include "core/tokenizer.h"
-#include "quant/block_stage.h"
-#include "quant/pipeline.h"
-#include "quant/quantized_export.h"
+#include "core/runtime/errors.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
+#include "core/text/tokenizer.h"
+#include "quant/pipeline/block_stage.h"
+#include "quant/pipeline/pipeline.h"
+#include "quant/pipeline/quantized_export.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -39,7 +39,7 @@ QuantRequest request(const std::string& method) {
 }
 
 void round_trip(const std::string& arch, const std::string& method) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   const std::string dir = shared("parity/" + arch);
   auto model = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
@@ -75,7 +75,7 @@ TEST_CASE("missing or foreign artifacts are clear errors") {
 }
 
 TEST_CASE("transform-only with the after_transform hook: rotation keeps the function") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   const std::string dir = shared("parity/llama");
   auto model = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");

@@ -9,17 +9,17 @@
 #include <cmath>
 #include <regex>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/result_store.h"
-#include "core/sha256.h"
-#include "core/tokenizer.h"
-#include "eval/experiment.h"
-#include "eval/json_fields.h"
-#include "eval/output_compare.h"
-#include "eval/perplexity.h"
-#include "eval/sweep.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/records/result_store.h"
+#include "core/records/sha256.h"
+#include "core/text/tokenizer.h"
+#include "eval/experiment/experiment.h"
+#include "eval/experiment/json_fields.h"
+#include "eval/metrics/output_compare.h"
+#include "eval/metrics/perplexity.h"
+#include "eval/experiment/sweep.h"
 #include "tests/check.h"
 
 using namespace ptq;

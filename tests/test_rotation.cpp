@@ -2,22 +2,22 @@
 // (float32 logits within 1e-3 of the unrotated model) for every architecture, resident and
 // streamed, with and without the online Hadamard; sizes without a Hadamard matrix fall back
 // cleanly; and on austen-small rotation makes RTN no worse (w4) / better (w3).
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/safetensors.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
-#include "quant/block_stage.h"
-#include "quant/hadamard.h"
-#include "quant/pipeline.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/io/safetensors.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/pipeline/block_stage.h"
+#include "quant/methods/rotation/hadamard.h"
+#include "quant/pipeline/pipeline.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -40,7 +40,7 @@ bool all_ones(const at::Tensor& t) { return t.eq(1).all().item<bool>(); }
 // expect_online: whether down_proj / w2 must carry the online Hadamard afterwards.
 void check_preserved(const std::string& dir, Residency res, const json& params, bool expect_online,
                      at::Tensor ids = at::Tensor(), uint64_t seed = 7) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   if (!ids.defined()) ids = reference_ids(dir);
   LoadOptions lo;
   lo.residency = res;
@@ -160,12 +160,12 @@ TEST_CASE("rotation falls back cleanly when no Hadamard size fits (hidden 36, he
   std::filesystem::remove_all(dir);
 }
 TEST_CASE("rotation rejects an unknown rotation kind") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto m = Model::load(parity("llama"));
   CHECK_THROWS_WITH(rotate_model(*m, {{"rotation", "givens"}}, 0, nullptr), "unknown rotation");
 }
 TEST_CASE("rotation is deterministic in the seed") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto a = Model::load(parity("llama")), b = Model::load(parity("llama")), c = Model::load(parity("llama"));
   rotate_model(*a, kDefault, 5, nullptr);
   rotate_model(*b, kDefault, 5, nullptr);
@@ -174,7 +174,7 @@ TEST_CASE("rotation is deterministic in the seed") {
   CHECK(!a->embed_weight().equal(c->embed_weight()));
 }
 TEST_CASE("cancel stops rotation between blocks") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto m = Model::load(model_dir("austen-tiny"));
   Feedback fb;
   fb.set_callback([&](const Progress& p) {
@@ -192,7 +192,7 @@ TEST_CASE("cancel stops rotation between blocks") {
 namespace {
 
 double quantized_ppl(const std::string& method, int bits, const json& params = json::object()) {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   std::string dir = model_dir("austen-small");
   auto model = Model::load(dir);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");

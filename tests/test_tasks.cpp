@@ -1,17 +1,17 @@
 // Accuracy tasks: log-likelihood scoring against Model::forward, acc / acc_norm arithmetic, the
 // lm-eval formats, the bundled task files, and the deterministic last-word task.
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <cstdlib>
 #include <regex>
 
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/lambada.h"
-#include "eval/mc_tasks.h"
-#include "eval/tasks.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/tasks/lambada.h"
+#include "eval/tasks/mc_tasks.h"
+#include "eval/tasks/tasks.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -61,7 +61,7 @@ TEST_CASE("encode_pair splits encode(context + continuation) as lm-eval") {
 }
 
 TEST_CASE("batched log-likelihoods equal log_softmax of Model::forward") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("parity/llama"));
   Tokenizer tok = Tokenizer::from_file(shared("parity/llama/tokenizer.json"));
   std::vector<LoglikRequest> reqs = {encode_pair(tok, "It is a truth universally acknowledged", " that a single man"),
@@ -174,7 +174,7 @@ TEST_CASE("last-word passages are deterministic and end on a sentence-final word
 }
 
 TEST_CASE("last-word accuracy is greedy decoding of the whole word (austen-tiny)") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("models/austen-tiny"));
   Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
   LambadaOptions o;
@@ -209,7 +209,7 @@ TEST_CASE("last-word accuracy is greedy decoding of the whole word (austen-tiny)
 }
 
 TEST_CASE("bundled tasks on austen-tiny through evaluate_tasks") {
-  torch::NoGradGuard ng;
+  at::NoGradGuard ng;
   auto model = Model::load(shared("models/austen-tiny"));
   Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
   TaskOptions o;

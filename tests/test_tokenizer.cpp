@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core/errors.h"
-#include "core/tokenizer.h"
+#include "core/runtime/errors.h"
+#include "core/text/tokenizer.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "app/cli/args.h"
 
-#include "core/errors.h"
+#include "core/runtime/errors.h"
 
 namespace ptq::cli {
 

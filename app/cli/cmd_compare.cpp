@@ -3,13 +3,13 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/output_compare.h"
-#include "eval/perplexity.h"
-#include "quant/quantized_export.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/output_compare.h"
+#include "eval/metrics/perplexity.h"
+#include "quant/pipeline/quantized_export.h"
 
 #include <ATen/core/grad_mode.h>
 

@@ -1,15 +1,15 @@
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <iostream>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/tasks.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/tasks/tasks.h"
 
 namespace ptq::cli {
 
@@ -20,7 +20,7 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   Args a(argv,
          {"model", "task", "lambada", "lambada-n", "lambada-context", "seed", "limit", "device", "dtype", "residency"},
          {}, {"task"});
-  torch::NoGradGuard no_grad;
+  at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   TaskOptions o;
   o.task_files = a.all("task");

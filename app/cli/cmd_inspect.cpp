@@ -2,8 +2,8 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "core/errors.h"
-#include "core/model_summary.h"
+#include "core/runtime/errors.h"
+#include "core/model/model_summary.h"
 
 namespace ptq::cli {
 

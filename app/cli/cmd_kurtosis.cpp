@@ -1,19 +1,19 @@
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <iostream>
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/experiment.h"
-#include "eval/kurtosis.h"
-#include "quant/block_stage.h"
-#include "quant/calibration.h"
-#include "quant/pipeline.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/experiment/experiment.h"
+#include "eval/metrics/kurtosis.h"
+#include "quant/pipeline/block_stage.h"
+#include "quant/pipeline/calibration.h"
+#include "quant/pipeline/pipeline.h"
 
 namespace ptq::cli {
 
@@ -28,7 +28,7 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
          {"model", "calib", "nsamples", "calib-seqlen", "seed", "sampling", "batch", "device", "dtype", "residency",
           "quantized"},
          {}, {"calib"});
-  torch::NoGradGuard no_grad;
+  at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   CalibSpec calib;
   calib.files = a.all("calib");

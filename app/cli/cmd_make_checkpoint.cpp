@@ -3,9 +3,9 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/json_util.h"
-#include "core/make_checkpoint.h"
-#include "core/model_layout.h"
+#include "core/records/json_util.h"
+#include "core/io/make_checkpoint.h"
+#include "core/model/model_layout.h"
 
 namespace ptq::cli {
 

@@ -1,4 +1,4 @@
-#include <torch/torch.h>
+#include <ATen/ATen.h>
 
 #include <chrono>
 #include <iostream>
@@ -6,18 +6,18 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/device.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/model.h"
-#include "core/tokenizer.h"
-#include "eval/perplexity.h"
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "eval/metrics/perplexity.h"
 
 namespace ptq::cli {
 
 int cmd_ppl(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer", "warmup"}, {});
-  torch::NoGradGuard no_grad;
+  at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   const std::string text_path = a.required("text");
   Feedback fb;
@@ -58,7 +58,8 @@ int cmd_ppl(const std::vector<std::string>& argv) {
               {"residency", model->streaming() ? "stream" : "resident"},
               {"torch", torch_version()},
               {"cuda", cuda_version()},
-              {"commit", PTQ_GIT_COMMIT}};
+              {"commit", build_git_commit()},
+              {"git_dirty", build_git_dirty()}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -3,12 +3,12 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/result_store.h"
-#include "eval/experiment.h"
-#include "quant/pipeline.h"
-#include "quant/quantized_export.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/records/result_store.h"
+#include "eval/experiment/experiment.h"
+#include "quant/pipeline/pipeline.h"
+#include "quant/pipeline/quantized_export.h"
 #include "quant/strategy_registry.h"
 
 namespace ptq::cli {

@@ -3,11 +3,11 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/result_store.h"
-#include "eval/experiment.h"
-#include "eval/json_fields.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/records/result_store.h"
+#include "eval/experiment/experiment.h"
+#include "eval/experiment/json_fields.h"
 
 namespace ptq::cli {
 

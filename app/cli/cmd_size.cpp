@@ -2,9 +2,9 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "eval/model_size.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "eval/metrics/model_size.h"
 
 namespace ptq::cli {
 

@@ -3,9 +3,9 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "eval/sweep.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "eval/experiment/sweep.h"
 
 namespace ptq::cli {
 

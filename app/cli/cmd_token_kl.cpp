@@ -2,7 +2,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "eval/token_kl.h"
+#include "eval/metrics/token_kl.h"
 
 namespace ptq::cli {
 

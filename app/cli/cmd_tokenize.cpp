@@ -2,9 +2,9 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
-#include "core/errors.h"
-#include "core/json_util.h"
-#include "core/tokenizer.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/text/tokenizer.h"
 
 namespace ptq::cli {
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-#include "core/feedback.h"
+#include "core/runtime/feedback.h"
 
 namespace ptq::cli {
 

@@ -4,9 +4,9 @@
 
 #include "app/gui/main_window.h"
 #include "app/gui/workbench_paths.h"
-#include "views/model_library_panel.h"
-#include "views/strategy_panel.h"
-#include "views/sweep_builder.h"
+#include "views/panels/model_library_panel.h"
+#include "views/panels/strategy_panel.h"
+#include "views/panels/sweep_builder.h"
 
 namespace ptq::gui {
 

@@ -10,17 +10,17 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
-#include "views/analysis_view.h"
-#include "views/figure_export.h"
-#include "views/job_queue.h"
-#include "views/jobs_panel.h"
-#include "views/model_library_panel.h"
-#include "views/results_browser.h"
-#include "views/results_model.h"
-#include "views/strategy_panel.h"
-#include "views/sweep_builder.h"
-#include "views/table_export.h"
-#include "views/view_catalog.h"
+#include "views/analyses/analysis_view.h"
+#include "views/export/figure_export.h"
+#include "views/jobs/job_queue.h"
+#include "views/panels/jobs_panel.h"
+#include "views/panels/model_library_panel.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
+#include "views/panels/strategy_panel.h"
+#include "views/panels/sweep_builder.h"
+#include "views/export/table_export.h"
+#include "views/analyses/view_catalog.h"
 
 namespace ptq::gui {
 

@@ -5,7 +5,7 @@
 #include <QMainWindow>
 #include <vector>
 
-#include "views/settings.h"
+#include "views/records/settings.h"
 
 class QTabWidget;
 

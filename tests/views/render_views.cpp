@@ -9,11 +9,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "core/errors.h"
-#include "core/result_store.h"
-#include "views/analysis_view.h"
-#include "views/figure_export.h"
-#include "views/view_catalog.h"
+#include "core/runtime/errors.h"
+#include "core/records/result_store.h"
+#include "views/analyses/analysis_view.h"
+#include "views/export/figure_export.h"
+#include "views/analyses/view_catalog.h"
 
 using namespace ptq::views;
 

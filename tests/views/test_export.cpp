@@ -13,12 +13,12 @@
 #include <cmath>
 
 #include "sample_records.h"
-#include "views/analysis_view.h"
-#include "views/chart_style.h"
-#include "views/comparison_table.h"
-#include "views/figure_export.h"
-#include "views/table_export.h"
-#include "views/view_catalog.h"
+#include "views/analyses/analysis_view.h"
+#include "views/charts/chart_style.h"
+#include "views/analyses/comparison_table.h"
+#include "views/export/figure_export.h"
+#include "views/export/table_export.h"
+#include "views/analyses/view_catalog.h"
 
 using namespace ptq::views;
 Q_DECLARE_METATYPE(FigureSize)

@@ -16,11 +16,11 @@
 #include <mutex>
 #include <thread>
 
-#include "core/errors.h"
-#include "core/result_store.h"
-#include "views/job_queue.h"
-#include "views/results_browser.h"
-#include "views/results_model.h"
+#include "core/runtime/errors.h"
+#include "core/records/result_store.h"
+#include "views/jobs/job_queue.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
 
 using nlohmann::json;
 using ptq::views::Job;

@@ -9,14 +9,14 @@
 
 #include "app/gui/demo.h"
 #include "app/gui/main_window.h"
-#include "core/result_store.h"
-#include "views/analysis_view.h"
-#include "views/model_library_panel.h"
-#include "views/results_browser.h"
-#include "views/results_model.h"
-#include "views/strategy_panel.h"
-#include "views/sweep_builder.h"
-#include "views/view_catalog.h"
+#include "core/records/result_store.h"
+#include "views/analyses/analysis_view.h"
+#include "views/panels/model_library_panel.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
+#include "views/panels/strategy_panel.h"
+#include "views/panels/sweep_builder.h"
+#include "views/analyses/view_catalog.h"
 
 using nlohmann::json;
 using ptq::gui::MainWindow;

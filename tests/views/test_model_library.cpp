@@ -3,7 +3,7 @@
 #include <QTreeWidget>
 #include <QtTest>
 
-#include "views/model_library_panel.h"
+#include "views/panels/model_library_panel.h"
 
 class TestModelLibrary : public QObject {
   Q_OBJECT

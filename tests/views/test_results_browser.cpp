@@ -10,9 +10,9 @@
 #include <QtTest>
 #include <cmath>
 
-#include "core/result_store.h"
-#include "views/results_browser.h"
-#include "views/results_model.h"
+#include "core/records/result_store.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
 
 using nlohmann::json;
 using ptq::views::ResultsFilter;

@@ -3,7 +3,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "views/settings.h"
+#include "views/records/settings.h"
 
 using namespace ptq::views;
 

@@ -13,10 +13,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "core/json_util.h"
+#include "core/records/json_util.h"
 #include "quant/strategy_registry.h"
-#include "views/strategy_panel.h"
-#include "views/sweep_builder.h"
+#include "views/panels/strategy_panel.h"
+#include "views/panels/sweep_builder.h"
 
 using nlohmann::json;
 using ptq::views::StrategyPanel;

@@ -8,15 +8,15 @@
 #include <cmath>
 
 #include "sample_records.h"
-#include "views/comparison_table.h"
-#include "views/heatmap_widget.h"
-#include "views/kurtosis_view.h"
-#include "views/layer_error_view.h"
-#include "views/pareto.h"
-#include "views/plot_axis.h"
-#include "views/token_distribution_view.h"
-#include "views/tradeoff_view.h"
-#include "views/view_catalog.h"
+#include "views/analyses/comparison_table.h"
+#include "views/charts/heatmap_widget.h"
+#include "views/analyses/kurtosis_view.h"
+#include "views/analyses/layer_error_view.h"
+#include "views/charts/pareto.h"
+#include "views/charts/plot_axis.h"
+#include "views/analyses/token_distribution_view.h"
+#include "views/analyses/tradeoff_view.h"
+#include "views/analyses/view_catalog.h"
 
 using namespace ptq::views;
 using Points = std::vector<ParetoPoint>;

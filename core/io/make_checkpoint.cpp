@@ -1,0 +1,161 @@
+#include "core/io/make_checkpoint.h"
+
+#include <sys/stat.h>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdio>
+
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model_layout.h"
+#include "core/io/safetensors.h"
+
+namespace ptq {
+
+namespace {
+
+struct Preset {
+  const char* name;
+  const char* arch;
+  int64_t hidden, inter, layers, heads, kv, vocab;
+  double theta, eps;
+  int64_t experts, topk, max_pos;
+  bool tied;
+  bool llama3_rope;
+};
+
+// Shapes from the models' published config.json files.
+const Preset kPresets[] = {
+    {"llama-2-7b", "LlamaForCausalLM", 4096, 11008, 32, 32, 32, 32000, 1e4, 1e-5, 0, 0, 4096, false, false},
+    {"llama-2-13b", "LlamaForCausalLM", 5120, 13824, 40, 40, 40, 32000, 1e4, 1e-5, 0, 0, 4096, false, false},
+    {"llama-2-70b", "LlamaForCausalLM", 8192, 28672, 80, 64, 8, 32000, 1e4, 1e-5, 0, 0, 4096, false, false},
+    {"llama-3-8b", "LlamaForCausalLM", 4096, 14336, 32, 32, 8, 128256, 5e5, 1e-5, 0, 0, 8192, false, false},
+    {"llama-3.1-8b", "LlamaForCausalLM", 4096, 14336, 32, 32, 8, 128256, 5e5, 1e-5, 0, 0, 131072, false, true},
+    {"llama-3-70b", "LlamaForCausalLM", 8192, 28672, 80, 64, 8, 128256, 5e5, 1e-5, 0, 0, 8192, false, false},
+    {"llama-3.2-1b", "LlamaForCausalLM", 2048, 8192, 16, 32, 8, 128256, 5e5, 1e-5, 0, 0, 131072, true, true},
+    {"mistral-7b", "MistralForCausalLM", 4096, 14336, 32, 32, 8, 32000, 1e4, 1e-5, 0, 0, 32768, false, false},
+    {"mixtral-8x7b", "MixtralForCausalLM", 4096, 14336, 32, 32, 8, 32000, 1e6, 1e-5, 8, 2, 32768, false, false},
+    {"qwen2-7b", "Qwen2ForCausalLM", 3584, 18944, 28, 28, 4, 152064, 1e6, 1e-6, 0, 0, 32768, false, false},
+    {"qwen2-0.5b", "Qwen2ForCausalLM", 896, 4864, 24, 14, 2, 151936, 1e6, 1e-6, 0, 0, 32768, true, false},
+    {"tiny-llama", "LlamaForCausalLM", 64, 128, 2, 4, 2, 8192, 1e4, 1e-6, 0, 0, 512, false, false},
+    {"tiny-mixtral", "MixtralForCausalLM", 64, 128, 2, 4, 2, 8192, 1e6, 1e-5, 4, 2, 512, false, false},
+};
+
+std::string model_type_of(const std::string& arch) {
+  if (arch == "MistralForCausalLM") return "mistral";
+  if (arch == "MixtralForCausalLM") return "mixtral";
+  if (arch == "Qwen2ForCausalLM") return "qwen2";
+  return "llama";
+}
+
+}  // namespace
+
+const std::vector<std::string>& checkpoint_presets() {
+  static std::vector<std::string> v = [] {
+    std::vector<std::string> r;
+    for (const auto& p : kPresets) r.push_back(p.name);
+    return r;
+  }();
+  return v;
+}
+
+ModelConfig preset_config(const std::string& like) {
+  for (const auto& p : kPresets) {
+    if (like != p.name) continue;
+    ModelConfig c;
+    c.architecture = p.arch;
+    c.model_type = model_type_of(p.arch);
+    c.hidden_size = p.hidden;
+    c.intermediate_size = p.inter;
+    c.num_layers = p.layers;
+    c.num_heads = p.heads;
+    c.num_kv_heads = p.kv;
+    c.head_dim = p.hidden / p.heads;
+    c.vocab_size = p.vocab;
+    c.rope_theta = p.theta;
+    c.rms_norm_eps = p.eps;
+    c.num_experts = p.experts;
+    c.experts_per_token = p.topk;
+    c.max_position_embeddings = p.max_pos;
+    c.tie_word_embeddings = p.tied;
+    c.qkv_bias = (c.model_type == "qwen2");
+    if (p.llama3_rope) {
+      c.rope_scaling.type = "llama3";
+      c.rope_scaling.factor = 8.0;
+      c.rope_scaling.low_freq_factor = 1.0;
+      c.rope_scaling.high_freq_factor = 4.0;
+      c.rope_scaling.original_max_position_embeddings = 8192;
+    }
+    return c;
+  }
+  std::string names;
+  for (const auto& n : checkpoint_presets()) names += (names.empty() ? "" : ", ") + n;
+  throw Error("unknown model shape '" + like + "' (choose one of: " + names + ")");
+}
+
+ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb) {
+  ModelConfig c = preset_config(o.like);
+  if (o.layers > 0) c.num_layers = o.layers;
+  at::ScalarType dt = parse_dtype(o.dtype);
+  c.dtype = dtype_name(dt);
+  if (o.out_dir.empty()) throw Error("make-checkpoint needs an output folder (--out DIR)");
+  ::mkdir(o.out_dir.c_str(), 0755);
+  if (!is_directory(o.out_dir)) throw Error("cannot create output folder '" + o.out_dir + "'");
+  if (!o.tokenizer.empty()) write_file_atomic(join_path(o.out_dir, "tokenizer.json"), read_text_file(o.tokenizer));
+
+  auto gen = at::detail::createCPUGenerator(o.seed);
+  const auto specs = expected_tensors(c);
+  // Plan shards of about shard_bytes each.
+  std::vector<std::vector<size_t>> shards(1);
+  int64_t cur = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    int64_t n = int64_t(c10::elementSize(dt));
+    for (auto d : specs[i].shape) n *= d;
+    if (cur > 0 && cur + n > o.shard_bytes) {
+      shards.emplace_back();
+      cur = 0;
+    }
+    shards.back().push_back(i);
+    cur += n;
+  }
+  json weight_map = json::object();
+  size_t done = 0;
+  for (size_t s = 0; s < shards.size(); ++s) {
+    char name[64];
+    if (shards.size() == 1)
+      std::snprintf(name, sizeof name, "model.safetensors");
+    else
+      std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (size_t i : shards[s]) {
+      check_cancel(fb);
+      const TensorSpec& t = specs[i];
+      at::Tensor w;
+      if (t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
+        w = at::ones(t.shape, at::kFloat);
+      else
+        w = at::normal(0.0, o.init_std, t.shape, gen, at::TensorOptions().dtype(at::kFloat));
+      tensors.emplace_back(t.name, w.to(dt));
+      weight_map[t.name] = name;
+      report(fb, "make-checkpoint", int64_t(++done), int64_t(specs.size()));
+    }
+    save_safetensors(join_path(o.out_dir, name), tensors, {{"format", "pt"}});
+  }
+  if (shards.size() > 1) {
+    int64_t total = 0;
+    for (const auto& t : specs) {
+      int64_t n = int64_t(c10::elementSize(dt));
+      for (auto d : t.shape) n *= d;
+      total += n;
+    }
+    write_json_atomic(join_path(o.out_dir, "model.safetensors.index.json"),
+                      {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
+  }
+  write_json_atomic(join_path(o.out_dir, "config.json"), c.to_hf_json(), 2);
+  return c;
+}
+
+}  // namespace ptq

@@ -1,0 +1,28 @@
+#pragma once
+// Random-weight checkpoints with the exact shapes of real models, so benchmarks and tests
+// need no download. Written as a normal Hugging Face folder (sharded like the hub does).
+#include <string>
+#include <vector>
+
+#include "core/runtime/feedback.h"
+#include "core/io/model_config.h"
+
+namespace ptq {
+
+struct MakeCheckpointOptions {
+  std::string like;               // preset name, see checkpoint_presets()
+  std::string out_dir;
+  std::string dtype = "bfloat16";
+  int64_t layers = 0;             // >0 overrides the preset's layer count
+  uint64_t seed = 0;
+  double init_std = 0.02;
+  int64_t shard_bytes = int64_t(4) << 30;
+  std::string tokenizer;          // tokenizer.json to copy beside the weights (optional)
+};
+
+const std::vector<std::string>& checkpoint_presets();
+ModelConfig preset_config(const std::string& like);  // throws ptq::Error listing the presets
+// Returns the config written.
+ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb = nullptr);
+
+}  // namespace ptq

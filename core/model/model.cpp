@@ -1,0 +1,151 @@
+#include "core/model/model.h"
+
+#include <limits>
+
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+
+namespace ptq {
+
+Residency parse_residency(const std::string& s) {
+  if (s == "auto") return Residency::Auto;
+  if (s == "resident") return Residency::Resident;
+  if (s == "stream") return Residency::Stream;
+  throw Error("unknown residency '" + s + "' (choose auto, resident or stream)");
+}
+
+std::string residency_name(Residency r) {
+  switch (r) {
+    case Residency::Auto: return "auto";
+    case Residency::Resident: return "resident";
+    case Residency::Stream: return "stream";
+  }
+  return "auto";
+}
+
+std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
+  std::unique_ptr<Model> m(new Model());
+  m->device_ = parse_device(opts.device);
+  m->dtype_ = parse_dtype(opts.dtype);
+  m->ck_ = Checkpoint::open(dir);
+  const ModelConfig& c = m->ck_->config();
+  m->tied_ = c.tie_word_embeddings;
+  for (int i = 0; i < c.num_layers; ++i) m->blocks_.push_back(std::make_unique<DecoderBlock>(c, i));
+
+  auto to_dev = [&](const std::string& key) { return m->ck_->load(key).to(m->device_, m->dtype_); };
+  m->embed_ = to_dev("model.embed_tokens.weight");
+  m->norm_ = to_dev("model.norm.weight");
+  if (!m->tied_) m->head_ = to_dev("lm_head.weight");
+
+  Residency r = opts.residency;
+  if (r == Residency::Auto) {
+    if (!m->device_.is_cuda()) {
+      r = Residency::Resident;
+    } else {
+      int64_t need = m->weight_bytes();
+      int64_t free_b = free_device_memory(m->device_);
+      r = need < int64_t(0.6 * double(free_b)) ? Residency::Resident : Residency::Stream;
+    }
+  }
+  m->streaming_ = (r == Residency::Stream);
+  if (!m->streaming_) {
+    for (int i = 0; i < c.num_layers; ++i) {
+      check_cancel(fb);
+      m->load_block(i);
+      report(fb, "load", i + 1, c.num_layers);
+    }
+  }
+  return m;
+}
+
+int64_t Model::weight_bytes() const {
+  int64_t n = 0;
+  for (const auto& t : expected_tensors(config())) {
+    int64_t k = 1;
+    for (auto d : t.shape) k *= d;
+    n += k;
+  }
+  return n * int64_t(c10::elementSize(dtype_));
+}
+
+void Model::load_block(int i) {
+  DecoderBlock& b = *blocks_.at(size_t(i));
+  auto home = home_.find(i);
+  auto slots = b.tensors();
+  for (size_t k = 0; k < slots.size(); ++k) {
+    at::Tensor src = home != home_.end() ? home->second[k] : ck_->load(slots[k].first);
+    *slots[k].second = src.to(device_, dtype_, /*non_blocking=*/false, /*copy=*/false);
+  }
+}
+
+DecoderBlock& Model::acquire(int i) {
+  DecoderBlock& b = *blocks_.at(size_t(i));
+  if (!b.loaded()) load_block(i);
+  return b;
+}
+
+void Model::release(int i) {
+  if (!streaming_) return;
+  DecoderBlock& b = *blocks_.at(size_t(i));
+  if (!b.loaded()) return;
+  if (b.modified()) {
+    std::vector<at::Tensor> keep;
+    for (auto& kv : b.tensors()) keep.push_back(kv.second->to(at::kCPU));
+    home_[i] = std::move(keep);
+  }
+  b.unload();
+}
+
+void Model::untie_head() {
+  if (!tied_) return;
+  head_ = embed_.clone();
+  tied_ = false;
+}
+
+at::Tensor Model::embed(const at::Tensor& ids) const {
+  return at::embedding(embed_, ids.to(device_, at::kLong));
+}
+
+at::Tensor Model::final_norm(const at::Tensor& h) const { return rms_norm(h, norm_, config().rms_norm_eps); }
+
+at::Tensor Model::head(const at::Tensor& normed) const { return at::linear(normed, tied_ ? embed_ : head_); }
+
+const RopeTables& Model::rope(int64_t seq_len) {
+  auto it = rope_cache_.find(seq_len);
+  if (it == rope_cache_.end()) it = rope_cache_.emplace(seq_len, make_rope_tables(config(), seq_len, device_, dtype_)).first;
+  return it->second;
+}
+
+at::Tensor Model::attention_mask(int64_t T) const {
+  const int64_t w = config().sliding_window;
+  if (w <= 0 || T <= w) return at::Tensor();
+  auto opts = at::TensorOptions().dtype(at::kLong).device(device_);
+  at::Tensor i = at::arange(T, opts).unsqueeze(1), j = at::arange(T, opts).unsqueeze(0);
+  at::Tensor allowed = (j <= i).logical_and((i - j) < w);
+  at::Tensor neg = at::full({T, T}, -std::numeric_limits<float>::infinity(), at::TensorOptions().dtype(dtype_).device(device_));
+  return at::where(allowed, at::zeros_like(neg), neg);
+}
+
+BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
+  BlockContext ctx;
+  ctx.rope = &rope(seq_len);
+  ctx.mask = attention_mask(seq_len);
+  ctx.observer = obs;
+  return ctx;
+}
+
+at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vector<at::Tensor>* hidden_states) {
+  at::Tensor h = embed(ids);
+  if (hidden_states) hidden_states->push_back(h);
+  BlockContext ctx = context(ids.size(1), obs);
+  for (int i = 0; i < num_blocks(); ++i) {
+    h = acquire(i).forward(h, ctx);
+    release(i);
+    if (hidden_states && i + 1 < num_blocks()) hidden_states->push_back(h);
+  }
+  h = final_norm(h);
+  if (hidden_states) hidden_states->push_back(h);
+  return head(h).to(at::kFloat);
+}
+
+}  // namespace ptq

@@ -1,0 +1,91 @@
+#pragma once
+// A causal LM as a sequence of decoder blocks with embeddings, final norm and head.
+// Weights live in the checkpoint (memory-mapped), in CPU memory, or on the compute device;
+// in streaming mode only the block being run is on the device, so models larger than GPU
+// memory can still be calibrated and evaluated block by block (as LLMC does).
+#include <ATen/ATen.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/io/checkpoint.h"
+#include "core/model/decoder_block.h"
+#include "core/runtime/feedback.h"
+#include "core/model/rope.h"
+
+namespace ptq {
+
+enum class Residency {
+  Auto,      // resident when the whole model fits comfortably in device memory, else streaming
+  Resident,  // every block on the compute device
+  Stream,    // one block on the device at a time
+};
+Residency parse_residency(const std::string& s);
+std::string residency_name(Residency r);
+
+struct LoadOptions {
+  std::string device = "cpu";  // cpu | cuda | cuda:N | auto
+  std::string dtype = "float32";
+  Residency residency = Residency::Auto;
+};
+
+class Model {
+ public:
+  static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& opts = {}, Feedback* fb = nullptr);
+
+  const ModelConfig& config() const { return ck_->config(); }
+  const Checkpoint& checkpoint() const { return *ck_; }
+  at::Device device() const { return device_; }
+  at::ScalarType dtype() const { return dtype_; }
+  bool streaming() const { return streaming_; }
+  int num_blocks() const { return int(blocks_.size()); }
+
+  // Block i with its weights on the compute device (loaded from CPU memory or the checkpoint).
+  DecoderBlock& acquire(int i);
+  // Done with block i: when streaming its weights leave the device; a modified block keeps its
+  // weights in CPU memory, an unmodified one is re-read from the checkpoint next time.
+  void release(int i);
+  // Direct access without loading (weights may be absent while streaming).
+  DecoderBlock& block(int i) { return *blocks_.at(size_t(i)); }
+
+  // Shared tensors, always on the compute device; mutable so transforms (rotation) can fold into them.
+  at::Tensor& embed_weight() { return embed_; }
+  at::Tensor& norm_weight() { return norm_; }
+  at::Tensor& head_weight() { return tied_ ? embed_ : head_; }
+  // Unties the head from the embedding (a transform that changes one but not the other needs this).
+  void untie_head();
+
+  at::Tensor embed(const at::Tensor& ids) const;         // [B,T] ids -> [B,T,H] hidden
+  at::Tensor final_norm(const at::Tensor& h) const;      // model.norm
+  at::Tensor head(const at::Tensor& normed) const;       // logits in the compute dtype
+  const RopeTables& rope(int64_t seq_len);               // cached per length
+  at::Tensor attention_mask(int64_t seq_len) const;      // undefined for plain causal attention
+  BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
+
+  // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
+  // hidden_states, if given, receives the embedding output, every block's output and the final norm.
+  at::Tensor forward(const at::Tensor& ids, LinearObserver* obs = nullptr,
+                     std::vector<at::Tensor>* hidden_states = nullptr);
+
+  // Bytes of all weights in the compute dtype.
+  int64_t weight_bytes() const;
+
+ private:
+  Model() = default;
+  void load_block(int i);
+
+  std::shared_ptr<Checkpoint> ck_;
+  at::Device device_{at::kCPU};
+  at::ScalarType dtype_ = at::kFloat;
+  bool streaming_ = false;
+  bool tied_ = false;
+  at::Tensor embed_, norm_, head_;
+  std::vector<std::unique_ptr<DecoderBlock>> blocks_;
+  // CPU copies of streamed blocks that were modified (quantized, transformed).
+  std::map<int, std::vector<at::Tensor>> home_;
+  std::map<int64_t, RopeTables> rope_cache_;
+};
+
+}  // namespace ptq

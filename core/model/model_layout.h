@@ -1,0 +1,37 @@
+#pragma once
+// The one place that knows how a supported architecture names and shapes its tensors.
+// Loading validates against it, `ptq inspect` lists it, make-checkpoint writes it.
+#include <string>
+#include <vector>
+
+#include "core/io/model_config.h"
+
+namespace ptq {
+
+struct LinearSpec {
+  std::string name;  // inside the block: "self_attn.q_proj", "block_sparse_moe.experts.2.w1"
+  int64_t out_features = 0, in_features = 0;
+  bool bias = false;
+  std::string type;  // q, k, v, o, gate, up, down, router
+  int expert = -1;   // expert index for MoE experts
+};
+
+struct TensorSpec {
+  std::string name;  // checkpoint name
+  std::vector<int64_t> shape;
+};
+
+// Linear layers of decoder block `layer`, in execution order.
+std::vector<LinearSpec> block_linears(const ModelConfig& c);
+// Every tensor the checkpoint must hold (lm_head omitted when tied).
+std::vector<TensorSpec> expected_tensors(const ModelConfig& c);
+// "layers.3.mlp.down_proj" for block 3's "mlp.down_proj".
+std::string linear_full_name(int layer, const std::string& name);
+// Checkpoint tensor name of a block linear's weight / bias.
+std::string linear_weight_key(int layer, const std::string& name);
+std::string linear_bias_key(int layer, const std::string& name);
+// Layer type for grouping analyses: q, k, v, o, gate, up, down, router (experts map to gate/up/down).
+std::string layer_type_of(const std::string& name);
+int64_t parameter_count(const ModelConfig& c);
+
+}  // namespace ptq

@@ -1,0 +1,19 @@
+#pragma once
+// Rotary position embeddings as transformers computes them: inv_freq in float32
+// (default, linear and Llama-3 scaling), cos/sin over cat(freqs, freqs), rotate_half.
+#include <ATen/ATen.h>
+
+#include "core/io/model_config.h"
+
+namespace ptq {
+
+struct RopeTables {
+  at::Tensor cos, sin;  // [T, head_dim] in the compute dtype, on the compute device
+};
+
+at::Tensor rope_inv_freq(const ModelConfig& c);  // float32 [head_dim / 2], CPU
+RopeTables make_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt);
+// x: [B, heads, T, head_dim]
+at::Tensor apply_rope(const at::Tensor& x, const RopeTables& r);
+
+}  // namespace ptq

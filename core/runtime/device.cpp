@@ -1,0 +1,143 @@
+#include "core/runtime/device.h"
+
+#include <torch/version.h>
+
+#include <ATen/Parallel.h>
+#include <ATen/Context.h>
+
+#include "core/runtime/errors.h"
+
+#include <cstdlib>
+#include <thread>
+
+#ifdef PTQ_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace ptq {
+
+bool cuda_available() {
+#ifdef PTQ_WITH_CUDA
+  return at::hasCUDA() && c10::cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+at::Device parse_device(const std::string& s) {
+  if (s == "auto") return cuda_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (s == "cpu") return at::Device(at::kCPU);
+  if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
+    if (!cuda_available())
+      throw Error("device '" + s + "' asked for, but this build or machine has no CUDA GPU (use --device cpu)");
+    int idx = 0;
+    if (s.size() > 5) {
+      try {
+        idx = std::stoi(s.substr(5));
+      } catch (...) {
+        throw Error("bad device '" + s + "': expected cuda:N");
+      }
+    }
+#ifdef PTQ_WITH_CUDA
+    if (idx < 0 || idx >= int(c10::cuda::device_count()))
+      throw Error("device '" + s + "' does not exist (" + std::to_string(c10::cuda::device_count()) +
+                  " GPUs)");
+#endif
+    return at::Device(at::kCUDA, int8_t(idx));
+  }
+  throw Error("unknown device '" + s + "' (choose cpu, cuda, cuda:N or auto)");
+}
+
+at::ScalarType parse_dtype(const std::string& s) {
+  if (s == "float32" || s == "fp32" || s == "float") return at::kFloat;
+  if (s == "bfloat16" || s == "bf16") return at::kBFloat16;
+  if (s == "float16" || s == "fp16" || s == "half") return at::kHalf;
+  throw Error("unknown dtype '" + s + "' (choose float32, bfloat16 or float16)");
+}
+
+std::string dtype_name(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    default: return c10::toString(t);
+  }
+}
+
+std::string device_description(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) return at::cuda::getDeviceProperties(d.index() < 0 ? 0 : d.index())->name;
+#endif
+  (void)d;
+  return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+}
+
+std::string torch_version() { return TORCH_VERSION; }
+
+std::string cuda_version() {
+#ifdef PTQ_WITH_CUDA
+  int v = 0;
+  if (cudaRuntimeGetVersion(&v) == cudaSuccess) return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+#endif
+  return "";
+}
+
+void reset_peak_memory(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(d.index() < 0 ? 0 : d.index());
+#endif
+  (void)d;
+}
+
+int64_t peak_memory_bytes(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(d.index() < 0 ? 0 : d.index());
+    return stats.allocated_bytes[0].peak;  // index 0 = StatType::AGGREGATE (as torch.cuda.max_memory_allocated)
+  }
+#endif
+  (void)d;
+  return 0;
+}
+
+int64_t total_device_memory(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) return int64_t(at::cuda::getDeviceProperties(d.index() < 0 ? 0 : d.index())->totalGlobalMem);
+#endif
+  (void)d;
+  return 0;
+}
+
+int64_t free_device_memory(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) {
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) return int64_t(free_b);
+  }
+#endif
+  (void)d;
+  return 0;
+}
+
+void synchronize(const at::Device& d) {
+#ifdef PTQ_WITH_CUDA
+  if (d.is_cuda()) cudaDeviceSynchronize();
+#endif
+  (void)d;
+}
+
+void configure_threads() {
+  if (std::getenv("OMP_NUM_THREADS")) return;
+  unsigned n = std::thread::hardware_concurrency();
+  if (n > 0) at::set_num_threads(int(n));
+}
+
+bool is_out_of_memory(const std::exception& e) {
+  std::string w = e.what();
+  return w.find("out of memory") != std::string::npos || w.find("CUDA out of memory") != std::string::npos;
+}
+
+}  // namespace ptq

@@ -1,0 +1,251 @@
+// ExperimentSpec: JSON in and out, validation, run identity.
+#include <algorithm>
+#include <regex>
+
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/model/model.h"
+#include "core/records/sha256.h"
+#include "eval/experiment/experiment.h"
+#include "eval/experiment/json_fields.h"
+#include "quant/strategy_registry.h"
+
+namespace ptq {
+
+namespace {
+
+const char* kWhere = "experiment spec";
+
+const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", "format", "sym", "clip_ratio",
+                                            "overrides", "params", "calibration", "eval", "analyses", "tasks",
+                                            "device", "dtype", "residency", "label", "seed"};
+const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
+const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
+const std::vector<std::string> kFormats = {"int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"};
+
+std::string base_name(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string stem(const std::string& path) {
+  std::string b = base_name(path);
+  auto dot = b.rfind('.');
+  return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
+}
+
+// Keeps [A-Za-z0-9._+-]; everything else becomes '-'.
+std::string file_safe(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '+' || c == '-') ? c : '-';
+  return out.empty() ? "x" : out;
+}
+
+LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
+  const std::string where = std::string(kWhere) + " 'overrides[" + std::to_string(i) + "]'";
+  if (o.is_string()) {
+    try {
+      return parse_override(o.get<std::string>());
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+  }
+  JsonFields f(o, where, {"pattern", "bits", "group", "skip"});
+  LayerOverride lo;
+  lo.pattern = f.str("pattern", "");
+  if (lo.pattern.empty()) f.fail("pattern", "is required");
+  if (f.has("bits")) {
+    lo.bits = int(f.integer("bits", 0));
+    if (*lo.bits < 2 || *lo.bits > 8) f.fail("bits", "must be in 2..8, got " + std::to_string(*lo.bits));
+  }
+  if (f.has("group")) lo.group_size = f.integer("group", 0);
+  if (f.has("skip")) lo.skip = f.boolean("skip", false);
+  return lo;
+}
+
+}  // namespace
+
+const std::vector<std::string>& experiment_analyses() {
+  static const std::vector<std::string> a = {"size", "compare", "kurtosis", "lambada", "token_kl"};
+  return a;
+}
+
+nlohmann::json ExperimentSpec::to_json() const {
+  nlohmann::json j = {{"model", model_dir}, {"method", method}};
+  if (method != "fp") {
+    nlohmann::json p = plan.to_json();  // bits, group, sym, format, clip_ratio, overrides
+    for (auto it = p.begin(); it != p.end(); ++it) j[it.key()] = it.value();
+    j["params"] = params;
+  }
+  if (!calib.files.empty()) {
+    j["calibration"] = calib.to_json();
+    j["calibration"]["batch"] = calib_batch;
+  } else {
+    j["calibration"] = nullptr;
+  }
+  if (!eval_text.empty())
+    j["eval"] = {{"text", eval_text}, {"seqlen", eval_seqlen}, {"max_windows", eval_max_windows}, {"batch", eval_batch}};
+  else
+    j["eval"] = nullptr;
+  j["analyses"] = analyses;
+  j["tasks"] = task_files;
+  j["device"] = device;
+  j["dtype"] = dtype;
+  j["residency"] = residency;
+  j["label"] = label;
+  j["seed"] = seed;
+  return j;
+}
+
+ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
+  JsonFields f(j, kWhere, kSpecKeys);
+  ExperimentSpec s;
+  s.model_dir = f.str("model", "");
+  s.method = f.str("method", "fp");
+  s.plan.spec.bits = int(f.integer("bits", 4));
+  s.plan.spec.group_size = f.integer("group", 128);
+  s.plan.spec.symmetric = f.boolean("sym", false);
+  s.plan.spec.format = parse_format(f.choice("format", "int", kFormats));
+  s.plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
+  if (f.has("overrides")) {
+    const auto& ov = f.raw("overrides");
+    if (!ov.is_array()) f.fail("overrides", "must be an array, got " + ov.dump());
+    for (size_t i = 0; i < ov.size(); ++i) s.plan.overrides.push_back(override_from_json(ov[i], i));
+  }
+  if (f.has("params")) {
+    s.params = f.raw("params");
+    if (!s.params.is_object()) f.fail("params", "must be an object such as {\"gptq.percdamp\": 0.01}");
+  }
+  if (f.has("calibration")) {
+    JsonFields c(f.raw("calibration"), std::string(kWhere) + " 'calibration'", kCalibKeys);
+    s.calib.files = c.strings("files");
+    s.calib.nsamples = c.integer("nsamples", s.calib.nsamples);
+    s.calib.seqlen = c.integer("seqlen", s.calib.seqlen);
+    const int64_t seed = c.integer("seed", 0);
+    if (seed < 0) c.fail("seed", "must be non-negative");
+    s.calib.seed = uint64_t(seed);
+    s.calib.sampling = c.choice("sampling", "random", {"random", "awq"});
+    s.calib_batch = c.integer("batch", s.calib_batch);
+    if (s.calib.files.empty()) c.fail("files", "must name at least one text file");
+  }
+  if (f.has("eval")) {
+    JsonFields e(f.raw("eval"), std::string(kWhere) + " 'eval'", kEvalKeys);
+    s.eval_text = e.str("text", "");
+    if (s.eval_text.empty()) e.fail("text", "must name a text file");
+    s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
+    s.eval_max_windows = e.integer("max_windows", 0);
+    s.eval_batch = e.integer("batch", s.eval_batch);
+  }
+  s.analyses = f.strings("analyses");
+  s.task_files = f.strings("tasks");
+  s.device = f.str("device", s.device);
+  s.dtype = f.str("dtype", s.dtype);
+  s.residency = f.choice("residency", s.residency, {"auto", "resident", "stream"});
+  s.label = f.str("label", "");
+  const int64_t seed = f.integer("seed", 0);
+  if (seed < 0) f.fail("seed", "must be non-negative");
+  s.seed = uint64_t(seed);
+  s.validate();
+  return s;
+}
+
+void ExperimentSpec::validate() const {
+  auto bad = [](const std::string& key, const std::string& problem) -> void {
+    throw Error(std::string(kWhere) + ": '" + key + "' " + problem);
+  };
+  if (model_dir.empty()) bad("model", "is required (a checkpoint folder)");
+  bool needs_calib = false, transforms = false;
+  if (method != "fp") {
+    std::vector<const StrategyInfo*> stages;
+    try {
+      stages = parse_method(method);
+    } catch (const Error& e) {
+      bad("method", std::string("is invalid: ") + e.what() + "; or fp for no quantization");
+    }
+    for (const auto* st : stages) {
+      needs_calib |= st->needs_calibration;
+      transforms |= st->kind != StageKind::Quantizer;
+    }
+    try {
+      resolve_params(stages, params);
+    } catch (const Error& e) {
+      bad("params", std::string("are invalid: ") + e.what());
+    }
+    const QuantSpec& q = plan.spec;
+    if (q.format == WeightFormat::Int && (q.bits < 2 || q.bits > 8))
+      bad("bits", "must be in 2..8, got " + std::to_string(q.bits));
+    if (q.group_size == 0 || q.group_size < -1)
+      bad("group", "must be -1 (per channel) or a positive group size, got " + std::to_string(q.group_size));
+    if (!(q.clip_ratio > 0 && q.clip_ratio <= 1)) bad("clip_ratio", "must be in (0, 1]");
+  }
+  (void)transforms;
+  const bool have_calib = !calib.files.empty();
+  if (needs_calib && !have_calib) bad("calibration", "is required: method '" + method + "' needs calibration text");
+  if (have_calib) {
+    if (calib.nsamples < 1) bad("calibration.nsamples", "must be at least 1");
+    if (calib.seqlen < 2) bad("calibration.seqlen", "must be at least 2");
+    if (calib.sampling != "random" && calib.sampling != "awq")
+      bad("calibration.sampling", "has unknown value '" + calib.sampling + "' (allowed: random, awq)");
+    if (calib_batch < 1) bad("calibration.batch", "must be at least 1");
+  }
+  if (!eval_text.empty()) {
+    if (eval_seqlen < 2) bad("eval.seqlen", "must be at least 2");
+    if (eval_max_windows < 0) bad("eval.max_windows", "must be 0 (all windows) or positive");
+    if (eval_batch < 1) bad("eval.batch", "must be at least 1");
+  }
+  const auto& known = experiment_analyses();
+  for (const auto& a : analyses) {
+    if (std::find(known.begin(), known.end(), a) == known.end())
+      bad("analyses", "has unknown value '" + a + "' (allowed: " + join_words(known) + ")");
+    if ((a == "compare" || a == "lambada") && eval_text.empty()) bad("analyses", "'" + a + "' needs an eval text");
+    if (a == "compare" && method == "fp")
+      bad("analyses", "'compare' compares full precision with a quantized model; it needs a method other than fp");
+    if (a == "token_kl" && (eval_text.empty() || !have_calib))
+      bad("analyses", "'token_kl' needs calibration files and an eval text");
+    if (a == "kurtosis" && eval_text.empty() && !have_calib)
+      bad("analyses", "'kurtosis' needs calibration files (or an eval text)");
+  }
+  static const std::regex dev_re("cpu|cuda|cuda:[0-9]+|auto");
+  if (!std::regex_match(device, dev_re)) bad("device", "has unknown value '" + device + "' (allowed: cpu, cuda, cuda:N, auto)");
+  try {
+    parse_dtype(dtype);
+    parse_residency(residency);
+  } catch (const Error& e) {
+    throw Error(std::string(kWhere) + ": " + e.what());
+  }
+}
+
+void ExperimentSpec::resolve_paths(const std::string& base_dir) {
+  model_dir = resolve_path(model_dir, base_dir);
+  for (auto& f : calib.files) f = resolve_path(f, base_dir);
+  eval_text = resolve_path(eval_text, base_dir);
+  for (auto& f : task_files) f = resolve_path(f, base_dir);
+}
+
+std::string ExperimentSpec::run_id() const {
+  std::string id = file_safe(base_name(model_dir)) + "." + file_safe(method);
+  if (method != "fp") {
+    const QuantSpec& q = plan.spec;
+    id += ".w" + std::to_string(q.element_bits()) + "g" + (q.group_size < 0 ? std::string("ch") : std::to_string(q.group_size));
+    id += "." + format_name(q.format);
+    if (q.format == WeightFormat::Int) id += q.symmetric ? ".sym" : ".asym";
+  }
+  if (!calib.files.empty()) {
+    std::string c = "c-" + file_safe(stem(calib.files[0]));
+    if (calib.files.size() > 1) c += "+" + std::to_string(calib.files.size() - 1);
+    c += "-n" + std::to_string(calib.nsamples) + "x" + std::to_string(calib.seqlen) + "-s" + std::to_string(calib.seed);
+    if (calib.sampling != "random") c += "-" + file_safe(calib.sampling);
+    id += "." + c;
+  }
+  // Everything that changes the numbers, but not the label, residency or batch sizes.
+  nlohmann::json ident = to_json();
+  ident.erase("label");
+  ident.erase("residency");
+  if (ident["eval"].is_object()) ident["eval"].erase("batch");
+  if (ident["calibration"].is_object()) ident["calibration"].erase("batch");
+  return id + "." + sha256_hex(ident.dump()).substr(0, 8);
+}
+
+}  // namespace ptq

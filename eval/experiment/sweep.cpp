@@ -1,0 +1,329 @@
+#include "eval/experiment/sweep.h"
+
+#include <set>
+
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/records/result_store.h"
+#include "eval/experiment/json_fields.h"
+#include "quant/strategy_registry.h"
+
+namespace ptq {
+
+namespace {
+
+const char* kWhere = "sweep spec";
+const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "groups", "formats", "sym",
+                                             "calibration", "eval", "analyses", "tasks", "params", "overrides",
+                                             "device", "dtype", "residency", "seed"};
+const std::vector<std::string> kFormats = {"int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"};
+
+// Relative paths stay as written when no base folder is given.
+std::string absolute_in(const std::string& p, const std::string& base) {
+  return base.empty() ? p : resolve_path(p, base);
+}
+
+std::string stem(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto dot = b.rfind('.');
+  return dot == std::string::npos || dot == 0 ? b : b.substr(0, dot);
+}
+
+// A scalar or an array of them, each checked by `one`.
+template <class T, class F>
+std::vector<T> list_of(const JsonFields& f, const std::string& key, std::vector<T> def, F one) {
+  if (!f.has(key)) return def;
+  const auto& v = f.raw(key);
+  std::vector<T> out;
+  if (v.is_array()) {
+    for (const auto& e : v) out.push_back(one(e));
+    if (out.empty()) f.fail(key, "must not be empty");
+  } else {
+    out.push_back(one(v));
+  }
+  return out;
+}
+
+std::string method_ids() {
+  std::vector<std::string> ids = {"fp"};
+  for (const auto& s : strategy_registry()) ids.push_back(s.id);
+  return join_words(ids) + ", or a composition such as awq+gptq";
+}
+
+bool needs_calibration(const std::string& method) {
+  if (method == "fp") return false;
+  for (const auto* s : parse_method(method))
+    if (s->needs_calibration) return true;
+  return false;
+}
+
+// The sweep's parameters that apply to `method`: "stage.key" when the method has that stage, a
+// plain key when one of its stages has that parameter. Marks the keys used.
+nlohmann::json params_for(const std::string& method, const nlohmann::json& params, std::set<std::string>* used) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto stages = parse_method(method);
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    const std::string& key = it.key();
+    const auto dot = key.find('.');
+    bool applies = false;
+    for (const auto* s : stages) {
+      if (dot != std::string::npos) {
+        applies |= key.substr(0, dot) == s->id;
+        continue;
+      }
+      for (const auto& p : s->params) applies |= p.name == key;
+    }
+    if (!applies) continue;
+    out[key] = it.value();
+    used->insert(key);
+  }
+  return out;
+}
+
+}  // namespace
+
+SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_dir) {
+  JsonFields f(j, kWhere, kSweepKeys);
+  SweepSpec s;
+  s.models = f.strings("models");
+  if (s.models.empty()) f.fail("models", "must name at least one model folder");
+  for (auto& m : s.models) m = absolute_in(m, base_dir);
+  s.methods = f.strings("methods");
+  if (s.methods.empty()) f.fail("methods", "must name at least one method (" + method_ids() + ")");
+  for (const auto& m : s.methods) {
+    if (m == "fp") continue;
+    try {
+      parse_method(m);
+    } catch (const Error& e) {
+      f.fail("methods", "has unknown method '" + m + "' (allowed: " + method_ids() + "): " + e.what());
+    }
+  }
+  s.bits = list_of<int>(f, "bits", s.bits, [&](const nlohmann::json& v) {
+    if (!v.is_number_integer() || v.get<int>() < 2 || v.get<int>() > 8) f.fail("bits", "must hold integers in 2..8, got " + v.dump());
+    return v.get<int>();
+  });
+  s.groups = list_of<int64_t>(f, "groups", s.groups, [&](const nlohmann::json& v) {
+    if (!v.is_number_integer() || v.get<int64_t>() == 0 || v.get<int64_t>() < -1)
+      f.fail("groups", "must hold -1 (per channel) or positive group sizes, got " + v.dump());
+    return v.get<int64_t>();
+  });
+  s.formats = list_of<std::string>(f, "formats", s.formats, [&](const nlohmann::json& v) {
+    if (!v.is_string()) f.fail("formats", "must hold strings, got " + v.dump());
+    std::string x = v.get<std::string>();
+    if (std::find(kFormats.begin(), kFormats.end(), x) == kFormats.end())
+      f.fail("formats", "has unknown format '" + x + "' (allowed: " + join_words(kFormats) + ")");
+    return x;
+  });
+  s.sym = list_of<bool>(f, "sym", s.sym, [&](const nlohmann::json& v) {
+    if (!v.is_boolean()) f.fail("sym", "must be true, false or a list of them, got " + v.dump());
+    return v.get<bool>();
+  });
+  const int64_t seed = f.integer("seed", 0);
+  if (seed < 0) f.fail("seed", "must be non-negative");
+  s.seed = uint64_t(seed);
+  if (f.has("calibration")) {
+    nlohmann::json cs = f.raw("calibration");
+    if (cs.is_object()) cs = nlohmann::json::array({cs});
+    if (!cs.is_array()) f.fail("calibration", "must be an object or an array of objects");
+    for (size_t i = 0; i < cs.size(); ++i) {
+      JsonFields c(cs[i], std::string(kWhere) + " 'calibration[" + std::to_string(i) + "]'",
+                   {"name", "files", "nsamples", "seqlen", "sampling", "seed", "batch"});
+      SweepCalibration cal;
+      cal.files = c.strings("files");
+      if (cal.files.empty()) c.fail("files", "must name at least one text file");
+      for (auto& file : cal.files) file = absolute_in(file, base_dir);
+      cal.name = c.str("name", stem(cal.files[0]));
+      cal.nsamples = c.integer("nsamples", cal.nsamples);
+      cal.seqlen = c.integer("seqlen", cal.seqlen);
+      cal.sampling = c.choice("sampling", cal.sampling, {"random", "awq"});
+      const int64_t cseed = c.integer("seed", int64_t(s.seed));
+      if (cseed < 0) c.fail("seed", "must be non-negative");
+      cal.seed = uint64_t(cseed);
+      cal.batch = c.integer("batch", cal.batch);
+      s.calibrations.push_back(cal);
+    }
+  }
+  if (f.has("eval")) {
+    JsonFields e(f.raw("eval"), std::string(kWhere) + " 'eval'", {"text", "seqlen", "max_windows", "batch"});
+    s.eval_text = absolute_in(e.str("text", ""), base_dir);
+    if (s.eval_text.empty()) e.fail("text", "must name a text file");
+    s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
+    s.eval_max_windows = e.integer("max_windows", 0);
+    s.eval_batch = e.integer("batch", s.eval_batch);
+  }
+  s.analyses = f.strings("analyses");
+  const auto& known = experiment_analyses();
+  for (const auto& a : s.analyses)
+    if (std::find(known.begin(), known.end(), a) == known.end())
+      f.fail("analyses", "has unknown value '" + a + "' (allowed: " + join_words(known) + ")");
+  s.task_files = f.strings("tasks");
+  for (auto& t : s.task_files) t = absolute_in(t, base_dir);
+  if (f.has("params")) {
+    s.params = f.raw("params");
+    if (!s.params.is_object()) f.fail("params", "must be an object such as {\"gptq.percdamp\": 0.01}");
+  }
+  if (f.has("overrides")) {
+    s.overrides = f.raw("overrides");
+    if (!s.overrides.is_array()) f.fail("overrides", "must be an array");
+  }
+  s.device = f.str("device", s.device);
+  s.dtype = f.str("dtype", s.dtype);
+  s.residency = f.choice("residency", s.residency, {"auto", "resident", "stream"});
+  for (const auto& m : s.methods)
+    if (needs_calibration(m) && s.calibrations.empty())
+      f.fail("calibration", "is required: method '" + m + "' needs calibration text");
+  s.expand();  // validates every run before anything runs
+  return s;
+}
+
+SweepSpec SweepSpec::load(const std::string& path) {
+  return from_json(read_json_file(path), parent_dir(path));
+}
+
+std::vector<ExperimentSpec> SweepSpec::expand() const {
+  const bool calib_analysis = std::find(analyses.begin(), analyses.end(), "kurtosis") != analyses.end() ||
+                              std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end();
+  std::vector<ExperimentSpec> out;
+  std::set<std::string> seen, used_params;
+  auto add = [&](ExperimentSpec e) {
+    std::vector<std::string> keep;
+    for (const auto& a : analyses) {
+      if (a == "compare" && e.method == "fp") continue;
+      if (a == "token_kl" && e.calib.files.empty()) continue;
+      keep.push_back(a);
+    }
+    e.analyses = keep;
+    try {
+      e.validate();
+    } catch (const Error& err) {
+      throw Error(std::string(kWhere) + ": run " + e.method + " on '" + e.model_dir + "': " + err.what());
+    }
+    if (seen.insert(e.run_id()).second) out.push_back(std::move(e));
+  };
+  for (const auto& model : models) {
+    ExperimentSpec base;
+    base.model_dir = model;
+    base.eval_text = eval_text;
+    base.eval_seqlen = eval_seqlen;
+    base.eval_max_windows = eval_max_windows;
+    base.eval_batch = eval_batch;
+    base.task_files = task_files;
+    base.device = device;
+    base.dtype = dtype;
+    base.residency = residency;
+    base.seed = seed;
+    // Overrides in the experiment spec's own JSON form, parsed once per run by from_json's rules.
+    if (!overrides.empty()) {
+      nlohmann::json tmp = {{"model", model}, {"method", "rtn"}, {"overrides", overrides}};
+      base.plan.overrides = ExperimentSpec::from_json(tmp).plan.overrides;
+    }
+    auto with_calib = [&](ExperimentSpec e, const SweepCalibration& c) {
+      e.calib.files = c.files;
+      e.calib.nsamples = c.nsamples;
+      e.calib.seqlen = c.seqlen;
+      e.calib.sampling = c.sampling;
+      e.calib.seed = c.seed;
+      e.calib_batch = c.batch;
+      e.label = "calib=" + c.name;
+      return e;
+    };
+    for (const auto& method : methods) {
+      ExperimentSpec m = base;
+      m.method = method;
+      if (method == "fp") {
+        m.plan.overrides.clear();
+        add(calib_analysis && !calibrations.empty() ? with_calib(m, calibrations[0]) : m);
+        continue;
+      }
+      const bool calib = needs_calibration(method);
+      m.params = params_for(method, params, &used_params);
+      for (const auto& fmt : formats) {
+        const WeightFormat wf = parse_format(fmt);
+        const bool is_int = wf == WeightFormat::Int;
+        for (int b : is_int ? bits : std::vector<int>{bits[0]}) {
+          for (int64_t g : groups) {
+            for (bool sy : is_int ? sym : std::vector<bool>{false}) {
+              ExperimentSpec e = m;
+              e.plan.spec.format = wf;
+              e.plan.spec.bits = is_int ? b : QuantSpec{0, g, false, wf}.element_bits();
+              e.plan.spec.group_size = g;
+              e.plan.spec.symmetric = sy;
+              if (!calib) {
+                add(e);
+                continue;
+              }
+              for (const auto& c : calibrations) add(with_calib(e, c));
+            }
+          }
+        }
+      }
+    }
+  }
+  for (auto it = params.begin(); it != params.end(); ++it)
+    if (!used_params.count(it.key()))
+      throw Error(std::string(kWhere) + ": 'params' key '" + it.key() + "' applies to none of the methods (" +
+                  join_words(methods) + "); write stage.key, e.g. gptq.percdamp");
+  return out;
+}
+
+nlohmann::json SweepSummary::to_json() const {
+  nlohmann::json f = nlohmann::json::array();
+  for (const auto& p : failed) f.push_back({{"run_id", p.first}, {"error", p.second}});
+  return {{"runs", runs}, {"done", done}, {"skipped", skipped.size()}, {"skipped_runs", skipped},
+          {"failed", f}, {"results", results_dir}};
+}
+
+SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::string& results_dir, bool resume,
+                       Feedback* fb, const std::function<void(const SweepEvent&)>& on_event) {
+  ensure_results_dir(results_dir);
+  remove_stale_temp_files(results_dir);
+  SweepSummary sum;
+  sum.runs = runs.size();
+  sum.results_dir = results_dir;
+  auto emit = [&](SweepEvent e) {
+    if (on_event) on_event(e);
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    check_cancel(fb);
+    const std::string id = runs[i].run_id();
+    const std::string path = join_path(results_dir, id + ".json");
+    SweepEvent ev;
+    ev.index = i;
+    ev.total = runs.size();
+    ev.run_id = id;
+    ev.path = path;
+    if (record_complete(results_dir, id)) {
+      sum.skipped.push_back(id);
+      ev.state = "skipped";
+      emit(ev);
+      continue;
+    }
+    try {
+      if (file_exists(path) && !resume)
+        throw Error("'" + path + "' exists but is not a complete record; pass --resume to redo the run");
+      ev.state = "started";
+      emit(ev);
+      nlohmann::json record = run_experiment(runs[i], fb);
+      write_record(results_dir, record);
+      ++sum.done;
+      ev.state = "done";
+      ev.record = &record;
+      emit(ev);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      if (is_out_of_memory(e)) msg = "the device ran out of memory: " + msg.substr(0, 300);
+      sum.failed.emplace_back(id, msg);
+      ev.state = "failed";
+      ev.error = msg;
+      ev.record = nullptr;
+      emit(ev);
+    }
+  }
+  return sum;
+}
+
+}  // namespace ptq

@@ -1,0 +1,339 @@
+#include "quant/formats/quantizer.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <vector>
+
+#include "core/runtime/errors.h"
+
+namespace ptq {
+
+namespace {
+
+// NormalFloat-4 codebook of QLoRA / bitsandbytes (create_normal_map), sorted.
+const float kNF4[16] = {-1.0f,
+                        -0.6961928009986877f,
+                        -0.5250730514526367f,
+                        -0.39491748809814453f,
+                        -0.28444138169288635f,
+                        -0.18477343022823334f,
+                        -0.09105003625154495f,
+                        0.0f,
+                        0.07958029955625534f,
+                        0.16093020141124725f,
+                        0.24611230194568634f,
+                        0.33791524171829224f,
+                        0.44070982933044434f,
+                        0.5626170039176941f,
+                        0.7229568362236023f,
+                        1.0f};
+
+// A small IEEE-like float format with subnormals and saturation (no inf): E2M1 (FP4),
+// E4M3 (OCP "fn": max 448, the all-ones pattern is NaN) and E5M2 (max 57344, exponent 31
+// is inf/NaN). A positive value's pattern p = (exponent field << mbits) | mantissa is
+// monotone in the value, so the sorted grid index of ±v is npos ± p.
+struct MiniFloat {
+  int mbits;
+  int bias;
+  double maxv;
+  int npos;  // number of positive representable values (= pattern of maxv)
+  int emin() const { return 1 - bias; }
+};
+
+const MiniFloat& minifloat(WeightFormat f) {
+  static const MiniFloat fp4{1, 1, 6.0, 7};
+  static const MiniFloat e4m3{3, 7, 448.0, 126};
+  static const MiniFloat e5m2{2, 15, 57344.0, 123};
+  switch (f) {
+    case WeightFormat::FP4: return fp4;
+    case WeightFormat::FP8_E4M3: return e4m3;
+    case WeightFormat::FP8_E5M2: return e5m2;
+    default: throw Error("internal: " + format_name(f) + " is not a minifloat format");
+  }
+}
+
+// Value of positive pattern p (exact, in double).
+double minifloat_value(const MiniFloat& m, int p) {
+  const int e_field = p >> m.mbits, mant = p & ((1 << m.mbits) - 1);
+  if (e_field == 0) return std::ldexp(static_cast<double>(mant), m.emin() - m.mbits);
+  return std::ldexp(static_cast<double>((1 << m.mbits) + mant), e_field - m.bias - m.mbits);
+}
+
+const std::vector<float>& grid_values(WeightFormat f) {
+  static const std::vector<float> nf4(kNF4, kNF4 + 16);
+  static const auto build = [](WeightFormat fmt) {
+    const MiniFloat& m = minifloat(fmt);
+    std::vector<float> g(2 * m.npos + 1);
+    for (int p = 0; p <= m.npos; ++p) {
+      const float v = static_cast<float>(minifloat_value(m, p));
+      g[m.npos + p] = v;
+      g[m.npos - p] = -v;
+    }
+    return g;
+  };
+  static const std::vector<float> fp4 = build(WeightFormat::FP4);
+  static const std::vector<float> e4m3 = build(WeightFormat::FP8_E4M3);
+  static const std::vector<float> e5m2 = build(WeightFormat::FP8_E5M2);
+  switch (f) {
+    case WeightFormat::NF4: return nf4;
+    case WeightFormat::FP4: return fp4;
+    case WeightFormat::FP8_E4M3: return e4m3;
+    case WeightFormat::FP8_E5M2: return e5m2;
+    default: throw Error("format 'int' has no codebook grid");
+  }
+}
+
+void check_matrix(const at::Tensor& t, const char* what) {
+  if (!t.defined()) throw Error(std::string(what) + ": tensor is undefined");
+  if (t.dim() != 2)
+    throw Error(std::string(what) + ": expected a 2-D tensor [rows, cols], got " +
+                std::to_string(t.dim()) + " dims");
+}
+
+// Views x[rows, cols] as [rows, g, cols/g] and params t[rows, g] as [rows, g, 1].
+at::Tensor grouped(const at::Tensor& x, const at::Tensor& t, at::Tensor* t3, const char* what) {
+  check_matrix(x, what);
+  if (t.dim() != 2 || t.size(0) != x.size(0))
+    throw Error(std::string(what) + ": params must be [" + std::to_string(x.size(0)) +
+                ", n_groups], got " + std::to_string(t.dim()) + "-D with " +
+                std::to_string(t.dim() ? t.size(0) : 0) + " rows");
+  const int64_t g = t.size(1);
+  if (g <= 0 || x.size(1) % g != 0)
+    throw Error(std::string(what) + ": " + std::to_string(g) + " groups do not divide " +
+                std::to_string(x.size(1)) + " columns");
+  *t3 = t.to(at::kFloat).unsqueeze(2);
+  return x.reshape({x.size(0), g, x.size(1) / g});
+}
+
+}  // namespace
+
+std::string format_name(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::Int: return "int";
+    case WeightFormat::NF4: return "nf4";
+    case WeightFormat::FP4: return "fp4";
+    case WeightFormat::FP8_E4M3: return "fp8_e4m3";
+    case WeightFormat::FP8_E5M2: return "fp8_e5m2";
+  }
+  return "?";
+}
+
+WeightFormat parse_format(const std::string& name) {
+  std::string n = name;
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (WeightFormat f : {WeightFormat::Int, WeightFormat::NF4, WeightFormat::FP4,
+                         WeightFormat::FP8_E4M3, WeightFormat::FP8_E5M2})
+    if (n == format_name(f)) return f;
+  throw Error("unknown weight format '" + name +
+              "' (allowed: int, nf4, fp4, fp8_e4m3, fp8_e5m2)");
+}
+
+int QuantSpec::element_bits() const {
+  switch (format) {
+    case WeightFormat::Int: return bits;
+    case WeightFormat::NF4:
+    case WeightFormat::FP4: return 4;
+    default: return 8;
+  }
+}
+
+int64_t QuantSpec::effective_group(int64_t in_features) const {
+  return group_size > 0 ? group_size : in_features;
+}
+
+int64_t QuantSpec::n_groups(int64_t in_features) const {
+  return group_size > 0 ? in_features / group_size : 1;
+}
+
+void QuantSpec::validate(int64_t in_features) const {
+  if (format == WeightFormat::Int && (bits < 2 || bits > 8))
+    throw Error("bits must be in 2..8, got " + std::to_string(bits));
+  if (in_features <= 0)
+    throw Error("in_features must be positive, got " + std::to_string(in_features));
+  if (group_size == 0 || group_size < -1)
+    throw Error("group_size must be -1 (per channel) or positive, got " +
+                std::to_string(group_size));
+  if (group_size > 0 && in_features % group_size != 0)
+    throw Error("group_size " + std::to_string(group_size) + " does not divide in_features " +
+                std::to_string(in_features));
+  if (!(clip_ratio > 0.0 && clip_ratio <= 1.0))
+    throw Error("clip_ratio must be in (0, 1], got " + std::to_string(clip_ratio));
+}
+
+double format_max(WeightFormat f) {
+  if (f == WeightFormat::NF4) return 1.0;
+  return minifloat(f).maxv;
+}
+
+at::Tensor format_grid(WeightFormat f, at::Device dev) {
+  const std::vector<float>& g = grid_values(f);
+  auto t = at::tensor(g, at::TensorOptions().dtype(at::kFloat));
+  return dev.is_cpu() ? t : t.to(dev);
+}
+
+QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
+  check_matrix(w, "find_params");
+  if (w.size(1) == 0) throw Error("find_params: slice has no columns");
+  if (!at::isFloatingType(w.scalar_type()))
+    throw Error("find_params: expected a floating-point tensor");
+  const at::Tensor x = w.detach().to(at::kFloat);
+  QuantParams p;
+  if (s.format == WeightFormat::Int) {
+    const double maxq = std::ldexp(1.0, s.bits) - 1.0;
+    // The range always includes 0 (gptq quant.py).
+    at::Tensor xmin = at::clamp_max(x.amin(1), 0.0);
+    at::Tensor xmax = at::clamp_min(x.amax(1), 0.0);
+    if (s.symmetric) {
+      // Project convention: always ±max|w|. gptq keeps xmin=0 for an all-nonnegative row
+      // (halving its range); identical whenever the row has a negative entry.
+      xmax = at::maximum(-xmin, xmax);
+      xmin = -xmax;
+    }
+    const at::Tensor dead = (xmin == 0) & (xmax == 0);  // all-zero: use [-1, +1]
+    xmin = at::where(dead, at::full_like(xmin, -1.0), xmin);
+    xmax = at::where(dead, at::full_like(xmax, 1.0), xmax);
+    if (s.clip_ratio != 1.0) {  // gptq's mse grid: xmin1 = p*xmin, xmax1 = p*xmax
+      xmin = xmin * s.clip_ratio;
+      xmax = xmax * s.clip_ratio;
+    }
+    // Divide by a 0-dim tensor on x's device, as gptq does with its maxq buffer: a CPU
+    // scalar divisor makes CUDA multiply by the reciprocal (1-ulp differences vs CPU).
+    p.scale = (xmax - xmin) / at::scalar_tensor(maxq, x.options());
+    p.zero = s.symmetric ? at::full_like(p.scale, std::ldexp(1.0, s.bits - 1))
+                         : at::round(-xmin / p.scale);
+    p.zero = p.zero.unsqueeze(1);
+  } else {
+    at::Tensor amax = x.abs().amax(1);
+    amax = at::where(amax == 0, at::ones_like(amax), amax);
+    if (s.clip_ratio != 1.0) amax = amax * s.clip_ratio;
+    p.scale = amax / at::scalar_tensor(format_max(s.format), x.options());
+  }
+  p.scale = p.scale.unsqueeze(1);
+  return p;
+}
+
+void quantize_dequantize(const at::Tensor& w, const QuantParams& p, const QuantSpec& s,
+                         at::Tensor* codes, at::Tensor* deq) {
+  at::Tensor scale;
+  const at::Tensor x = grouped(w.detach().to(at::kFloat), p.scale, &scale, "quantize");
+  const auto rows = w.size(0), cols = w.size(1);
+  const at::Tensor y = x / scale;  // the same division in RTN and in GPTQ's column loop
+  at::Tensor c, v;                 // codes (as float) and dequantized values
+  if (s.format == WeightFormat::Int) {
+    if (!p.zero.defined()) throw Error("quantize: Int format needs zero points");
+    at::Tensor zero;
+    grouped(w, p.zero, &zero, "quantize");
+    const double maxq = std::ldexp(1.0, s.bits) - 1.0;
+    c = at::clamp(at::round(y) + zero, 0.0, maxq);
+    if (deq) v = scale * (c - zero);
+  } else if (s.format == WeightFormat::NF4) {
+    const at::Tensor g = format_grid(s.format, w.device());
+    const at::Tensor mids = (g.slice(0, 1) + g.slice(0, 0, -1)) * 0.5;
+    const at::Tensor idx = at::searchsorted(mids, y.contiguous());  // nearest value
+    c = idx;
+    if (deq) v = g.index_select(0, idx.reshape({-1})).view(y.sizes()) * scale;
+  } else {
+    // Round to the nearest minifloat: exponent from frexp (exact), floored at emin so small
+    // values fall on the subnormal grid; the mantissa is rounded half-to-even at mbits;
+    // magnitudes saturate at max (no inf).
+    const MiniFloat& m = minifloat(s.format);
+    const double tiny = std::ldexp(1.0, m.emin());
+    const at::Tensor a = at::clamp_max(y.abs(), m.maxv);
+    const at::Tensor a_exp = at::clamp_min(a, tiny);
+    const auto fr = at::frexp(a_exp);                        // a_exp = mant * 2^E
+    const at::Tensor pow2 = a_exp / std::get<0>(fr) * 0.5;  // 2^floor(log2 a), exact
+    const at::Tensor step = pow2 * std::ldexp(1.0, -m.mbits);
+    const at::Tensor r = at::clamp_max(at::round(a / step) * step, m.maxv);
+    // Pattern p = (e - emin)·2^mbits + r/step; a carry into the next binade stays consistent.
+    const at::Tensor e = std::get<1>(fr).to(at::kFloat) - 1.0;
+    const at::Tensor pat = (e - m.emin()) * std::ldexp(1.0, m.mbits) + r / step;
+    const at::Tensor neg = y < 0;
+    c = at::where(neg, m.npos - pat, m.npos + pat);
+    if (deq) v = at::where(neg, -r, r) * scale;
+  }
+  if (codes) *codes = c.to(at::kByte).reshape({rows, cols});
+  if (deq) *deq = v.reshape({rows, cols});
+}
+
+at::Tensor quantize_codes(const at::Tensor& w, const QuantParams& p, const QuantSpec& s) {
+  at::Tensor c;
+  quantize_dequantize(w, p, s, &c, nullptr);
+  return c;
+}
+
+at::Tensor dequantize_codes(const at::Tensor& codes, const QuantParams& p, const QuantSpec& s) {
+  at::Tensor scale;
+  const at::Tensor c = grouped(codes, p.scale, &scale, "dequantize");
+  at::Tensor v;
+  if (s.format == WeightFormat::Int) {
+    if (!p.zero.defined()) throw Error("dequantize: Int format needs zero points");
+    at::Tensor zero;
+    grouped(codes, p.zero, &zero, "dequantize");
+    v = scale * (c.to(at::kFloat) - zero);
+  } else {
+    const at::Tensor g = format_grid(s.format, codes.device());
+    const at::Tensor idx = c.to(at::kLong).reshape({-1});
+    if (idx.numel() > 0 && idx.max().item<int64_t>() >= g.numel())
+      throw Error("dequantize: code out of range for " + format_name(s.format));
+    v = g.index_select(0, idx).view(c.sizes()) * scale;
+  }
+  return v.reshape(codes.sizes());
+}
+
+at::Tensor QuantizedWeight::dequantize() const {
+  if (!codes.defined() || !scales.defined()) throw Error("QuantizedWeight: empty");
+  if (!g_idx.defined()) return dequantize_codes(codes, QuantParams{scales, zeros}, spec);
+  if (g_idx.dim() != 1 || g_idx.size(0) != codes.size(1))
+    throw Error("QuantizedWeight: g_idx must have one entry per input column");
+  // Expand params to one "group" per element column.
+  const at::Tensor gi = g_idx.to(at::kLong);
+  QuantParams full{scales.index_select(1, gi),
+                   zeros.defined() ? zeros.index_select(1, gi) : at::Tensor()};
+  return dequantize_codes(codes, full, spec);
+}
+
+int64_t QuantizedWeight::storage_bytes(int scale_bytes) const {
+  if (!codes.defined() || !scales.defined()) return 0;
+  const int64_t b = spec.element_bits();
+  const int64_t n_codes = codes.numel(), n_params = scales.numel();
+  int64_t bytes = (n_codes * b + 7) / 8 + n_params * scale_bytes;
+  if (spec.format == WeightFormat::Int && !spec.symmetric) bytes += (n_params * b + 7) / 8;
+  if (g_idx.defined()) bytes += g_idx.numel() * 4;
+  return bytes;
+}
+
+QuantizedWeight quantize_weight(const at::Tensor& w, const QuantSpec& s) {
+  check_matrix(w, "quantize_weight");
+  const int64_t out = w.size(0), in = w.size(1);
+  s.validate(in);
+  const int64_t ng = s.n_groups(in), gs = s.effective_group(in);
+  const at::Tensor x = w.detach().to(at::kFloat);
+  QuantParams flat = find_params(x.reshape({out * ng, gs}), s);  // one row per group
+  QuantParams p{flat.scale.reshape({out, ng}),
+                flat.zero.defined() ? flat.zero.reshape({out, ng}) : at::Tensor()};
+  QuantizedWeight q;
+  q.spec = s;
+  q.codes = quantize_codes(x, p, s);
+  q.scales = p.scale;
+  q.zeros = p.zero;
+  return q;
+}
+
+at::Tensor fake_quantize(const at::Tensor& w, const QuantSpec& s) {
+  if (!w.defined() || w.dim() < 1) throw Error("fake_quantize: expected a tensor with dims");
+  const int64_t in = w.size(-1);
+  const at::Tensor x = w.detach().to(at::kFloat).reshape({-1, in});
+  s.validate(in);
+  const int64_t rows = x.size(0), ng = s.n_groups(in), gs = s.effective_group(in);
+  QuantParams flat = find_params(x.reshape({rows * ng, gs}), s);
+  QuantParams p{flat.scale.reshape({rows, ng}),
+                flat.zero.defined() ? flat.zero.reshape({rows, ng}) : at::Tensor()};
+  at::Tensor deq;
+  quantize_dequantize(x, p, s, nullptr, &deq);
+  return deq.reshape(w.sizes()).to(w.scalar_type());
+}
+
+}  // namespace ptq

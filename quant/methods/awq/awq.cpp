@@ -1,0 +1,421 @@
+// AWQ (Lin et al., 2024) as a block transform, after mit-han-lab/llm-awq
+// (awq/quantize/auto_scale.py, auto_clip.py).
+//
+// 1. Per-input-channel activation statistic x_mean = mean |x| over the calibration tokens.
+// 2. Scale search per group, in AWQ's Llama order: input_layernorm -> q,k,v; v_proj -> o_proj
+//    (only when v and o have the same shape, i.e. no GQA, as AWQ); post_attention_layernorm ->
+//    gate,up (Mixtral: the router and every expert's w1,w3; the router is scaled so the routing is
+//    unchanged but never quantized); up -> down (Mixtral: each expert's w3 -> w2 on its routed
+//    tokens). For ratio n/grid: s = x_mean^ratio (AutoAWQ's duo_scaling divides by
+//    w_mean^(1-ratio)), clamped at 1e-4, normalised by sqrt(max·min); each quantized layer of the
+//    group becomes Q(W·s)/s. Norm-preceded groups are scored, as AWQ's module2inspect, by the output
+//    error of the module they feed (attention for q,k,v; the MLP or the routed experts for the
+//    post-attention norm) against its full-precision output on the same normed inputs;
+//    fc -> fc groups by the scaled layer's own output error, as AWQ does, computed from the Gram
+//    matrix XᵀX of its inputs gathered in the statistics run (for up -> down this equals the block
+//    error up to the per-batch weighting: down_proj is the last op). Lowest error wins (ties: first).
+//    The best s is folded: layer columns ·s, the preceding norm weight or linear rows (and bias) /s.
+//    All searches see the inputs captured before any fold (AWQ searches first, applies after; the
+//    folds do not change the inputs a later search uses).
+// 3. Clip search (auto_clip_layer) on every quantized layer but q/k, with the inputs after the
+//    folds: per output channel and group, max_val = absmax·(1 - i/clip_grid) for
+//    i < int(max_shrink·clip_grid), error = mean over sampled tokens of the squared difference of
+//    the group's partial dot product; the weight is clamped to [-best, best]. Sampled tokens are
+//    AWQ's input_feat[0::n // n_sample_tokens] (so between n_sample_tokens and twice that many).
+//
+// Groups with a layer that has an online input transform (rotation's Hadamard before down_proj)
+// are skipped: the fold is only exact when the layer multiplies the preceding op's output.
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "core/runtime/errors.h"
+#include "core/model/model.h"
+#include "quant/pipeline/block_stage.h"
+
+namespace ptq {
+
+namespace {
+
+struct ScaleGroup {
+  std::string name;             // for notes: "input_layernorm -> q,k,v"
+  at::Tensor* norm = nullptr;   // the preceding RMSNorm weight, or
+  Linear* prev = nullptr;       // the preceding linear (its rows and bias are divided by s)
+  std::vector<Linear*> layers;  // their input columns are multiplied by s
+  std::string x_from;           // the layer whose input statistic drives the search
+};
+
+std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
+  std::vector<ScaleGroup> g;
+  Linear& q = b.linear("self_attn.q_proj");
+  Linear& k = b.linear("self_attn.k_proj");
+  Linear& v = b.linear("self_attn.v_proj");
+  Linear& o = b.linear("self_attn.o_proj");
+  g.push_back({"input_layernorm -> q,k,v", &b.input_norm, nullptr, {&q, &k, &v}, q.name()});
+  // AWQ scales v -> o only when the shapes match (llm-awq PR #67): with GQA the rows of v do not
+  // line up with the columns of o.
+  if (v.spec.out_features == o.spec.out_features && v.spec.in_features == o.spec.in_features)
+    g.push_back({"v_proj -> o_proj", nullptr, &v, {&o}, o.name()});
+  if (Linear* router = b.find("block_sparse_moe.gate")) {
+    ScaleGroup in{"post_attention_layernorm -> router,w1,w3", &b.post_norm, nullptr, {router}, router->name()};
+    std::vector<ScaleGroup> down;
+    for (auto& l : b.linears()) {
+      if (l.spec.expert < 0) continue;
+      if (l.spec.type == "gate" || l.spec.type == "up") in.layers.push_back(&l);
+      if (l.spec.type == "down") {
+        std::string p = "block_sparse_moe.experts." + std::to_string(l.spec.expert) + ".";
+        down.push_back({p + "w3 -> w2", nullptr, &b.linear(p + "w3"), {&l}, l.name()});
+      }
+    }
+    g.push_back(in);
+    g.insert(g.end(), down.begin(), down.end());
+  } else {
+    Linear& gate = b.linear("mlp.gate_proj");
+    Linear& up = b.linear("mlp.up_proj");
+    Linear& down = b.linear("mlp.down_proj");
+    g.push_back({"post_attention_layernorm -> gate,up", &b.post_norm, nullptr, {&gate, &up}, gate.name()});
+    g.push_back({"up_proj -> down_proj", nullptr, &up, {&down}, down.name()});
+  }
+  return g;
+}
+
+bool foldable(const ScaleGroup& g) {
+  for (const Linear* l : g.layers)
+    if (l->input_transform) return false;
+  return true;
+}
+
+// Folds s (float32 [in]) into the group: exact in real arithmetic, done in float32.
+void apply_scale(const ScaleGroup& g, const at::Tensor& s) {
+  for (Linear* l : g.layers) {
+    at::Tensor sd = s.to(l->weight.device());
+    l->weight = (l->weight.to(at::kFloat) * sd.view({1, -1})).to(l->weight.scalar_type());
+  }
+  if (g.norm) {
+    at::Tensor& n = *g.norm;
+    n = (n.to(at::kFloat) / s.to(n.device())).to(n.scalar_type());
+  }
+  if (g.prev) {
+    Linear& p = *g.prev;
+    at::Tensor sd = s.to(p.weight.device());
+    p.weight = (p.weight.to(at::kFloat) / sd.view({-1, 1})).to(p.weight.scalar_type());
+    if (p.bias.defined()) p.bias = (p.bias.to(at::kFloat) / sd.to(p.bias.device())).to(p.bias.scalar_type());
+  }
+}
+
+// Sum of |x| per input channel and token counts for the layers in `names`; Gram matrices XᵀX
+// (float32) for the layers in `gram_names`.
+struct MeanAbsObserver : LinearObserver {
+  std::set<std::string> names, gram_names;
+  std::map<std::string, at::Tensor> sum;  // float64 [in]
+  std::map<std::string, at::Tensor> gram;
+  std::map<std::string, int64_t> count;
+  void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
+    if (!names.count(l.name()) || in.size(0) == 0) return;
+    at::Tensor x = in.to(at::kFloat);
+    if (gram_names.count(l.name())) {
+      at::Tensor g = x.t().mm(x);
+      auto it = gram.find(l.name());
+      if (it == gram.end())
+        gram[l.name()] = g;
+      else
+        it->second.add_(g);
+    }
+    at::Tensor a = x.abs().sum(0).to(at::kDouble);
+    auto it = sum.find(l.name());
+    if (it == sum.end())
+      sum[l.name()] = a;
+    else
+      it->second.add_(a);
+    count[l.name()] += in.size(0);
+  }
+  at::Tensor mean(const std::string& name) const {  // float32, undefined when no tokens
+    auto it = sum.find(name);
+    if (it == sum.end()) return {};
+    return (it->second / double(count.at(name))).to(at::kFloat);
+  }
+};
+
+// Every step-th token (global index over all batches) of the observed layers, as float32.
+struct SampleObserver : LinearObserver {
+  struct Slot {
+    int64_t step = 1, seen = 0;
+    std::vector<at::Tensor> rows;
+  };
+  std::map<std::string, Slot> slots;
+  void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
+    auto it = slots.find(l.name());
+    if (it == slots.end()) return;
+    Slot& s = it->second;
+    const int64_t n = in.size(0), first = (s.step - s.seen % s.step) % s.step;
+    if (first < n) {
+      at::Tensor idx = at::arange(first, n, s.step, at::TensorOptions().dtype(at::kLong).device(in.device()));
+      s.rows.push_back(in.index_select(0, idx).to(at::kFloat));
+    }
+    s.seen += n;
+  }
+};
+
+// The module a norm-preceded group is scored on, as AWQ's module2inspect: the attention for
+// input_layernorm -> q,k,v, the MLP (or the experts with their router) for the post-attention norm.
+// Holds the module's normed inputs and full-precision outputs for every calibration batch.
+struct ModuleProbe {
+  bool attention = true;
+  std::vector<at::Tensor> x, fp;
+  at::Tensor forward(const BlockWork& w, const at::Tensor& xi) const {
+    return attention ? w.block.attention_branch(xi, w.ctx) : w.block.mlp_branch(xi, w.ctx);
+  }
+  // Mean over batches of ||out - fp||² / ||fp||² with the block's current weights.
+  double error(const BlockWork& w) const {
+    double sum = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      check_cancel(w.fb);
+      at::Tensor f = fp[i].to(at::kFloat), o = forward(w, x[i]).to(at::kFloat);
+      sum += ((o - f).pow(2).sum() / f.pow(2).sum().clamp_min(1e-30)).item<double>();
+    }
+    return x.empty() ? -1 : sum / double(x.size());
+  }
+};
+
+ModuleProbe make_probe(const BlockWork& w, bool attention) {
+  ModuleProbe p;
+  p.attention = attention;
+  const double eps = w.model.config().rms_norm_eps;
+  for (const auto& h : w.inputs) {
+    check_cancel(w.fb);
+    at::Tensor x1 = rms_norm(h, w.block.input_norm, eps);
+    if (attention) {
+      p.x.push_back(x1);
+    } else {
+      at::Tensor r = h + w.block.attention_branch(x1, w.ctx);
+      p.x.push_back(rms_norm(r, w.block.post_norm, eps));
+    }
+    p.fp.push_back(p.forward(w, p.x.back()));
+  }
+  return p;
+}
+
+// AutoAWQ's w_mean: |W| / absmax per quantization group, averaged over the output rows.
+at::Tensor weight_mean(const std::vector<Linear*>& layers, int64_t group) {
+  std::vector<at::Tensor> ws;
+  for (Linear* l : layers) ws.push_back(l->weight.to(at::kFloat));
+  at::Tensor w = at::cat(ws, 0);
+  const int64_t in = w.size(1);
+  at::Tensor g = w.reshape({-1, group}).abs();
+  g = g / (g.amax({1}, true) + 1e-6);
+  return g.reshape({-1, in}).mean(0);
+}
+
+at::Tensor ratio_scales(const at::Tensor& x_mean, const at::Tensor& w_mean, double ratio) {
+  at::Tensor s = w_mean.defined() ? (x_mean.pow(ratio) / (w_mean.pow(1.0 - ratio) + 1e-4)).clamp_min(1e-4)
+                                  : x_mean.pow(ratio).clamp_min(1e-4);
+  return s / (s.max() * s.min()).sqrt();
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+LayerRecord& record(BlockWork& w, const Linear& l) { return layer_record(w.records, w.block.index(), l); }
+
+void add_note(LayerRecord& r, const std::string& note) { r.note = r.note.empty() ? note : r.note + "; " + note; }
+
+// Searches the best ratio of one group; returns it (or -1 when nothing in the group is quantized)
+// and leaves the folded weights in place. With `gram` (XᵀX of the layer's inputs; fc -> fc groups)
+// the error is the layer's own output error tr(D·G·Dᵀ), D = W - Q(W·s)/s, as AWQ scores these
+// groups; otherwise the output error of the module the group feeds (ModuleProbe).
+double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean, const at::Tensor& gram, int grid,
+                    bool duo, const ModuleProbe* probe) {
+  std::vector<std::pair<Linear*, QuantSpec>> q;
+  for (Linear* l : g.layers)
+    if (auto s = w.spec_for(*l)) q.push_back({l, *s});
+  if (q.empty()) return -1;
+  at::Tensor w_mean;
+  if (duo) {
+    std::vector<Linear*> ls;
+    for (auto& p : q) ls.push_back(p.first);
+    w_mean = weight_mean(ls, q[0].second.effective_group(q[0].first->spec.in_features)).to(x_mean.device());
+  }
+  double best_err = std::numeric_limits<double>::infinity(), best_ratio = -1;
+  at::Tensor best_s;
+  for (int n = 0; n < grid; ++n) {
+    check_cancel(w.fb);
+    const double ratio = double(n) / double(grid);
+    at::Tensor s = ratio_scales(x_mean, w_mean, ratio);
+    if (gram.defined()) {
+      double err = 0;
+      for (auto& [l, spec] : q) {
+        at::Tensor W = l->weight.to(at::kFloat), sd = s.to(W.device()).view({1, -1});
+        at::Tensor D = W - fake_quantize(W * sd, spec) / sd;
+        err += (D.mm(gram.to(W.device())) * D).sum().item<double>();
+      }
+      if (err < best_err) best_err = err, best_ratio = ratio, best_s = s;
+      continue;
+    }
+    std::vector<at::Tensor> orig;
+    for (auto& [l, spec] : q) {
+      orig.push_back(l->weight);
+      at::Tensor sd = s.to(l->weight.device()).view({1, -1});
+      l->weight = (fake_quantize(l->weight.to(at::kFloat) * sd, spec) / sd).to(l->weight.scalar_type());
+    }
+    double err = 0;
+    try {
+      err = probe->error(w);
+    } catch (...) {
+      for (size_t i = 0; i < q.size(); ++i) q[i].first->weight = orig[i];
+      throw;
+    }
+    for (size_t i = 0; i < q.size(); ++i) q[i].first->weight = orig[i];
+    if (err < best_err) {  // NaN never wins
+      best_err = err;
+      best_ratio = ratio;
+      best_s = s;
+    }
+  }
+  if (best_ratio < 0)
+    throw Error("AWQ: block " + std::to_string(w.block.index()) + ", " + g.name +
+                ": the output error is not finite for any scale");
+  apply_scale(g, best_s);
+  for (auto& p : q) add_note(record(w, *p.first), "awq alpha=" + fmt("%.4g", best_ratio));
+  return best_ratio;
+}
+
+// auto_clip_layer: best max_val [out, n_groups] for W (float32 [out, in]) on tokens X [n, in].
+at::Tensor clip_search(const at::Tensor& W, const at::Tensor& X, const QuantSpec& spec, int clip_grid,
+                       double max_shrink, const Feedback* fb) {
+  const int64_t out = W.size(0), in = W.size(1), n = X.size(0);
+  const int64_t gs = spec.effective_group(in), ng = in / gs;
+  at::Tensor xg = X.reshape({n, ng, gs}).permute({1, 0, 2}).contiguous();  // [ng, n, gs]
+  const int64_t budget = int64_t(1) << 23;  // elements of one [ng, n, batch] product
+  const int64_t batch = std::max<int64_t>(1, std::min<int64_t>(out, budget / std::max<int64_t>(1, ng * n)));
+  const int steps = int(max_shrink * clip_grid);  // Python's int(max_shrink * n_grid)
+  std::vector<at::Tensor> best_all;
+  for (int64_t b0 = 0; b0 < out; b0 += batch) {
+    check_cancel(fb);
+    const int64_t ob = std::min(batch, out - b0);
+    at::Tensor wb = W.slice(0, b0, b0 + ob).reshape({ob, ng, gs});
+    at::Tensor org_max = wb.abs().amax({2}, true);  // [ob, ng, 1]
+    at::Tensor org_out = at::bmm(xg, wb.permute({1, 2, 0}));  // [ng, n, ob]
+    at::Tensor best = org_max.clone();
+    at::Tensor min_err = at::full({ob, ng, 1}, std::numeric_limits<float>::infinity(), org_max.options());
+    for (int i = 0; i < steps; ++i) {
+      at::Tensor max_val = org_max * (1.0 - double(i) / double(clip_grid));
+      at::Tensor cur = at::min(at::max(wb, -max_val), max_val);
+      at::Tensor qw = fake_quantize(cur.reshape({ob, in}), spec).reshape({ob, ng, gs});
+      at::Tensor cur_out = at::bmm(xg, qw.permute({1, 2, 0}));
+      at::Tensor err = (cur_out - org_out).pow(2).mean({1}).t().reshape({ob, ng, 1});
+      at::Tensor better = err < min_err;
+      min_err = at::where(better, err, min_err);
+      best = at::where(better, max_val, best);
+    }
+    best_all.push_back(best.reshape({ob, ng}));
+  }
+  return at::cat(best_all, 0);
+}
+
+}  // namespace
+
+// For tests: folds random positive scales exp(U(-range, range)) into every foldable AWQ group of
+// the block (the model function must not change). Returns the number of groups folded.
+int awq_fold_random_scales(DecoderBlock& b, uint64_t seed, double range) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  int folded = 0;
+  for (const auto& g : scale_groups(b)) {
+    if (!foldable(g)) continue;
+    const int64_t in = g.layers[0]->spec.in_features;
+    at::Tensor s = (at::rand({in}, gen, at::kFloat) * (2 * range) - range).exp();
+    apply_scale(g, s);
+    ++folded;
+  }
+  b.mark_modified();
+  return folded;
+}
+
+void awq_transform_block(BlockWork& w) {
+  const int grid = w.params.value("grid", 20);
+  const bool clip = w.params.value("clip", true);
+  const int clip_grid = w.params.value("clip_grid", 20);
+  const double max_shrink = w.params.value("max_shrink", 0.5);
+  const int64_t n_sample = std::max<int64_t>(1, w.params.value("n_sample_tokens", int64_t(512)));
+  const bool duo = w.params.value("duo_scaling", false);
+  if (grid < 1) throw Error("AWQ: grid must be at least 1");
+  if (w.inputs.empty()) throw Error("AWQ needs calibration inputs");
+  DecoderBlock& b = w.block;
+  auto t0 = std::chrono::steady_clock::now();
+
+  // 1. Activation statistics of every group's input.
+  std::vector<ScaleGroup> groups = scale_groups(b);
+  MeanAbsObserver stats;
+  for (const auto& g : groups) {
+    stats.names.insert(g.x_from);
+    // fc -> fc groups: the folds before them leave their inputs unchanged, so capture now.
+    if (g.prev) stats.gram_names.insert(g.x_from);
+  }
+  if (clip)
+    for (auto& l : b.linears()) stats.names.insert(l.name());  // token counts for the clip sampling
+  w.run(&stats);
+
+  // 2. Scale search and fold, group by group.
+  for (const auto& g : groups) {
+    check_cancel(w.fb);
+    at::Tensor x_mean = stats.mean(g.x_from);
+    if (!x_mean.defined()) continue;  // an expert that received no calibration tokens
+    if (!foldable(g)) {
+      for (Linear* l : g.layers)
+        if (w.spec_for(*l)) add_note(record(w, *l), "awq: not scaled (online input transform)");
+      continue;
+    }
+    auto gi = stats.gram.find(g.x_from);
+    ModuleProbe probe;
+    if (g.norm) probe = make_probe(w, g.norm == &b.input_norm);
+    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo, &probe);
+    if (gi != stats.gram.end()) stats.gram.erase(gi);
+  }
+  b.mark_modified();
+
+  // 3. Clipping, on the inputs the folded layers now see.
+  if (clip && max_shrink > 0) {
+    SampleObserver sampler;
+    std::vector<std::pair<Linear*, QuantSpec>> todo;
+    for (auto& l : b.linears()) {
+      if (l.spec.type == "q" || l.spec.type == "k") continue;  // AWQ: the q·k product is hard to clip for
+      auto spec = w.spec_for(l);
+      auto c = stats.count.find(l.name());
+      if (!spec || c == stats.count.end() || c->second == 0) continue;
+      sampler.slots[l.name()].step = std::max<int64_t>(1, c->second / n_sample);
+      todo.push_back({&l, *spec});
+    }
+    if (!todo.empty()) w.run(&sampler);
+    for (auto& [l, spec] : todo) {
+      check_cancel(w.fb);
+      auto& rows = sampler.slots[l->name()].rows;
+      if (rows.empty()) continue;
+      at::Tensor X = at::cat(rows, 0).to(l->weight.device());
+      rows.clear();
+      at::Tensor W = l->weight.to(at::kFloat);
+      at::Tensor best = clip_search(W, X, spec, clip_grid, max_shrink, w.fb);  // [out, ng]
+      const int64_t ng = best.size(1), out = W.size(0);
+      at::Tensor mv = best.unsqueeze(-1);
+      at::Tensor Wc = W.reshape({out, ng, -1});
+      l->weight = at::min(at::max(Wc, -mv), mv).reshape(W.sizes()).to(l->weight.scalar_type());
+      at::Tensor ratio = best / W.reshape({out, ng, -1}).abs().amax({2}).clamp_min(1e-30);
+      add_note(record(w, *l), "awq clip mean=" + fmt("%.3f", ratio.mean().item<double>()));
+    }
+    b.mark_modified();
+  }
+  // The transform's time, shared out over the quantized layers it touched.
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<LayerRecord*> touched;
+  for (auto& l : b.linears())
+    if (w.spec_for(l)) touched.push_back(&record(w, l));
+  for (auto* r : touched) r->seconds += secs / double(touched.size());
+}
+
+}  // namespace ptq

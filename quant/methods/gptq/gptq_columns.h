@@ -1,0 +1,40 @@
+#pragma once
+// GPTQ's inner loop over the columns of one lazy-batch block (gptq.py fasterquant, `for i in
+// range(count)`), on static buffers so that on CUDA the whole block can be captured once as a CUDA
+// graph and replayed for every later block: the loop issues ~13 tiny kernels per column, and eager
+// dispatch of those (not the arithmetic) dominated GPTQ's time on an H100. The graph runs the very
+// same kernels, so results are bitwise identical to the eager loop.
+#include <ATen/ATen.h>
+
+#include <memory>
+
+#include "quant/formats/quantizer.h"
+
+namespace ptq {
+
+// Buffers of one block: inputs W1 [rows,count] (updated in place), Hinv1 [count,count], per-column
+// quantization parameters S1 (and Z1 for Int) [rows,count]; outputs Q1 (dequantized), C1 (codes,
+// uint8) and Err1 ((w-q)/d) [rows,count].
+struct ColumnBlock {
+  at::Tensor W1, Hinv1, S1, Z1, Q1, C1, Err1;
+};
+
+class ColumnRunner {
+ public:
+  ColumnRunner(const QuantSpec& s, int64_t rows, int64_t blocksize, at::Device dev);
+  ~ColumnRunner();
+  // The static buffers: fill W1, Hinv1, S1, Z1 (the first `count` columns), then run(count).
+  ColumnBlock& block() { return b_; }
+  void run(int64_t count);
+
+ private:
+  void eager(int64_t count);
+  QuantSpec spec_;
+  ColumnBlock b_;
+  int64_t blocksize_;
+  struct Graph;
+  std::unique_ptr<Graph> graph_;  // CUDA only
+  bool try_graph_ = false;
+};
+
+}  // namespace ptq

@@ -1,0 +1,148 @@
+// The two classic quantizer stages: RTN (the baseline) and GPTQ with true-sequential order.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
+#include "quant/pipeline/block_stage.h"
+#include "quant/methods/gptq/gptq.h"
+
+namespace ptq {
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
+// (Mixtral: the experts' w3,w1 then w2). Without true_sequential, one group.
+std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_sequential) {
+  const char* order[4][3] = {{"k", "v", "q"}, {"o", nullptr, nullptr}, {"up", "gate", nullptr}, {"down", nullptr, nullptr}};
+  std::vector<std::vector<Linear*>> groups(4);
+  for (int g = 0; g < 4; ++g)
+    for (int t = 0; t < 3 && order[g][t]; ++t)
+      for (auto& l : b.linears())
+        if (l.spec.type == order[g][t]) groups[size_t(g)].push_back(&l);
+  if (!true_sequential) {
+    std::vector<Linear*> all;
+    for (auto& g : groups) all.insert(all.end(), g.begin(), g.end());
+    return {all};
+  }
+  return groups;
+}
+
+// Layers that multiply the same input (q,k,v; gate,up; an expert's w1,w3) share one Hessian.
+std::string input_key(const Linear& l) {
+  const std::string& t = l.spec.type;
+  std::string key = (t == "q" || t == "k" || t == "v") ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
+  return l.spec.expert >= 0 ? key + "." + std::to_string(l.spec.expert) : key;
+}
+
+bool same_spec(const QuantSpec& a, const QuantSpec& b) {
+  return a.bits == b.bits && a.group_size == b.group_size && a.symmetric == b.symmetric && a.format == b.format &&
+         a.clip_ratio == b.clip_ratio;
+}
+
+// One Hessian per distinct input: accumulated from the first layer of each input key that runs.
+struct HessianObserver : LinearObserver {
+  std::map<std::string, HessianAccumulator> acc;  // by input key
+  std::map<std::string, const Linear*> owner;
+  std::map<std::string, int64_t> tokens;
+  void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
+    const std::string key = input_key(l);
+    auto it = acc.find(key);
+    if (it == acc.end()) return;
+    auto o = owner.emplace(key, &l).first;
+    if (o->second != &l) return;  // the same input, already accumulated
+    it->second.add(in);
+    tokens[key] += in.size(0);
+  }
+};
+
+// Quantizes layers that share H and spec in one GPTQ call on their stacked rows: GPTQ treats rows
+// independently given H, so this equals one call per layer, with fewer passes over the columns.
+void gptq_layers(BlockWork& w, const std::vector<Linear*>& ls, const QuantSpec& spec, const HessianAccumulator& h,
+                 int64_t tokens, const GptqOptions& o, double capture) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (h.samples() == 0) {  // an expert that received no calibration tokens
+    for (Linear* l : ls)
+      commit_quantized(w, *l, quantize_weight(l->weight.to(at::kFloat), spec), -1, since(t0),
+                       "no calibration tokens: RTN fallback");
+    return;
+  }
+  std::vector<at::Tensor> ws;
+  for (Linear* l : ls) ws.push_back(l->weight.to(at::kFloat));
+  GptqResult r = gptq_quantize(ls.size() == 1 ? ws[0] : at::cat(ws, 0), h.H(), spec, o);
+  const double secs = (capture + since(t0)) / double(ls.size());
+  if (std::getenv("PTQ_PROFILE"))
+    std::fprintf(stderr, "gptq block %d %s x%zu: capture %.3f s, solve %.3f s\n", w.block.index(),
+                 ls[0]->name().c_str(), ls.size(), capture, since(t0));
+  int64_t row = 0;
+  for (Linear* l : ls) {
+    const int64_t n = l->spec.out_features;
+    QuantizedWeight q = r.q;
+    q.codes = r.q.codes.slice(0, row, row + n);
+    q.scales = r.q.scales.slice(0, row, row + n);
+    if (r.q.zeros.defined()) q.zeros = r.q.zeros.slice(0, row, row + n);
+    const double loss = r.row_loss.slice(0, row, row + n).sum().item<double>();
+    row += n;
+    commit_quantized(w, *l, q, loss, secs, r.dead_columns ? "dead columns: " + std::to_string(r.dead_columns) : "");
+    w.records[l->name()].calib_tokens = tokens;
+  }
+}
+
+}  // namespace
+
+void rtn_quantize_block(BlockWork& w) {
+  for (auto& l : w.block.linears()) {
+    auto spec = w.spec_for(l);
+    if (!spec) continue;
+    check_cancel(w.fb);
+    auto t0 = std::chrono::steady_clock::now();
+    QuantizedWeight q = quantize_weight(l.weight.to(at::kFloat), *spec);
+    commit_quantized(w, l, q, -1, since(t0));
+  }
+}
+
+void gptq_quantize_block(BlockWork& w) {
+  GptqOptions o;
+  o.percdamp = w.params.value("percdamp", 0.01);
+  o.blocksize = w.params.value("blocksize", int64_t(128));
+  o.act_order = w.params.value("act_order", false);
+  o.static_groups = w.params.value("static_groups", false);
+  const bool seq = w.params.value("true_sequential", true);
+  const bool tf32 = w.params.value("hessian_tf32", true);
+  for (auto& group : sequential_groups(w.block, seq)) {
+    HessianObserver obs;
+    // Sets of layers quantized together: same input, same spec (overrides may differ).
+    std::vector<std::pair<std::string, std::pair<QuantSpec, std::vector<Linear*>>>> sets;
+    for (Linear* l : group) {
+      auto spec = w.spec_for(*l);
+      if (!spec) continue;
+      const std::string key = input_key(*l);
+      auto acc = obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device())).first;
+      acc->second.set_tf32(tf32);
+      auto it = std::find_if(sets.begin(), sets.end(),
+                             [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
+      if (it == sets.end())
+        sets.push_back({key, {*spec, {l}}});
+      else
+        it->second.second.push_back(l);
+    }
+    if (sets.empty()) continue;
+    auto t0 = std::chrono::steady_clock::now();
+    w.run(&obs);  // inputs of this group, with the earlier groups already quantized
+    if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
+    const double capture = since(t0) / double(sets.size());
+    for (auto& [key, set] : sets) {
+      check_cancel(w.fb);
+      gptq_layers(w, set.second, set.first, obs.acc.at(key), obs.tokens[key], o, capture);
+    }
+  }
+}
+
+}  // namespace ptq

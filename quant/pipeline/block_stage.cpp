@@ -1,0 +1,68 @@
+#include "quant/pipeline/block_stage.h"
+
+#include "core/runtime/errors.h"
+#include "core/model/model.h"
+
+namespace ptq {
+
+std::optional<QuantSpec> BlockWork::spec_for(const Linear& l) const {
+  return plan.spec_for(linear_full_name(block.index(), l.name()), l.spec.type);
+}
+
+std::vector<at::Tensor> BlockWork::run(LinearObserver* obs) const {
+  BlockContext c = ctx;
+  c.observer = obs;
+  std::vector<at::Tensor> outs;
+  outs.reserve(inputs.size());
+  for (const auto& x : inputs) {
+    check_cancel(fb);
+    outs.push_back(block.forward(x, c));
+  }
+  return outs;
+}
+
+double BlockWork::output_error(const std::vector<at::Tensor>& outs) const {
+  if (outs.empty()) return -1;
+  double sum = 0;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    at::Tensor f = fp_outputs[i].to(at::kFloat), o = outs[i].to(at::kFloat);
+    sum += ((o - f).pow(2).sum() / f.pow(2).sum().clamp_min(1e-30)).item<double>();
+  }
+  return sum / double(outs.size());
+}
+
+LayerRecord& layer_record(std::map<std::string, LayerRecord>& records, int block, const Linear& l) {
+  LayerRecord& r = records[l.name()];
+  r.name = linear_full_name(block, l.name());
+  r.type = l.spec.type;
+  r.block = block;
+  r.out_features = l.spec.out_features;
+  r.in_features = l.spec.in_features;
+  return r;
+}
+
+void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double method_loss, double seconds,
+                      const std::string& note) {
+  at::Tensor W = l.weight.to(at::kFloat);
+  at::Tensor deq = q.dequantize().to(W.device());
+  LayerRecord& r = layer_record(w.records, w.block.index(), l);
+  r.quantized = true;
+  r.bits = q.spec.element_bits();
+  r.group_size = q.spec.group_size;
+  r.format = format_name(q.spec.format);
+  r.weight_rel_error = ((W - deq).norm() / W.norm().clamp_min(1e-30)).item<double>();
+  r.storage_bytes = q.storage_bytes(2);
+  r.method_loss = method_loss;
+  r.seconds += seconds;
+  if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;
+  QuantizedWeight cpu = q;
+  cpu.codes = q.codes.cpu();
+  cpu.scales = q.scales.cpu();
+  if (q.zeros.defined()) cpu.zeros = q.zeros.cpu();
+  if (q.g_idx.defined()) cpu.g_idx = q.g_idx.cpu();
+  w.quantized[l.name()] = cpu;
+  l.weight = deq.to(l.weight.scalar_type());
+  w.block.mark_modified();
+}
+
+}  // namespace ptq

@@ -1,0 +1,64 @@
+#pragma once
+// The contract between the pipeline and a strategy. The pipeline runs block by block: block i is
+// on the device with its calibration inputs (outputs of the already quantized block i-1) and the
+// outputs the full-precision block gives for them; a BlockTransform (AWQ) rewrites weights
+// equivalently, then the Quantizer (RTN, GPTQ, OmniQuant) replaces each planned linear weight by
+// its quantized version and fills the layer records.
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/model/decoder_block.h"
+#include "core/runtime/feedback.h"
+#include "quant/pipeline/layer_record.h"
+#include "quant/pipeline/quant_plan.h"
+#include "quant/formats/quantizer.h"
+
+namespace ptq {
+
+class Model;
+
+struct BlockWork {
+  Model& model;
+  DecoderBlock& block;
+  const BlockContext& ctx;                 // rope, mask (observer unset)
+  std::vector<at::Tensor>& inputs;         // calibration hidden states into the block, batches [b,T,H]
+  const std::vector<at::Tensor>& fp_outputs;  // full-precision block outputs for those inputs
+  const QuantPlan& plan;
+  const nlohmann::json& params;            // this stage's resolved parameters
+  std::map<std::string, LayerRecord>& records;  // by layer name inside the block ("mlp.down_proj")
+  std::map<std::string, QuantizedWeight>& quantized;  // integer forms, by name inside the block
+  Feedback* fb = nullptr;
+
+  // Spec of a layer of this block (nullopt = stays full precision).
+  std::optional<QuantSpec> spec_for(const Linear& l) const;
+  // Runs the block over every input batch (optionally observed); returns the outputs.
+  std::vector<at::Tensor> run(LinearObserver* obs = nullptr) const;
+  // Mean over batches of ||out - fp_out||² / ||fp_out||².
+  double output_error(const std::vector<at::Tensor>& outs) const;
+};
+
+using BlockStageFn = std::function<void(BlockWork&)>;
+using ModelStageFn = std::function<void(Model&, const nlohmann::json& params, uint64_t seed, Feedback*)>;
+
+// Implementations, registered by id in the pipeline.
+void rtn_quantize_block(BlockWork& w);
+void gptq_quantize_block(BlockWork& w);
+void awq_transform_block(BlockWork& w);
+void omniquant_quantize_block(BlockWork& w);
+void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb);
+
+// The record of layer `l` of block `block` in `records`, created with its identity (full name, type,
+// block, shape) filled in.
+LayerRecord& layer_record(std::map<std::string, LayerRecord>& records, int block, const Linear& l);
+
+// Shared by quantizers: sets layer weight to the dequantized form (compute dtype) and records
+// the weight error, storage and integer form. Call once per quantized layer.
+void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double method_loss, double seconds,
+                      const std::string& note = "");
+
+}  // namespace ptq

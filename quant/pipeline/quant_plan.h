@@ -1,0 +1,34 @@
+#pragma once
+// Which spec each linear layer gets: the run's default (bits, group, format, sym) with
+// per-layer overrides by name pattern (LLMC's mix_bits / ignored_layers), e.g.
+// "*.down_proj" at 8 bits, "layers.0.*" skipped. Routers (MoE gates) are never quantized.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quant/formats/quantizer.h"
+
+namespace ptq {
+
+struct LayerOverride {
+  std::string pattern;  // glob over full names ("layers.3.mlp.down_proj"), * and ? wildcards
+  std::optional<int> bits;
+  std::optional<int64_t> group_size;
+  std::optional<bool> skip;
+};
+
+struct QuantPlan {
+  QuantSpec spec;
+  std::vector<LayerOverride> overrides;  // later entries win
+
+  // nullopt: leave the layer in full precision.
+  std::optional<QuantSpec> spec_for(const std::string& full_name, const std::string& layer_type) const;
+  nlohmann::json to_json() const;
+};
+
+// "PATTERN=bits:8", "PATTERN=group:64", "PATTERN=skip" (comma-separated settings).
+LayerOverride parse_override(const std::string& s);
+bool glob_match(const std::string& pattern, const std::string& name);
+
+}  // namespace ptq

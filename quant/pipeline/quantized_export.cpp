@@ -1,0 +1,151 @@
+#include "quant/pipeline/quantized_export.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdlib>
+#include <climits>
+#include <set>
+
+#include "core/runtime/errors.h"
+#include "core/records/json_util.h"
+#include "core/runtime/device.h"
+#include "core/io/safetensors.h"
+#include "quant/methods/rotation/hadamard.h"
+
+namespace ptq {
+
+namespace {
+
+using nlohmann::json;
+
+json spec_json(const QuantSpec& s) {
+  return {{"bits", s.bits}, {"group", s.group_size}, {"sym", s.symmetric}, {"format", format_name(s.format)},
+          {"clip_ratio", s.clip_ratio}};
+}
+
+QuantSpec spec_from(const json& j) {
+  QuantSpec s;
+  s.bits = j.at("bits").get<int>();
+  s.group_size = j.at("group").get<int64_t>();
+  s.symmetric = j.at("sym").get<bool>();
+  s.format = parse_format(j.at("format").get<std::string>());
+  s.clip_ratio = j.at("clip_ratio").get<double>();
+  return s;
+}
+
+std::string absolute(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+bool same(const at::Tensor& now, const at::Tensor& stored) {
+  at::Tensor a = now.to(at::kCPU), b = stored.to(now.scalar_type());
+  return a.sizes() == b.sizes() && at::equal(a, b);
+}
+
+// Calls fn(key, tensor&) for the model-level tensors (embedding, final norm, head when untied).
+template <class Fn>
+void for_each_model_tensor(Model& m, bool untied, Fn fn) {
+  fn("model.embed_tokens.weight", m.embed_weight());
+  fn("model.norm.weight", m.norm_weight());
+  if (untied) fn("lm_head.weight", m.head_weight());
+}
+
+bool head_untied(Model& m) { return m.head_weight().data_ptr() != m.embed_weight().data_ptr(); }
+
+}  // namespace
+
+bool has_quantized_artifacts(const std::string& dir) {
+  return !dir.empty() && is_directory(dir) && file_exists(join_path(dir, "artifacts.json"));
+}
+
+void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string& dir) {
+  const Checkpoint& ck = m.checkpoint();
+  std::vector<std::pair<std::string, at::Tensor>> ts;
+  json layers = json::object(), changed = json::array(), hadamard = json::array();
+  for (const auto& kv : r.quantized) {
+    const QuantizedWeight& q = kv.second;
+    ts.emplace_back(kv.first + ".codes", q.codes);
+    ts.emplace_back(kv.first + ".scales", q.scales);
+    if (q.zeros.defined()) ts.emplace_back(kv.first + ".zeros", q.zeros);
+    if (q.g_idx.defined()) ts.emplace_back(kv.first + ".g_idx", q.g_idx);
+    layers[kv.first] = spec_json(q.spec);
+  }
+  const bool untied = head_untied(m) && m.config().tie_word_embeddings;
+  auto keep_if_changed = [&](const std::string& key, at::Tensor& t) {
+    const std::string stored_key = (key == "lm_head.weight" && untied) ? "model.embed_tokens.weight" : key;
+    if (same(t, ck.load(stored_key))) return;
+    ts.emplace_back(key, t.to(at::kCPU).clone());
+    changed.push_back(key);
+  };
+  for_each_model_tensor(m, head_untied(m), keep_if_changed);
+  for (int i = 0; i < m.num_blocks(); ++i) {
+    DecoderBlock& b = m.acquire(i);
+    std::set<const at::Tensor*> quantized;
+    for (auto& l : b.linears()) {
+      const std::string full = linear_full_name(i, l.name());
+      if (r.quantized.count(full)) quantized.insert(&l.weight);
+      if (l.input_transform) hadamard.push_back(full);
+    }
+    for (auto& kv : b.tensors())
+      if (!quantized.count(kv.second)) keep_if_changed(kv.first, *kv.second);
+    m.release(i);
+  }
+  json meta = {{"format", "ptq-workbench.quantized"},
+               {"version", 1},
+               {"base_model", absolute(ck.dir())},
+               {"method", r.method},
+               {"dtype", dtype_name(m.dtype())},
+               {"untied_head", untied},
+               {"online_hadamard", hadamard},
+               {"layers", layers},
+               {"changed", changed}};
+  save_safetensors(join_path(dir, "quantized.safetensors"), ts, {{"format", "ptq-workbench"}, {"method", r.method}});
+  write_json_atomic(join_path(dir, "artifacts.json"), meta);
+}
+
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
+  const std::string meta_path = join_path(dir, "artifacts.json");
+  if (!file_exists(meta_path))
+    throw Error("'" + dir + "' holds no quantized model (artifacts.json missing; write one with ptq quantize --out)");
+  json meta = read_json_file(meta_path);
+  if (meta.value("format", "") != "ptq-workbench.quantized")
+    throw Error("'" + meta_path + "' is not a ptq-workbench quantized-model description");
+  const std::string base = meta.at("base_model").get<std::string>();
+  if (!is_directory(base)) throw Error("the base checkpoint '" + base + "' named in " + meta_path + " is missing");
+  SafetensorsFile f(join_path(dir, "quantized.safetensors"));
+  auto m = Model::load(base, opts, fb);
+  if (meta.value("untied_head", false)) m->untie_head();
+  std::set<std::string> changed = meta.at("changed").get<std::set<std::string>>();
+  std::set<std::string> hadamard = meta.at("online_hadamard").get<std::set<std::string>>();
+  const json& layers = meta.at("layers");
+  auto place = [&](at::Tensor& t, const at::Tensor& v) { t = v.to(m->device(), m->dtype()); };
+  for_each_model_tensor(*m, head_untied(*m), [&](const std::string& key, at::Tensor& t) {
+    if (changed.count(key)) place(t, f.load(key));
+  });
+  for (int i = 0; i < m->num_blocks(); ++i) {
+    check_cancel(fb);
+    DecoderBlock& b = m->acquire(i);
+    for (auto& kv : b.tensors())
+      if (changed.count(kv.first)) place(*kv.second, f.load(kv.first));
+    for (auto& l : b.linears()) {
+      const std::string full = linear_full_name(i, l.name());
+      if (hadamard.count(full)) l.input_transform = [](const at::Tensor& x) { return fast_hadamard_transform(x); };
+      auto it = layers.find(full);
+      if (it == layers.end()) continue;
+      QuantizedWeight q;
+      q.spec = spec_from(*it);
+      q.codes = f.load(full + ".codes");
+      q.scales = f.load(full + ".scales");
+      if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
+      if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
+      place(l.weight, q.dequantize());
+    }
+    b.mark_modified();
+    m->release(i);
+    report(fb, "load quantized", i + 1, m->num_blocks());
+  }
+  return m;
+}
+
+}  // namespace ptq

@@ -1,0 +1,34 @@
+#pragma once
+// Saving a quantized model so it can be rebuilt later (ptq compare --quantized, kurtosis of a
+// recorded run, the GUI): the integer forms of the quantized linears (codes, scales, zeros, g_idx)
+// and every other tensor the strategy changed (rotated embedding and head, folded norms, scaled
+// routers), against the base checkpoint, plus the online input transforms (rotation's Hadamard on
+// down_proj inputs) and the spec of each quantized layer. An online Hadamard cannot be expressed
+// in a Hugging Face folder, so the artifacts reference the base checkpoint instead of copying it.
+//
+// Folder layout: <dir>/quantized.safetensors, <dir>/artifacts.json
+//   artifacts.json: {"format": "ptq-workbench.quantized", "version": 1, "base_model": ABS_PATH,
+//                    "method": ..., "dtype": ..., "untied_head": bool,
+//                    "online_hadamard": [full layer names],
+//                    "layers": {full name: {"bits","group","sym","format","clip_ratio"}},
+//                    "changed": [checkpoint keys saved in full]}
+#include <memory>
+#include <string>
+
+#include "core/runtime/feedback.h"
+#include "core/model/model.h"
+#include "quant/pipeline/pipeline.h"
+
+namespace ptq {
+
+// `model` is the quantized model (after quantize_model), `r` its result. Writes atomically.
+void save_quantized_artifacts(Model& model, const QuantResult& r, const std::string& dir);
+
+// Loads the base checkpoint named in <dir>/artifacts.json and applies the artifacts: the result
+// computes exactly what the quantized model computed (dequantized weights in the load dtype).
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb = nullptr);
+
+// True when dir holds artifacts.json.
+bool has_quantized_artifacts(const std::string& dir);
+
+}  // namespace ptq

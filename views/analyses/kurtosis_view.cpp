@@ -1,0 +1,91 @@
+#include "views/analyses/kurtosis_view.h"
+
+#include <QCheckBox>
+
+#include "views/charts/chart_style.h"
+#include "views/charts/layer_grid.h"
+
+namespace ptq::views {
+
+KurtosisView::KurtosisView(QWidget* parent) : ChartViewBase("kurtosis", tr("Kurtosis"), parent) {
+  picker_ = addCombo("record", "", {});
+  grouping_ = addCombo("grouping", tr("Group by"), {tr("layer type"), tr("block")});
+  quantity_ = addCombo("quantity", tr("Show"), {tr("weights and activations"), tr("weights"), tr("activations")});
+  log_ = addCheck("log", tr("log scale"), true);
+  rebuild();
+}
+
+void KurtosisView::setRecords(const std::vector<nlohmann::json>& records) {
+  records_.clear();
+  for (const auto& r : records)
+    if (field(r, "analyses/kurtosis/fp").is_object()) records_.push_back(r);
+  bool first = picker_->count() == 0;
+  fillPicker(picker_, records_);
+  // First time: open on a run with a transform (fp vs transformed is the point of the figure).
+  for (size_t i = 0; first && i < records_.size(); ++i)
+    if (field(records_[i], "analyses/kurtosis/transformed").is_object()) {
+      QSignalBlocker block(picker_);
+      picker_->setCurrentIndex(static_cast<int>(i));
+      break;
+    }
+  refresh();
+}
+
+QString KurtosisView::noDataMessage() const {
+  if (records_.empty()) return tr("no data: run an experiment with analysis \"kurtosis\" (ptq run --analysis kurtosis)");
+  if (chart_.barCount() == 0) return tr("no data: the kurtosis analysis of this record has no layers");
+  return {};
+}
+
+void KurtosisView::setGrouping(Grouping g) { grouping_->setCurrentIndex(g); }
+void KurtosisView::setQuantity(Quantity q) { quantity_->setCurrentIndex(q); }
+void KurtosisView::setLogScale(bool on) { log_->setChecked(on); }
+void KurtosisView::selectRecord(int index) { picker_->setCurrentIndex(index); }
+
+void KurtosisView::rebuild() {
+  chart_ = BarChart{};
+  int idx = picker_->currentIndex();
+  if (idx < 0 || idx >= static_cast<int>(records_.size())) return;
+  const Record& r = records_[idx];
+  bool byBlock = grouping_->currentIndex() == ByBlock;
+  int q = quantity_->currentIndex();
+  chart_.log = log_->isChecked();
+  chart_.title = tr("Kurtosis: %1").arg(recordLabel(r, false));
+  chart_.categoryLabel = byBlock ? tr("block") : tr("layer type");
+  chart_.valueLabel = tr("kurtosis (Pearson)");
+
+  struct Part { const char* stage; const char* key; QString name; int color; };
+  std::vector<Part> parts;
+  bool transformed = field(r, "analyses/kurtosis/transformed").is_object();
+  if (q != Activations) {
+    parts.push_back({"fp", "weight", tr("weights, fp"), 0});
+    if (transformed) parts.push_back({"transformed", "weight", tr("weights, transformed"), 4});
+  }
+  if (q != Weights) {
+    parts.push_back({"fp", "activation", tr("activations, fp"), 5});
+    if (transformed) parts.push_back({"transformed", "activation", tr("activations, transformed"), 1});
+  }
+  // Categories: the union over the fp grid (the transformed one has the same layers).
+  LayerGrid ref = layerGrid(field(r, "analyses/kurtosis/fp/layers"), "weight");
+  if (ref.empty()) ref = layerGrid(field(r, "analyses/kurtosis/fp/layers"), "activation");
+  if (byBlock) {
+    for (int b : ref.blocks) chart_.categories << QString::number(b);
+  } else {
+    chart_.categories = ref.types;
+  }
+  for (const auto& part : parts) {
+    std::string path = std::string("analyses/kurtosis/") + part.stage + "/layers";
+    LayerGrid g = layerGrid(field(r, path.c_str()), part.key);
+    BarSeries s{part.name, ChartStyle::seriesColor(part.color), {}};
+    std::vector<double> means = byBlock ? g.blockMeans() : g.typeMeans();
+    for (const auto& cat : chart_.categories) {
+      int i = byBlock ? g.blockIndex(cat.toInt()) : g.typeIndex(cat);
+      s.values.push_back(i >= 0 ? means[i] : std::numeric_limits<double>::quiet_NaN());
+    }
+    chart_.series.push_back(std::move(s));
+  }
+}
+
+void KurtosisView::paintFigure(QPainter& p, const QRectF& target) { paintBarChart(p, ChartStyle(p), target, chart_); }
+
+}  // namespace ptq::views

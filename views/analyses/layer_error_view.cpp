@@ -1,0 +1,120 @@
+#include "views/analyses/layer_error_view.h"
+
+#include <QCheckBox>
+#include <QFontMetricsF>
+#include <QPainter>
+#include <QVBoxLayout>
+
+#include "views/charts/chart_style.h"
+#include "views/charts/heatmap_widget.h"
+#include "views/charts/plot_frame.h"
+
+namespace ptq::views {
+
+const char* LayerErrorView::metricKey(Metric m) {
+  switch (m) {
+    case OutCosine: return "out_cosine";
+    case OutRelMse: return "out_rel_mse";
+    default: return "weight_rel_error";
+  }
+}
+
+QString LayerErrorView::metricLabel(Metric m) {
+  switch (m) {
+    case OutCosine: return tr("output cosine");
+    case OutRelMse: return tr("output relative MSE");
+    default: return tr("weight relative error");
+  }
+}
+
+LayerErrorView::LayerErrorView(QWidget* parent) : ChartViewBase("layer_error", tr("Per-layer error"), parent) {
+  picker_ = addCombo("record", "", {});
+  metric_ = addCombo("metric", tr("Metric"), {metricLabel(WeightRelError), metricLabel(OutCosine), metricLabel(OutRelMse)});
+  log_ = addCheck("log", tr("log scale (bars)"), false);
+  heatmap_ = new HeatmapWidget(this);
+  body()->insertWidget(0, heatmap_, 3);
+  body()->setStretchFactor(canvas(), 2);
+  rebuild();
+}
+
+void LayerErrorView::setRecords(const std::vector<nlohmann::json>& records) {
+  records_.clear();
+  for (const auto& r : records) {
+    bool any = false;
+    for (Metric m : {WeightRelError, OutCosine, OutRelMse}) any = any || !layerGrid(field(r, "layers"), metricKey(m)).empty();
+    if (any) records_.push_back(r);
+  }
+  fillPicker(picker_, records_);
+  refresh();
+}
+
+QString LayerErrorView::noDataMessage() const {
+  if (records_.empty()) return tr("no data: quantize a model (ptq run --method rtn|gptq|...) to get per-layer errors");
+  if (grid_.empty())
+    return tr("no data: this record has no \"%1\" per layer").arg(metricKey(static_cast<Metric>(metric_->currentIndex())));
+  return {};
+}
+
+void LayerErrorView::setMetric(Metric m) { metric_->setCurrentIndex(m); }
+void LayerErrorView::selectRecord(int index) { picker_->setCurrentIndex(index); }
+void LayerErrorView::setLogScale(bool on) { log_->setChecked(on); }
+
+TextTable LayerErrorView::dataTable() const {
+  TextTable t;
+  if (grid_.empty()) return t;
+  t.headers << tr("layer type");
+  for (int b : grid_.blocks) t.headers << tr("block %1").arg(b);
+  for (int r = 0; r < grid_.types.size(); ++r) {
+    QStringList row{grid_.types[r]};
+    for (double v : grid_.values[r]) row << formatNumber(v, 6, "");
+    t.rows.push_back(row);
+  }
+  return t;
+}
+
+void LayerErrorView::rebuild() {
+  grid_ = LayerGrid{};
+  bars_ = BarChart{};
+  title_.clear();
+  int idx = picker_->currentIndex();
+  auto metric = static_cast<Metric>(std::max(0, metric_->currentIndex()));
+  if (idx >= 0 && idx < static_cast<int>(records_.size())) {
+    const Record& r = records_[idx];
+    grid_ = layerGrid(field(r, "layers"), metricKey(metric));
+    title_ = tr("%1: %2").arg(metricLabel(metric), recordLabel(r, false));
+    bars_.categoryLabel = tr("block");
+    bars_.valueLabel = tr("mean");
+    bars_.log = log_->isChecked();
+    for (int b : grid_.blocks) bars_.categories << QString::number(b);
+    bars_.series.push_back({metricLabel(metric), ChartStyle::seriesColor(0), grid_.blockMeans()});
+  }
+  heatmap_->setGrid(grid_, "", metricLabel(metric));
+  heatmap_->setHidden(grid_.empty());
+}
+
+void LayerErrorView::paintFigure(QPainter& p, const QRectF& target) {
+  ChartStyle s(p);
+  QFontMetricsF tit(s.font(1.15, true));
+  double titleH = tit.height() + s.pt(4);
+  p.setPen(s.textColor());
+  p.setFont(s.font(1.15, true));
+  drawElided(p, QRectF(target.left(), target.top() + s.pt(4), target.width(), titleH), Qt::AlignHCenter | Qt::AlignTop, title_);
+  double top = target.top() + titleH;
+  double split = top + (target.bottom() - top) * 0.55;
+  // The title names the metric, so the colour bar goes unlabelled; the bars line up with the columns.
+  QRectF heat(QPointF(target.left(), top), QPointF(target.right(), split));
+  paintHeatmap(p, s, heat, grid_, "", "");
+  HeatmapGeometry geo = heatmapGeometry(s, heat, grid_, "");
+  paintBarChart(p, s, QRectF(QPointF(target.left(), split), target.bottomRight()), bars_, geo.grid.left(), geo.grid.right());
+}
+
+void LayerErrorView::paintCanvas(QPainter& p, const QRectF& target) {
+  if (!hasData()) {
+    paintMessage(p, target, noDataMessage());
+    return;
+  }
+  p.fillRect(target, Qt::white);
+  paintBarChart(p, ChartStyle(p), target, bars_);
+}
+
+}  // namespace ptq::views

@@ -1,0 +1,51 @@
+#pragma once
+// Per-layer quantization error: a heatmap of layer types × blocks (hover for the exact value)
+// above bars along depth (the mean over layer types of each block). The metric is switchable:
+// weight relative error, output cosine, output relative MSE (the record's layers[] fields).
+#include "views/charts/bar_chart.h"
+#include "views/charts/chart_view_base.h"
+#include "views/charts/layer_grid.h"
+
+class QCheckBox;
+
+namespace ptq::views {
+
+class HeatmapWidget;
+
+class LayerErrorView : public ChartViewBase {
+  Q_OBJECT
+ public:
+  enum Metric { WeightRelError = 0, OutCosine = 1, OutRelMse = 2 };
+  explicit LayerErrorView(QWidget* parent = nullptr);
+
+  void setRecords(const std::vector<nlohmann::json>& records) override;
+  QString noDataMessage() const override;
+  TextTable dataTable() const override;
+
+  void setMetric(Metric m);
+  void selectRecord(int index);
+  void setLogScale(bool on);
+  int recordCount() const { return static_cast<int>(records_.size()); }
+  const LayerGrid& grid() const { return grid_; }
+  const BarChart& depthBars() const { return bars_; }
+  HeatmapWidget* heatmap() const { return heatmap_; }
+  // The record field behind a metric ("weight_rel_error", ...) and its axis label.
+  static const char* metricKey(Metric m);
+  static QString metricLabel(Metric m);
+
+ protected:
+  void rebuild() override;
+  void paintFigure(QPainter& p, const QRectF& target) override;
+  void paintCanvas(QPainter& p, const QRectF& target) override;
+
+ private:
+  std::vector<Record> records_;  // those with per-layer errors
+  LayerGrid grid_;
+  BarChart bars_;
+  QString title_;
+  QComboBox *picker_, *metric_;
+  QCheckBox* log_;
+  HeatmapWidget* heatmap_;
+};
+
+}  // namespace ptq::views

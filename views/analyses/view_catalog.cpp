@@ -1,0 +1,31 @@
+#include "views/analyses/view_catalog.h"
+
+#include <QObject>
+
+#include "views/analyses/comparison_table.h"
+#include "views/analyses/kurtosis_view.h"
+#include "views/analyses/layer_error_view.h"
+#include "views/analyses/token_distribution_view.h"
+#include "views/analyses/tradeoff_view.h"
+
+namespace ptq::views {
+
+const std::vector<ViewEntry>& viewCatalog() {
+  static const std::vector<ViewEntry> entries = {
+      {"tradeoff", QObject::tr("Size vs quality"), [](QWidget* p) -> AnalysisView* { return new TradeoffView(p); }},
+      {"layer_error", QObject::tr("Per-layer error"), [](QWidget* p) -> AnalysisView* { return new LayerErrorView(p); }},
+      {"kurtosis", QObject::tr("Kurtosis"), [](QWidget* p) -> AnalysisView* { return new KurtosisView(p); }},
+      {"token_distribution", QObject::tr("Token distribution"),
+       [](QWidget* p) -> AnalysisView* { return new TokenDistributionView(p); }},
+      {"comparison", QObject::tr("Comparison table"), [](QWidget* p) -> AnalysisView* { return new ComparisonTableView(p); }},
+  };
+  return entries;
+}
+
+const ViewEntry* findView(const QString& id) {
+  for (const auto& e : viewCatalog())
+    if (e.id == id) return &e;
+  return nullptr;
+}
+
+}  // namespace ptq::views

@@ -1,0 +1,122 @@
+#include "views/panels/form_widgets.h"
+
+#include <QCheckBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <algorithm>
+
+#include "eval/experiment/experiment.h"
+
+namespace ptq::views {
+
+QWidget* withBrowseButton(QLineEdit* edit, bool many, QWidget* parent) {
+  auto* row = new QWidget(parent);
+  auto* h = new QHBoxLayout(row);
+  h->setContentsMargins(0, 0, 0, 0);
+  auto* b = new QPushButton(QStringLiteral("…"), row);
+  b->setMaximumWidth(32);
+  h->addWidget(edit, 1);
+  h->addWidget(b);
+  QObject::connect(b, &QPushButton::clicked, edit, [edit, many] {
+    QStringList files = many ? QFileDialog::getOpenFileNames(edit, QObject::tr("Text files"))
+                             : QStringList{QFileDialog::getOpenFileName(edit, QObject::tr("Text file"))};
+    files.removeAll(QString());
+    if (!files.isEmpty()) edit->setText(files.join("; "));
+  });
+  return row;
+}
+
+QSpinBox* makeSpin(QWidget* parent, const char* objectName, int lo, int hi) {
+  auto* s = new QSpinBox(parent);
+  s->setObjectName(objectName);
+  s->setRange(lo, hi);
+  return s;
+}
+
+std::vector<std::string> splitPaths(const QString& text) {
+  std::vector<std::string> out;
+  for (const QString& f : text.split(';', Qt::SkipEmptyParts))
+    if (!f.trimmed().isEmpty()) out.push_back(f.trimmed().toStdString());
+  return out;
+}
+
+QString joinPaths(const std::vector<std::string>& paths) {
+  QStringList l;
+  for (const auto& p : paths) l << QString::fromStdString(p);
+  return l.join("; ");
+}
+
+const std::vector<std::string>& weightFormatNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (auto f : {ptq::WeightFormat::Int, ptq::WeightFormat::NF4, ptq::WeightFormat::FP4, ptq::WeightFormat::FP8_E4M3,
+                   ptq::WeightFormat::FP8_E5M2})
+      out.push_back(ptq::format_name(f));
+    return out;
+  }();
+  return names;
+}
+
+EvalSettings::EvalSettings(QWidget* parent) : QWidget(parent) {
+  auto* form = new QFormLayout(this);
+  form->setContentsMargins(0, 0, 0, 0);
+  text_ = new QLineEdit(this);
+  text_->setObjectName("evalText");
+  text_->setToolTip(tr("perplexity text (empty: no perplexity)"));
+  seqlen_ = makeSpin(this, "evalSeqlen", 2, 1 << 20);
+  windows_ = makeSpin(this, "evalMaxWindows", 0, 1 << 20);
+  windows_->setSpecialValueText(tr("all"));
+  form->addRow(tr("Text"), withBrowseButton(text_, false, this));
+  form->addRow(tr("Sequence length"), seqlen_);
+  form->addRow(tr("Max windows"), windows_);
+  auto* checks = new QHBoxLayout;
+  for (const auto& a : ptq::experiment_analyses()) {
+    if (a == "size") continue;  // always measured
+    auto* c = new QCheckBox(QString::fromStdString(a), this);
+    c->setObjectName(QString::fromStdString("analysis." + a));
+    analyses_[a] = c;
+    checks->addWidget(c);
+    connect(c, &QCheckBox::toggled, this, &EvalSettings::changed);
+  }
+  checks->addStretch();
+  form->addRow(tr("Analyses"), checks);
+  connect(text_, &QLineEdit::textChanged, this, &EvalSettings::changed);
+  connect(seqlen_, &QSpinBox::valueChanged, this, &EvalSettings::changed);
+  connect(windows_, &QSpinBox::valueChanged, this, &EvalSettings::changed);
+  const ptq::ExperimentSpec defaults;
+  setValues({}, int(defaults.eval_seqlen), int(defaults.eval_max_windows), defaults.analyses);
+}
+
+QString EvalSettings::text() const { return text_->text().trimmed(); }
+int EvalSettings::seqlen() const { return seqlen_->value(); }
+int EvalSettings::maxWindows() const { return windows_->value(); }
+
+std::vector<std::string> EvalSettings::analyses() const {
+  std::vector<std::string> out;
+  for (const auto& a : ptq::experiment_analyses())
+    if (analyses_.count(a) && analyses_.at(a)->isChecked()) out.push_back(a);
+  return out;
+}
+
+void EvalSettings::setValues(const QString& text, int seqlen, int maxWindows, const std::vector<std::string>& analyses) {
+  QSignalBlocker b1(text_), b2(seqlen_), b3(windows_);
+  text_->setText(text);
+  seqlen_->setValue(seqlen);
+  windows_->setValue(maxWindows);
+  for (auto& [name, box] : analyses_) {
+    QSignalBlocker b(box);
+    box->setChecked(std::find(analyses.begin(), analyses.end(), name) != analyses.end());
+  }
+  Q_EMIT changed();
+}
+
+nlohmann::json EvalSettings::evalJson() const {
+  if (text().isEmpty()) return nullptr;
+  return {{"text", text().toStdString()}, {"seqlen", seqlen()}, {"max_windows", maxWindows()}};
+}
+
+}  // namespace ptq::views

@@ -1,0 +1,73 @@
+#include "views/panels/jobs_panel.h"
+
+#include <QApplication>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QPushButton>
+#include <QStyledItemDelegate>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <set>
+
+#include "views/jobs/job_queue.h"
+
+namespace ptq::views {
+
+namespace {
+
+// The progress column as a progress bar (the fraction from JobQueue::FractionRole).
+class ProgressDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  void paint(QPainter* p, const QStyleOptionViewItem& opt, const QModelIndex& index) const override {
+    QStyleOptionProgressBar bar;
+    bar.rect = opt.rect.adjusted(2, 3, -2, -3);
+    bar.minimum = 0;
+    bar.maximum = 1000;
+    bar.progress = int(index.data(JobQueue::FractionRole).toDouble() * 1000);
+    bar.text = index.data().toString();
+    bar.textVisible = true;
+    bar.state = opt.state | QStyle::State_Horizontal;
+    QApplication::style()->drawControl(QStyle::CE_ProgressBar, &bar, p);
+  }
+};
+
+}  // namespace
+
+JobsPanel::JobsPanel(JobQueue* queue, QWidget* parent) : QWidget(parent), queue_(queue) {
+  table_ = new QTableView(this);
+  table_->setObjectName("jobs");
+  table_->setModel(queue);
+  table_->setItemDelegateForColumn(JobQueue::Progress, new ProgressDelegate(table_));
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->verticalHeader()->hide();
+  auto* header = table_->horizontalHeader();
+  header->setSectionResizeMode(QHeaderView::ResizeToContents);
+  header->setSectionResizeMode(JobQueue::Title, QHeaderView::Stretch);
+  header->setSectionResizeMode(JobQueue::Progress, QHeaderView::Fixed);
+  header->resizeSection(JobQueue::Progress, 140);
+
+  auto* cancel = new QPushButton(tr("Cancel"), this);
+  cancel->setObjectName("cancelJob");
+  auto* clear = new QPushButton(tr("Clear finished"), this);
+  clear->setObjectName("clearJobs");
+  auto* buttons = new QHBoxLayout;
+  buttons->addStretch();
+  buttons->addWidget(cancel);
+  buttons->addWidget(clear);
+  auto* lay = new QVBoxLayout(this);
+  lay->addWidget(table_, 1);
+  lay->addLayout(buttons);
+  connect(cancel, &QPushButton::clicked, this, &JobsPanel::cancelSelected);
+  connect(clear, &QPushButton::clicked, queue_, &JobQueue::removeFinished);
+}
+
+void JobsPanel::cancelSelected() {
+  std::set<int> ids;
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows()) ids.insert(queue_->jobIdAt(i.row()));
+  for (int id : ids) queue_->cancel(id);
+}
+
+}  // namespace ptq::views

@@ -1,0 +1,392 @@
+#include "views/panels/strategy_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <set>
+
+#include "core/runtime/errors.h"
+#include "eval/experiment/experiment.h"
+#include "quant/strategy_registry.h"
+#include "views/panels/form_widgets.h"
+#include "views/panels/param_form.h"
+
+namespace ptq::views {
+
+namespace {
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+// Analyses that read the calibration text themselves.
+bool analysisNeedsCalib(const std::string& a) { return a == "kurtosis" || a == "token_kl"; }
+
+}  // namespace
+
+StrategyPanel::StrategyPanel(QWidget* parent) : QWidget(parent) {
+  auto* inner = new QWidget;
+  auto* col = new QVBoxLayout(inner);
+  col->addWidget(buildMethodBox());
+  col->addWidget(buildQuantBox());
+  buildStageForms(inner);
+  for (const auto& s : ptq::strategy_registry()) col->addWidget(stages_[s.id].box);
+  col->addWidget(buildCalibBox());
+  col->addWidget(buildEvalBox());
+  col->addWidget(buildRunBox());
+  col->addStretch();
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidget(inner);
+  scroll->setWidgetResizable(true);
+
+  preview_ = new QPlainTextEdit(this);
+  preview_->setObjectName("specPreview");
+  preview_->setReadOnly(true);
+  preview_->setMaximumHeight(160);
+  error_ = new QLabel(this);
+  error_->setObjectName("specError");
+  error_->setWordWrap(true);
+  error_->setStyleSheet("color: #b00020");
+  run_ = new QPushButton(tr("Run"), this);
+  run_->setObjectName("run");
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(error_, 1);
+  buttons->addWidget(run_);
+  auto* lay = new QVBoxLayout(this);
+  lay->addWidget(scroll, 1);
+  lay->addWidget(preview_);
+  lay->addLayout(buttons);
+  connect(run_, &QPushButton::clicked, this, &StrategyPanel::runRequested);
+
+  apply(ptq::ExperimentSpec{});  // the engine's defaults, in one place
+}
+
+QWidget* StrategyPanel::buildMethodBox() {
+  auto* box = new QGroupBox(tr("Method"));
+  auto* form = new QFormLayout(box);
+  model_ = new QComboBox(box);
+  model_->setObjectName("model");
+  model_->setEditable(true);
+  model_->setToolTip(tr("Hugging Face checkpoint folder"));
+  watch(model_);
+  form->addRow(tr("Model"), model_);
+  quantizer_ = new QComboBox(box);
+  quantizer_->setObjectName("quantizer");
+  quantizer_->addItem(tr("full precision (fp)"), QStringLiteral("fp"));
+  auto* transforms = new QHBoxLayout;
+  for (const auto& s : ptq::strategy_registry()) {
+    if (s.kind == ptq::StageKind::Quantizer) {
+      quantizer_->addItem(qs(s.label), qs(s.id));
+      quantizer_->setItemData(quantizer_->count() - 1, qs(s.description), Qt::ToolTipRole);
+    } else {
+      auto* c = new QCheckBox(qs(s.label), box);
+      c->setObjectName(qs("transform." + s.id));
+      c->setToolTip(qs(s.family + ": " + s.description));
+      transforms_[s.id] = c;
+      transforms->addWidget(c);
+      watch(c);
+    }
+  }
+  transforms->addStretch();
+  watch(quantizer_);
+  form->addRow(tr("Transforms"), transforms);
+  form->addRow(tr("Quantizer"), quantizer_);
+  methodInfo_ = new QLabel(box);
+  methodInfo_->setObjectName("methodInfo");
+  methodInfo_->setWordWrap(true);
+  form->addRow(methodInfo_);
+  return box;
+}
+
+QWidget* StrategyPanel::buildQuantBox() {
+  quantBox_ = new QGroupBox(tr("Quantization"));
+  auto* form = new QFormLayout(quantBox_);
+  bits_ = makeSpin(quantBox_, "bits", 2, 8);
+  bits_->setToolTip(tr("bits of the integer format (NF4/FP4 are 4, FP8 8)"));
+  group_ = new QComboBox(quantBox_);
+  group_->setObjectName("group");
+  group_->setEditable(true);
+  group_->addItem(tr("per-channel"), -1);
+  for (int g : {32, 64, 128, 256}) group_->addItem(QString::number(g), g);
+  group_->setToolTip(tr("input columns per scale; must divide every layer's input width (-1: per channel)"));
+  format_ = new QComboBox(quantBox_);
+  format_->setObjectName("format");
+  for (const auto& f : weightFormatNames()) format_->addItem(qs(f));
+  sym_ = new QCheckBox(tr("symmetric"), quantBox_);
+  sym_->setObjectName("sym");
+  clip_ = new QDoubleSpinBox(quantBox_);
+  clip_->setObjectName("clipRatio");
+  clip_->setRange(0.05, 1.0);
+  clip_->setSingleStep(0.05);
+  clip_->setToolTip(tr("shrink of the min/max range before rounding, in (0, 1]"));
+  form->addRow(tr("Bits"), bits_);
+  form->addRow(tr("Group"), group_);
+  form->addRow(tr("Format"), format_);
+  form->addRow(QString(), sym_);
+  form->addRow(tr("Clip ratio"), clip_);
+  for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_}) watch(w);
+  return quantBox_;
+}
+
+void StrategyPanel::buildStageForms(QWidget* host) {
+  for (const auto& s : ptq::strategy_registry()) {
+    StageForm& f = stages_[s.id];
+    f.box = new QGroupBox(tr("%1 parameters").arg(qs(s.label)), host);
+    f.box->setObjectName(qs("params." + s.id));
+    f.box->setToolTip(qs(s.description));
+    auto* form = new QFormLayout(f.box);
+    for (const auto& p : s.params) {
+      QWidget* e = makeParamEditor(p, f.box);
+      e->setObjectName(qs("param." + s.id + "." + p.name));
+      f.editors[p.name] = e;
+      form->addRow(qs(p.name), e);
+      watch(e);
+    }
+    if (s.params.empty()) form->addRow(new QLabel(tr("no parameters"), f.box));
+  }
+}
+
+QWidget* StrategyPanel::buildCalibBox() {
+  calibBox_ = new QGroupBox(tr("Calibration"));
+  auto* form = new QFormLayout(calibBox_);
+  calibFiles_ = new QLineEdit(calibBox_);
+  calibFiles_->setObjectName("calibFiles");
+  calibFiles_->setToolTip(tr("text file(s), separated by ';'"));
+  nsamples_ = makeSpin(calibBox_, "nsamples", 1, 1 << 20);
+  calibSeqlen_ = makeSpin(calibBox_, "calibSeqlen", 2, 1 << 20);
+  calibSeed_ = makeSpin(calibBox_, "calibSeed", 0, 1 << 30);
+  sampling_ = new QComboBox(calibBox_);
+  sampling_->setObjectName("sampling");
+  sampling_->addItems({"random", "awq"});
+  sampling_->setToolTip(tr("random: GPTQ's random windows; awq: AWQ's shuffled paragraphs"));
+  form->addRow(tr("Text"), withBrowseButton(calibFiles_, true, calibBox_));
+  form->addRow(tr("Samples"), nsamples_);
+  form->addRow(tr("Sequence length"), calibSeqlen_);
+  form->addRow(tr("Seed"), calibSeed_);
+  form->addRow(tr("Sampling"), sampling_);
+  for (QWidget* w : std::initializer_list<QWidget*>{calibFiles_, nsamples_, calibSeqlen_, calibSeed_, sampling_}) watch(w);
+  return calibBox_;
+}
+
+QWidget* StrategyPanel::buildEvalBox() {
+  auto* box = new QGroupBox(tr("Evaluation"));
+  auto* lay = new QVBoxLayout(box);
+  eval_ = new EvalSettings(box);
+  lay->addWidget(eval_);
+  connect(eval_, &EvalSettings::changed, this, [this] {
+    if (!loading_) refresh();
+  });
+  return box;
+}
+
+QWidget* StrategyPanel::buildRunBox() {
+  auto* box = new QGroupBox(tr("Run"));
+  auto* form = new QFormLayout(box);
+  device_ = new QComboBox(box);
+  device_->setObjectName("device");
+  device_->addItems({"cpu", "cuda"});
+  device_->setEditable(true);  // cuda:1
+  dtype_ = new QComboBox(box);
+  dtype_->setObjectName("dtype");
+  dtype_->addItems({"float32", "bfloat16", "float16"});
+  label_ = new QLineEdit(box);
+  label_->setObjectName("label");
+  label_->setPlaceholderText(tr("free text shown in tables"));
+  form->addRow(tr("Device"), device_);
+  form->addRow(tr("Dtype"), dtype_);
+  form->addRow(tr("Label"), label_);
+  for (QWidget* w : std::initializer_list<QWidget*>{device_, dtype_, label_}) watch(w);
+  return box;
+}
+
+void StrategyPanel::watch(QWidget* w) {
+  auto changed = [this] {
+    if (!loading_) refresh();
+  };
+  if (auto* c = qobject_cast<QComboBox*>(w)) connect(c, &QComboBox::currentTextChanged, this, changed);
+  else if (auto* c = qobject_cast<QCheckBox*>(w)) connect(c, &QCheckBox::toggled, this, changed);
+  else if (auto* s = qobject_cast<QSpinBox*>(w)) connect(s, &QSpinBox::valueChanged, this, changed);
+  else if (auto* s = qobject_cast<QDoubleSpinBox*>(w)) connect(s, &QDoubleSpinBox::valueChanged, this, changed);
+  else if (auto* e = qobject_cast<QLineEdit*>(w)) connect(e, &QLineEdit::textChanged, this, changed);
+}
+
+QString StrategyPanel::method() const {
+  const QString q = quantizer_->currentData().toString();
+  if (q == "fp") return q;
+  QStringList parts;
+  for (auto kind : {ptq::StageKind::ModelTransform, ptq::StageKind::BlockTransform})
+    for (const auto& s : ptq::strategy_registry())
+      if (s.kind == kind && transforms_.at(s.id)->isChecked()) parts << qs(s.id);
+  parts << q;
+  return parts.join('+');
+}
+
+int StrategyPanel::groupValue() const {
+  int i = group_->findText(group_->currentText());
+  if (i >= 0) return group_->itemData(i).toInt();
+  bool ok = false;
+  int g = group_->currentText().trimmed().toInt(&ok);
+  return ok ? g : 0;  // 0: rejected by the spec's validation
+}
+
+nlohmann::json StrategyPanel::changedParams() const {
+  nlohmann::json out = nlohmann::json::object();
+  if (method() == "fp") return out;
+  for (const auto* s : ptq::parse_method(method().toStdString()))
+    for (const auto& p : s->params) {
+      nlohmann::json v = paramEditorValue(stages_.at(s->id).editors.at(p.name), p);
+      if (!isParamDefault(p, v)) out[s->id + "." + p.name] = v;
+    }
+  return out;
+}
+
+nlohmann::json StrategyPanel::spec() const {
+  ptq::ExperimentSpec s;
+  s.model_dir = model_->currentText().trimmed().toStdString();
+  s.method = method().toStdString();
+  bool needsCalib = false;
+  if (s.method != "fp") {
+    s.plan.spec.bits = bits_->value();
+    s.plan.spec.group_size = groupValue();
+    s.plan.spec.format = ptq::parse_format(format_->currentText().toStdString());
+    s.plan.spec.symmetric = sym_->isChecked();
+    s.plan.spec.clip_ratio = clip_->value();
+    s.params = changedParams();
+    for (const auto* st : ptq::parse_method(s.method)) needsCalib |= st->needs_calibration;
+  }
+  s.analyses = eval_->analyses();
+  for (const auto& a : s.analyses) needsCalib |= analysisNeedsCalib(a);
+  if (needsCalib) {
+    s.calib.files = splitPaths(calibFiles_->text());
+    s.calib.nsamples = nsamples_->value();
+    s.calib.seqlen = calibSeqlen_->value();
+    s.calib.seed = uint64_t(calibSeed_->value());
+    s.calib.sampling = sampling_->currentText().toStdString();
+  }
+  s.eval_text = eval_->text().toStdString();
+  s.eval_seqlen = eval_->seqlen();
+  s.eval_max_windows = eval_->maxWindows();
+  s.device = device_->currentText().trimmed().toStdString();
+  s.dtype = dtype_->currentText().toStdString();
+  s.label = label_->text().toStdString();
+  // The JSON round trip is the engine's own validation (names the key that is wrong).
+  return ptq::ExperimentSpec::from_json(s.to_json()).to_json();
+}
+
+QString StrategyPanel::validationError() const {
+  try {
+    spec();
+    return {};
+  } catch (const std::exception& e) {
+    return QString::fromUtf8(e.what());
+  }
+}
+
+bool StrategyPanel::setSpec(const nlohmann::json& j, QString* error) {
+  ptq::ExperimentSpec s;
+  try {
+    s = ptq::ExperimentSpec::from_json(j);
+  } catch (const std::exception& e) {
+    if (error) *error = QString::fromUtf8(e.what());
+    return false;
+  }
+  apply(s);
+  return true;
+}
+
+void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
+  loading_ = true;
+  setModel(qs(s.model_dir));
+  std::set<std::string> stages;
+  if (s.method != "fp")
+    for (const auto* st : ptq::parse_method(s.method)) stages.insert(st->id);
+  for (auto& [id, box] : transforms_) box->setChecked(stages.count(id) > 0);
+  int q = 0;  // fp
+  for (int i = 1; i < quantizer_->count(); ++i)
+    if (stages.count(quantizer_->itemData(i).toString().toStdString())) q = i;
+  quantizer_->setCurrentIndex(q);
+  bits_->setValue(s.plan.spec.bits);
+  int gi = group_->findData(int(s.plan.spec.group_size));
+  if (gi >= 0) group_->setCurrentIndex(gi);
+  else group_->setCurrentText(QString::number(s.plan.spec.group_size));
+  format_->setCurrentText(qs(ptq::format_name(s.plan.spec.format)));
+  sym_->setChecked(s.plan.spec.symmetric);
+  clip_->setValue(s.plan.spec.clip_ratio);
+  for (const auto& st : ptq::strategy_registry())
+    for (const auto& p : st.params) {
+      nlohmann::json v = p.default_value;
+      if (s.params.contains(p.name)) v = s.params[p.name];
+      if (s.params.contains(st.id + "." + p.name)) v = s.params[st.id + "." + p.name];
+      setParamEditorValue(stages_[st.id].editors[p.name], p, v);
+    }
+  if (!s.calib.files.empty()) calibFiles_->setText(joinPaths(s.calib.files));
+  nsamples_->setValue(int(s.calib.nsamples));
+  calibSeqlen_->setValue(int(s.calib.seqlen));
+  calibSeed_->setValue(int(s.calib.seed));
+  sampling_->setCurrentText(qs(s.calib.sampling));
+  eval_->setValues(qs(s.eval_text), int(s.eval_seqlen), int(s.eval_max_windows), s.analyses);
+  device_->setCurrentText(qs(s.device));
+  dtype_->setCurrentText(qs(s.dtype));
+  label_->setText(qs(s.label));
+  loading_ = false;
+  refresh();
+}
+
+void StrategyPanel::setModels(const QStringList& dirs) {
+  const QString current = model_->currentText();
+  QSignalBlocker block(model_);
+  model_->clear();
+  model_->addItems(dirs);
+  model_->setCurrentText(current.isEmpty() && !dirs.isEmpty() ? dirs.first() : current);
+  if (!loading_) refresh();
+}
+
+void StrategyPanel::setModel(const QString& dir) {
+  if (model_->findText(dir) < 0 && !dir.isEmpty()) model_->addItem(dir);
+  model_->setCurrentText(dir);
+}
+
+void StrategyPanel::setDefaultTexts(const QString& calibFile, const QString& evalText) {
+  if (calibFiles_->text().isEmpty()) calibFiles_->setText(calibFile);
+  if (eval_->text().isEmpty()) eval_->setValues(evalText, eval_->seqlen(), eval_->maxWindows(), eval_->analyses());
+}
+
+void StrategyPanel::refresh() {
+  const QString m = method();
+  const bool fp = m == "fp";
+  for (auto& [id, box] : transforms_) box->setEnabled(!fp);
+  quantBox_->setEnabled(!fp);
+  std::set<std::string> active;
+  bool needsCalib = false;
+  QString info;
+  try {
+    if (!fp)
+      for (const auto* s : ptq::parse_method(m.toStdString())) {
+        active.insert(s->id);
+        needsCalib |= s->needs_calibration;
+        info += (info.isEmpty() ? "" : " → ") + qs(s->label + " (" + s->family + ")");
+      }
+  } catch (const std::exception& e) {
+    info = QString::fromUtf8(e.what());
+  }
+  methodInfo_->setText(fp ? tr("no quantization: the full-precision baseline") : info);
+  for (auto& [id, f] : stages_) f.box->setVisible(active.count(id) > 0 && !f.editors.empty());
+  for (const auto& a : eval_->analyses()) needsCalib |= analysisNeedsCalib(a);
+  calibBox_->setEnabled(needsCalib);
+  QString err = validationError();
+  error_->setText(err);
+  run_->setEnabled(err.isEmpty());
+  preview_->setPlainText(err.isEmpty() ? qs(spec().dump(2)) : QString());
+  Q_EMIT specChanged();
+}
+
+}  // namespace ptq::views
