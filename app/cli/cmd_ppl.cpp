@@ -6,6 +6,7 @@
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
+#include "core/records/build_info.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
