@@ -2,6 +2,8 @@
 #include <ATen/ATen.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "core/runtime/device.h"
 #include "core/records/json_util.h"
@@ -10,6 +12,7 @@
 #include "core/text/tokenizer.h"
 #include "eval/metrics/perplexity.h"
 #include "quant/methods/gptq/gptq.h"
+#include "quant/pipeline/pipeline.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -71,6 +74,14 @@ TEST_CASE("cuda GPTQ: the graph-captured column loop equals the eager loop bit f
       s.bits = 3;
       s.group_size = group;
       GptqResult g = gptq_cuda(W, H, s, true, act), e = gptq_cuda(W, H, s, false, act);
+      // 1024 columns in blocks of 128: the first block runs eagerly while the graph is captured,
+      // the other 7 replay it. A capture that failed (and fell back to eager) fails here.
+      const ColumnLoop& gl = g.column_loop;
+      CHECK_MSG(gl.path() == "cuda_graph" && gl.graph_blocks == 7 && gl.eager_blocks == 1,
+                "graph path expected but not taken (" + std::to_string(gl.graph_blocks) + " graph, " +
+                    std::to_string(gl.eager_blocks) + " eager blocks): " +
+                    (gl.graph_error.empty() ? std::string("no capture error recorded") : gl.graph_error));
+      CHECK(e.column_loop.path() == "eager" && e.column_loop.graph_blocks == 0 && e.column_loop.eager_blocks == 8);
       CHECK_MSG(at::equal(g.q.codes.cpu(), e.q.codes.cpu()), "codes differ, group " + std::to_string(group));
       CHECK(at::equal(g.weight.cpu(), e.weight.cpu()));
       GptqResult c = gptq_quantize(W, H, s, GptqOptions{0.01, 128, act, false});
@@ -79,6 +90,42 @@ TEST_CASE("cuda GPTQ: the graph-captured column loop equals the eager loop bit f
                   (long long)group, int(act), agree, g.loss, c.loss);
       CHECK(agree > 0.99);
     }
+}
+
+// The layer records of a CUDA GPTQ run say which column loop ran: blocksize 32 gives every layer
+// of the llama fixture (64 or 128 input features) at least one replayed block.
+std::vector<std::string> gptq_loop_notes(bool graph) {
+  at::NoGradGuard ng;
+  if (graph)
+    ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  else
+    ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
+  const std::string dir = test::shared_dir() + "/parity/llama";
+  LoadOptions lo;
+  lo.device = "cuda";
+  auto model = Model::load(dir, lo);
+  Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  QuantRequest q;
+  q.method = "gptq";
+  q.plan.spec.bits = 4;
+  q.plan.spec.group_size = 32;
+  q.params = {{"gptq.blocksize", 32}};
+  q.calib.files = {test::shared_dir() + "/corpus/austen-valid.txt"};
+  q.calib.nsamples = 4;
+  q.calib.seqlen = 32;
+  QuantResult r = quantize_model(*model, &tok, q);
+  ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  std::vector<std::string> notes;
+  for (const auto& l : r.layers)
+    if (l.quantized) notes.push_back(l.note);
+  return notes;
+}
+
+TEST_CASE("cuda GPTQ: layer records say the column loop ran as a CUDA graph (eager when disabled)") {
+  const auto graph = gptq_loop_notes(true), eager = gptq_loop_notes(false);
+  CHECK(!graph.empty() && graph.size() == eager.size());
+  for (const auto& n : graph) CHECK_MSG(n.find("gptq_column_loop: cuda_graph") != std::string::npos, n);
+  for (const auto& n : eager) CHECK_MSG(n.find("gptq_column_loop: eager") != std::string::npos, n);
 }
 
 TEST_CASE("cuda is available") { CHECK(cuda_available()); }

@@ -67,10 +67,24 @@ at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {
   return std::get<0>(u);
 }
 
-}  // namespace
+// Everything gptq_quantize works on: the float32 weight and Hessian (permuted under act_order),
+// the upper Cholesky factor of H⁻¹ and the outputs being filled.
+struct GptqWork {
+  const QuantSpec& s;
+  const GptqOptions& o;
+  int64_t rows = 0, cols = 0, G = 0, ng = 0;
+  bool grouped = false, is_int = false;
+  at::Tensor Wf, H, Hinv;
+  QuantParams cur;                  // per-channel parameters, or the current dynamic group's
+  at::Tensor static_sc, static_zr;  // static groups: every group's parameters, [rows, ng]
+  std::vector<int64_t> perm_v;      // perm[j] = original column processed at position j
+  at::Tensor invperm;
+  at::Tensor Q, codes, scales, zeros, row_loss;
+  int64_t dead_columns = 0;
+  GptqWork(const QuantSpec& spec, const GptqOptions& opt) : s(spec), o(opt) {}
+};
 
-GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
-                         const GptqOptions& o) {
+void check_gptq_inputs(const at::Tensor& W, const at::Tensor& H, const QuantSpec& s, const GptqOptions& o) {
   if (!W.defined() || W.dim() != 2) throw Error("GPTQ: weight must be a 2-D tensor [out, in]");
   if (!at::isFloatingType(W.scalar_type())) throw Error("GPTQ: weight must be floating point");
   const int64_t rows = W.size(0), cols = W.size(1);
@@ -84,132 +98,159 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
                                     std::to_string(o.blocksize));
   if (!(o.percdamp >= 0.0)) throw Error("GPTQ: percdamp must be >= 0, got " +
                                         std::to_string(o.percdamp));
+}
 
-  const at::Device dev = W.device();
-  at::Tensor Wf = W.detach().to(at::kFloat).clone();
-  H = H.detach().to(dev, at::kFloat).clone();  // the caller's H is left untouched
-  const bool grouped = s.group_size > 0;
-  const int64_t G = s.effective_group(cols), ng = s.n_groups(cols);
-  const bool is_int = s.format == WeightFormat::Int;
-
+// fasterquant up to the column loop: initial parameters, dead columns, static groups, act_order
+// permutation, damping and H⁻¹, in gptq.py's order.
+void prepare_gptq(GptqWork& g) {
+  const QuantSpec& s = g.s;
+  const GptqOptions& o = g.o;
   // gptq.py calls quantizer.find_params(W) before the dead-column step; this is what the
   // per-channel mode uses (in group mode it is overwritten at column 0).
-  QuantParams cur;
-  if (!grouped) cur = find_params(Wf, s);
+  if (!g.grouped) g.cur = find_params(g.Wf, s);
 
-  GptqResult res;
-  const at::Tensor dead = H.diagonal() == 0;
-  res.dead_columns = dead.sum().item<int64_t>();
-  if (res.dead_columns > 0) {
-    H.diagonal().masked_fill_(dead, 1.0);      // H[dead, dead] = 1
-    Wf.masked_fill_(dead.unsqueeze(0), 0.0);   // W[:, dead] = 0
+  const at::Tensor dead = g.H.diagonal() == 0;
+  g.dead_columns = dead.sum().item<int64_t>();
+  if (g.dead_columns > 0) {
+    g.H.diagonal().masked_fill_(dead, 1.0);      // H[dead, dead] = 1
+    g.Wf.masked_fill_(dead.unsqueeze(0), 0.0);   // W[:, dead] = 0
   }
 
-  std::vector<QuantParams> static_params;  // on the original (dead-zeroed) W
-  if (grouped && o.static_groups)
-    for (int64_t g = 0; g < ng; ++g)
-      static_params.push_back(find_params(Wf.slice(1, g * G, (g + 1) * G), s));
+  if (g.grouped && o.static_groups) {  // on the original (dead-zeroed) W
+    std::vector<at::Tensor> sc, zr;
+    for (int64_t k = 0; k < g.ng; ++k) {
+      QuantParams p = find_params(g.Wf.slice(1, k * g.G, (k + 1) * g.G), s);
+      sc.push_back(p.scale);
+      if (g.is_int) zr.push_back(p.zero);
+    }
+    g.static_sc = at::cat(sc, 1);
+    if (g.is_int) g.static_zr = at::cat(zr, 1);
+  }
 
-  std::vector<int64_t> perm_v;  // perm[j] = original column processed at position j
-  at::Tensor perm, invperm;
   if (o.act_order) {
     // Stable sort by decreasing diag(H): deterministic ties (gptq.py's argsort is not stable).
-    perm = std::get<1>(at::sort(H.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
-    Wf = Wf.index_select(1, perm);
-    H = H.index_select(0, perm).index_select(1, perm);
-    invperm = at::empty_like(perm).scatter_(0, perm, at::arange(cols, perm.options()));
+    const at::Tensor perm =
+        std::get<1>(at::sort(g.H.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
+    g.Wf = g.Wf.index_select(1, perm);
+    g.H = g.H.index_select(0, perm).index_select(1, perm);
+    g.invperm = at::empty_like(perm).scatter_(0, perm, at::arange(g.cols, perm.options()));
     const at::Tensor pc = perm.to(at::kCPU).contiguous();
-    perm_v.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + cols);
+    g.perm_v.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + g.cols);
   }
 
   // damp = percdamp * mean(diag(H)); H[diag, diag] += damp. The mean is taken over a
   // contiguous copy (torch.diag), which fixes the summation order as in gptq.py.
-  H.diagonal().add_(at::diag(H).mean() * o.percdamp);
-  const at::Tensor Hinv = hinv_upper(H, o.percdamp);
+  g.H.diagonal().add_(at::diag(g.H).mean() * o.percdamp);
+  g.Hinv = hinv_upper(g.H, o.percdamp);
 
-  const auto fopt = Wf.options();
-  at::Tensor Q = at::zeros_like(Wf);
-  at::Tensor codes = at::zeros({rows, cols}, fopt.dtype(at::kByte));
-  at::Tensor scales = at::zeros({rows, ng}, fopt), zeros;
-  if (is_int) zeros = at::zeros({rows, ng}, fopt);
-  at::Tensor row_loss = at::zeros({rows}, fopt.dtype(at::kDouble));
+  const auto fopt = g.Wf.options();
+  g.Q = at::zeros_like(g.Wf);
+  g.codes = at::zeros({g.rows, g.cols}, fopt.dtype(at::kByte));
+  g.scales = at::zeros({g.rows, g.ng}, fopt);
+  if (g.is_int) g.zeros = at::zeros({g.rows, g.ng}, fopt);
+  g.row_loss = at::zeros({g.rows}, fopt.dtype(at::kDouble));
+}
 
-  // Static groups: parameters of every group, gathered per column below.
-  at::Tensor static_sc, static_zr;
-  if (grouped && o.static_groups) {
-    std::vector<at::Tensor> sc, zr;
-    for (const auto& p : static_params) {
-      sc.push_back(p.scale);
-      if (is_int) zr.push_back(p.zero);
-    }
-    static_sc = at::cat(sc, 1);
-    if (is_int) static_zr = at::cat(zr, 1);
-  }
-
-  ColumnRunner runner(s, rows, std::min(o.blocksize, cols), dev);
-  for (int64_t i1 = 0; i1 < cols; i1 += o.blocksize) {
-    const int64_t i2 = std::min(i1 + o.blocksize, cols), count = i2 - i1;
-    ColumnBlock& b = runner.block();
-    b.W1.slice(1, 0, count).copy_(Wf.slice(1, i1, i2));
-    b.Hinv1.slice(0, 0, count).slice(1, 0, count).copy_(Hinv.slice(0, i1, i2).slice(1, i1, i2));
-    // Per-column quantization parameters. gptq.py finds a group's parameters when its first
-    // column comes up, from the global W: updated by the earlier blocks but not yet by the columns
-    // of the current block, so every group starting in this block can be found before its loop.
-    auto fill = [&](int64_t from, int64_t to, const QuantParams& p) {
-      b.S1.slice(1, from, to).copy_(p.scale.expand({rows, to - from}));
-      if (is_int) b.Z1.slice(1, from, to).copy_(p.zero.expand({rows, to - from}));
-    };
-    if (!grouped) {
-      fill(0, count, cur);
-    } else if (!o.static_groups) {
-      for (int64_t i = 0; i < count;) {
-        const int64_t col = i1 + i;
-        if (col % G == 0) {
-          cur = find_params(Wf.slice(1, col, col + G), s);
-          scales.select(1, col / G).copy_(cur.scale.squeeze(1));
-          if (is_int) zeros.select(1, col / G).copy_(cur.zero.squeeze(1));
-        }
-        const int64_t j = std::min(count, i + (G - col % G));
-        fill(i, j, cur);
-        i = j;
+// Per-column quantization parameters of the block [i1, i1 + count). gptq.py finds a group's
+// parameters when its first column comes up, from the global W: updated by the earlier blocks but
+// not yet by the columns of the current block, so every group starting in this block can be found
+// before its loop.
+void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
+  auto fill = [&](int64_t from, int64_t to, const QuantParams& p) {
+    b.S1.slice(1, from, to).copy_(p.scale.expand({g.rows, to - from}));
+    if (g.is_int) b.Z1.slice(1, from, to).copy_(p.zero.expand({g.rows, to - from}));
+  };
+  if (!g.grouped) {
+    fill(0, count, g.cur);
+  } else if (!g.o.static_groups) {
+    for (int64_t i = 0; i < count;) {
+      const int64_t col = i1 + i;
+      if (col % g.G == 0) {
+        g.cur = find_params(g.Wf.slice(1, col, col + g.G), g.s);
+        g.scales.select(1, col / g.G).copy_(g.cur.scale.squeeze(1));
+        if (g.is_int) g.zeros.select(1, col / g.G).copy_(g.cur.zero.squeeze(1));
       }
-    } else {
-      std::vector<int64_t> gi(static_cast<size_t>(count));
-      for (int64_t i = 0; i < count; ++i) gi[size_t(i)] = (o.act_order ? perm_v[size_t(i1 + i)] : i1 + i) / G;
-      const at::Tensor idx = at::tensor(gi, at::kLong).to(dev);
-      b.S1.slice(1, 0, count).copy_(static_sc.index_select(1, idx));
-      if (is_int) b.Z1.slice(1, 0, count).copy_(static_zr.index_select(1, idx));
+      const int64_t j = std::min(count, i + (g.G - col % g.G));
+      fill(i, j, g.cur);
+      i = j;
     }
+  } else {
+    std::vector<int64_t> gi(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+      gi[size_t(i)] = (g.o.act_order ? g.perm_v[size_t(i1 + i)] : i1 + i) / g.G;
+    const at::Tensor idx = at::tensor(gi, at::kLong).to(g.Wf.device());
+    b.S1.slice(1, 0, count).copy_(g.static_sc.index_select(1, idx));
+    if (g.is_int) b.Z1.slice(1, 0, count).copy_(g.static_zr.index_select(1, idx));
+  }
+}
+
+// The lazy-batch blocks: each block's columns run in the ColumnRunner, then the block's error
+// updates the columns to its right.
+ColumnLoop run_column_blocks(GptqWork& g) {
+  const int64_t bs = g.o.blocksize;
+  ColumnRunner runner(g.s, g.rows, std::min(bs, g.cols), g.Wf.device());
+  for (int64_t i1 = 0; i1 < g.cols; i1 += bs) {
+    const int64_t i2 = std::min(i1 + bs, g.cols), count = i2 - i1;
+    ColumnBlock& b = runner.block();
+    b.W1.slice(1, 0, count).copy_(g.Wf.slice(1, i1, i2));
+    b.Hinv1.slice(0, 0, count).slice(1, 0, count).copy_(g.Hinv.slice(0, i1, i2).slice(1, i1, i2));
+    fill_block_params(g, b, i1, count);
     runner.run(count);
-    Q.slice(1, i1, i2).copy_(b.Q1.slice(1, 0, count));
-    codes.slice(1, i1, i2).copy_(b.C1.slice(1, 0, count));
+    g.Q.slice(1, i1, i2).copy_(b.Q1.slice(1, 0, count));
+    g.codes.slice(1, i1, i2).copy_(b.C1.slice(1, 0, count));
     const at::Tensor Err1 = b.Err1.slice(1, 0, count);
-    row_loss += Err1.pow(2).sum(1).to(at::kDouble) / 2;  // gptq.py's Losses: (w-q)²/d²/2
-    if (i2 < cols) Wf.slice(1, i2).sub_(Err1.matmul(Hinv.slice(0, i1, i2).slice(1, i2)));
+    g.row_loss += Err1.pow(2).sum(1).to(at::kDouble) / 2;  // gptq.py's Losses: (w-q)²/d²/2
+    if (i2 < g.cols) g.Wf.slice(1, i2).sub_(Err1.matmul(g.Hinv.slice(0, i1, i2).slice(1, i2)));
   }
+  return runner.loop();
+}
 
-  if (!grouped) {
-    scales = cur.scale;
-    zeros = cur.zero;
-  } else if (o.static_groups) {
-    scales = static_sc;
-    zeros = static_zr;
+// The integer form in the original column order, and the dequantized weight in W's dtype.
+GptqResult finish_gptq(GptqWork& g, at::ScalarType out_dtype) {
+  if (!g.grouped) {
+    g.scales = g.cur.scale;
+    g.zeros = g.cur.zero;
+  } else if (g.o.static_groups) {
+    g.scales = g.static_sc;
+    g.zeros = g.static_zr;
   }
-
-  res.q.spec = s;
-  res.q.scales = scales;
-  res.q.zeros = is_int ? zeros : at::Tensor();
-  if (o.act_order) {
-    Q = Q.index_select(1, invperm);
-    codes = codes.index_select(1, invperm);
+  GptqResult res;
+  res.dead_columns = g.dead_columns;
+  res.q.spec = g.s;
+  res.q.scales = g.scales;
+  res.q.zeros = g.is_int ? g.zeros : at::Tensor();
+  if (g.o.act_order) {
+    g.Q = g.Q.index_select(1, g.invperm);
+    g.codes = g.codes.index_select(1, g.invperm);
     // Dynamic groups were formed in the permuted order: column c sits at position
     // invperm[c], i.e. in group invperm[c] / G. Static groups stay consecutive.
-    if (grouped && !o.static_groups) res.q.g_idx = at::div(invperm, G, "floor");
+    if (g.grouped && !g.o.static_groups) res.q.g_idx = at::div(g.invperm, g.G, "floor");
   }
-  res.q.codes = codes;
-  res.weight = Q.to(W.scalar_type());
-  res.row_loss = row_loss;
-  res.loss = row_loss.sum().item<double>();
+  res.q.codes = g.codes;
+  res.weight = g.Q.to(out_dtype);
+  res.row_loss = g.row_loss;
+  res.loss = g.row_loss.sum().item<double>();
+  return res;
+}
+
+}  // namespace
+
+GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
+                         const GptqOptions& o) {
+  check_gptq_inputs(W, H, s, o);
+  GptqWork g(s, o);
+  g.rows = W.size(0);
+  g.cols = W.size(1);
+  g.Wf = W.detach().to(at::kFloat).clone();
+  g.H = H.detach().to(W.device(), at::kFloat).clone();  // the caller's H is left untouched
+  g.grouped = s.group_size > 0;
+  g.G = s.effective_group(g.cols);
+  g.ng = s.n_groups(g.cols);
+  g.is_int = s.format == WeightFormat::Int;
+  prepare_gptq(g);
+  const ColumnLoop loop = run_column_blocks(g);
+  GptqResult res = finish_gptq(g, W.scalar_type());
+  res.column_loop = loop;
   return res;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "quant/formats/quantizer.h"
+#include "quant/methods/gptq/gptq_columns.h"
 
 namespace ptq {
 
@@ -45,6 +46,7 @@ struct GptqResult {
   double loss = 0.0;  // sum of Losses as in gptq.py ((w-q)²/d²/2 over all entries)
   at::Tensor row_loss;  // float64 [out]: the loss of each output row (rows are independent given H)
   int64_t dead_columns = 0;  // columns with H[i,i] == 0 (set to zero, H[i,i] = 1)
+  ColumnLoop column_loop;    // which implementation ran the column blocks (CUDA graph or eager)
 };
 
 // W [out, in] (any float dtype), H [in, in] float32 (not modified). Computation runs on

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 
 #ifdef PTQ_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
@@ -67,6 +68,7 @@ void ColumnRunner::run(int64_t count) {
   if (try_graph_ && count == blocksize_) {
     if (graph_->captured) {
       graph_->graph.replay();
+      ++loop_.graph_blocks;
       return;
     }
     // Capture on a side stream after one eager pass on it (which computes this block and sets up
@@ -78,6 +80,7 @@ void ColumnRunner::run(int64_t count) {
     {
       c10::cuda::CUDAStreamGuard guard(side);
       eager(count);
+      ++loop_.eager_blocks;
       side.synchronize();
       ColumnBlock saved{b_.W1.clone(), {}, {}, {}, b_.Q1.clone(), b_.C1.clone(), b_.Err1.clone()};
       try {
@@ -85,8 +88,12 @@ void ColumnRunner::run(int64_t count) {
         eager(count);  // recorded, not executed
         graph_->graph.capture_end();
         graph_->captured = true;
+      } catch (const std::exception& e) {
+        try_graph_ = false;  // capture not possible here: stay eager, and say why in the loop record
+        loop_.graph_error = e.what();
       } catch (...) {
-        try_graph_ = false;  // capture not possible here: stay eager
+        try_graph_ = false;
+        loop_.graph_error = "unknown exception during CUDA graph capture";
       }
       b_.W1.copy_(saved.W1);
       b_.Q1.copy_(saved.Q1);
@@ -98,6 +105,7 @@ void ColumnRunner::run(int64_t count) {
   }
 #endif
   eager(count);
+  ++loop_.eager_blocks;
 }
 
 }  // namespace ptq

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <string>
 
 #include "quant/formats/quantizer.h"
 
@@ -19,6 +20,17 @@ struct ColumnBlock {
   at::Tensor W1, Hinv1, S1, Z1, Q1, C1, Err1;
 };
 
+// Which implementation ran a GPTQ call's column blocks. On CUDA the first full block runs eagerly
+// while the graph is captured and every later full block replays it; a last partial block and
+// every block of a CPU, codebook-format or PTQ_NO_CUDA_GRAPH run are eager.
+struct ColumnLoop {
+  int64_t graph_blocks = 0;  // blocks computed by replaying the captured graph
+  int64_t eager_blocks = 0;  // blocks computed by the eager loop (the capture block included)
+  std::string graph_error;   // why a capture attempt failed ("" when none failed or none was tried)
+  // "cuda_graph" when at least one block replayed the graph, else "eager".
+  std::string path() const { return graph_blocks > 0 ? "cuda_graph" : "eager"; }
+};
+
 class ColumnRunner {
  public:
   ColumnRunner(const QuantSpec& s, int64_t rows, int64_t blocksize, at::Device dev);
@@ -26,6 +38,7 @@ class ColumnRunner {
   // The static buffers: fill W1, Hinv1, S1, Z1 (the first `count` columns), then run(count).
   ColumnBlock& block() { return b_; }
   void run(int64_t count);
+  const ColumnLoop& loop() const { return loop_; }
 
  private:
   void eager(int64_t count);
@@ -35,6 +48,7 @@ class ColumnRunner {
   struct Graph;
   std::unique_ptr<Graph> graph_;  // CUDA only
   bool try_graph_ = false;
+  ColumnLoop loop_;
 };
 
 }  // namespace ptq

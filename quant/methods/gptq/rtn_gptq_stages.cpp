@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <string>
 
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
@@ -63,6 +64,15 @@ struct HessianObserver : LinearObserver {
   }
 };
 
+// The layer record's note on which column loop ran: "gptq_column_loop: cuda_graph" or
+// "gptq_column_loop: eager", with the first line of the capture error when a capture failed.
+std::string column_loop_note(const ColumnLoop& c) {
+  std::string s = "gptq_column_loop: " + c.path();
+  if (!c.graph_error.empty())
+    s += " (CUDA graph capture failed: " + c.graph_error.substr(0, c.graph_error.find('\n')) + ")";
+  return s;
+}
+
 // Quantizes layers that share H and spec in one GPTQ call on their stacked rows: GPTQ treats rows
 // independently given H, so this equals one call per layer, with fewer passes over the columns.
 void gptq_layers(BlockWork& w, const std::vector<Linear*>& ls, const QuantSpec& spec, const HessianAccumulator& h,
@@ -90,7 +100,9 @@ void gptq_layers(BlockWork& w, const std::vector<Linear*>& ls, const QuantSpec& 
     if (r.q.zeros.defined()) q.zeros = r.q.zeros.slice(0, row, row + n);
     const double loss = r.row_loss.slice(0, row, row + n).sum().item<double>();
     row += n;
-    commit_quantized(w, *l, q, loss, secs, r.dead_columns ? "dead columns: " + std::to_string(r.dead_columns) : "");
+    const std::string loop = column_loop_note(r.column_loop);
+    commit_quantized(w, *l, q, loss, secs,
+                     r.dead_columns ? "dead columns: " + std::to_string(r.dead_columns) + "; " + loop : loop);
     w.records[l->name()].calib_tokens = tokens;
   }
 }
