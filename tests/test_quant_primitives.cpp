@@ -232,6 +232,8 @@ static void test_gptq() {
       o.act_order = act;
       o.blocksize = 24;  // a block boundary inside groups
       auto r = gptq_quantize(W, Hi, s, o);
+      // CPU: every block (64 columns in blocks of 24: 3) ran the eager loop.
+      EXPECT(r.column_loop.path() == "eager" && r.column_loop.eager_blocks == 3 && r.column_loop.graph_blocks == 0);
       EXPECT(same(r.weight, fake_quantize(W, s)));
       EXPECT(same(r.q.dequantize(), r.weight));
       EXPECT(r.dead_columns == 0);
@@ -294,7 +296,7 @@ static void test_gptq() {
 }
 
 static void test_hadamard() {
-  for (int64_t n : {1, 4, 12, 20, 28, 64, 96, 24, 40, 56}) {
+  for (int64_t n : {1, 4, 12, 20, 28, 64, 96, 24, 40, 56, 36, 52, 60, 108 * 2, 172, 148, 44}) {
     EXPECT(hadamard_supported(n));
     const at::Tensor H = hadamard_matrix(n, at::kDouble);
     EXPECT(close(H.matmul(H.t()), at::eye(n, at::kDouble), 1e-12));
@@ -308,9 +310,11 @@ static void test_hadamard() {
   // Sylvester order for powers of two (QuaRot / fast-hadamard-transform convention).
   EXPECT(close(hadamard_matrix(4) * 2,
               T({1, 1, 1, 1, 1, -1, 1, -1, 1, 1, -1, -1, 1, -1, -1, 1}, 4), 1e-7));
-  for (int64_t n : {0, 3, 6, 36, 48 * 3}) EXPECT(!hadamard_supported(n));
-  EXPECT_THROWS(hadamard_matrix(36), "not supported");
-  EXPECT_THROWS(fast_hadamard_transform(torch::randn({2, 36})), "not supported");
+  // No construction: not a multiple of 4 beyond a power of two, or 92 = 4·23 and 184 = 8·23
+  // (91, 183 are not prime, 45, 91 are not prime: neither Paley construction applies).
+  for (int64_t n : {0, 3, 6, 46, 92, 184}) EXPECT(!hadamard_supported(n) && hadamard_base_order(n) == 0);
+  EXPECT_THROWS(hadamard_matrix(92), "Hadamard size 92 = 23·2^2 is not supported");
+  EXPECT_THROWS(fast_hadamard_transform(torch::randn({2, 46})), "not supported");
   const at::Tensor bx = torch::randn({4, 64}).to(at::kBFloat16);
   EXPECT(fast_hadamard_transform(bx).scalar_type() == at::kBFloat16);
 
@@ -321,6 +325,85 @@ static void test_hadamard() {
   EXPECT(close(R.abs(), hadamard_matrix(64).abs(), 1e-7));
   const at::Tensor Rf = random_hadamard(10, 3);  // unsupported size: random orthogonal
   EXPECT(close(Rf.matmul(Rf.t()), at::eye(10), 1e-5) && same(Rf, random_hadamard(10, 3)));
+}
+
+// A row of ±1 written as '+' / '-'.
+static at::Tensor signs(const std::string& s) {
+  std::vector<double> v;
+  for (char c : s) v.push_back(c == '+' ? 1.0 : -1.0);
+  return torch::tensor(v, at::kDouble);
+}
+
+// QuaRot's get_hadK(n) (fake_quant/hadamard_utils.py), transcribed: the first K in this order
+// with n % K == 0 must leave a power of two (else QuaRot asserts: returns -1); a power of two is K = 1.
+static int64_t quarot_get_hadK(int64_t n) {
+  auto pow2 = [](int64_t v) { return v > 0 && (v & (v - 1)) == 0; };
+  for (int64_t K : {172, 156, 140, 108, 60, 52, 36, 28, 40, 20, 12})
+    if (n % K == 0) return pow2(n / K) ? K : -1;
+  return pow2(n) ? 1 : -1;
+}
+
+static void test_hadamard_bases() {
+  // Every base, QuaRot's tables and Paley I / II: ±1 entries and B·Bᵀ = K·I exactly (integer sums
+  // of at most 172 terms are exact in float64).
+  for (int64_t K : {12, 20, 28, 36, 40, 52, 60, 108, 140, 156, 172, 44, 68, 76, 124, 148}) {
+    const at::Tensor B = hadamard_base_matrix(K);
+    EXPECT(B.sizes() == at::IntArrayRef({K, K}) && B.abs().eq(1).all().item<bool>());
+    EXPECT(at::equal(B.matmul(B.t()), at::eye(K, at::kDouble) * double(K)));
+  }
+  for (int64_t K : {12, 20, 28, 36, 40, 52, 60, 108, 140, 156, 172})
+    EXPECT(hadamard_base_source(K) == "quarot get_had" + std::to_string(K));
+  EXPECT(hadamard_base_source(44) == "paley I q=43" && hadamard_base_source(148) == "paley II q=73");
+  EXPECT(hadamard_base_source(1) == "sylvester");
+  // The tables are QuaRot's text (rows copied by hand from hadamard_utils.py).
+  EXPECT(same(hadamard_base_matrix(12)[0], signs("+-----------")));
+  EXPECT(same(hadamard_base_matrix(12)[1], signs("++-+---+++-+")));
+  EXPECT(same(hadamard_base_matrix(20)[1], signs("++-++----+-+-++++--+")));
+  EXPECT(same(hadamard_base_matrix(172)[0].slice(0, 0, 28), signs("+---++--++++-+-+++-++--++-++")));
+  EXPECT(same(hadamard_base_matrix(172)[171].slice(0, 152), signs("+-+++-+-++++--++---+")));
+  // QuaRot's matmul_hadU convention: for n = K it computes hadK @ x per row, so the transform of
+  // the identity is hadKᵀ / √K.
+  for (int64_t K : {12, 172})
+    EXPECT(close(fast_hadamard_transform(at::eye(K, at::kDouble)) * std::sqrt(double(K)), hadamard_base_matrix(K).t(),
+                 1e-12));
+  // The K·2^m search picks what QuaRot picks wherever QuaRot has an answer; elsewhere a Paley base.
+  int64_t agreed = 0;
+  for (int64_t n = 1; n <= (int64_t(1) << 15); ++n) {
+    const int64_t q = quarot_get_hadK(n);
+    if (q < 0) continue;
+    EXPECT(hadamard_base_order(n) == q);
+    ++agreed;
+  }
+  std::printf("hadamard: base order equals QuaRot's get_hadK for all %lld sizes <= 32768 it supports\n",
+              (long long)agreed);
+  EXPECT(hadamard_base_order(11008) == 172 && hadamard_base_order(13824) == 108);  // LLaMA-2-7B / 13B MLP
+  EXPECT(hadamard_base_order(14336) == 28 && hadamard_base_order(17920) == 140);   // LLaMA-3-8B, LLaMA-1-30B
+  EXPECT(quarot_get_hadK(18944) == -1 && hadamard_base_order(18944) == 148);      // Qwen2-7B: Paley II
+}
+
+// The online Hadamard at LLaMA-2-7B's intermediate size 11008 = 172·64: rows of H (the transform of
+// basis vectors) are orthonormal with entries ±1/√n, and a fake down_proj [16, 11008] rotated as
+// rotation.cpp does (W·H, online x·H) computes the same output.
+static void test_hadamard_11008() {
+  const int64_t n = 11008;
+  std::vector<int64_t> pick;
+  for (int64_t i = 0; i < n; i += 43) pick.push_back(i);  // 256 rows across all 172 blocks of 64
+  pick.push_back(n - 1);
+  const at::Tensor idx = torch::tensor(pick, at::kLong);
+  const int64_t r = idx.size(0);
+  const at::Tensor basis = at::zeros({r, n}, at::kDouble).scatter_(1, idx.unsqueeze(1), 1.0);
+  const at::Tensor rows = fast_hadamard_transform(basis);
+  EXPECT(close(rows.matmul(rows.t()), at::eye(r, at::kDouble), 1e-12));
+  EXPECT(close(rows.abs(), at::full({r, n}, 1.0 / std::sqrt(double(n)), at::kDouble), 1e-15));
+  const at::Tensor x = torch::randn({2, 8, n}, at::kDouble), W = torch::randn({16, n}, at::kDouble) * 0.02;
+  const at::Tensor y = x.matmul(W.t());
+  const at::Tensor y_rot = fast_hadamard_transform(x).matmul(fast_hadamard_transform(W).t());
+  // float64: sums of 11008 products of O(1)·O(0.02) terms; 1e-12 relative leaves ~1e4 ulps.
+  EXPECT(close(y_rot, y, 1e-12 * y.abs().max().item<double>()));
+  EXPECT(!close(fast_hadamard_transform(x), x, 1e-3));  // it did rotate
+  // float32 path (the compute dtype of a float32 model): relative 1e-5 of the output scale.
+  const at::Tensor y32 = fast_hadamard_transform(x.to(at::kFloat)).matmul(fast_hadamard_transform(W.to(at::kFloat)).t());
+  EXPECT(close(y32, y, 1e-5 * y.abs().max().item<double>()));
 }
 
 static void test_errors() {
@@ -358,6 +441,8 @@ int main() {
   run("storage", test_storage);
   run("gptq", test_gptq);
   run("hadamard", test_hadamard);
+  run("hadamard_bases", test_hadamard_bases);
+  run("hadamard_11008", test_hadamard_11008);
   run("errors", test_errors);
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;

@@ -1,7 +1,8 @@
 // QuaRot-style rotation (quant/rotation.cpp): the transform alone preserves the model's function
 // (float32 logits within 1e-3 of the unrotated model) for every architecture, resident and
-// streamed, with and without the online Hadamard; sizes without a Hadamard matrix fall back
-// cleanly; and on austen-small rotation makes RTN no worse (w4) / better (w3).
+// streamed, with and without the online Hadamard, at LLaMA-2-7B's MLP size 11008 too; sizes
+// without a Hadamard matrix fall back cleanly and the record says which steps ran; and on
+// austen-small rotation makes RTN no worse (w4) / better (w3).
 #include <ATen/ATen.h>
 
 #include <chrono>
@@ -85,18 +86,18 @@ void check_preserved(const std::string& dir, Residency res, const json& params, 
 
 const json kDefault = {{"online_hadamard", true}, {"rotation", "hadamard"}};
 
-// A random Llama checkpoint whose sizes have no Hadamard matrix (hidden 36, head_dim 18,
-// intermediate 72), with q/k/v/o and MLP biases and non-trivial norms.
-std::string write_odd_checkpoint() {
+// A random Llama checkpoint of the given sizes (4 heads, 2 KV heads, vocabulary 512), with q/k/v/o
+// and MLP biases and non-trivial norms.
+std::string write_checkpoint(const std::string& tag, int64_t hidden, int64_t head_dim, int64_t intermediate) {
   namespace fs = std::filesystem;
-  std::string dir = (fs::temp_directory_path() / ("ptq_rotation_odd_" + std::to_string(::getpid()))).string();
+  std::string dir = (fs::temp_directory_path() / ("ptq_rotation_" + tag + "_" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   json cfg = read_json_file(parity("llama") + "/config.json");
-  cfg["hidden_size"] = 36;
-  cfg["head_dim"] = 18;
+  cfg["hidden_size"] = hidden;
+  cfg["head_dim"] = head_dim;
   cfg["num_attention_heads"] = 4;
   cfg["num_key_value_heads"] = 2;
-  cfg["intermediate_size"] = 72;
+  cfg["intermediate_size"] = intermediate;
   cfg["vocab_size"] = 512;
   cfg["attention_bias"] = true;
   cfg["mlp_bias"] = true;
@@ -116,6 +117,20 @@ std::string write_odd_checkpoint() {
   }
   save_safetensors(dir + "/model.safetensors", ts);
   return dir;
+}
+
+// Sizes with no Hadamard matrix: hidden 46 = 2·23, head_dim 18 = 2·9, intermediate 92 = 4·23.
+std::string write_odd_checkpoint() { return write_checkpoint("odd", 46, 18, 92); }
+
+// The rotate stage's record after quantize_model (rotate+rtn, 4 bits per channel).
+json rotate_record(const std::string& dir) {
+  at::NoGradGuard ng;
+  auto m = Model::load(dir);
+  QuantRequest req;
+  req.method = "rotate+rtn";
+  req.plan.spec.bits = 4;
+  req.plan.spec.group_size = -1;
+  return quantize_model(*m, nullptr, req).to_json().at("params").at("rotate");
 }
 
 }  // namespace
@@ -150,13 +165,40 @@ TEST_CASE("rotation options: random orthogonal, no online Hadamard, defaults fro
   check_preserved(model_dir("austen-tiny"), Residency::Stream, {{"rotation", "hadamard"}, {"online_hadamard", false}}, false);
   check_preserved(parity("mixtral"), Residency::Resident, json::object(), true);
 }
-TEST_CASE("rotation falls back cleanly when no Hadamard size fits (hidden 36, head_dim 18, MLP 72)") {
+TEST_CASE("rotation falls back cleanly when no Hadamard size fits (hidden 46, head_dim 18, MLP 92)") {
   std::string dir = write_odd_checkpoint();
   at::manual_seed(3);
   at::Tensor ids = at::randint(0, 512, {2, 24}, at::kLong);
-  CHECK(!hadamard_supported(36) && !hadamard_supported(18) && !hadamard_supported(72));
+  CHECK(!hadamard_supported(46) && !hadamard_supported(18) && !hadamard_supported(92));
   check_preserved(dir, Residency::Resident, kDefault, false, ids);
   check_preserved(dir, Residency::Stream, {{"rotation", "orthogonal"}, {"online_hadamard", true}}, false, ids);
+  std::filesystem::remove_all(dir);
+}
+TEST_CASE("rotation record says what ran: no Hadamard step is claimed for sizes without one") {
+  std::string dir = write_odd_checkpoint();
+  const json r = rotate_record(dir);
+  std::printf("      hidden 46, head_dim 18, MLP 92: %s\n", r.dump().c_str());
+  CHECK(r.at("online_hadamard") == false && r.at("online_hadamard_K").is_null());
+  CHECK(r.at("headwise_hadamard") == false && r.at("headwise_hadamard_K").is_null());
+  CHECK(r.at("rotation") == "orthogonal" && r.at("rotation_K").is_null());
+  const std::string why = r.at("not_run").dump();
+  CHECK_MSG(r.at("not_run").size() == 3 && why.find("intermediate_size 92") != std::string::npos &&
+                why.find("head_dim 18") != std::string::npos && why.find("hidden_size 46") != std::string::npos,
+            why);
+  std::filesystem::remove_all(dir);
+  const json t = rotate_record(model_dir("austen-tiny"));  // hidden 128, head_dim 32, MLP 384 = 12·32
+  CHECK(t.at("online_hadamard") == true && t.at("online_hadamard_K") == 12 && t.at("headwise_hadamard_K") == 1);
+  CHECK(t.at("rotation") == "hadamard" && t.at("rotation_K") == 1 && t.at("not_run").empty());
+}
+TEST_CASE("rotation runs the online Hadamard at LLaMA-2-7B's MLP size 11008 = 172·64 and preserves the model") {
+  std::string dir = write_checkpoint("llama2_mlp", 64, 16, 11008);
+  at::manual_seed(4);
+  at::Tensor ids = at::randint(0, 512, {2, 16}, at::kLong);
+  CHECK(hadamard_base_order(11008) == 172);
+  check_preserved(dir, Residency::Resident, kDefault, true, ids);
+  check_preserved(dir, Residency::Stream, kDefault, true, ids);
+  const json r = rotate_record(dir);
+  CHECK(r.at("online_hadamard") == true && r.at("online_hadamard_K") == 172 && r.at("not_run").empty());
   std::filesystem::remove_all(dir);
 }
 TEST_CASE("rotation rejects an unknown rotation kind") {

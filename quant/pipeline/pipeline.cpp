@@ -9,6 +9,7 @@
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
 #include "quant/pipeline/block_stage.h"
+#include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"
 
 namespace ptq {
@@ -59,6 +60,118 @@ void check_finite(DecoderBlock& b) {
       throw Error("weight of " + linear_full_name(b.index(), l.name()) + " contains NaN or Inf");
 }
 
+// Every planned layer's spec against its shape, and calibration text where a stage needs it.
+void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std::vector<const StrategyInfo*>& stages) {
+  for (int i = 0; i < cfg.num_layers; ++i)
+    for (const auto& s : block_linears(cfg)) {
+      auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
+      if (!spec) continue;
+      try {
+        spec->validate(s.in_features);
+        if (spec->format == WeightFormat::Int && (spec->bits < 2 || spec->bits > 8))
+          throw Error("bits must be in 2..8, got " + std::to_string(spec->bits));
+      } catch (const Error& e) {
+        throw Error("layer " + linear_full_name(i, s.name) + ": " + e.what());
+      }
+    }
+  bool needs_calib = false;
+  for (const auto* s : stages) needs_calib |= s->needs_calibration;
+  if (needs_calib && req.calib.files.empty())
+    throw Error("method '" + req.method + "' needs calibration text (--calib FILE)");
+}
+
+// Embedded calibration windows, in batches of calib_batch, on the model's device.
+std::vector<at::Tensor> embed_calibration(Model& model, const at::Tensor& windows, int64_t batch) {
+  std::vector<at::Tensor> inputs;
+  at::Tensor dev = windows.to(model.device());
+  for (int64_t b = 0; b < dev.size(0); b += batch)
+    inputs.push_back(model.embed(dev.slice(0, b, std::min(dev.size(0), b + batch))));
+  return inputs;
+}
+
+// The state of one block while its stages run.
+struct BlockPass {
+  int index = 0;
+  DecoderBlock& blk;
+  std::vector<at::Tensor>& inputs;
+  std::vector<at::Tensor> fp_outputs;
+  std::map<std::string, LayerRecord> records;
+  std::map<std::string, QuantizedWeight> quantized;
+  std::chrono::steady_clock::time_point t0;
+};
+
+// After the quantizer ran: block i+1 sees the quantized block i. Each batch's input is replaced by
+// its output as soon as it is computed (and the full-precision output dropped), so no third copy of
+// the calibration activations is ever held. Fills the block's and every observed layer's output error.
+void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationErrorObserver& err, BlockRecord& br,
+                             Feedback* fb) {
+  BlockContext c = ctx;
+  c.observer = &err;
+  double sum = 0;
+  for (size_t b = 0; b < p.inputs.size(); ++b) {
+    check_cancel(fb);
+    at::Tensor out = p.blk.forward(p.inputs[b], c);
+    at::Tensor d = out - p.fp_outputs[b];
+    sum += (at::norm(d, 2, at::kFloat).pow(2) / at::norm(p.fp_outputs[b], 2, at::kFloat).pow(2).clamp_min(1e-30))
+               .item<double>();
+    p.inputs[b] = out;
+    p.fp_outputs[b] = at::Tensor();
+  }
+  br.out_rel_mse = p.inputs.empty() ? -1 : sum / double(p.inputs.size());
+  for (auto& kv : err.acc) {
+    LayerRecord& r = p.records[kv.first];
+    r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);
+    r.out_cosine = kv.second.tokens ? kv.second.cos / double(kv.second.tokens) : -1;
+    r.calib_tokens = kv.second.tokens;
+  }
+}
+
+// Runs the block-level stages of one block (the model transforms already ran) and appends its
+// block record; stops before the quantizer when the request is transform_only.
+void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const QuantRequest& req,
+                      const std::vector<const StrategyInfo*>& stages, QuantResult& res, bool have_calib, Feedback* fb) {
+  const bool profile = std::getenv("PTQ_PROFILE") != nullptr;
+  for (const auto* s : stages) {
+    if (s->kind == StageKind::ModelTransform) continue;
+    BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params[s->id], p.records, p.quantized, fb};
+    if (s->kind == StageKind::Quantizer) {
+      if (req.after_transform) req.after_transform(w);
+      if (req.transform_only) {
+        if (have_calib) p.inputs = w.run();
+        return;
+      }
+    }
+    ActivationErrorObserver err;
+    if (s->kind == StageKind::Quantizer)
+      for (auto& l : p.blk.linears())
+        if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
+    block_stage(s->id)(w);
+    if (s->kind != StageKind::Quantizer) continue;
+    BlockRecord br;
+    br.block = p.index;
+    if (have_calib) measure_quantized_block(p, ctx, err, br, fb);
+    br.seconds = since(p.t0);
+    if (profile) {
+      synchronize(model.device());
+      std::fprintf(stderr, "block %d: %s done at %.3f s (error pass included)\n", p.index, s->id.c_str(), since(p.t0));
+    }
+    res.blocks.push_back(br);
+  }
+}
+
+// Layer records of the block in its layer order (layers left in full precision get a row and a
+// note saying why), and its integer forms by full name.
+void collect_block_records(BlockPass& p, QuantResult& res) {
+  for (auto& l : p.blk.linears()) {
+    LayerRecord& r = layer_record(p.records, p.index, l);
+    if (r.quantized) continue;
+    std::string why = l.spec.type == "router" ? "router: kept in full precision" : "skipped by the plan";
+    r.note = r.note.empty() ? why : r.note + "; " + why;
+  }
+  for (auto& l : p.blk.linears()) res.layers.push_back(p.records[l.name()]);
+  for (auto& kv : p.quantized) res.quantized[linear_full_name(p.index, kv.first)] = std::move(kv.second);
+}
+
 }  // namespace
 
 nlohmann::json QuantResult::to_json() const {
@@ -81,22 +194,8 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   auto stages = parse_method(req.method);
   res.params = resolve_params(stages, req.params);
   const ModelConfig& cfg = model.config();
-  for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& s : block_linears(cfg)) {
-      auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
-      if (!spec) continue;
-      try {
-        spec->validate(s.in_features);
-        if (spec->format == WeightFormat::Int && (spec->bits < 2 || spec->bits > 8))
-          throw Error("bits must be in 2..8, got " + std::to_string(spec->bits));
-      } catch (const Error& e) {
-        throw Error("layer " + linear_full_name(i, s.name) + ": " + e.what());
-      }
-    }
-  bool needs_calib = false;
-  for (const auto* s : stages) needs_calib |= s->needs_calibration;
+  validate_request(cfg, req, stages);
   const bool have_calib = !req.calib.files.empty();
-  if (needs_calib && !have_calib) throw Error("method '" + req.method + "' needs calibration text (--calib FILE)");
   at::Tensor windows;
   if (have_calib) {
     if (!tok) throw Error("calibration needs the model's tokenizer");
@@ -106,88 +205,27 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   reset_peak_memory(model.device());
 
   for (const auto* s : stages)
-    if (s->kind == StageKind::ModelTransform) rotate_model(model, res.params[s->id], req.seed, fb);
+    if (s->kind == StageKind::ModelTransform) {
+      rotate_model(model, res.params[s->id], req.seed, fb);
+      res.params[s->id] = rotation_record(cfg, res.params[s->id]);
+    }
 
   std::vector<at::Tensor> inputs;
-  if (have_calib) {
-    at::Tensor dev = windows.to(model.device());
-    for (int64_t b = 0; b < dev.size(0); b += req.calib_batch)
-      inputs.push_back(model.embed(dev.slice(0, b, std::min(dev.size(0), b + req.calib_batch))));
-  }
+  if (have_calib) inputs = embed_calibration(model, windows, req.calib_batch);
   const int64_t T = have_calib ? req.calib.seqlen : 1;
   BlockContext ctx = model.context(T);
   for (int i = 0; i < cfg.num_layers; ++i) {
     check_cancel(fb);
-    auto tb = std::chrono::steady_clock::now();
-    DecoderBlock& blk = model.acquire(i);
-    check_finite(blk);
-    std::map<std::string, LayerRecord> records;
-    std::map<std::string, QuantizedWeight> quantized;
-    std::vector<at::Tensor> fp_outputs;
+    BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now()};
+    check_finite(p.blk);
     if (have_calib)
-      for (const auto& x : inputs) fp_outputs.push_back(blk.forward(x, ctx));
-    const bool profile = std::getenv("PTQ_PROFILE") != nullptr;
-    if (profile) {
+      for (const auto& x : inputs) p.fp_outputs.push_back(p.blk.forward(x, ctx));
+    if (std::getenv("PTQ_PROFILE")) {
       synchronize(model.device());
-      std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(tb));
+      std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(p.t0));
     }
-    for (const auto* s : stages) {
-      if (s->kind == StageKind::ModelTransform) continue;
-      BlockWork w{model, blk, ctx, inputs, fp_outputs, req.plan, res.params[s->id], records, quantized, fb};
-      if (s->kind == StageKind::Quantizer) {
-        if (req.after_transform) req.after_transform(w);
-        if (req.transform_only) {
-          if (have_calib) inputs = w.run();
-          break;
-        }
-      }
-      ActivationErrorObserver err;
-      if (s->kind == StageKind::Quantizer)
-        for (auto& l : blk.linears())
-          if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
-      block_stage(s->id)(w);
-      if (s->kind != StageKind::Quantizer) continue;
-      BlockRecord br;
-      br.block = i;
-      if (have_calib) {
-        // Block i+1 sees the quantized block i: each batch's input is replaced by its output as
-        // soon as it is computed (and the full-precision output dropped), so no third copy of the
-        // calibration activations is ever held.
-        BlockContext c = ctx;
-        c.observer = &err;
-        double sum = 0;
-        for (size_t b = 0; b < inputs.size(); ++b) {
-          check_cancel(fb);
-          at::Tensor out = blk.forward(inputs[b], c);
-          at::Tensor d = out - fp_outputs[b];
-          sum += (at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp_outputs[b], 2, at::kFloat).pow(2).clamp_min(1e-30))
-                     .item<double>();
-          inputs[b] = out;
-          fp_outputs[b] = at::Tensor();
-        }
-        br.out_rel_mse = inputs.empty() ? -1 : sum / double(inputs.size());
-        for (auto& kv : err.acc) {
-          LayerRecord& r = records[kv.first];
-          r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);
-          r.out_cosine = kv.second.tokens ? kv.second.cos / double(kv.second.tokens) : -1;
-          r.calib_tokens = kv.second.tokens;
-        }
-      }
-      br.seconds = since(tb);
-      if (profile) {
-        synchronize(model.device());
-        std::fprintf(stderr, "block %d: %s done at %.3f s (error pass included)\n", i, s->id.c_str(), since(tb));
-      }
-      res.blocks.push_back(br);
-    }
-    for (auto& l : blk.linears()) {  // layers left in full precision still get a row
-      LayerRecord& r = layer_record(records, i, l);
-      if (r.quantized) continue;
-      std::string why = l.spec.type == "router" ? "router: kept in full precision" : "skipped by the plan";
-      r.note = r.note.empty() ? why : r.note + "; " + why;
-    }
-    for (auto& l : blk.linears()) res.layers.push_back(records[l.name()]);
-    for (auto& kv : quantized) res.quantized[linear_full_name(i, kv.first)] = std::move(kv.second);
+    run_block_stages(model, p, ctx, req, stages, res, have_calib, fb);
+    collect_block_records(p, res);
     model.release(i);
     report(fb, "quantize", i + 1, cfg.num_layers);
   }

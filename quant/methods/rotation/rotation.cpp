@@ -14,11 +14,15 @@
 //     H_d (v_proj rows, v bias) and o_proj's input by the same block-diagonal I ⊗ H_d, which
 //     cancels offline (attention mixes tokens, not features, and repeat_kv copies whole heads).
 //     QuaRot puts a full Hadamard on o_proj plus an online one across heads instead; this exact
-//     offline form needs no run-time op. Skipped when head_dim is not a supported size.
-//  4. Online Hadamard on the down_proj (and every expert's w2) input when the intermediate size
-//     is supported: W' = W·H and Linear::input_transform = x -> x·H, so x·H·(W·H)ᵀ = x·Wᵀ
+//     offline form needs no run-time op.
+//  4. Online Hadamard on the down_proj (and every expert's w2) input: W' = W·H and
+//     Linear::input_transform = x -> x·H, so x·H·(W·H)ᵀ = x·Wᵀ
 //     (apply_exact_had_to_linear(down_proj, output=False) plus the online matmul_hadU).
 //     The transform is a member of the Linear and survives streaming release/acquire.
+//  Steps 3 and 4 (and a Hadamard stream rotation) need a Hadamard matrix of that size (hadamard.h:
+//  QuaRot's sizes, e.g. 11008 = 172·64, plus Paley constructions, e.g. 18944 = 148·128). Where
+//  none exists the step does not run (the stream rotation becomes random orthogonal), and
+//  plan_rotation / rotation_record (rotation.h) say so: the record carries what ran.
 //
 // All weight math is in float64 on the model's device and cast back to the compute dtype.
 // Unlike the QuaRot snapshot, the embedding's mean is not subtracted: that is only equivalent
@@ -33,6 +37,7 @@
 #include "core/model/model.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/rotation/hadamard.h"
+#include "quant/methods/rotation/rotation.h"
 
 namespace ptq {
 
@@ -82,15 +87,12 @@ at::Tensor random_orthogonal64(int64_t n, uint64_t seed) {
   return std::get<0>(qr) * d.unsqueeze(0);
 }
 
-// The residual-stream rotation in float64 (CPU). For a supported size random_hadamard's entries
-// are ±1/√n up to float32 rounding; rebuilding them in float64 keeps Q orthonormal to 1e-16.
-at::Tensor stream_rotation(int64_t n, const std::string& mode, uint64_t seed) {
-  if (mode == "hadamard") {
-    if (hadamard_supported(n)) return random_hadamard(n, seed).to(at::kDouble).sign() / std::sqrt(double(n));
-    return random_orthogonal64(n, seed);  // what random_hadamard falls back to, in float64
-  }
-  if (mode == "orthogonal") return random_orthogonal64(n, seed);
-  throw Error("rotate: unknown rotation '" + mode + "' (choose hadamard or orthogonal)");
+// The residual-stream rotation in float64 (CPU), as planned ("hadamard" only for a supported
+// size). random_hadamard's entries are ±1/√n up to float32 rounding; rebuilding them in float64
+// keeps Q orthonormal to 1e-16. The orthogonal one is what random_hadamard falls back to.
+at::Tensor stream_rotation(int64_t n, const RotationPlan& plan, uint64_t seed) {
+  if (plan.rotation == "hadamard") return random_hadamard(n, seed).to(at::kDouble).sign() / std::sqrt(double(n));
+  return random_orthogonal64(n, seed);
 }
 
 // (W · diag(g)) · Q for a [rows, n] weight, in float64, in row chunks so a large embedding or
@@ -124,6 +126,10 @@ struct Plan {
   int64_t head_dim = 0;
   bool online = false;  // online Hadamard on down_proj / w2 inputs
 };
+
+std::string size_reason(const char* what, const char* name, int64_t n) {
+  return std::string(what) + ": " + name + " " + std::to_string(n) + " has no Hadamard matrix (not K·2^m for a known K)";
+}
 
 void rotate_block(DecoderBlock& b, const Plan& p) {
   const at::Tensor g_in = b.input_norm.to(at::kDouble), g_post = b.post_norm.to(at::kDouble);
@@ -165,15 +171,53 @@ void rotate_block(DecoderBlock& b, const Plan& p) {
 
 }  // namespace
 
+RotationPlan plan_rotation(const ModelConfig& c, const nlohmann::json& params) {
+  RotationPlan r;
+  const std::string mode = param_string(params, "rotation", "hadamard");
+  if (mode != "hadamard" && mode != "orthogonal")
+    throw Error("rotate: unknown rotation '" + mode + "' (choose hadamard or orthogonal)");
+  r.rotation = mode;
+  if (mode == "hadamard" && !hadamard_supported(c.hidden_size)) {
+    r.rotation = "orthogonal";
+    r.not_run.push_back(size_reason("rotation hadamard (random orthogonal ran instead)", "hidden_size", c.hidden_size));
+  }
+  if (r.rotation == "hadamard") r.rotation_order = hadamard_base_order(c.hidden_size);
+  if (param_bool(params, "headwise_hadamard", true)) {
+    r.headwise = c.head_dim > 0 && hadamard_supported(c.head_dim);
+    if (r.headwise) r.headwise_order = hadamard_base_order(c.head_dim);
+    else r.not_run.push_back(size_reason("headwise_hadamard", "head_dim", c.head_dim));
+  }
+  if (param_bool(params, "online_hadamard", true)) {
+    r.online = hadamard_supported(c.intermediate_size);
+    if (r.online) r.online_order = hadamard_base_order(c.intermediate_size);
+    else r.not_run.push_back(size_reason("online_hadamard", "intermediate_size", c.intermediate_size));
+  }
+  return r;
+}
+
+nlohmann::json rotation_record(const ModelConfig& c, const nlohmann::json& params) {
+  const RotationPlan r = plan_rotation(c, params);
+  nlohmann::json j = params.is_object() ? params : nlohmann::json::object();
+  auto order = [](bool ran, int64_t K) { return ran ? nlohmann::json(K) : nlohmann::json(nullptr); };
+  j["rotation"] = r.rotation;
+  j["rotation_K"] = order(r.rotation == "hadamard", r.rotation_order);
+  j["headwise_hadamard"] = r.headwise;
+  j["headwise_hadamard_K"] = order(r.headwise, r.headwise_order);
+  j["online_hadamard"] = r.online;
+  j["online_hadamard_K"] = order(r.online, r.online_order);
+  j["not_run"] = r.not_run;
+  return j;
+}
+
 void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb) {
   at::NoGradGuard no_grad;
   const ModelConfig& c = m.config();
-  const std::string mode = param_string(params, "rotation", "hadamard");
+  const RotationPlan plan = plan_rotation(c, params);
   Plan p;
-  p.q = stream_rotation(c.hidden_size, mode, seed).to(m.device());
+  p.q = stream_rotation(c.hidden_size, plan, seed).to(m.device());
   p.head_dim = c.head_dim;
-  p.headwise = param_bool(params, "headwise_hadamard", true) && c.head_dim > 0 && hadamard_supported(c.head_dim);
-  p.online = param_bool(params, "online_hadamard", true) && hadamard_supported(c.intermediate_size);
+  p.headwise = plan.headwise;
+  p.online = plan.online;
 
   check_cancel(fb);
   // Head: untie (the embedding must not get the final norm), fold the final norm, rotate.
