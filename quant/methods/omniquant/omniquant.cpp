@@ -22,6 +22,8 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/runtime/errors.h"
@@ -135,17 +137,27 @@ at::Tensor trainable_copy(const at::Tensor& t) {
   return f.is_inference() ? f.clone() : f;
 }
 
-}  // namespace
+struct OmniOptions {
+  int epochs = 5;
+  double lr = 0.01;
+  int batch = 1;
+  double init = 4.0;
+};
 
-void omniquant_quantize_block(BlockWork& w) {
-  const int epochs = param_or<int>(w.params, "epochs", 5);
-  const double lr = param_or<double>(w.params, "lr", 0.01);
-  const int batch = std::max(1, param_or<int>(w.params, "batch", 1));
-  const double init = param_or<double>(w.params, "init", 4.0);
-  if (epochs < 0) throw Error("omniquant: epochs must be >= 0, got " + std::to_string(epochs));
-  if (!(lr > 0)) throw Error("omniquant: lr must be positive");
+OmniOptions omni_options(const nlohmann::json& params) {
+  OmniOptions o;
+  o.epochs = param_or<int>(params, "epochs", 5);
+  o.lr = param_or<double>(params, "lr", 0.01);
+  o.batch = std::max(1, param_or<int>(params, "batch", 1));
+  o.init = param_or<double>(params, "init", 4.0);
+  if (o.epochs < 0) throw Error("omniquant: epochs must be >= 0, got " + std::to_string(o.epochs));
+  if (!(o.lr > 0)) throw Error("omniquant: lr must be positive");
+  return o;
+}
 
-  // Non-integer formats: RTN, committed first so training sees them quantized.
+// The block's integer-format layers, to be trained. Non-integer formats get RTN, committed here
+// first so training sees them quantized.
+std::vector<LwcLayer> lwc_layers(BlockWork& w) {
   std::vector<LwcLayer> layers;
   for (auto& l : w.block.linears()) {
     auto spec = w.spec_for(l);
@@ -161,86 +173,112 @@ void omniquant_quantize_block(BlockWork& w) {
     spec->validate(l.weight.size(1));
     layers.push_back(LwcLayer{&l, *spec, {}, {}, {}});
   }
+  return layers;
+}
+
+// Float32 originals and clipping logits at `init` for every layer; returns the logits to train.
+std::vector<torch::Tensor> init_clipping(std::vector<LwcLayer>& layers, double init) {
+  std::vector<torch::Tensor> params;
+  for (auto& L : layers) {
+    L.w0 = trainable_copy(L.layer->weight);
+    const auto opts = at::TensorOptions().dtype(at::kFloat).device(L.w0.device());
+    const int64_t ng = L.spec.n_groups(L.w0.size(1));
+    L.up = torch::full({L.w0.size(0), ng}, init, opts).requires_grad_(true);
+    L.low = torch::full({L.w0.size(0), ng}, init, opts).requires_grad_(true);
+    params.push_back(L.up);
+    params.push_back(L.low);
+  }
+  return params;
+}
+
+// Micro-batches of `batch` calibration windows (OmniQuant's batch_size, default 1): (input batch,
+// [r0, r1) rows), never spanning two input batches.
+std::vector<std::pair<size_t, std::pair<int64_t, int64_t>>> micro_batches(const std::vector<at::Tensor>& inputs,
+                                                                          int batch) {
+  std::vector<std::pair<size_t, std::pair<int64_t, int64_t>>> chunks;
+  for (size_t j = 0; j < inputs.size(); ++j)
+    for (int64_t r0 = 0; r0 < inputs[j].size(0); r0 += batch)
+      chunks.push_back({j, {r0, std::min(inputs[j].size(0), r0 + int64_t(batch))}});
+  return chunks;
+}
+
+// AdamW on the clipping logits against the full-precision block outputs, in float32 working copies
+// of every block tensor (restored on return, also on error). Returns the mean MSE of the first and
+// the last epoch.
+std::pair<double, double> train_clipping(BlockWork& w, std::vector<LwcLayer>& layers,
+                                         std::vector<torch::Tensor>& params, const OmniOptions& o) {
+  std::vector<std::pair<at::Tensor*, at::Tensor>> saved;
+  for (auto& kv : w.block.tensors()) {
+    saved.push_back({kv.second, *kv.second});
+    *kv.second = trainable_copy(*kv.second);
+  }
+  struct Restore {
+    std::vector<std::pair<at::Tensor*, at::Tensor>>& s;
+    ~Restore() {
+      for (auto& p : s) *p.first = p.second;
+    }
+  } restore{saved};
+  RopeTables rope;
+  BlockContext ctx = w.ctx;
+  ctx.observer = nullptr;
+  if (ctx.rope) {
+    rope = RopeTables{trainable_copy(ctx.rope->cos), trainable_copy(ctx.rope->sin)};
+    ctx.rope = &rope;
+  }
+  ctx.mask = trainable_copy(ctx.mask);
+
+  const auto chunks = micro_batches(w.inputs, o.batch);
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(0.0));
+  const int64_t total = int64_t(o.epochs) * int64_t(chunks.size());
+  int64_t step = 0;
+  double first_loss = -1, final_loss = -1;
+  for (int e = 0; e < o.epochs; ++e) {
+    double epoch_loss = 0;
+    for (const auto& c : chunks) {
+      check_cancel(w.fb);
+      const at::Tensor& x = w.inputs[c.first];
+      const at::Tensor& y = w.fp_outputs[c.first];
+      const int64_t r0 = c.second.first, r1 = c.second.second;
+      opt.zero_grad();
+      for (auto& L : layers) L.layer->weight = lwc_fake_quantize(L.w0, L.up, L.low, L.spec);
+      at::Tensor out = w.block.forward(trainable_copy(x.slice(0, r0, r1)), ctx);
+      at::Tensor loss = at::mse_loss(out.to(at::kFloat), trainable_copy(y.slice(0, r0, r1)));
+      const double lv = loss.item<double>();
+      if (!std::isfinite(lv))
+        throw Error("omniquant: loss is not finite in block " + std::to_string(w.block.index()) + " (epoch " +
+                    std::to_string(e + 1) + "); try a smaller lr");
+      epoch_loss += lv;
+      loss.backward();
+      opt.step();
+      report(w.fb, "omniquant", ++step, total);
+    }
+    final_loss = epoch_loss / double(chunks.size());
+    if (e == 0) first_loss = final_loss;
+  }
+  return {first_loss, final_loss};
+}
+
+}  // namespace
+
+void omniquant_quantize_block(BlockWork& w) {
+  const OmniOptions o = omni_options(w.params);
+  std::vector<LwcLayer> layers = lwc_layers(w);
   if (layers.empty()) return;
 
   auto t0 = std::chrono::steady_clock::now();
-  const bool train = epochs > 0 && !w.inputs.empty() && w.fp_outputs.size() == w.inputs.size();
+  const bool train = o.epochs > 0 && !w.inputs.empty() && w.fp_outputs.size() == w.inputs.size();
   double first_loss = -1, final_loss = -1;  // mean MSE of the first and the last epoch
   {
     c10::InferenceMode no_inference(false);
     torch::AutoGradMode grad_on(true);
-    std::vector<torch::Tensor> params;
-    for (auto& L : layers) {
-      L.w0 = trainable_copy(L.layer->weight);
-      const auto opts = at::TensorOptions().dtype(at::kFloat).device(L.w0.device());
-      const int64_t ng = L.spec.n_groups(L.w0.size(1));
-      L.up = torch::full({L.w0.size(0), ng}, init, opts).requires_grad_(true);
-      L.low = torch::full({L.w0.size(0), ng}, init, opts).requires_grad_(true);
-      params.push_back(L.up);
-      params.push_back(L.low);
-    }
-
-    if (train) {
-      // float32 working copies of every block tensor (restored below, also on error).
-      std::vector<std::pair<at::Tensor*, at::Tensor>> saved;
-      for (auto& kv : w.block.tensors()) {
-        saved.push_back({kv.second, *kv.second});
-        *kv.second = trainable_copy(*kv.second);
-      }
-      struct Restore {
-        std::vector<std::pair<at::Tensor*, at::Tensor>>& s;
-        ~Restore() {
-          for (auto& p : s) *p.first = p.second;
-        }
-      } restore{saved};
-      RopeTables rope;
-      BlockContext ctx = w.ctx;
-      ctx.observer = nullptr;
-      if (ctx.rope) {
-        rope = RopeTables{trainable_copy(ctx.rope->cos), trainable_copy(ctx.rope->sin)};
-        ctx.rope = &rope;
-      }
-      ctx.mask = trainable_copy(ctx.mask);
-
-      // Optimiser steps over micro-batches of `batch` calibration windows (OmniQuant's
-      // batch_size, default 1): rows of the input batches, never spanning two of them.
-      std::vector<std::pair<size_t, std::pair<int64_t, int64_t>>> chunks;
-      for (size_t j = 0; j < w.inputs.size(); ++j)
-        for (int64_t r0 = 0; r0 < w.inputs[j].size(0); r0 += batch)
-          chunks.push_back({j, {r0, std::min(w.inputs[j].size(0), r0 + int64_t(batch))}});
-      torch::optim::AdamW opt(params, torch::optim::AdamWOptions(lr).weight_decay(0.0));
-      const int64_t total = int64_t(epochs) * int64_t(chunks.size());
-      int64_t step = 0;
-      for (int e = 0; e < epochs; ++e) {
-        double epoch_loss = 0;
-        for (const auto& c : chunks) {
-          check_cancel(w.fb);
-          const at::Tensor& x = w.inputs[c.first];
-          const at::Tensor& y = w.fp_outputs[c.first];
-          const int64_t r0 = c.second.first, r1 = c.second.second;
-          opt.zero_grad();
-          for (auto& L : layers) L.layer->weight = lwc_fake_quantize(L.w0, L.up, L.low, L.spec);
-          at::Tensor out = w.block.forward(trainable_copy(x.slice(0, r0, r1)), ctx);
-          at::Tensor loss = at::mse_loss(out.to(at::kFloat), trainable_copy(y.slice(0, r0, r1)));
-          const double lv = loss.item<double>();
-          if (!std::isfinite(lv))
-            throw Error("omniquant: loss is not finite in block " + std::to_string(w.block.index()) +
-                        " (epoch " + std::to_string(e + 1) + "); try a smaller lr");
-          epoch_loss += lv;
-          loss.backward();
-          opt.step();
-          report(w.fb, "omniquant", ++step, total);
-        }
-        final_loss = epoch_loss / double(chunks.size());
-        if (e == 0) first_loss = final_loss;
-      }
-    }  // block tensors restored here
+    std::vector<torch::Tensor> params = init_clipping(layers, o.init);
+    if (train) std::tie(first_loss, final_loss) = train_clipping(w, layers, params, o);
   }
 
   const double seconds = since(t0) / double(layers.size());
   char losses[96];
   std::snprintf(losses, sizeof losses, " (block mse %.4g -> %.4g)", first_loss, final_loss);
-  const std::string note = train ? "omniquant lwc epochs=" + std::to_string(epochs) + losses
+  const std::string note = train ? "omniquant lwc epochs=" + std::to_string(o.epochs) + losses
                                  : "omniquant lwc: no calibration batches, factors at init";
   torch::NoGradGuard no_grad;
   for (auto& L : layers) {
