@@ -12,6 +12,7 @@
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
+#include "core/records/provenance.h"
 #include "core/records/result_store.h"
 #include "core/records/sha256.h"
 #include "core/text/tokenizer.h"
@@ -20,6 +21,7 @@
 #include "eval/metrics/output_compare.h"
 #include "eval/metrics/perplexity.h"
 #include "eval/experiment/sweep.h"
+#include "eval/experiment/sweep_runner.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -272,6 +274,78 @@ TEST_CASE("run_id is readable, file-name safe, stable and distinct") {
   awq.plan.spec.group_size = -1;
   awq.plan.spec.format = WeightFormat::NF4;
   CHECK_MSG(awq.run_id().rfind("austen-tiny.awq+gptq.w4gch.nf4.c-", 0) == 0, awq.run_id());
+}
+
+// Issue 10: the GUI and `ptq sweep` wrote different run ids for the same runs, because the id
+// hashed the spec's JSON as written (analyses in their order, the no-op "size", defaults left out
+// or spelled out). The id is now the canonical form of the settings that change the results.
+TEST_CASE("run identity is canonical: sets sorted, no-op size, defaults and aliases resolved") {
+  const std::string id = gptq_spec().run_id();
+  auto same = [&](const std::function<void(json&)>& change) {
+    json j = gptq_spec().to_json();
+    change(j);
+    return ExperimentSpec::from_json(j).run_id() == id;
+  };
+  CHECK(gptq_spec().analyses.empty());
+  ExperimentSpec a = gptq_spec(), b = gptq_spec();
+  a.analyses = {"kurtosis", "compare"};
+  b.analyses = {"compare", "size", "kurtosis", "compare"};
+  CHECK(a.run_id() == b.run_id());
+  CHECK(a.identity_json()["analyses"] == json::array({"compare", "kurtosis"}));
+  CHECK(same([](json& j) { j["analyses"] = {"size"}; }));
+  CHECK(same([](json& j) { j["params"] = {{"gptq.percdamp", 0.01}, {"blocksize", 128}}; }));  // the defaults
+  CHECK(same([](json& j) { j["dtype"] = "fp32"; }));
+  CHECK(same([](json& j) { j["calibration"]["batch"] = 2; }));
+  CHECK(!same([](json& j) { j["params"] = {{"gptq.percdamp", 0.02}}; }));
+  ExperimentSpec t1 = gptq_spec(), t2 = gptq_spec();
+  t1.task_files = {"/t/b.jsonl", "/t/a.jsonl"};
+  t2.task_files = {"/t/a.jsonl", "/t/b.jsonl"};
+  CHECK(t1.run_id() == t2.run_id() && t1.run_id() != id);
+  ExperimentSpec c1 = gptq_spec(), c2 = gptq_spec();
+  c1.device = "cuda";
+  c2.device = "cuda:0";
+  CHECK(c1.run_id() == c2.run_id() && c1.run_id() != id);
+  // Codebook formats have no bits or sym of their own: a sym flag left on changes nothing.
+  ExperimentSpec n1 = gptq_spec(), n2 = gptq_spec();
+  n1.plan.spec.format = n2.plan.spec.format = WeightFormat::NF4;
+  n1.plan.spec.bits = 4;
+  n2.plan.spec.symmetric = true;
+  CHECK(n1.run_id() == n2.run_id());
+}
+
+// The sweep runner's one loop (used by `ptq sweep` and the GUI's job worker), with a stand-in
+// runner: complete records are skipped, a record that is not the spec's is a failure and is not
+// written, a cancel stops with nothing half written.
+TEST_CASE("run_sweep skips complete records and refuses a record of another run") {
+  const std::string dir = temp_dir();
+  std::vector<ExperimentSpec> runs(2, gptq_spec());
+  runs[1].plan.spec.bits = 4;
+  int calls = 0;
+  RecordRunner ok = [&](const ExperimentSpec& s, Feedback&) {
+    ++calls;
+    return minimal_record(s.run_id());
+  };
+  Feedback fb;
+  SweepSummary first = run_sweep(runs, dir, ok, SweepOptions{}, fb);
+  CHECK_MSG(first.done == 2 && first.failed.empty(), first.to_json().dump());
+  SweepSummary again = run_sweep(runs, dir, ok, SweepOptions{}, fb);
+  CHECK(again.done == 0 && again.skipped.size() == 2 && calls == 2);
+  const std::string other = temp_dir();
+  RecordRunner anonymous = [&](const ExperimentSpec& s, Feedback& f) {
+    json r = ok(s, f);
+    r["run_id"] = "";
+    return r;
+  };
+  SweepSummary bad = run_sweep(runs, other, anonymous, SweepOptions{}, fb);
+  CHECK(bad.done == 0 && bad.failed.size() == 2);
+  CHECK_MSG(bad.failed[0].second.find("run_id ''") != std::string::npos, bad.failed[0].second);
+  CHECK(list_records(other).empty() && !file_exists(join_path(other, ".json")));
+  Feedback cancelled;
+  cancelled.cancel();
+  CHECK_THROWS_WITH(run_sweep(runs, other, ok, SweepOptions{}, cancelled), "");
+  SweepOptions keep_going;
+  keep_going.rethrow_cancel = false;
+  CHECK(run_sweep(runs, other, ok, keep_going, cancelled).cancelled);
 }
 
 TEST_CASE("percentiles interpolate between closest ranks") {

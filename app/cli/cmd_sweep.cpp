@@ -5,7 +5,9 @@
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
+#include "eval/experiment/engine_runner.h"
 #include "eval/experiment/sweep.h"
+#include "eval/experiment/sweep_runner.h"
 
 namespace ptq::cli {
 
@@ -31,7 +33,9 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   const std::string results = a.required("results");
   Feedback fb;
   ProgressLine line(fb);
-  SweepSummary sum = run_sweep(runs, results, a.flag("resume"), &fb, [](const SweepEvent& e) {
+  SweepOptions options;
+  options.resume = a.flag("resume");
+  SweepSummary sum = run_sweep(runs, results, engine_runner(), options, fb, [](const SweepEvent& e) {
     std::string what = e.state == "failed" ? "failed: " + e.error : e.state;
     if (e.state == "skipped") what += " (complete record exists)";
     std::cerr << "\r[" << e.index + 1 << "/" << e.total << "] " << e.run_id << ": " << what << std::endl;

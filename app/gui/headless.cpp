@@ -11,9 +11,12 @@
 #include <memory>
 
 #include "app/gui/demo.h"
+#include "app/gui/engine.h"
 #include "app/gui/main_window.h"
 #include "app/gui/workbench_paths.h"
 #include "core/records/json_util.h"
+#include "core/records/result_store.h"
+#include "core/runtime/errors.h"
 #include "views/analyses/analysis_view.h"
 #include "views/export/figure_export.h"
 #include "views/jobs/job_queue.h"
@@ -47,9 +50,19 @@ const Job& runJob(JobQueue& queue, std::vector<nlohmann::json> specs, const QStr
   return *queue.job(id);
 }
 
+// A record the job wrote or found: a JSON object of the result schema, else ptq::Error naming it.
+nlohmann::json readRecord(const QString& path) {
+  nlohmann::json r = ptq::read_json_file(path.toStdString());
+  if (!r.is_object() || r.value("schema", std::string()) != ptq::kResultSchemaName)
+    throw ptq::Error("'" + path.toStdString() + "' is not a result record of schema " + ptq::kResultSchemaName);
+  return r;
+}
+
 }  // namespace
 
-int runHeadless(const HeadlessOptions& o) {
+namespace {
+
+int runHeadlessChecked(const HeadlessOptions& o) {
   if (o.out.isEmpty()) return fail("--headless needs --out DIR");
   const QString sweepPath = o.sweep.isEmpty() ? demoSweepPath() : o.sweep;
   const QString results = o.results.isEmpty() ? defaultResultsDir() : o.results;
@@ -62,14 +75,20 @@ int runHeadless(const HeadlessOptions& o) {
     return fail(QString::fromUtf8(e.what()));
   }
 
-  JobQueue queue;
-  const Job& job = runJob(queue, std::move(specs), results, QFileInfo(sweepPath).fileName());
+  JobQueue queue(engineForJobs());
   std::vector<nlohmann::json> records;
   std::vector<ResultsModel::Entry> entries;
-  for (const QString& p : job.paths) {
-    records.push_back(ptq::read_json_file(p.toStdString()));
-    entries.push_back({p, records.back()});
+  const Job* ran = nullptr;
+  try {
+    ran = &runJob(queue, std::move(specs), results, QFileInfo(sweepPath).fileName());
+    for (const QString& p : ran->paths) {  // a reused record may be anything the folder holds
+      records.push_back(readRecord(p));
+      entries.push_back({p, records.back()});
+    }
+  } catch (const std::exception& e) {
+    return fail(QString::fromUtf8(e.what()));
   }
+  const Job& job = *ran;
 
   nlohmann::json figures = nlohmann::json::array(), tables = nlohmann::json::array(), problems = nlohmann::json::array();
   auto table = [&](const TextTable& t, const QString& stem) {
@@ -111,6 +130,16 @@ int runHeadless(const HeadlessOptions& o) {
                             {"problems", problems}};
   std::cout << summary.dump(1) << std::endl;
   return failed.empty() && problems.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int runHeadless(const HeadlessOptions& o) {
+  try {
+    return runHeadlessChecked(o);
+  } catch (const std::exception& e) {  // a record the views cannot read, a folder that cannot be written
+    return fail(QString::fromUtf8(e.what()));
+  }
 }
 
 int renderScreenshots(const QString& dir, const QString& results) {

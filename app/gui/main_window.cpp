@@ -1,11 +1,14 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/engine.h"
+
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -33,8 +36,8 @@ bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "compari
 
 MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(parent), settings_(settings) {
   setWindowTitle(tr("PTQ Workbench"));
-  queue_ = new JobQueue(this);
-  library_ = new ModelLibraryPanel;
+  queue_ = new JobQueue(engineForJobs(), this);
+  library_ = new ModelLibraryPanel(checkpointReader());
   strategy_ = new StrategyPanel;
   sweep_ = new SweepBuilder;
   results_ = new ResultsBrowser;
@@ -201,7 +204,25 @@ bool MainWindow::exportResultsTable(const QString& path) {
 
 void MainWindow::report(const QString& message) { statusBar()->showMessage(message, 10000); }
 
+bool MainWindow::askToQuit(int activeJobs) {
+  if (confirmQuit_) return confirmQuit_(activeJobs);
+  const auto answer = QMessageBox::question(
+      this, tr("Quit PTQ Workbench"),
+      tr("%n job(s) are queued or running. Quit and cancel them? Runs that have not finished write no record.", "",
+         activeJobs),
+      QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+  return answer == QMessageBox::Yes;
+}
+
 void MainWindow::closeEvent(QCloseEvent* e) {
+  if (queue_->busy()) {
+    if (!askToQuit(queue_->activeCount())) {
+      e->ignore();
+      return;
+    }
+    statusBar()->showMessage(tr("Cancelling jobs…"));
+    queue_->cancelAllAndWait();  // the current runs stop between units of work; nothing half written
+  }
   settings_.set(setting::windowGeometry, saveGeometry());
   settings_.set(setting::windowState, saveState());
   settings_.sync();

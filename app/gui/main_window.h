@@ -3,6 +3,7 @@
 // together. Left: model library, experiment (strategy panel) and sweep builder; centre: results
 // browser above the analysis views (one tab per view_catalog entry); bottom: the job queue.
 #include <QMainWindow>
+#include <functional>
 #include <vector>
 
 #include "views/records/settings.h"
@@ -42,6 +43,10 @@ class MainWindow : public QMainWindow {
   bool exportCurrentFigure(const QString& path);  // through views/figure_export.h
   bool exportResultsTable(const QString& path);   // .csv or .tex
 
+  // Closing with jobs queued or running asks (a QMessageBox) whether to cancel them and quit;
+  // tests answer instead: confirm(activeJobs) -> quit?
+  void setQuitConfirmation(std::function<bool(int activeJobs)> confirm) { confirmQuit_ = std::move(confirm); }
+
  protected:
   void closeEvent(QCloseEvent* e) override;
 
@@ -52,6 +57,7 @@ class MainWindow : public QMainWindow {
   void enqueueSweep();
   void refreshRecentMenus();
   void report(const QString& message);
+  bool askToQuit(int activeJobs);
 
   views::Settings settings_;
   views::JobQueue* queue_;
@@ -65,6 +71,7 @@ class MainWindow : public QMainWindow {
   std::vector<views::AnalysisView*> views_;
   QMenu* recentModels_ = nullptr;
   QMenu* recentResults_ = nullptr;
+  std::function<bool(int)> confirmQuit_;
 };
 
 }  // namespace ptq::gui

@@ -1,7 +1,8 @@
 #pragma once
 // The results directory is the workbench's store: one JSON record per run, `<run_id>.json`,
 // written atomically (temp file + rename), never rewritten in place by a later run unless asked.
-// Schema: docs/results-schema.md (kResultSchemaVersion).
+// Schema: docs/results-schema.md (kResultSchemaVersion). Torch-free (ptq_spec): the GUI reads and
+// writes records through it; the provenance a record carries is in core/records/provenance.h.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -11,11 +12,6 @@ namespace ptq {
 constexpr int kResultSchemaVersion = 1;
 constexpr const char* kResultSchemaName = "ptq-workbench.result";
 
-// Provenance of the current process and a checkpoint: git commit, device description, LibTorch and
-// CUDA versions, host, and the model's path, name, architecture, parameter count and sha256 of
-// config.json and of the tensor index (names, dtypes, shapes).
-nlohmann::json model_provenance(const std::string& model_dir);
-nlohmann::json runtime_provenance(const std::string& device);
 std::string utc_now_iso8601();
 
 // Creates the directory (and parents) or throws ptq::Error naming it when it cannot be written.

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 
+#include "core/runtime/device_names.h"
 #include "core/runtime/errors.h"
 
 #include <cstdlib>
@@ -52,10 +53,10 @@ at::Device parse_device(const std::string& s) {
 }
 
 at::ScalarType parse_dtype(const std::string& s) {
-  if (s == "float32" || s == "fp32" || s == "float") return at::kFloat;
-  if (s == "bfloat16" || s == "bf16") return at::kBFloat16;
-  if (s == "float16" || s == "fp16" || s == "half") return at::kHalf;
-  throw Error("unknown dtype '" + s + "' (choose float32, bfloat16 or float16)");
+  const std::string name = canonical_dtype(s);  // throws naming the choices
+  if (name == "bfloat16") return at::kBFloat16;
+  if (name == "float16") return at::kHalf;
+  return at::kFloat;
 }
 
 std::string dtype_name(at::ScalarType t) {

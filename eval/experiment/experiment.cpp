@@ -9,6 +9,7 @@
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
+#include "core/records/provenance.h"
 #include "core/records/result_store.h"
 #include "core/text/tokenizer.h"
 #include "eval/metrics/kurtosis.h"

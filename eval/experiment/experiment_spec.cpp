@@ -1,13 +1,10 @@
 // ExperimentSpec: JSON in and out, validation, run identity.
 #include <algorithm>
-#include <regex>
 
-#include "core/runtime/device.h"
-#include "core/runtime/errors.h"
-#include "core/records/json_util.h"
-#include "core/model/model.h"
 #include "core/records/sha256.h"
-#include "eval/experiment/experiment.h"
+#include "core/runtime/device_names.h"
+#include "core/runtime/errors.h"
+#include "eval/experiment/experiment_spec.h"
 #include "eval/experiment/json_fields.h"
 #include "quant/strategy_registry.h"
 
@@ -22,7 +19,6 @@ const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", 
                                             "device", "dtype", "residency", "label", "seed"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
 const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
-const std::vector<std::string> kFormats = {"int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"};
 
 std::string base_name(std::string p) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -65,11 +61,54 @@ LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
   return lo;
 }
 
+void read_plan(const JsonFields& f, QuantPlan& plan) {
+  plan.spec.bits = int(f.integer("bits", 4));
+  plan.spec.group_size = f.integer("group", 128);
+  plan.spec.symmetric = f.boolean("sym", false);
+  plan.spec.format = parse_format(f.choice("format", "int", format_names()));
+  plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
+  if (!f.has("overrides")) return;
+  const auto& ov = f.raw("overrides");
+  if (!ov.is_array()) f.fail("overrides", "must be an array, got " + ov.dump());
+  for (size_t i = 0; i < ov.size(); ++i) plan.overrides.push_back(override_from_json(ov[i], i));
+}
+
+void read_calibration(const nlohmann::json& j, ExperimentSpec& s) {
+  JsonFields c(j, std::string(kWhere) + " 'calibration'", kCalibKeys);
+  s.calib.files = c.strings("files");
+  s.calib.nsamples = c.integer("nsamples", s.calib.nsamples);
+  s.calib.seqlen = c.integer("seqlen", s.calib.seqlen);
+  const int64_t seed = c.integer("seed", 0);
+  if (seed < 0) c.fail("seed", "must be non-negative");
+  s.calib.seed = uint64_t(seed);
+  s.calib.sampling = c.choice("sampling", "random", {"random", "awq"});
+  s.calib_batch = c.integer("batch", s.calib_batch);
+  if (s.calib.files.empty()) c.fail("files", "must name at least one text file");
+}
+
+void read_eval(const nlohmann::json& j, ExperimentSpec& s) {
+  JsonFields e(j, std::string(kWhere) + " 'eval'", kEvalKeys);
+  s.eval_text = e.str("text", "");
+  if (s.eval_text.empty()) e.fail("text", "must name a text file");
+  s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
+  s.eval_max_windows = e.integer("max_windows", 0);
+  s.eval_batch = e.integer("batch", s.eval_batch);
+}
+
 }  // namespace
 
 const std::vector<std::string>& experiment_analyses() {
   static const std::vector<std::string> a = {"size", "compare", "kurtosis", "lambada", "token_kl"};
   return a;
+}
+
+std::vector<std::string> canonical_analyses(const std::vector<std::string>& analyses) {
+  std::vector<std::string> out;
+  for (const auto& a : analyses)
+    if (a != "size") out.push_back(a);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 nlohmann::json ExperimentSpec::to_json() const {
@@ -104,50 +143,25 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   ExperimentSpec s;
   s.model_dir = f.str("model", "");
   s.method = f.str("method", "fp");
-  s.plan.spec.bits = int(f.integer("bits", 4));
-  s.plan.spec.group_size = f.integer("group", 128);
-  s.plan.spec.symmetric = f.boolean("sym", false);
-  s.plan.spec.format = parse_format(f.choice("format", "int", kFormats));
-  s.plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
-  if (f.has("overrides")) {
-    const auto& ov = f.raw("overrides");
-    if (!ov.is_array()) f.fail("overrides", "must be an array, got " + ov.dump());
-    for (size_t i = 0; i < ov.size(); ++i) s.plan.overrides.push_back(override_from_json(ov[i], i));
-  }
+  read_plan(f, s.plan);
   if (f.has("params")) {
     s.params = f.raw("params");
     if (!s.params.is_object()) f.fail("params", "must be an object such as {\"gptq.percdamp\": 0.01}");
   }
-  if (f.has("calibration")) {
-    JsonFields c(f.raw("calibration"), std::string(kWhere) + " 'calibration'", kCalibKeys);
-    s.calib.files = c.strings("files");
-    s.calib.nsamples = c.integer("nsamples", s.calib.nsamples);
-    s.calib.seqlen = c.integer("seqlen", s.calib.seqlen);
-    const int64_t seed = c.integer("seed", 0);
-    if (seed < 0) c.fail("seed", "must be non-negative");
-    s.calib.seed = uint64_t(seed);
-    s.calib.sampling = c.choice("sampling", "random", {"random", "awq"});
-    s.calib_batch = c.integer("batch", s.calib_batch);
-    if (s.calib.files.empty()) c.fail("files", "must name at least one text file");
-  }
-  if (f.has("eval")) {
-    JsonFields e(f.raw("eval"), std::string(kWhere) + " 'eval'", kEvalKeys);
-    s.eval_text = e.str("text", "");
-    if (s.eval_text.empty()) e.fail("text", "must name a text file");
-    s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
-    s.eval_max_windows = e.integer("max_windows", 0);
-    s.eval_batch = e.integer("batch", s.eval_batch);
-  }
-  s.analyses = f.strings("analyses");
+  if (f.has("calibration")) read_calibration(f.raw("calibration"), s);
+  if (f.has("eval")) read_eval(f.raw("eval"), s);
+  s.analyses = canonical_analyses(f.strings("analyses"));
   s.task_files = f.strings("tasks");
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
-  s.residency = f.choice("residency", s.residency, {"auto", "resident", "stream"});
+  s.residency = f.choice("residency", s.residency, residency_names());
   s.label = f.str("label", "");
   const int64_t seed = f.integer("seed", 0);
   if (seed < 0) f.fail("seed", "must be non-negative");
   s.seed = uint64_t(seed);
-  s.validate();
+  s.validate();  // names a bad device or dtype
+  s.device = canonical_device(s.device);
+  s.dtype = canonical_dtype(s.dtype);
   return s;
 }
 
@@ -207,14 +221,19 @@ void ExperimentSpec::validate() const {
     if (a == "kurtosis" && eval_text.empty() && !have_calib)
       bad("analyses", "'kurtosis' needs calibration files (or an eval text)");
   }
-  static const std::regex dev_re("cpu|cuda|cuda:[0-9]+|auto");
-  if (!std::regex_match(device, dev_re)) bad("device", "has unknown value '" + device + "' (allowed: cpu, cuda, cuda:N, auto)");
   try {
-    parse_dtype(dtype);
-    parse_residency(residency);
+    canonical_device(device);
+  } catch (const Error&) {
+    bad("device", "has unknown value '" + device + "' (allowed: cpu, cuda, cuda:N, auto)");
+  }
+  try {
+    canonical_dtype(dtype);
   } catch (const Error& e) {
     throw Error(std::string(kWhere) + ": " + e.what());
   }
+  const auto& res = residency_names();
+  if (std::find(res.begin(), res.end(), residency) == res.end())
+    bad("residency", "has unknown value '" + residency + "' (allowed: " + join_words(res) + ")");
 }
 
 void ExperimentSpec::resolve_paths(const std::string& base_dir) {
@@ -222,6 +241,34 @@ void ExperimentSpec::resolve_paths(const std::string& base_dir) {
   for (auto& f : calib.files) f = resolve_path(f, base_dir);
   eval_text = resolve_path(eval_text, base_dir);
   for (auto& f : task_files) f = resolve_path(f, base_dir);
+}
+
+nlohmann::json ExperimentSpec::identity_json() const {
+  nlohmann::json j = {{"model", model_dir}, {"method", method}};
+  if (method != "fp") {
+    const QuantSpec& q = plan.spec;
+    const bool is_int = q.format == WeightFormat::Int;
+    j["format"] = format_name(q.format);
+    j["bits"] = q.element_bits();
+    if (is_int) j["sym"] = q.symmetric;
+    j["group"] = q.group_size;
+    j["clip_ratio"] = q.clip_ratio;
+    j["overrides"] = plan.to_json()["overrides"];  // in order: later entries win
+    j["params"] = resolve_params(parse_method(method), params);
+  }
+  j["calibration"] = nullptr;
+  if (!calib.files.empty()) j["calibration"] = calib.to_json();
+  j["eval"] = nullptr;
+  if (!eval_text.empty()) j["eval"] = {{"text", eval_text}, {"seqlen", eval_seqlen}, {"max_windows", eval_max_windows}};
+  std::vector<std::string> tasks = task_files;
+  std::sort(tasks.begin(), tasks.end());
+  tasks.erase(std::unique(tasks.begin(), tasks.end()), tasks.end());
+  j["analyses"] = canonical_analyses(analyses);
+  j["tasks"] = tasks;
+  j["device"] = canonical_device(device);
+  j["dtype"] = canonical_dtype(dtype);
+  j["seed"] = seed;
+  return j;
 }
 
 std::string ExperimentSpec::run_id() const {
@@ -239,13 +286,7 @@ std::string ExperimentSpec::run_id() const {
     if (calib.sampling != "random") c += "-" + file_safe(calib.sampling);
     id += "." + c;
   }
-  // Everything that changes the numbers, but not the label, residency or batch sizes.
-  nlohmann::json ident = to_json();
-  ident.erase("label");
-  ident.erase("residency");
-  if (ident["eval"].is_object()) ident["eval"].erase("batch");
-  if (ident["calibration"].is_object()) ident["calibration"].erase("batch");
-  return id + "." + sha256_hex(ident.dump()).substr(0, 8);
+  return id + "." + sha256_hex(identity_json().dump()).substr(0, 8);
 }
 
 }  // namespace ptq

@@ -1,11 +1,13 @@
 #include "eval/experiment/sweep.h"
 
+#include <functional>
 #include <set>
 
-#include "core/runtime/device.h"
-#include "core/runtime/errors.h"
+#include <algorithm>
+
 #include "core/records/json_util.h"
-#include "core/records/result_store.h"
+#include "core/runtime/errors.h"
+#include "core/runtime/device_names.h"
 #include "eval/experiment/json_fields.h"
 #include "quant/strategy_registry.h"
 
@@ -17,7 +19,6 @@ const char* kWhere = "sweep spec";
 const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "groups", "formats", "sym",
                                              "calibration", "eval", "analyses", "tasks", "params", "overrides",
                                              "device", "dtype", "residency", "seed"};
-const std::vector<std::string> kFormats = {"int", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"};
 
 // Relative paths stay as written when no base folder is given.
 std::string absolute_in(const std::string& p, const std::string& base) {
@@ -82,11 +83,31 @@ nlohmann::json params_for(const std::string& method, const nlohmann::json& param
   return out;
 }
 
-}  // namespace
+void read_grid(const JsonFields& f, SweepSpec& s) {
+  s.bits = list_of<int>(f, "bits", s.bits, [&](const nlohmann::json& v) {
+    if (!v.is_number_integer() || v.get<int>() < 2 || v.get<int>() > 8) f.fail("bits", "must hold integers in 2..8, got " + v.dump());
+    return v.get<int>();
+  });
+  s.groups = list_of<int64_t>(f, "groups", s.groups, [&](const nlohmann::json& v) {
+    if (!v.is_number_integer() || v.get<int64_t>() == 0 || v.get<int64_t>() < -1)
+      f.fail("groups", "must hold -1 (per channel) or positive group sizes, got " + v.dump());
+    return v.get<int64_t>();
+  });
+  s.formats = list_of<std::string>(f, "formats", s.formats, [&](const nlohmann::json& v) {
+    if (!v.is_string()) f.fail("formats", "must hold strings, got " + v.dump());
+    std::string x = v.get<std::string>();
+    const auto& known = format_names();
+    if (std::find(known.begin(), known.end(), x) == known.end())
+      f.fail("formats", "has unknown format '" + x + "' (allowed: " + join_words(known) + ")");
+    return x;
+  });
+  s.sym = list_of<bool>(f, "sym", s.sym, [&](const nlohmann::json& v) {
+    if (!v.is_boolean()) f.fail("sym", "must be true, false or a list of them, got " + v.dump());
+    return v.get<bool>();
+  });
+}
 
-SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_dir) {
-  JsonFields f(j, kWhere, kSweepKeys);
-  SweepSpec s;
+void read_models_and_methods(const JsonFields& f, const std::string& base_dir, SweepSpec& s) {
   s.models = f.strings("models");
   if (s.models.empty()) f.fail("models", "must name at least one model folder");
   for (auto& m : s.models) m = absolute_in(m, base_dir);
@@ -100,51 +121,27 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
       f.fail("methods", "has unknown method '" + m + "' (allowed: " + method_ids() + "): " + e.what());
     }
   }
-  s.bits = list_of<int>(f, "bits", s.bits, [&](const nlohmann::json& v) {
-    if (!v.is_number_integer() || v.get<int>() < 2 || v.get<int>() > 8) f.fail("bits", "must hold integers in 2..8, got " + v.dump());
-    return v.get<int>();
-  });
-  s.groups = list_of<int64_t>(f, "groups", s.groups, [&](const nlohmann::json& v) {
-    if (!v.is_number_integer() || v.get<int64_t>() == 0 || v.get<int64_t>() < -1)
-      f.fail("groups", "must hold -1 (per channel) or positive group sizes, got " + v.dump());
-    return v.get<int64_t>();
-  });
-  s.formats = list_of<std::string>(f, "formats", s.formats, [&](const nlohmann::json& v) {
-    if (!v.is_string()) f.fail("formats", "must hold strings, got " + v.dump());
-    std::string x = v.get<std::string>();
-    if (std::find(kFormats.begin(), kFormats.end(), x) == kFormats.end())
-      f.fail("formats", "has unknown format '" + x + "' (allowed: " + join_words(kFormats) + ")");
-    return x;
-  });
-  s.sym = list_of<bool>(f, "sym", s.sym, [&](const nlohmann::json& v) {
-    if (!v.is_boolean()) f.fail("sym", "must be true, false or a list of them, got " + v.dump());
-    return v.get<bool>();
-  });
-  const int64_t seed = f.integer("seed", 0);
-  if (seed < 0) f.fail("seed", "must be non-negative");
-  s.seed = uint64_t(seed);
-  if (f.has("calibration")) {
-    nlohmann::json cs = f.raw("calibration");
-    if (cs.is_object()) cs = nlohmann::json::array({cs});
-    if (!cs.is_array()) f.fail("calibration", "must be an object or an array of objects");
-    for (size_t i = 0; i < cs.size(); ++i) {
-      JsonFields c(cs[i], std::string(kWhere) + " 'calibration[" + std::to_string(i) + "]'",
-                   {"name", "files", "nsamples", "seqlen", "sampling", "seed", "batch"});
-      SweepCalibration cal;
-      cal.files = c.strings("files");
-      if (cal.files.empty()) c.fail("files", "must name at least one text file");
-      for (auto& file : cal.files) file = absolute_in(file, base_dir);
-      cal.name = c.str("name", stem(cal.files[0]));
-      cal.nsamples = c.integer("nsamples", cal.nsamples);
-      cal.seqlen = c.integer("seqlen", cal.seqlen);
-      cal.sampling = c.choice("sampling", cal.sampling, {"random", "awq"});
-      const int64_t cseed = c.integer("seed", int64_t(s.seed));
-      if (cseed < 0) c.fail("seed", "must be non-negative");
-      cal.seed = uint64_t(cseed);
-      cal.batch = c.integer("batch", cal.batch);
-      s.calibrations.push_back(cal);
-    }
-  }
+}
+
+SweepCalibration read_calibration(const nlohmann::json& j, size_t i, const std::string& base_dir, uint64_t seed) {
+  JsonFields c(j, std::string(kWhere) + " 'calibration[" + std::to_string(i) + "]'",
+               {"name", "files", "nsamples", "seqlen", "sampling", "seed", "batch"});
+  SweepCalibration cal;
+  cal.files = c.strings("files");
+  if (cal.files.empty()) c.fail("files", "must name at least one text file");
+  for (auto& file : cal.files) file = absolute_in(file, base_dir);
+  cal.name = c.str("name", stem(cal.files[0]));
+  cal.nsamples = c.integer("nsamples", cal.nsamples);
+  cal.seqlen = c.integer("seqlen", cal.seqlen);
+  cal.sampling = c.choice("sampling", cal.sampling, {"random", "awq"});
+  const int64_t cseed = c.integer("seed", int64_t(seed));
+  if (cseed < 0) c.fail("seed", "must be non-negative");
+  cal.seed = uint64_t(cseed);
+  cal.batch = c.integer("batch", cal.batch);
+  return cal;
+}
+
+void read_measurements(const JsonFields& f, const std::string& base_dir, SweepSpec& s) {
   if (f.has("eval")) {
     JsonFields e(f.raw("eval"), std::string(kWhere) + " 'eval'", {"text", "seqlen", "max_windows", "batch"});
     s.eval_text = absolute_in(e.str("text", ""), base_dir);
@@ -158,8 +155,86 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
   for (const auto& a : s.analyses)
     if (std::find(known.begin(), known.end(), a) == known.end())
       f.fail("analyses", "has unknown value '" + a + "' (allowed: " + join_words(known) + ")");
+  s.analyses = canonical_analyses(s.analyses);
   s.task_files = f.strings("tasks");
   for (auto& t : s.task_files) t = absolute_in(t, base_dir);
+}
+
+// The expansion of one method (not fp) on `base`: formats × bits × groups × sym × calibrations.
+void expand_method(const SweepSpec& sw, const ExperimentSpec& m, const std::function<void(ExperimentSpec)>& add,
+                   const std::function<ExperimentSpec(ExperimentSpec, const SweepCalibration&)>& with_calib) {
+  const bool calib = needs_calibration(m.method);
+  for (const auto& fmt : sw.formats) {
+    const WeightFormat wf = parse_format(fmt);
+    const bool is_int = wf == WeightFormat::Int;
+    for (int b : is_int ? sw.bits : std::vector<int>{sw.bits[0]}) {
+      for (int64_t g : sw.groups) {
+        for (bool sy : is_int ? sw.sym : std::vector<bool>{false}) {
+          ExperimentSpec e = m;
+          e.plan.spec.format = wf;
+          e.plan.spec.bits = is_int ? b : QuantSpec{0, g, false, wf}.element_bits();
+          e.plan.spec.group_size = g;
+          e.plan.spec.symmetric = sy;
+          if (!calib) {
+            add(e);
+            continue;
+          }
+          for (const auto& c : sw.calibrations) add(with_calib(e, c));
+        }
+      }
+    }
+  }
+}
+
+ExperimentSpec with_calibration(ExperimentSpec e, const SweepCalibration& c) {
+  e.calib.files = c.files;
+  e.calib.nsamples = c.nsamples;
+  e.calib.seqlen = c.seqlen;
+  e.calib.sampling = c.sampling;
+  e.calib.seed = c.seed;
+  e.calib_batch = c.batch;
+  e.label = "calib=" + c.name;
+  return e;
+}
+
+// The settings every run of `model` shares.
+ExperimentSpec base_run(const SweepSpec& sw, const std::string& model) {
+  ExperimentSpec base;
+  base.model_dir = model;
+  base.eval_text = sw.eval_text;
+  base.eval_seqlen = sw.eval_seqlen;
+  base.eval_max_windows = sw.eval_max_windows;
+  base.eval_batch = sw.eval_batch;
+  base.task_files = sw.task_files;
+  base.device = sw.device;
+  base.dtype = sw.dtype;
+  base.residency = sw.residency;
+  base.seed = sw.seed;
+  // Overrides in the experiment spec's own JSON form, parsed once per run by from_json's rules.
+  if (!sw.overrides.empty()) {
+    nlohmann::json tmp = {{"model", model}, {"method", "rtn"}, {"overrides", sw.overrides}};
+    base.plan.overrides = ExperimentSpec::from_json(tmp).plan.overrides;
+  }
+  return base;
+}
+
+}  // namespace
+
+SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_dir) {
+  JsonFields f(j, kWhere, kSweepKeys);
+  SweepSpec s;
+  read_models_and_methods(f, base_dir, s);
+  read_grid(f, s);
+  const int64_t seed = f.integer("seed", 0);
+  if (seed < 0) f.fail("seed", "must be non-negative");
+  s.seed = uint64_t(seed);
+  if (f.has("calibration")) {
+    nlohmann::json cs = f.raw("calibration");
+    if (cs.is_object()) cs = nlohmann::json::array({cs});
+    if (!cs.is_array()) f.fail("calibration", "must be an object or an array of objects");
+    for (size_t i = 0; i < cs.size(); ++i) s.calibrations.push_back(read_calibration(cs[i], i, base_dir, s.seed));
+  }
+  read_measurements(f, base_dir, s);
   if (f.has("params")) {
     s.params = f.raw("params");
     if (!s.params.is_object()) f.fail("params", "must be an object such as {\"gptq.percdamp\": 0.01}");
@@ -170,7 +245,7 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
   }
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
-  s.residency = f.choice("residency", s.residency, {"auto", "resident", "stream"});
+  s.residency = f.choice("residency", s.residency, residency_names());
   for (const auto& m : s.methods)
     if (needs_calibration(m) && s.calibrations.empty())
       f.fail("calibration", "is required: method '" + m + "' needs calibration text");
@@ -194,7 +269,7 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
       if (a == "token_kl" && e.calib.files.empty()) continue;
       keep.push_back(a);
     }
-    e.analyses = keep;
+    e.analyses = canonical_analyses(keep);
     try {
       e.validate();
     } catch (const Error& err) {
@@ -203,62 +278,17 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
     if (seen.insert(e.run_id()).second) out.push_back(std::move(e));
   };
   for (const auto& model : models) {
-    ExperimentSpec base;
-    base.model_dir = model;
-    base.eval_text = eval_text;
-    base.eval_seqlen = eval_seqlen;
-    base.eval_max_windows = eval_max_windows;
-    base.eval_batch = eval_batch;
-    base.task_files = task_files;
-    base.device = device;
-    base.dtype = dtype;
-    base.residency = residency;
-    base.seed = seed;
-    // Overrides in the experiment spec's own JSON form, parsed once per run by from_json's rules.
-    if (!overrides.empty()) {
-      nlohmann::json tmp = {{"model", model}, {"method", "rtn"}, {"overrides", overrides}};
-      base.plan.overrides = ExperimentSpec::from_json(tmp).plan.overrides;
-    }
-    auto with_calib = [&](ExperimentSpec e, const SweepCalibration& c) {
-      e.calib.files = c.files;
-      e.calib.nsamples = c.nsamples;
-      e.calib.seqlen = c.seqlen;
-      e.calib.sampling = c.sampling;
-      e.calib.seed = c.seed;
-      e.calib_batch = c.batch;
-      e.label = "calib=" + c.name;
-      return e;
-    };
+    const ExperimentSpec base = base_run(*this, model);
     for (const auto& method : methods) {
       ExperimentSpec m = base;
       m.method = method;
       if (method == "fp") {
         m.plan.overrides.clear();
-        add(calib_analysis && !calibrations.empty() ? with_calib(m, calibrations[0]) : m);
+        add(calib_analysis && !calibrations.empty() ? with_calibration(m, calibrations[0]) : m);
         continue;
       }
-      const bool calib = needs_calibration(method);
       m.params = params_for(method, params, &used_params);
-      for (const auto& fmt : formats) {
-        const WeightFormat wf = parse_format(fmt);
-        const bool is_int = wf == WeightFormat::Int;
-        for (int b : is_int ? bits : std::vector<int>{bits[0]}) {
-          for (int64_t g : groups) {
-            for (bool sy : is_int ? sym : std::vector<bool>{false}) {
-              ExperimentSpec e = m;
-              e.plan.spec.format = wf;
-              e.plan.spec.bits = is_int ? b : QuantSpec{0, g, false, wf}.element_bits();
-              e.plan.spec.group_size = g;
-              e.plan.spec.symmetric = sy;
-              if (!calib) {
-                add(e);
-                continue;
-              }
-              for (const auto& c : calibrations) add(with_calib(e, c));
-            }
-          }
-        }
-      }
+      expand_method(*this, m, add, with_calibration);
     }
   }
   for (auto it = params.begin(); it != params.end(); ++it)
@@ -266,64 +296,6 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
       throw Error(std::string(kWhere) + ": 'params' key '" + it.key() + "' applies to none of the methods (" +
                   join_words(methods) + "); write stage.key, e.g. gptq.percdamp");
   return out;
-}
-
-nlohmann::json SweepSummary::to_json() const {
-  nlohmann::json f = nlohmann::json::array();
-  for (const auto& p : failed) f.push_back({{"run_id", p.first}, {"error", p.second}});
-  return {{"runs", runs}, {"done", done}, {"skipped", skipped.size()}, {"skipped_runs", skipped},
-          {"failed", f}, {"results", results_dir}};
-}
-
-SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::string& results_dir, bool resume,
-                       Feedback* fb, const std::function<void(const SweepEvent&)>& on_event) {
-  ensure_results_dir(results_dir);
-  remove_stale_temp_files(results_dir);
-  SweepSummary sum;
-  sum.runs = runs.size();
-  sum.results_dir = results_dir;
-  auto emit = [&](SweepEvent e) {
-    if (on_event) on_event(e);
-  };
-  for (size_t i = 0; i < runs.size(); ++i) {
-    check_cancel(fb);
-    const std::string id = runs[i].run_id();
-    const std::string path = join_path(results_dir, id + ".json");
-    SweepEvent ev;
-    ev.index = i;
-    ev.total = runs.size();
-    ev.run_id = id;
-    ev.path = path;
-    if (record_complete(results_dir, id)) {
-      sum.skipped.push_back(id);
-      ev.state = "skipped";
-      emit(ev);
-      continue;
-    }
-    try {
-      if (file_exists(path) && !resume)
-        throw Error("'" + path + "' exists but is not a complete record; pass --resume to redo the run");
-      ev.state = "started";
-      emit(ev);
-      nlohmann::json record = run_experiment(runs[i], fb);
-      write_record(results_dir, record);
-      ++sum.done;
-      ev.state = "done";
-      ev.record = &record;
-      emit(ev);
-    } catch (const Cancelled&) {
-      throw;
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
-      if (is_out_of_memory(e)) msg = "the device ran out of memory: " + msg.substr(0, 300);
-      sum.failed.emplace_back(id, msg);
-      ev.state = "failed";
-      ev.error = msg;
-      ev.record = nullptr;
-      emit(ev);
-    }
-  }
-  return sum;
 }
 
 }  // namespace ptq

@@ -1,7 +1,7 @@
 #pragma once
 // A sweep: the cross product of models × methods × bits × groups × formats × sym × calibration
-// sets, each an ExperimentSpec, run one after another into a results directory (one record per
-// run, written atomically as it finishes). `ptq sweep` and the GUI's sweep builder use this code.
+// sets, each an ExperimentSpec (torch-free: ptq_spec). `ptq sweep` and the GUI's sweep builder
+// expand sweeps with this code and run the expanded specs with eval/experiment/sweep_runner.h.
 //
 // Expansion rules: "fp" runs once per model (not per bits/group/calibration; with the first
 // calibration set attached only when kurtosis or token_kl asks for calibration text); methods
@@ -13,13 +13,11 @@
 //
 // Spec keys (docs/results-schema.md, "Sweep spec"); relative paths are resolved against the
 // folder of the spec file.
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "core/runtime/feedback.h"
-#include "eval/experiment/experiment.h"
+#include "eval/experiment/experiment_spec.h"
 
 namespace ptq {
 
@@ -57,30 +55,5 @@ struct SweepSpec {
   // Every run, validated (ExperimentSpec::validate), in a stable order.
   std::vector<ExperimentSpec> expand() const;
 };
-
-struct SweepEvent {
-  size_t index = 0, total = 0;  // run index in the expanded list
-  std::string run_id;
-  std::string state;  // "skipped" (complete record exists), "started", "done", "failed"
-  std::string error;  // for "failed"
-  std::string path;   // the record's path for "done" and "skipped"
-  const nlohmann::json* record = nullptr;  // for "done"
-};
-
-struct SweepSummary {
-  size_t runs = 0, done = 0;
-  std::vector<std::string> skipped;                           // run ids with a complete record already
-  std::vector<std::pair<std::string, std::string>> failed;    // run id, error
-  std::string results_dir;
-  // {"runs", "done", "skipped", "skipped_runs", "failed": [{"run_id", "error"}], "results"}
-  nlohmann::json to_json() const;
-};
-
-// Runs every spec whose complete record is not yet in results_dir, writing each record as it
-// finishes; a failed run is reported and the sweep goes on (ptq::Cancelled stops it). A run whose
-// <run_id>.json exists but is not a complete record fails ("pass --resume") unless `resume`, which
-// redoes it. Complete records are never rewritten. `fb` reports the progress of the current run.
-SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::string& results_dir, bool resume,
-                       Feedback* fb = nullptr, const std::function<void(const SweepEvent&)>& on_event = {});
 
 }  // namespace ptq

@@ -110,58 +110,6 @@ at::Tensor grouped(const at::Tensor& x, const at::Tensor& t, at::Tensor* t3, con
 
 }  // namespace
 
-std::string format_name(WeightFormat f) {
-  switch (f) {
-    case WeightFormat::Int: return "int";
-    case WeightFormat::NF4: return "nf4";
-    case WeightFormat::FP4: return "fp4";
-    case WeightFormat::FP8_E4M3: return "fp8_e4m3";
-    case WeightFormat::FP8_E5M2: return "fp8_e5m2";
-  }
-  return "?";
-}
-
-WeightFormat parse_format(const std::string& name) {
-  std::string n = name;
-  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (WeightFormat f : {WeightFormat::Int, WeightFormat::NF4, WeightFormat::FP4,
-                         WeightFormat::FP8_E4M3, WeightFormat::FP8_E5M2})
-    if (n == format_name(f)) return f;
-  throw Error("unknown weight format '" + name +
-              "' (allowed: int, nf4, fp4, fp8_e4m3, fp8_e5m2)");
-}
-
-int QuantSpec::element_bits() const {
-  switch (format) {
-    case WeightFormat::Int: return bits;
-    case WeightFormat::NF4:
-    case WeightFormat::FP4: return 4;
-    default: return 8;
-  }
-}
-
-int64_t QuantSpec::effective_group(int64_t in_features) const {
-  return group_size > 0 ? group_size : in_features;
-}
-
-int64_t QuantSpec::n_groups(int64_t in_features) const {
-  return group_size > 0 ? in_features / group_size : 1;
-}
-
-void QuantSpec::validate(int64_t in_features) const {
-  if (format == WeightFormat::Int && (bits < 2 || bits > 8))
-    throw Error("bits must be in 2..8, got " + std::to_string(bits));
-  if (in_features <= 0)
-    throw Error("in_features must be positive, got " + std::to_string(in_features));
-  if (group_size == 0 || group_size < -1)
-    throw Error("group_size must be -1 (per channel) or positive, got " +
-                std::to_string(group_size));
-  if (group_size > 0 && in_features % group_size != 0)
-    throw Error("group_size " + std::to_string(group_size) + " does not divide in_features " +
-                std::to_string(in_features));
-  if (!(clip_ratio > 0.0 && clip_ratio <= 1.0))
-    throw Error("clip_ratio must be in (0, 1], got " + std::to_string(clip_ratio));
-}
 
 double format_max(WeightFormat f) {
   if (f == WeightFormat::NF4) return 1.0;

@@ -9,10 +9,6 @@
 
 namespace ptq {
 
-nlohmann::json CalibSpec::to_json() const {
-  return {{"files", files}, {"nsamples", nsamples}, {"seqlen", seqlen}, {"seed", seed}, {"sampling", sampling}};
-}
-
 namespace {
 
 // GPTQ's get_wikitext2/get_c4: uniform random window starts over the tokenized text.

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/formats/quantizer.h"
+#include "quant/formats/quant_spec.h"
 
 namespace ptq {
 

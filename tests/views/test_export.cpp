@@ -185,7 +185,7 @@ class TestExport : public QObject {
     QVERIFY2(v.exportTo(dir.filePath("runs.tex"), &error), qPrintable(error));
     QCOMPARE(QString::fromUtf8(readAll(dir.filePath("runs.csv"))),
              QString("model,method,bits,group,format,ppl,Δppl,size (MB),bits/weight,KL,top-1 (%),acc lambada (%)\n"
-                     "austen-tiny,fp,16,,float32,90.00,,4.000,16.00,,,50.0\n"
+                     "austen-tiny,fp,16,,float32,90.00,0.00,4.000,16.00,,,50.0\n"
                      "austen-tiny,rtn,3,128,int,120.00,+30.00,1.000,3.20,0.1000,89.0,30.0\n"));
     QString tex = QString::fromUtf8(readAll(dir.filePath("runs.tex")));
     QVERIFY2(tex.startsWith("\\begin{tabular}{llrrlrrrrrrr}\n\\toprule\nmodel & method & bits & group & format & ppl & $\\Delta$ppl"), qPrintable(tex));

@@ -5,11 +5,16 @@
 #include <QMenuBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QtTest>
+#include <atomic>
 
 #include "app/gui/demo.h"
 #include "app/gui/main_window.h"
 #include "core/records/result_store.h"
+#include "core/runtime/errors.h"
+#include "views/jobs/job_queue.h"
 #include "views/analyses/analysis_view.h"
 #include "views/panels/model_library_panel.h"
 #include "views/panels/results_browser.h"
@@ -62,6 +67,67 @@ class TestMainWindow : public QObject {
     QCOMPARE(ptq::views::Settings(&settings).get(ptq::views::setting::recentResultsDirs).value(0),
              dir.filePath("demo-results"));
     QVERIFY(ptq::views::Settings(&settings).get(ptq::views::setting::recentModels).value(0).endsWith("demo-model"));
+  }
+
+  // Closing with a job running asks first: "no" keeps the window and the job; "yes" cancels the
+  // job, waits for it and closes, with no record and no temporary left in the results folder.
+  void quittingWithJobsRunningAsksAndCancelsCleanly() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    std::atomic<bool> cancelled{false};
+    ptq::views::JobEngine slow;
+    slow.run = [&](const ptq::ExperimentSpec& spec, ptq::Feedback& fb) -> json {
+      for (int i = 0; i < 1000; ++i) {  // 10 s unless cancelled
+        try {
+          fb.check();
+        } catch (const ptq::Cancelled&) {
+          cancelled = true;
+          throw;
+        }
+        fb.report("work", i + 1, 1000);
+        QThread::msleep(10);
+      }
+      return json{{"schema", ptq::kResultSchemaName}, {"schema_version", ptq::kResultSchemaVersion},
+                  {"run_id", spec.run_id()}, {"status", "complete"}};
+    };
+    w.jobQueue()->setEngine(slow);
+    const QString results = dir.filePath("results");
+    const int id = w.jobQueue()->enqueue(json{{"model", "/nowhere/m"}, {"method", "fp"}}, results);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.jobQueue()->job(id)->fraction > 0, 5000);
+    int asked = 0, activeWhenAsked = 0;
+    w.setQuitConfirmation([&](int active) {
+      ++asked;
+      activeWhenAsked = active;
+      return false;
+    });
+    QVERIFY(!w.close());
+    QCOMPARE(asked, 1);
+    QCOMPARE(activeWhenAsked, 1);
+    QVERIFY(w.isVisible());
+    QCOMPARE(w.jobQueue()->job(id)->status, ptq::views::JobStatus::Running);
+    w.setQuitConfirmation([&](int) {
+      ++asked;
+      return true;
+    });
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(w.close());
+    QVERIFY2(t.elapsed() < 2000, "closing waited too long for the cancel");
+    QCOMPARE(asked, 2);
+    QVERIFY(cancelled);
+    QCOMPARE(w.jobQueue()->job(id)->status, ptq::views::JobStatus::Cancelled);
+    QCOMPARE(QDir(results).entryList(QDir::Files | QDir::Hidden).size(), 0);
+    // Nothing running: closes without asking.
+    MainWindow idle(&settings);
+    idle.setQuitConfirmation([&](int) {
+      ++asked;
+      return false;
+    });
+    idle.show();
+    QVERIFY(idle.close());
+    QCOMPARE(asked, 2);
   }
 
   void geometryPersists() {

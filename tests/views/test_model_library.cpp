@@ -1,8 +1,10 @@
-// Qt Test: the model library panel reads checkpoint folders and names bad ones.
+// Qt Test: the model library panel reads checkpoint folders (through the engine reader the
+// application injects) and names bad ones.
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QtTest>
 
+#include "app/gui/engine.h"
 #include "views/panels/model_library_panel.h"
 
 class TestModelLibrary : public QObject {
@@ -20,7 +22,7 @@ class TestModelLibrary : public QObject {
     QFETCH(QString, dir);
     QFETCH(QString, architecture);
     QFETCH(int, linears);
-    ptq::views::ModelLibraryPanel panel;
+    ptq::views::ModelLibraryPanel panel(ptq::gui::checkpointReader());
     QVERIFY(panel.addModel(dir));
     QCOMPARE(panel.modelCount(), 1);
     auto* list = panel.findChild<QTreeWidget*>("models");
@@ -31,7 +33,7 @@ class TestModelLibrary : public QObject {
     QCOMPARE(panel.modelCount(), 1);
   }
   void badFolderNamesTheProblem() {
-    ptq::views::ModelLibraryPanel panel;
+    ptq::views::ModelLibraryPanel panel(ptq::gui::checkpointReader());
     QVERIFY(!panel.addModel("/nonexistent/checkpoint"));
     QVERIFY(panel.error().contains("does not exist"));
     QCOMPARE(panel.modelCount(), 0);

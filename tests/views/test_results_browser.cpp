@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "core/records/result_store.h"
+#include "views/analyses/comparison_table.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
 
@@ -83,6 +84,23 @@ class TestResultsBrowser : public QObject {
     QVERIFY(std::abs(m.deltaPpl(3) - 2.0) < 1e-9);
   }
 
+  // The results browser and the comparison table give every record the same Δppl, the fp
+  // baseline's own included (0: it is its own reference; the table used to leave it blank).
+  void bothRecordTablesAgreeOnDeltaPpl() {
+    const auto entries = fourRecords();
+    ResultsModel m;
+    m.setRecords(entries);
+    std::vector<json> records;
+    for (const auto& e : entries) records.push_back(e.record);
+    ptq::views::RunTableModel table;
+    table.setRecords(records);
+    for (int row = 0; row < m.rowCount(); ++row) {
+      const double a = m.deltaPpl(row), b = table.value(row, "dppl");
+      QVERIFY2(std::isnan(a) ? std::isnan(b) : a == b, qPrintable(QString("row %1: %2 vs %3").arg(row).arg(a).arg(b)));
+    }
+    QCOMPARE(table.value(0, "dppl"), 0.0);  // the fp record
+  }
+
   void sort_data() {
     QTest::addColumn<int>("col");
     QTest::addColumn<int>("order");
@@ -93,6 +111,8 @@ class TestResultsBrowser : public QObject {
                                     << QStringList{"tiny-gptq-w3", "tiny-rtn-w4", "tiny-fp", "small-rtn-w4"};
     QTest::newRow("Δppl ascending, missing last") << int(ResultsModel::DeltaPpl) << int(Qt::AscendingOrder)
                                                   << QStringList{"tiny-fp", "tiny-rtn-w4", "tiny-gptq-w3", "small-rtn-w4"};
+    QTest::newRow("Δppl descending, missing last") << int(ResultsModel::DeltaPpl) << int(Qt::DescendingOrder)
+                                                   << QStringList{"tiny-gptq-w3", "tiny-rtn-w4", "tiny-fp", "small-rtn-w4"};
     QTest::newRow("size ascending") << int(ResultsModel::SizeMB) << int(Qt::AscendingOrder)
                                     << QStringList{"tiny-gptq-w3", "tiny-rtn-w4", "small-rtn-w4", "tiny-fp"};
     QTest::newRow("model then text order") << int(ResultsModel::Model) << int(Qt::AscendingOrder)

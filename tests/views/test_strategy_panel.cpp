@@ -14,7 +14,10 @@
 #include <QtTest>
 
 #include "core/records/json_util.h"
+#include "eval/experiment/experiment_spec.h"
+#include "eval/experiment/sweep.h"
 #include "quant/strategy_registry.h"
+#include "views/jobs/job_worker.h"
 #include "views/panels/strategy_panel.h"
 #include "views/panels/sweep_builder.h"
 
@@ -193,6 +196,62 @@ class TestStrategyPanel : public QObject {
     QString err;
     QVERIFY(!panel.setSpec({{"model", kModel.toStdString()}, {"methd", "rtn"}}, &err));
     QVERIFY2(err.contains("methd"), qPrintable(err));
+  }
+
+  // Every field of an experiment spec survives the panel: load it, read it back, equal.
+  void everySpecFieldRoundTrips() {
+    const json full = {{"model", kModel.toStdString()}, {"method", "gptq"}, {"bits", 3}, {"group", 64},
+                       {"format", "int"}, {"sym", true}, {"clip_ratio", 0.9},
+                       {"overrides", {{{"pattern", "*.down_proj"}, {"bits", 8}}, {{"pattern", "layers.0.*"}, {"skip", true}}}},
+                       {"params", {{"gptq.percdamp", 0.05}, {"gptq.act_order", true}}},
+                       {"calibration", {{"files", {kCalib.toStdString()}}, {"nsamples", 12}, {"seqlen", 96},
+                                        {"seed", 7}, {"sampling", "awq"}, {"batch", 3}}},
+                       {"eval", {{"text", kEval.toStdString()}, {"seqlen", 64}, {"max_windows", 9}, {"batch", 2}}},
+                       {"analyses", {"compare", "kurtosis", "lambada", "token_kl"}},
+                       {"tasks", {PTQ_SHARED_DIR "/tasks/a.jsonl", PTQ_SHARED_DIR "/tasks/b.jsonl"}},
+                       {"device", "cuda:1"}, {"dtype", "bfloat16"}, {"residency", "stream"},
+                       {"label", "every field"}, {"seed", 11}};
+    const json expected = ptq::ExperimentSpec::from_json(full).to_json();
+    StrategyPanel p;
+    QString err;
+    QVERIFY2(p.setSpec(full, &err), qPrintable(err));
+    const json got = p.spec();
+    for (auto it = expected.begin(); it != expected.end(); ++it)
+      QVERIFY2(got.contains(it.key()) && got[it.key()] == it.value(),
+               qPrintable(QString::fromStdString(it.key() + ": expected " + it.value().dump() + ", got " +
+                                                 (got.contains(it.key()) ? got[it.key()].dump() : "nothing"))));
+    QCOMPARE(got, expected);
+  }
+
+  // The sweep builder keeps each calibration set's batch (and the sweep's seed as its default).
+  void sweepBuilderKeepsCalibrationBatch() {
+    const json sweep = {{"models", {kModel.toStdString()}}, {"methods", {"gptq"}}, {"seed", 5},
+                        {"calibration", {{{"files", {kCalib.toStdString()}}, {"nsamples", 8}, {"seqlen", 64}, {"batch", 2}}}}};
+    SweepBuilder b;
+    QString err;
+    QVERIFY2(b.setSweepJson(sweep, {}, &err), qPrintable(err));
+    QCOMPARE(b.sweepJson()["calibration"][0]["batch"], json(2));
+    const auto runs = b.runs();
+    QCOMPARE(int(runs.size()), 1);
+    QCOMPARE(runs[0]["calibration"]["batch"], json(2));
+    QCOMPARE(runs[0]["calibration"]["seed"], json(5));
+  }
+
+  // The GUI's sweep builder and `ptq sweep` (SweepSpec::load + expand) give the demo sweep the
+  // same run ids, so each reuses the other's records.
+  void demoSweepRunIdsAreTheCliOnes() {
+    const std::string path = PTQ_SOURCE_DIR "/resources/demo-sweep.json";
+    std::vector<std::string> cli;
+    for (const auto& r : ptq::SweepSpec::load(path).expand()) cli.push_back(r.run_id());
+    SweepBuilder b;
+    QString err;
+    QVERIFY2(b.loadFile(QString::fromStdString(path), &err), qPrintable(err));
+    std::vector<std::string> gui;
+    for (const auto& spec : b.runs()) gui.push_back(ptq::views::runIdOf(spec).toStdString());
+    std::sort(cli.begin(), cli.end());
+    std::sort(gui.begin(), gui.end());
+    QVERIFY(!cli.empty());
+    QCOMPARE(gui, cli);
   }
 
   void sweepBuilderCountsAndRoundTrips() {

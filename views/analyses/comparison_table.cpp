@@ -20,19 +20,12 @@ namespace ptq::views {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Numbers sort below text and NaN after every number, in both directions of the proxy.
+// The results browser's order: numbers by value, missing values last in both directions.
 class RunSortProxy : public QSortFilterProxyModel {
  public:
   using QSortFilterProxyModel::QSortFilterProxyModel;
   bool lessThan(const QModelIndex& a, const QModelIndex& b) const override {
-    QVariant va = a.data(RunTableModel::SortRole), vb = b.data(RunTableModel::SortRole);
-    if (va.typeId() == QMetaType::Double && vb.typeId() == QMetaType::Double) {
-      double x = va.toDouble(), y = vb.toDouble();
-      bool asc = sortOrder() == Qt::AscendingOrder;
-      if (std::isnan(x) || std::isnan(y)) return asc ? (!std::isnan(x) && std::isnan(y)) : (std::isnan(x) && !std::isnan(y));
-      return x < y;
-    }
-    return QString::localeAwareCompare(va.toString(), vb.toString()) < 0;
+    return sortsBefore(a.data(RunTableModel::SortRole), b.data(RunTableModel::SortRole), sortOrder());
   }
 };
 }  // namespace
@@ -81,7 +74,7 @@ QVariant RunTableModel::cell(int row, const Column& c, bool raw) const {
   if (k == "bits") v = bits(r);
   else if (k == "group") v = groupSize(r);
   else if (k == "ppl") v = number(r, "metrics/ppl");
-  else if (k == "dppl") v = isBaseline(r) ? kNaN : deltaPpl(r, records_);
+  else if (k == "dppl") v = deltaPpl(r, records_);  // as the results browser: the baseline's own is 0
   else if (k == "size") v = number(r, "metrics/size/total_bytes") / sizeUnit_;
   else if (k == "bpw") v = number(r, "metrics/size/bits_per_weight");
   else if (k == "kl") v = number(r, "metrics/compare/kl_mean");

@@ -1,8 +1,9 @@
 #include "views/jobs/job_queue.h"
 
-#include <QFileInfo>
+#include <QCoreApplication>
 #include <algorithm>
 
+#include "core/runtime/device_names.h"
 #include "core/runtime/errors.h"
 
 namespace ptq::views {
@@ -34,7 +35,12 @@ QString Job::statusText() const {
   return s;
 }
 
-JobQueue::JobQueue(QObject* parent) : QAbstractTableModel(parent), runner_(defaultRunner()) {}
+namespace {
+// Without a resolver "auto" may be any device: it waits for every other job, and they for it.
+bool sameDevice(const QString& a, const QString& b) { return a == b || a == "auto" || b == "auto"; }
+}  // namespace
+
+JobQueue::JobQueue(JobEngine engine, QObject* parent) : QObject(parent), engine_(std::move(engine)) {}
 
 JobQueue::~JobQueue() {
   for (auto& w : workers_) w.second->cancel();
@@ -45,26 +51,42 @@ int JobQueue::enqueue(const nlohmann::json& spec, const QString& resultsDir, con
   return enqueueRuns({spec}, resultsDir, title);
 }
 
-int JobQueue::enqueueRuns(std::vector<nlohmann::json> specs, const QString& resultsDir, const QString& title,
+QString JobQueue::deviceFor(const ptq::ExperimentSpec& spec) const {
+  std::string d = ptq::canonical_device(spec.device);  // valid: from_json checked it
+  if (engine_.resolveDevice) d = ptq::canonical_device(engine_.resolveDevice(d));
+  return QString::fromStdString(d);
+}
+
+int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& title,
                           bool skipComplete) {
   if (specs.empty()) throw ptq::Error("a job needs at least one experiment spec");
   Job j;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    try {
+      j.specs.push_back(ptq::ExperimentSpec::from_json(specs[i]));
+    } catch (const ptq::Error& e) {
+      throw ptq::Error(specs.size() > 1 ? "run " + std::to_string(i + 1) + " of " + std::to_string(specs.size()) + ": " + e.what()
+                                        : std::string(e.what()));
+    }
+  }
   j.id = nextId_++;
-  j.device = deviceOf(specs.front());
+  j.device = deviceFor(j.specs.front());
+  for (const auto& s : j.specs)
+    if (deviceFor(s) != j.device)
+      throw ptq::Error("the runs of one job must share a device, got '" + j.device.toStdString() + "' and '" +
+                       deviceFor(s).toStdString() + "'");
   j.resultsDir = resultsDir;
   j.skipComplete = skipComplete;
   j.title = title;
-  if (j.title.isEmpty()) {
-    QString id = runIdOf(specs.front());
-    j.title = specs.size() == 1 ? (id.isEmpty() ? QStringLiteral("experiment") : id)
-                                : QStringLiteral("%1 runs").arg(specs.size());
-  }
-  j.specs = std::move(specs);
-  beginInsertRows({}, rowCount(), rowCount());
+  if (j.title.isEmpty())
+    j.title = j.specs.size() == 1 ? QString::fromStdString(j.specs.front().run_id()) : QStringLiteral("%1 runs").arg(j.specs.size());
+  const int row = int(jobs_.size());
+  Q_EMIT jobAboutToBeAdded(row);
   jobs_.push_back(std::move(j));
-  endInsertRows();
+  Q_EMIT jobAdded(row);
+  const int id = jobs_.back().id;
   schedule();
-  return jobs_.back().id;
+  return id;
 }
 
 Job* JobQueue::find(int id) {
@@ -75,18 +97,10 @@ Job* JobQueue::find(int id) {
 
 const Job* JobQueue::job(int id) const { return const_cast<JobQueue*>(this)->find(id); }
 
-int JobQueue::rowOf(int id) const {
-  for (size_t i = 0; i < jobs_.size(); ++i)
-    if (jobs_[i].id == id) return int(i);
-  return -1;
-}
+bool JobQueue::busy() const { return activeCount() > 0; }
 
-int JobQueue::jobIdAt(int row) const { return row >= 0 && row < rowCount() ? jobs_[size_t(row)].id : -1; }
-
-bool JobQueue::busy() const {
-  for (const auto& j : jobs_)
-    if (!j.finished()) return true;
-  return false;
+int JobQueue::activeCount() const {
+  return int(std::count_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return !j.finished(); }));
 }
 
 void JobQueue::schedule() {
@@ -94,8 +108,7 @@ void JobQueue::schedule() {
   for (auto& j : jobs_) {
     if (j.status != JobStatus::Queued) continue;
     bool deviceBusy = false;
-    for (const auto& o : jobs_)
-      deviceBusy |= o.device == j.device && (o.status == JobStatus::Running || o.status == JobStatus::Cancelling);
+    for (const auto& o : jobs_) deviceBusy |= o.active() && sameDevice(o.device, j.device);
     if (!deviceBusy) start(j);
   }
 }
@@ -108,10 +121,10 @@ void JobQueue::start(Job& j) {
   hooks.progress = [this, id](int run, const ptq::Progress& p) { onProgress(id, run, p); };
   hooks.runDone = [this, id](int run, const RunOutcome& o) { onRunDone(id, run, o); };
   hooks.finished = [this, id](bool cancelled) { onFinished(id, cancelled); };
-  auto w = std::make_unique<JobWorker>(j.specs, j.resultsDir, j.skipComplete, runner_, this, std::move(hooks));
+  auto w = std::make_unique<JobWorker>(j.specs, j.resultsDir, j.skipComplete, engine_.run, this, std::move(hooks));
   w->start();
   workers_[id] = std::move(w);
-  changed(id);
+  Q_EMIT jobChanged(id);
 }
 
 void JobQueue::onProgress(int id, int run, const ptq::Progress& p) {
@@ -125,7 +138,7 @@ void JobQueue::onProgress(int id, int run, const ptq::Progress& p) {
   j->fraction = std::clamp((run + std::clamp(p.fraction, 0.0, 1.0)) / n, 0.0, 1.0);
   const double elapsed = j->clock.elapsed() / 1000.0;
   j->etaSeconds = j->fraction > 0.005 ? elapsed * (1.0 - j->fraction) / j->fraction : -1;
-  changed(id);
+  Q_EMIT jobChanged(id);
 }
 
 void JobQueue::onRunDone(int id, int run, const RunOutcome& o) {
@@ -141,7 +154,7 @@ void JobQueue::onRunDone(int id, int run, const RunOutcome& o) {
       j->errors << (j->specs.size() > 1 && !o.runId.isEmpty() ? o.runId + ": " + o.error : o.error);
       break;
   }
-  changed(id);
+  Q_EMIT jobChanged(id);
   if (o.kind == RunOutcome::Written) Q_EMIT recordWritten(o.path);
 }
 
@@ -152,7 +165,7 @@ void JobQueue::onFinished(int id, bool cancelled) {
   j->status = cancelled ? JobStatus::Cancelled : j->failed ? JobStatus::Failed : JobStatus::Done;
   if (j->status == JobStatus::Done) j->fraction = 1.0;
   j->etaSeconds = -1;
-  changed(id);
+  Q_EMIT jobChanged(id);
   Q_EMIT jobFinished(id);
   schedule();
   if (!busy()) Q_EMIT allFinished();
@@ -163,78 +176,37 @@ void JobQueue::cancel(int id) {
   if (!j || j->finished()) return;
   if (j->status == JobStatus::Queued) {
     j->status = JobStatus::Cancelled;
-    changed(id);
+    Q_EMIT jobChanged(id);
     Q_EMIT jobFinished(id);
     if (!busy()) Q_EMIT allFinished();
     return;
   }
   j->status = JobStatus::Cancelling;
   if (auto it = workers_.find(id); it != workers_.end()) it->second->cancel();
-  changed(id);
-}
-
-void JobQueue::cancelAll() {
-  for (int row = rowCount() - 1; row >= 0; --row) cancel(jobs_[size_t(row)].id);
-}
-
-void JobQueue::removeFinished() {
-  for (int row = rowCount() - 1; row >= 0; --row) {
-    if (!jobs_[size_t(row)].finished()) continue;
-    beginRemoveRows({}, row, row);
-    jobs_.erase(jobs_.begin() + row);
-    endRemoveRows();
-  }
-}
-
-void JobQueue::changed(int id) {
-  int row = rowOf(id);
-  if (row >= 0) Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
   Q_EMIT jobChanged(id);
 }
 
-int JobQueue::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(jobs_.size()); }
-int JobQueue::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
-namespace {
-QString etaText(double s) {
-  if (s < 0) return {};
-  if (s < 60) return QStringLiteral("%1 s").arg(int(s + 0.5));
-  if (s < 3600) return QStringLiteral("%1 min %2 s").arg(int(s) / 60).arg(int(s) % 60);
-  return QStringLiteral("%1 h %2 min").arg(int(s) / 3600).arg((int(s) % 3600) / 60);
-}
-}  // namespace
-
-QVariant JobQueue::data(const QModelIndex& index, int role) const {
-  if (!index.isValid() || index.row() >= rowCount()) return {};
-  const Job& j = jobs_[size_t(index.row())];
-  if (role == FractionRole) return j.fraction;
-  if (role == JobIdRole) return j.id;
-  if (role == Qt::ToolTipRole) {
-    if (!j.errors.isEmpty()) return j.errors.join('\n');
-    return j.title + "\n" + QFileInfo(j.resultsDir).absoluteFilePath();
-  }
-  if (role != Qt::DisplayRole) return {};
-  switch (index.column()) {
-    case Title: return j.title;
-    case Device: return j.device;
-    case Status: return j.statusText();
-    case Progress: return QStringLiteral("%1%").arg(int(j.fraction * 100));
-    case Stage: {
-      if (j.status != JobStatus::Running && j.status != JobStatus::Cancelling) return {};
-      QString s = j.specs.size() > 1 ? QStringLiteral("run %1/%2 · ").arg(j.run + 1).arg(j.specs.size()) : QString();
-      s += j.stage;
-      if (j.total > 0) s += QStringLiteral(" %1/%2").arg(j.step).arg(j.total);
-      return s;
-    }
-    case Eta: return j.status == JobStatus::Running ? etaText(j.etaSeconds) : QString();
-  }
-  return {};
+void JobQueue::cancelAll() {
+  // Queued ones first, so that a cancelled running job does not start the next.
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t row = jobs_.size(); row-- > 0;)
+      if ((jobs_[row].status == JobStatus::Queued) == (pass == 0)) cancel(jobs_[row].id);
 }
 
-QVariant JobQueue::headerData(int section, Qt::Orientation o, int role) const {
-  if (o != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, o, role);
-  static const char* names[ColumnCount] = {"job", "device", "status", "progress", "stage", "ETA"};
-  return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+void JobQueue::cancelAllAndWait() {
+  cancelAll();
+  for (auto& w : workers_) w.second->wait();
+  // The workers posted their last outcomes and "finished" to this thread: deliver them.
+  while (busy()) QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+}
+
+void JobQueue::removeFinished() {
+  for (size_t row = jobs_.size(); row-- > 0;) {
+    if (!jobs_[row].finished()) continue;
+    Q_EMIT jobAboutToBeRemoved(int(row));
+    jobs_.erase(jobs_.begin() + long(row));
+    Q_EMIT jobRemoved(int(row));
+  }
 }
 
 }  // namespace ptq::views

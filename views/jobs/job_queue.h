@@ -1,12 +1,14 @@
 #pragma once
-// The job queue (after QGIS' QgsTaskManager): a job is one experiment spec or a whole sweep's
-// specs plus a results directory. Each job runs on its own worker thread (job_worker.h); jobs of
-// one device ("cpu", "cuda:0") run one at a time in submission order, jobs of different devices
-// overlap. Progress (stage, step/total, fraction, ETA from elapsed/fraction), cancel, and a failed
-// job's error (status column + tooltip) are shown; a failure never stops the queue. Each record
-// written emits recordWritten(path) on the GUI thread. The queue is also the jobs panel's model.
-#include <QAbstractTableModel>
+// The job queue (after QGIS' QgsTaskManager; its table model is job_table_model.h, as
+// QgsTaskManagerModel is separate from the manager): a job is one experiment spec or a whole
+// sweep's specs plus a results directory. Specs are checked when they are enqueued (a bad key or
+// value is a ptq::Error then, not a job that fails later). Each job runs on its own worker thread
+// (job_worker.h) through the injected JobEngine; jobs of one device run one at a time in
+// submission order, jobs of different devices overlap ("auto" is resolved to the device it runs
+// on first, so it cannot share a GPU with a "cuda" job). A failure never stops the queue. Each
+// record written emits recordWritten(path) on the GUI thread. QtCore only.
 #include <QElapsedTimer>
+#include <QObject>
 #include <QString>
 #include <QStringList>
 #include <map>
@@ -24,7 +26,7 @@ QString statusName(JobStatus s);
 struct Job {
   int id = 0;
   QString title, device, resultsDir;
-  std::vector<nlohmann::json> specs;
+  std::vector<ptq::ExperimentSpec> specs;
   bool skipComplete = true;
   JobStatus status = JobStatus::Queued;
   // Progress of the current run: engine stage and its step/total; fraction and ETA of the job.
@@ -39,42 +41,41 @@ struct Job {
   QElapsedTimer clock;
 
   bool finished() const { return status == JobStatus::Done || status == JobStatus::Failed || status == JobStatus::Cancelled; }
+  bool active() const { return status == JobStatus::Running || status == JobStatus::Cancelling; }
   QString statusText() const;  // "running", "failed: <error>", "done (2 written, 1 skipped)"
 };
 
-class JobQueue : public QAbstractTableModel {
+class JobQueue : public QObject {
   Q_OBJECT
  public:
-  enum Column { Title, Device, Status, Progress, Stage, Eta, ColumnCount };
-  static constexpr int FractionRole = Qt::UserRole + 1;
-  static constexpr int JobIdRole = Qt::UserRole + 2;
-
-  explicit JobQueue(QObject* parent = nullptr);
+  explicit JobQueue(JobEngine engine = {}, QObject* parent = nullptr);
   ~JobQueue() override;  // cancels running jobs and waits for their threads
 
-  // Replaces how a spec is run (tests); default: ptq::run_experiment.
-  void setRunner(ExperimentRunner runner) { runner_ = std::move(runner); }
+  // Replaces what runs the specs (tests). A job started without a runner fails with that error.
+  void setEngine(JobEngine engine) { engine_ = std::move(engine); }
 
-  // Returns the job id. An empty spec list is an error (ptq::Error). A sweep is enqueued as its
-  // runs (expandSweep in job_worker.h); runs whose complete record exists are skipped.
+  // Returns the job id. Throws ptq::Error for an empty list or a spec that does not parse (naming
+  // the run and the problem). Runs whose complete record exists are skipped (skipComplete).
   int enqueue(const nlohmann::json& spec, const QString& resultsDir, const QString& title = {});
-  int enqueueRuns(std::vector<nlohmann::json> specs, const QString& resultsDir, const QString& title,
+  int enqueueRuns(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& title,
                   bool skipComplete = true);
 
   void cancel(int id);
   void cancelAll();
+  // Cancels every job and waits until the running ones have returned (nothing half written).
+  void cancelAllAndWait();
   void removeFinished();
 
   const Job* job(int id) const;
-  int jobIdAt(int row) const;
-  bool busy() const;  // a job is queued or running
-
-  int rowCount(const QModelIndex& parent = {}) const override;
-  int columnCount(const QModelIndex& parent = {}) const override;
-  QVariant data(const QModelIndex& index, int role) const override;
-  QVariant headerData(int section, Qt::Orientation o, int role) const override;
+  const std::vector<Job>& jobs() const { return jobs_; }
+  bool busy() const;      // a job is queued or running
+  int activeCount() const;  // jobs queued or running
 
  Q_SIGNALS:
+  void jobAboutToBeAdded(int row);
+  void jobAdded(int row);
+  void jobAboutToBeRemoved(int row);
+  void jobRemoved(int row);
   void jobChanged(int id);
   void jobFinished(int id);
   void recordWritten(const QString& path);
@@ -82,15 +83,14 @@ class JobQueue : public QAbstractTableModel {
 
  private:
   Job* find(int id);
-  int rowOf(int id) const;
   void schedule();
   void start(Job& j);
   void onProgress(int id, int run, const ptq::Progress& p);
   void onRunDone(int id, int run, const RunOutcome& o);
   void onFinished(int id, bool cancelled);
-  void changed(int id);
+  QString deviceFor(const ptq::ExperimentSpec& spec) const;
 
-  ExperimentRunner runner_;
+  JobEngine engine_;
   std::vector<Job> jobs_;
   std::map<int, std::unique_ptr<JobWorker>> workers_;
   int nextId_ = 1;

@@ -1,31 +1,13 @@
 #include "views/jobs/job_worker.h"
 
 #include <QThread>
+#include <atomic>
 #include <chrono>
 
 #include "core/runtime/errors.h"
-#include "core/records/result_store.h"
-#include "eval/experiment/experiment.h"
 #include "eval/experiment/sweep.h"
 
 namespace ptq::views {
-
-ExperimentRunner defaultRunner() {
-  return [](const nlohmann::json& spec, ptq::Feedback& fb) {
-    return ptq::run_experiment(ptq::ExperimentSpec::from_json(spec), &fb);
-  };
-}
-
-QString deviceOf(const nlohmann::json& spec) {
-  std::string d;
-  try {
-    d = ptq::ExperimentSpec::from_json(spec).device;
-  } catch (const std::exception&) {
-    d = "cpu";  // the job fails when it runs, with the spec's error
-  }
-  if (d == "cuda") d = "cuda:0";
-  return QString::fromStdString(d);
-}
 
 QString runIdOf(const nlohmann::json& spec) {
   try {
@@ -43,8 +25,8 @@ std::vector<nlohmann::json> expandSweep(const nlohmann::json& sweep, const QStri
   return out;
 }
 
-JobWorker::JobWorker(std::vector<nlohmann::json> specs, QString resultsDir, bool skipComplete,
-                     ExperimentRunner runner, QObject* context, Hooks hooks)
+JobWorker::JobWorker(std::vector<ptq::ExperimentSpec> specs, QString resultsDir, bool skipComplete,
+                     ptq::RecordRunner runner, QObject* context, Hooks hooks)
     : specs_(std::move(specs)),
       dir_(resultsDir.toStdString()),
       skipComplete_(skipComplete),
@@ -68,6 +50,10 @@ void JobWorker::start() {
 
 void JobWorker::cancel() { fb_->cancel(); }
 
+void JobWorker::wait() {
+  if (thread_) thread_->wait();
+}
+
 template <class F>
 void JobWorker::post(F&& f) {
   if (context_) QMetaObject::invokeMethod(context_, std::forward<F>(f), Qt::QueuedConnection);
@@ -75,7 +61,7 @@ void JobWorker::post(F&& f) {
 
 void JobWorker::run() {
   using clock = std::chrono::steady_clock;
-  int current = 0;
+  std::atomic<int> current{0};
   clock::time_point last{};
   std::string lastStage;
   // Progress is posted at most every 50 ms (and at every stage change): a fast engine loop must
@@ -85,34 +71,30 @@ void JobWorker::run() {
     if (p.stage == lastStage && now - last < std::chrono::milliseconds(50) && p.step != p.total) return;
     last = now;
     lastStage = p.stage;
-    post([h = hooks_.progress, run = current, p] { if (h) h(run, p); });
+    post([h = hooks_.progress, run = current.load(), p] { if (h) h(run, p); });
   });
+  auto onEvent = [&](const ptq::SweepEvent& e) {
+    current = int(e.index);
+    if (e.state == "started") return;
+    RunOutcome out{RunOutcome::Failed, QString::fromStdString(e.run_id), QString::fromStdString(e.path),
+                   QString::fromUtf8(e.error.c_str())};
+    if (e.state == "done") out.kind = RunOutcome::Written;
+    if (e.state == "skipped") out.kind = RunOutcome::Skipped;
+    if (out.kind == RunOutcome::Failed) out.path.clear();
+    post([h = hooks_.runDone, run = int(e.index), out] { if (h) h(run, out); });
+  };
+  ptq::SweepOptions options;
+  options.skip_complete = skipComplete_;
+  options.resume = true;  // a job redoes a run whose record is incomplete (a crash mid-run)
+  options.rethrow_cancel = false;
   bool cancelled = false;
-  for (size_t i = 0; i < specs_.size() && !cancelled; ++i) {
-    current = int(i);
-    RunOutcome out{RunOutcome::Failed, runIdOf(specs_[i]), {}, {}};
-    try {
-      fb_->check();
-      fb_->set_stage_range(0.0, 1.0);
-      ptq::ensure_results_dir(dir_);
-      const std::string id = out.runId.toStdString();
-      if (skipComplete_ && !id.empty() && ptq::record_complete(dir_, id)) {
-        out.kind = RunOutcome::Skipped;
-        out.path = QString::fromStdString(dir_ + "/" + id + ".json");
-      } else {
-        nlohmann::json record = runner_(specs_[i], *fb_);
-        out.path = QString::fromStdString(ptq::write_record(dir_, record));
-        out.runId = QString::fromStdString(record.value("run_id", id));
-        out.kind = RunOutcome::Written;
-      }
-    } catch (const ptq::Cancelled&) {
-      cancelled = true;
-      break;
-    } catch (const std::exception& e) {
-      out.error = QString::fromUtf8(e.what());
-      if (out.error.isEmpty()) out.error = QStringLiteral("unknown error");
+  try {
+    cancelled = ptq::run_sweep(specs_, dir_, runner_, options, *fb_, onEvent).cancelled;
+  } catch (const std::exception& e) {  // the results directory cannot be used: every run fails
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      RunOutcome out{RunOutcome::Failed, QString::fromStdString(specs_[i].run_id()), {}, QString::fromUtf8(e.what())};
+      post([h = hooks_.runDone, run = int(i), out] { if (h) h(run, out); });
     }
-    post([h = hooks_.runDone, run = int(i), out] { if (h) h(run, out); });
   }
   fb_->set_callback(nullptr);
   post([h = hooks_.finished, cancelled] { if (h) h(cancelled); });

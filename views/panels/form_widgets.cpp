@@ -9,7 +9,7 @@
 #include <QSpinBox>
 #include <algorithm>
 
-#include "eval/experiment/experiment.h"
+#include "eval/experiment/experiment_spec.h"
 
 namespace ptq::views {
 

@@ -11,12 +11,13 @@
 #include <set>
 
 #include "views/jobs/job_queue.h"
+#include "views/jobs/job_table_model.h"
 
 namespace ptq::views {
 
 namespace {
 
-// The progress column as a progress bar (the fraction from JobQueue::FractionRole).
+// The progress column as a progress bar (the fraction from JobTableModel::FractionRole).
 class ProgressDelegate : public QStyledItemDelegate {
  public:
   using QStyledItemDelegate::QStyledItemDelegate;
@@ -25,7 +26,7 @@ class ProgressDelegate : public QStyledItemDelegate {
     bar.rect = opt.rect.adjusted(2, 3, -2, -3);
     bar.minimum = 0;
     bar.maximum = 1000;
-    bar.progress = int(index.data(JobQueue::FractionRole).toDouble() * 1000);
+    bar.progress = int(index.data(JobTableModel::FractionRole).toDouble() * 1000);
     bar.text = index.data().toString();
     bar.textVisible = true;
     bar.state = opt.state | QStyle::State_Horizontal;
@@ -38,16 +39,17 @@ class ProgressDelegate : public QStyledItemDelegate {
 JobsPanel::JobsPanel(JobQueue* queue, QWidget* parent) : QWidget(parent), queue_(queue) {
   table_ = new QTableView(this);
   table_->setObjectName("jobs");
-  table_->setModel(queue);
-  table_->setItemDelegateForColumn(JobQueue::Progress, new ProgressDelegate(table_));
+  model_ = new JobTableModel(queue, this);
+  table_->setModel(model_);
+  table_->setItemDelegateForColumn(JobTableModel::Progress, new ProgressDelegate(table_));
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
   auto* header = table_->horizontalHeader();
   header->setSectionResizeMode(QHeaderView::ResizeToContents);
-  header->setSectionResizeMode(JobQueue::Title, QHeaderView::Stretch);
-  header->setSectionResizeMode(JobQueue::Progress, QHeaderView::Fixed);
-  header->resizeSection(JobQueue::Progress, 140);
+  header->setSectionResizeMode(JobTableModel::Title, QHeaderView::Stretch);
+  header->setSectionResizeMode(JobTableModel::Progress, QHeaderView::Fixed);
+  header->resizeSection(JobTableModel::Progress, 140);
 
   auto* cancel = new QPushButton(tr("Cancel"), this);
   cancel->setObjectName("cancelJob");
@@ -66,7 +68,7 @@ JobsPanel::JobsPanel(JobQueue* queue, QWidget* parent) : QWidget(parent), queue_
 
 void JobsPanel::cancelSelected() {
   std::set<int> ids;
-  for (const QModelIndex& i : table_->selectionModel()->selectedRows()) ids.insert(queue_->jobIdAt(i.row()));
+  for (const QModelIndex& i : table_->selectionModel()->selectedRows()) ids.insert(model_->jobIdAt(i.row()));
   for (int id : ids) queue_->cancel(id);
 }
 

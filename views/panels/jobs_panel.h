@@ -9,16 +9,19 @@ class QTableView;
 namespace ptq::views {
 
 class JobQueue;
+class JobTableModel;
 
 class JobsPanel : public QWidget {
   Q_OBJECT
  public:
   explicit JobsPanel(JobQueue* queue, QWidget* parent = nullptr);
   QTableView* table() const { return table_; }
+  JobTableModel* model() const { return model_; }
   void cancelSelected();
 
  private:
   JobQueue* queue_;
+  JobTableModel* model_;
   QTableView* table_;
 };
 

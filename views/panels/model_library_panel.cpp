@@ -25,7 +25,7 @@ QString human_bytes(uint64_t n) {
 }
 }  // namespace
 
-ModelLibraryPanel::ModelLibraryPanel(QWidget* parent) : QWidget(parent) {
+ModelLibraryPanel::ModelLibraryPanel(CheckpointReader reader, QWidget* parent) : QWidget(parent), reader_(std::move(reader)) {
   auto* add = new QPushButton(tr("Add model folder…"), this);
   add->setObjectName("addModel");
   list_ = new QTreeWidget(this);
@@ -59,7 +59,8 @@ bool ModelLibraryPanel::addModel(const QString& dir) {
   for (const auto& m : models_)
     if (QString::fromStdString(m.dir) == dir) return true;
   try {
-    models_.push_back(summarize_checkpoint(dir.toStdString()));
+    if (!reader_) throw ptq::Error("the model library has no checkpoint reader");
+    models_.push_back(reader_(dir.toStdString()));
   } catch (const ptq::Error& e) {
     error_ = QString::fromStdString(e.what());
     status_->setText(tr("Could not add the model: %1").arg(error_));

@@ -1,8 +1,10 @@
 #pragma once
 // Model library: Hugging Face checkpoint folders the user added, with architecture, parameter
-// count, size on disk and, for the selected model, its linear layers. Reads headers only.
+// count, size on disk and, for the selected model, its linear layers. What reads a folder (the
+// engine's summarize_checkpoint, headers only) is injected by the application.
 #include <QStringList>
 #include <QWidget>
+#include <functional>
 
 #include "core/model/model_summary.h"
 
@@ -15,7 +17,9 @@ namespace ptq::views {
 class ModelLibraryPanel : public QWidget {
   Q_OBJECT
  public:
-  explicit ModelLibraryPanel(QWidget* parent = nullptr);
+  // Folder -> summary; throws ptq::Error naming what is wrong with the folder.
+  using CheckpointReader = std::function<ModelSummary(const std::string& dir)>;
+  explicit ModelLibraryPanel(CheckpointReader reader, QWidget* parent = nullptr);
 
   // Adds a checkpoint folder; on bad input returns false and shows the error (error() holds it).
   bool addModel(const QString& dir);
@@ -32,6 +36,7 @@ class ModelLibraryPanel : public QWidget {
   void browse();
   void showDetails(int row);
 
+  CheckpointReader reader_;
   std::vector<ModelSummary> models_;
   QTreeWidget* list_;
   QTableWidget* layers_;

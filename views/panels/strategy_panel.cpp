@@ -14,10 +14,12 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <limits>
 #include <set>
 
 #include "core/runtime/errors.h"
-#include "eval/experiment/experiment.h"
+#include "core/runtime/device_names.h"
+#include "eval/experiment/experiment_spec.h"
 #include "quant/strategy_registry.h"
 #include "views/panels/form_widgets.h"
 #include "views/panels/param_form.h"
@@ -133,7 +135,12 @@ QWidget* StrategyPanel::buildQuantBox() {
   form->addRow(tr("Format"), format_);
   form->addRow(QString(), sym_);
   form->addRow(tr("Clip ratio"), clip_);
-  for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_}) watch(w);
+  overrides_ = new QLineEdit(quantBox_);
+  overrides_->setObjectName("overrides");
+  overrides_->setPlaceholderText(QStringLiteral("[{\"pattern\": \"*.down_proj\", \"bits\": 8}]"));
+  overrides_->setToolTip(tr("per-layer overrides as the spec's JSON array (later entries win)"));
+  form->addRow(tr("Overrides"), overrides_);
+  for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_, overrides_}) watch(w);
   return quantBox_;
 }
 
@@ -173,7 +180,10 @@ QWidget* StrategyPanel::buildCalibBox() {
   form->addRow(tr("Sequence length"), calibSeqlen_);
   form->addRow(tr("Seed"), calibSeed_);
   form->addRow(tr("Sampling"), sampling_);
-  for (QWidget* w : std::initializer_list<QWidget*>{calibFiles_, nsamples_, calibSeqlen_, calibSeed_, sampling_}) watch(w);
+  calibBatch_ = makeSpin(calibBox_, "calibBatch", 1, 1 << 16);
+  calibBatch_->setToolTip(tr("calibration windows per forward pass (not part of the run's identity)"));
+  form->addRow(tr("Batch"), calibBatch_);
+  for (QWidget* w : std::initializer_list<QWidget*>{calibFiles_, nsamples_, calibSeqlen_, calibSeed_, sampling_, calibBatch_}) watch(w);
   return calibBox_;
 }
 
@@ -201,10 +211,24 @@ QWidget* StrategyPanel::buildRunBox() {
   label_ = new QLineEdit(box);
   label_->setObjectName("label");
   label_->setPlaceholderText(tr("free text shown in tables"));
+  residency_ = new QComboBox(box);
+  residency_->setObjectName("residency");
+  for (const auto& r : ptq::residency_names()) residency_->addItem(qs(r));
+  evalBatch_ = makeSpin(box, "evalBatch", 1, 1 << 16);
+  evalBatch_->setToolTip(tr("evaluation windows per forward pass (not part of the run's identity)"));
+  seed_ = makeSpin(box, "seed", 0, std::numeric_limits<int>::max());
+  seed_->setToolTip(tr("the strategy's own randomness (rotation); the calibration seed draws the windows"));
+  tasks_ = new QLineEdit(box);
+  tasks_->setObjectName("tasks");
+  tasks_->setToolTip(tr("multiple-choice task files (JSONL), separated by ';'"));
   form->addRow(tr("Device"), device_);
   form->addRow(tr("Dtype"), dtype_);
+  form->addRow(tr("Residency"), residency_);
+  form->addRow(tr("Eval batch"), evalBatch_);
+  form->addRow(tr("Seed"), seed_);
+  form->addRow(tr("Tasks"), withBrowseButton(tasks_, true, box));
   form->addRow(tr("Label"), label_);
-  for (QWidget* w : std::initializer_list<QWidget*>{device_, dtype_, label_}) watch(w);
+  for (QWidget* w : std::initializer_list<QWidget*>{device_, dtype_, residency_, evalBatch_, seed_, tasks_, label_}) watch(w);
   return box;
 }
 
@@ -249,6 +273,18 @@ nlohmann::json StrategyPanel::changedParams() const {
   return out;
 }
 
+ptq::ExperimentSpec StrategyPanel::overridesValue() const {
+  const QString text = overrides_->text().trimmed();
+  if (text.isEmpty()) return {};
+  nlohmann::json ov;
+  try {
+    ov = nlohmann::json::parse(text.toStdString());
+  } catch (const std::exception& e) {
+    throw ptq::Error(std::string("experiment spec 'overrides': not JSON: ") + e.what());
+  }
+  return ptq::ExperimentSpec::from_json({{"model", "-"}, {"method", "rtn"}, {"overrides", ov}});
+}
+
 nlohmann::json StrategyPanel::spec() const {
   ptq::ExperimentSpec s;
   s.model_dir = model_->currentText().trimmed().toStdString();
@@ -261,6 +297,7 @@ nlohmann::json StrategyPanel::spec() const {
     s.plan.spec.symmetric = sym_->isChecked();
     s.plan.spec.clip_ratio = clip_->value();
     s.params = changedParams();
+    s.plan.overrides = overridesValue().plan.overrides;
     for (const auto* st : ptq::parse_method(s.method)) needsCalib |= st->needs_calibration;
   }
   s.analyses = eval_->analyses();
@@ -271,12 +308,17 @@ nlohmann::json StrategyPanel::spec() const {
     s.calib.seqlen = calibSeqlen_->value();
     s.calib.seed = uint64_t(calibSeed_->value());
     s.calib.sampling = sampling_->currentText().toStdString();
+    s.calib_batch = calibBatch_->value();
   }
   s.eval_text = eval_->text().toStdString();
+  s.eval_batch = evalBatch_->value();
   s.eval_seqlen = eval_->seqlen();
   s.eval_max_windows = eval_->maxWindows();
   s.device = device_->currentText().trimmed().toStdString();
   s.dtype = dtype_->currentText().toStdString();
+  s.residency = residency_->currentText().toStdString();
+  s.seed = uint64_t(seed_->value());
+  s.task_files = splitPaths(tasks_->text());
   s.label = label_->text().toStdString();
   // The JSON round trip is the engine's own validation (names the key that is wrong).
   return ptq::ExperimentSpec::from_json(s.to_json()).to_json();
@@ -321,6 +363,8 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
   format_->setCurrentText(qs(ptq::format_name(s.plan.spec.format)));
   sym_->setChecked(s.plan.spec.symmetric);
   clip_->setValue(s.plan.spec.clip_ratio);
+  const nlohmann::json ov = s.plan.to_json()["overrides"];
+  overrides_->setText(ov.empty() ? QString() : qs(ov.dump()));
   for (const auto& st : ptq::strategy_registry())
     for (const auto& p : st.params) {
       nlohmann::json v = p.default_value;
@@ -333,9 +377,14 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
   calibSeqlen_->setValue(int(s.calib.seqlen));
   calibSeed_->setValue(int(s.calib.seed));
   sampling_->setCurrentText(qs(s.calib.sampling));
+  calibBatch_->setValue(int(s.calib_batch));
   eval_->setValues(qs(s.eval_text), int(s.eval_seqlen), int(s.eval_max_windows), s.analyses);
   device_->setCurrentText(qs(s.device));
   dtype_->setCurrentText(qs(s.dtype));
+  residency_->setCurrentText(qs(s.residency));
+  evalBatch_->setValue(int(s.eval_batch));
+  seed_->setValue(int(std::min<uint64_t>(s.seed, uint64_t(std::numeric_limits<int>::max()))));
+  tasks_->setText(joinPaths(s.task_files));
   label_->setText(qs(s.label));
   loading_ = false;
   refresh();

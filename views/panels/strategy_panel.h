@@ -68,6 +68,7 @@ class StrategyPanel : public QWidget {
   void apply(const ptq::ExperimentSpec& s);  // fills every editor
   void refresh();  // visibility of stage forms, enabled state, preview
   int groupValue() const;
+  ptq::ExperimentSpec overridesValue() const;  // the overrides box parsed (throws ptq::Error)
   void watch(QWidget* w);  // any edit of w → refresh
 
   QComboBox* model_;
@@ -80,13 +81,17 @@ class StrategyPanel : public QWidget {
   QComboBox* format_;
   QCheckBox* sym_;
   QDoubleSpinBox* clip_;
+  QLineEdit* overrides_;
   std::map<std::string, StageForm> stages_;
   QGroupBox* calibBox_;
   QLineEdit* calibFiles_;
   QSpinBox *nsamples_, *calibSeqlen_, *calibSeed_;
   QComboBox* sampling_;
+  QSpinBox* calibBatch_;
   EvalSettings* eval_;
-  QComboBox *device_, *dtype_;
+  QComboBox *device_, *dtype_, *residency_;
+  QSpinBox *evalBatch_, *seed_;
+  QLineEdit* tasks_;
   QLineEdit* label_;
   QPlainTextEdit* preview_;
   QLabel* error_;

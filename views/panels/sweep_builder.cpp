@@ -31,7 +31,7 @@ namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 const std::vector<int> kGroups = {-1, 32, 64, 128, 256};
-enum CalibCol { CName, CFiles, CSamples, CSeqlen, CSampling, CSeed, CalibCols };
+enum CalibCol { CName, CFiles, CSamples, CSeqlen, CSampling, CSeed, CBatch, CalibCols };
 
 // Keys the form edits; everything else in a loaded spec is carried over untouched.
 const std::vector<std::string> kEdited = {"models", "methods", "bits", "groups", "formats", "sym",
@@ -195,7 +195,7 @@ QWidget* SweepBuilder::buildCalibrations() {
   calibs_ = new QTableWidget(0, CalibCols, box);
   calibs_->setObjectName("calibrations");
   calibs_->setHorizontalHeaderLabels({tr("name"), tr("files (; separated)"), tr("nsamples"), tr("seqlen"),
-                                      tr("sampling"), tr("seed")});
+                                      tr("sampling"), tr("seed"), tr("batch")});
   calibs_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   calibs_->horizontalHeader()->setSectionResizeMode(CFiles, QHeaderView::Stretch);
   calibs_->setMaximumHeight(120);
@@ -234,6 +234,7 @@ void SweepBuilder::addCalibrationRow(const nlohmann::json& c) {
   set(CSeqlen, QString::number(c.value("seqlen", d.seqlen)));
   set(CSampling, qs(c.value("sampling", d.sampling)));
   set(CSeed, QString::number(c.value("seed", d.seed)));
+  set(CBatch, QString::number(c.value("batch", ptq::SweepCalibration{}.batch)));
   block.unblock();
   recount();
 }
@@ -277,7 +278,7 @@ nlohmann::json SweepBuilder::sweepJson() const {
     nlohmann::json c = {{"files", splitPaths(cell(CFiles))}, {"sampling", cell(CSampling).toStdString()}};
     if (!cell(CName).isEmpty()) c["name"] = cell(CName).toStdString();
     bool ok = false;
-    for (auto [col, key] : {std::pair{CSamples, "nsamples"}, {CSeqlen, "seqlen"}, {CSeed, "seed"}}) {
+    for (auto [col, key] : {std::pair{CSamples, "nsamples"}, {CSeqlen, "seqlen"}, {CSeed, "seed"}, {CBatch, "batch"}}) {
       long long v = cell(col).toLongLong(&ok);
       c[key] = ok ? nlohmann::json(v) : nlohmann::json(cell(col).toStdString());  // the parser names a bad value
     }
@@ -328,6 +329,7 @@ bool SweepBuilder::setSweepJson(const nlohmann::json& in, const QString& baseDir
       for (const auto& f : asList(c.value("files", nlohmann::json::array())))
         files.push_back(absolute(baseDir, f.get<std::string>()).toStdString());
       c["files"] = files;
+      if (!c.contains("seed")) c["seed"] = j.value("seed", 0);  // the sweep's seed is the sets' default
       addCalibrationRow(c);
     }
   const nlohmann::json ev = j.value("eval", nlohmann::json::object());

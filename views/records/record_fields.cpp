@@ -135,4 +135,16 @@ QString formatNumber(double v, int sig, const QString& missing) {
   return QString::number(v, 'g', sig);
 }
 
+bool sortsBefore(const QVariant& a, const QVariant& b, Qt::SortOrder order) {
+  if (a.typeId() == QMetaType::Double && b.typeId() == QMetaType::Double) {
+    const double x = a.toDouble(), y = b.toDouble();
+    if (std::isnan(x) || std::isnan(y)) {
+      const bool onlyYMissing = !std::isnan(x) && std::isnan(y), onlyXMissing = std::isnan(x) && !std::isnan(y);
+      return order == Qt::AscendingOrder ? onlyYMissing : onlyXMissing;
+    }
+    return x < y;
+  }
+  return QString::localeAwareCompare(a.toString(), b.toString()) < 0;
+}
+
 }  // namespace ptq::views

@@ -3,6 +3,7 @@
 // missing or mistyped field (NaN / empty string), so a view fed a partial record shows what it
 // has. One place for labels ("austen-tiny gptq w3g128") and for the fp baseline lookup.
 #include <QString>
+#include <QVariant>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -34,6 +35,11 @@ QString pointLabel(const Record& r);
 // Perplexity difference to full precision: metrics.compare.ppl_fp when present, else the ppl of a
 // baseline record in `all` with the same model and eval text/seqlen; NaN when neither exists.
 double deltaPpl(const Record& r, const std::vector<Record>& all);
+
+// The lessThan of the record tables' sort proxies (results browser, comparison table): numbers
+// by value, text by locale; a missing number (NaN) sorts after every number in either `order`
+// (a proxy sorting descending reverses lessThan, so this answers for that).
+bool sortsBefore(const QVariant& a, const QVariant& b, Qt::SortOrder order);
 
 // Names of the accuracy tasks over all records ("lambada:austen-test"), sorted.
 std::vector<QString> taskNames(const std::vector<Record>& records);

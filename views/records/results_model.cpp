@@ -212,13 +212,7 @@ bool ResultsFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
 }
 
 bool ResultsFilter::lessThan(const QModelIndex& a, const QModelIndex& b) const {
-  QVariant va = a.data(sortRole()), vb = b.data(sortRole());
-  if (va.typeId() == QMetaType::Double && vb.typeId() == QMetaType::Double) {
-    double x = va.toDouble(), y = vb.toDouble();
-    if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);  // missing values last
-    return x < y;
-  }
-  return QString::localeAwareCompare(va.toString(), vb.toString()) < 0;
+  return sortsBefore(a.data(sortRole()), b.data(sortRole()), sortOrder());  // missing values last
 }
 
 }  // namespace ptq::views
