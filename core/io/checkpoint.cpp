@@ -24,14 +24,28 @@ uint64_t expected_tensor_count(const ModelConfig& c) {
   return 2 + (c.tie_word_embeddings ? 0 : 1) + uint64_t(c.num_layers) * per_layer;
 }
 
+// When config.json implies more tensors than the checkpoint holds, names a missing one without
+// listing them all: one per layer (its first norm) and the last expert of each layer.
+void find_missing_layer_tensor(const Checkpoint& ck, uint64_t want, size_t have) {
+  const ModelConfig& c = ck.config();
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    std::string probe = p + "input_layernorm.weight";
+    if (ck.has(probe) && c.is_moe()) probe = p + "block_sparse_moe.experts." + std::to_string(c.num_experts - 1) + ".w1.weight";
+    if (!ck.has(probe))
+      throw Error("tensor '" + probe + "' is missing from the checkpoint in '" + ck.dir() + "' (config.json declares " +
+                  "num_hidden_layers " + std::to_string(c.num_layers) +
+                  (c.is_moe() ? " and num_local_experts " + std::to_string(c.num_experts) : std::string()) + ", which need " +
+                  std::to_string(want) + " tensors; the checkpoint holds " + std::to_string(have) + ")");
+  }
+}
+
 void check_config_against_tensors(const Checkpoint& ck) {
   const ModelConfig& c = ck.config();
   const uint64_t want = expected_tensor_count(c);
   const size_t have = ck.tensor_names().size();
-  if (want > have)
-    throw Error("config.json in '" + ck.dir() + "' declares num_hidden_layers " + std::to_string(c.num_layers) +
-                (c.is_moe() ? " and num_local_experts " + std::to_string(c.num_experts) : std::string()) + ", which need " +
-                std::to_string(want) + " tensors, but the checkpoint holds " + std::to_string(have));
+  // Every layer (and its last expert) present bounds the list below by the tensors that exist.
+  if (want > have) find_missing_layer_tensor(ck, want, have);
   for (const auto& t : expected_tensors(c)) {
     if (!ck.has(t.name)) throw Error("tensor '" + t.name + "' is missing from the checkpoint in '" + ck.dir() + "'");
     const TensorInfo& ti = ck.info(t.name);

@@ -36,9 +36,10 @@ constexpr int64_t kMaxPositions = int64_t(1) << 30;
 struct ConfigReader {
   const json& j;
   const std::string& source;
+  std::string prefix = "";  // "rope_scaling." for keys of a nested object
 
   [[noreturn]] void fail(const std::string& key, const json& v, const std::string& want) const {
-    throw Error(source + ": '" + key + "' is " + v.dump() + ", expected " + want);
+    throw Error(source + ": '" + prefix + key + "' is " + v.dump() + ", expected " + want);
   }
   const json* find(const char* key) const {
     auto it = j.find(key);
@@ -48,7 +49,7 @@ struct ConfigReader {
     const json* v = find(key);
     const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
     if (!v) {
-      if (required) throw Error(source + ": '" + key + "' is missing (" + want + ")");
+      if (required) throw Error(source + ": '" + prefix + key + "' is missing (" + want + ")");
       return def;
     }
     if (!v->is_number_integer()) fail(key, *v, want);
@@ -60,7 +61,8 @@ struct ConfigReader {
   double real(const char* key, double def, double lo, bool lo_open, double hi = 1e300) const {
     const json* v = find(key);
     if (!v) return def;
-    const std::string want = std::string("a number ") + (lo_open ? "> " : ">= ") + std::to_string(lo);
+    std::string want = std::string("a finite number ") + (lo_open ? "> " : ">= ") + json(lo).dump();
+    if (hi < 1e300) want += " and <= " + json(hi).dump();
     if (!v->is_number()) fail(key, *v, want);
     const double x = v->get<double>();
     if (!std::isfinite(x) || x < lo || (lo_open && x == lo) || x > hi) fail(key, *v, want);
@@ -85,8 +87,8 @@ RopeScaling parse_rope(const json& r, const char* key, int64_t max_positions, co
   RopeScaling s;
   if (r.is_null()) return s;
   if (!r.is_object()) throw Error(source + ": '" + key + "' is " + r.dump() + ", expected an object or null");
-  ConfigReader in{r, source};
   const std::string where = std::string(key) + ".";
+  ConfigReader in{r, source, where};
   s.type = in.string("rope_type", in.string("type", "default"));
   if (s.type != "default" && s.type != "linear" && s.type != "llama3")
     throw Error(source + ": rope scaling type '" + s.type + "' is not supported (supported: default, linear, llama3)");
@@ -129,7 +131,7 @@ void read_rope(ModelConfig& c, const json& j, const ConfigReader& in) {
   if (in.find("rope_parameters")) {
     const json& rp = j["rope_parameters"];
     c.rope_scaling = parse_rope(rp, "rope_parameters", c.max_position_embeddings, in.source);
-    c.rope_theta = ConfigReader{rp, in.source}.real("rope_theta", theta, 0.0, true);
+    c.rope_theta = ConfigReader{rp, in.source, "rope_parameters."}.real("rope_theta", theta, 0.0, true);
   } else {
     c.rope_theta = theta;
     c.rope_scaling = parse_rope(j.value("rope_scaling", json()), "rope_scaling", c.max_position_embeddings, in.source);
