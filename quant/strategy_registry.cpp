@@ -1,5 +1,6 @@
 #include "quant/strategy_registry.h"
 
+#include "core/records/json_util.h"
 #include "core/runtime/errors.h"
 
 namespace ptq {
@@ -182,8 +183,8 @@ void parse_param_assignment(const std::string& kv, json& into) {
   auto eq = kv.find('=');
   if (eq == std::string::npos || eq == 0) throw Error("bad --param '" + kv + "': expected key=value");
   std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-  json parsed = json::parse(v, nullptr, false);
-  into[k] = parsed.is_discarded() ? json(v) : parsed;
+  // Not JSON: the plain string. JSON: parsed with the nesting bounded (json::accept builds nothing).
+  into[k] = json::accept(v) ? parse_json(v, "--param '" + k + "'") : json(v);
 }
 
 }  // namespace ptq

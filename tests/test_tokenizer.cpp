@@ -239,6 +239,37 @@ int main(int argc, char** argv) {
     check(false, std::string("small tokenizer: ") + e.what());
   }
 
+
+  // Hostile tokenizer.json files (issue 11).
+  const std::string empty_vocab =
+      write_temp("empty_vocab.json", R"({"model": {"type": "BPE", "vocab": {}, "merges": []}})");
+  expect_error("empty vocabulary", {empty_vocab, "vocab is empty"}, [&] { ptq::Tokenizer::from_file(empty_vocab); });
+  const std::string wrapped_id =
+      write_temp("wrapped_id.json", R"({"model": {"type": "BPE", "vocab": {"a": 4294967296}, "merges": []}})");
+  expect_error("id that would wrap to 0", {wrapped_id, "id 4294967296 of token 'a'"},
+               [&] { ptq::Tokenizer::from_file(wrapped_id); });
+  const std::string abc = R"("model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2}, "merges": []})";
+  for (const char* section : {"normalizer", "pre_tokenizer", "decoder"}) {
+    const std::string list = std::string(section) == "normalizer" ? "normalizers"
+                             : std::string(section) == "decoder"  ? "decoders"
+                                                                  : "pretokenizers";
+    std::string deep = "null";
+    for (int k = 0; k < 30000; ++k) deep = "{\"type\": \"Sequence\", \"" + list + "\": [" + deep + "]}";
+    const std::string f = write_temp(std::string("deep_") + section + ".json", "{\"" + std::string(section) + "\": " + deep + ", " + abc + "}");
+    expect_error(std::string("30000 nested ") + section + " Sequences", {f, "nested deeper than 128"},
+                 [&] { ptq::Tokenizer::from_file(f); });
+  }
+  // Nested Sequences within the bound are flattened in document order: a->b runs before b->c.
+  std::string seq = R"({"type": "Replace", "pattern": {"String": "a"}, "content": "b"})";
+  for (int k = 0; k < 60; ++k)
+    seq = R"({"type": "Sequence", "normalizers": [)" + seq + R"(, {"type": "Replace", "pattern": {"String": "b"}, "content": "c"}]})";
+  const std::string nested_ok = write_temp("nested_ok.json", "{\"normalizer\": " + seq + ", " + abc + "}");
+  try {
+    check(ptq::Tokenizer::from_file(nested_ok).encode("ab") == std::vector<int64_t>{2, 2}, "nested normalizer Sequences in order");
+  } catch (const std::exception& e) {
+    check(false, std::string("nested normalizer Sequences: ") + e.what());
+  }
+
   for (const std::string& path : g_temp_files) {
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -39,7 +39,9 @@ int cmd_compare(const std::vector<std::string>& argv) {
     if (tok_path.empty()) throw Error("no tokenizer.json in '" + base + "' to tokenize --text");
     std::string t = read_text_file(text);
     if (t.empty()) throw Error("text '" + text + "' is empty");
-    windows = make_windows(Tokenizer::from_file(tok_path).encode(t), seqlen, a.get_int("max-windows", 0));
+    const Tokenizer tok = Tokenizer::from_file(tok_path);
+    tok.check_fits_model(fp->config().vocab_size, "'" + base + "'");
+    windows = make_windows(tok.encode(t), seqlen, a.get_int("max-windows", 0));
     fb.set_stage_range(0.0, 0.5);
     ref = capture_reference(*fp, windows, batch, &fb);
   }  // the full-precision model is gone before the quantized one loads

@@ -38,6 +38,7 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   const std::string tok_path = model->checkpoint().tokenizer_path();
   if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "'");
   const Tokenizer tok = Tokenizer::from_file(tok_path);
+  tok.check_fits_model(model->config().vocab_size, "'" + dir + "'");
   json out = {{"tasks", evaluate_tasks(*model, tok, o, &fb)}, {"model", dir}};
   std::cout << out.dump() << std::endl;
   return 0;

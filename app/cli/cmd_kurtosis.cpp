@@ -45,6 +45,7 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   const std::string tok_path = model->checkpoint().tokenizer_path();
   if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "' to tokenize the calibration text");
   const Tokenizer tok = Tokenizer::from_file(tok_path);
+  tok.check_fits_model(model->config().vocab_size, "'" + dir + "'");
   const at::Tensor windows = calibration_windows(tok, calib);
   json out = {{"fp", measure_kurtosis(*model, windows, batch, &fb)},
               {"calibration", calib.to_json()},

@@ -32,6 +32,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
   if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "' (give one with --tokenizer FILE)");
   auto t1 = std::chrono::steady_clock::now();
   Tokenizer tok = Tokenizer::from_file(tok_path);
+  tok.check_fits_model(model->config().vocab_size, "'" + dir + "'");
   std::vector<int64_t> ids = tok.encode(read_text_file(text_path));
   double tok_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 

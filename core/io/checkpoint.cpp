@@ -1,6 +1,6 @@
 #include "core/io/checkpoint.h"
 
-#include <set>
+#include "core/io/shard_index.h"
 
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
@@ -14,6 +14,50 @@ std::string shape_str(const std::vector<int64_t>& s) {
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
 }
+
+// The tensors config.json implies, counted without listing them, so that a config claiming
+// 10^12 layers or 10^10 experts is refused before anything is allocated for it.
+// (ModelConfig bounds the layer and expert counts, so one layer's list is small.)
+uint64_t expected_tensor_count(const ModelConfig& c) {
+  uint64_t per_layer = 2;  // the two norms
+  for (const auto& s : block_linears(c)) per_layer += s.bias ? 2 : 1;
+  return 2 + (c.tie_word_embeddings ? 0 : 1) + uint64_t(c.num_layers) * per_layer;
+}
+
+// When config.json implies more tensors than the checkpoint holds, names a missing one without
+// listing them all: one per layer (its first norm) and the last expert of each layer.
+void find_missing_layer_tensor(const Checkpoint& ck, uint64_t want, size_t have) {
+  const ModelConfig& c = ck.config();
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    std::string probe = p + "input_layernorm.weight";
+    if (ck.has(probe) && c.is_moe()) probe = p + "block_sparse_moe.experts." + std::to_string(c.num_experts - 1) + ".w1.weight";
+    if (!ck.has(probe))
+      throw Error("tensor '" + probe + "' is missing from the checkpoint in '" + ck.dir() + "' (config.json declares " +
+                  "num_hidden_layers " + std::to_string(c.num_layers) +
+                  (c.is_moe() ? " and num_local_experts " + std::to_string(c.num_experts) : std::string()) + ", which need " +
+                  std::to_string(want) + " tensors; the checkpoint holds " + std::to_string(have) + ")");
+  }
+}
+
+void check_config_against_tensors(const Checkpoint& ck) {
+  const ModelConfig& c = ck.config();
+  const uint64_t want = expected_tensor_count(c);
+  const size_t have = ck.tensor_names().size();
+  // Every layer (and its last expert) present bounds the list below by the tensors that exist.
+  if (want > have) find_missing_layer_tensor(ck, want, have);
+  for (const auto& t : expected_tensors(c)) {
+    if (!ck.has(t.name)) throw Error("tensor '" + t.name + "' is missing from the checkpoint in '" + ck.dir() + "'");
+    const TensorInfo& ti = ck.info(t.name);
+    if (ti.shape != t.shape)
+      throw Error("tensor '" + t.name + "' has shape " + shape_str(ti.shape) + " but config.json implies " +
+                  shape_str(t.shape) + " (" + ck.dir() + ")");
+    if (!is_float_safetensors_dtype(ti.dtype))
+      throw Error("tensor '" + t.name + "' is stored as " + ti.dtype + " in '" + ck.dir() +
+                  "'; model parameters must be F16, BF16, F32 or F64");
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Checkpoint> Checkpoint::open(const std::string& dir) {
@@ -23,36 +67,30 @@ std::shared_ptr<Checkpoint> Checkpoint::open(const std::string& dir) {
   ck->config_ = ModelConfig::load(join_path(dir, "config.json"));
   const std::string single = join_path(dir, "model.safetensors");
   const std::string index = join_path(dir, "model.safetensors.index.json");
-  std::vector<std::string> shards;
+  ShardIndex idx;
   if (file_exists(index)) {
-    json idx = read_json_file(index);
-    if (!idx.contains("weight_map") || !idx["weight_map"].is_object())
-      throw Error("'" + index + "' has no 'weight_map' object");
-    std::set<std::string> seen;
-    for (auto it = idx["weight_map"].begin(); it != idx["weight_map"].end(); ++it) {
-      std::string f = it.value().get<std::string>();
-      if (seen.insert(f).second) shards.push_back(f);
-    }
-    for (const auto& s : shards) {
-      std::string p = join_path(dir, s);
-      if (!file_exists(p)) throw Error("shard '" + p + "' named in '" + index + "' is missing");
-    }
+    idx = read_shard_index(dir, index);
   } else if (file_exists(single)) {
-    shards.push_back("model.safetensors");
+    idx.shards.push_back("model.safetensors");
   } else {
     throw Error("no weights in '" + dir + "': expected model.safetensors or model.safetensors.index.json");
   }
-  for (const auto& s : shards) {
+  for (const auto& s : idx.shards) {
     ck->files_.push_back(std::make_unique<SafetensorsFile>(join_path(dir, s)));
-    for (const auto& kv : ck->files_.back()->tensors()) ck->where_[kv.first] = ck->files_.size() - 1;
+    const size_t k = ck->files_.size() - 1;
+    for (const auto& kv : ck->files_.back()->tensors()) {
+      auto [it, fresh] = ck->where_.emplace(kv.first, k);
+      if (!fresh)
+        throw Error("tensor '" + kv.first + "' is stored in two shards, '" + idx.shards[it->second] + "' and '" + s +
+                    "' (" + dir + ")");
+    }
   }
-  for (const auto& t : expected_tensors(ck->config_)) {
-    if (!ck->has(t.name)) throw Error("tensor '" + t.name + "' is missing from the checkpoint in '" + dir + "'");
-    const TensorInfo& ti = ck->info(t.name);
-    if (ti.shape != t.shape)
-      throw Error("tensor '" + t.name + "' has shape " + shape_str(ti.shape) + " but config.json implies " +
-                  shape_str(t.shape) + " (" + dir + ")");
+  for (const auto& kv : idx.weight_map) {
+    auto it = ck->where_.find(kv.first);
+    if (it == ck->where_.end() || idx.shards[it->second] != kv.second)
+      throw Error("'" + index + "' lists tensor '" + kv.first + "' in shard '" + kv.second + "', which does not hold it");
   }
+  check_config_against_tensors(*ck);
   return ck;
 }
 

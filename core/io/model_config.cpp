@@ -1,5 +1,7 @@
 #include "core/io/model_config.h"
 
+#include <cmath>
+
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 
@@ -19,93 +21,165 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-template <typename T>
-T get_or(const json& j, const char* key, T def) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return def;
-  return it->get<T>();
-}
+// Largest values accepted: far above any published model (the largest have ~130 layers, 512
+// experts, a 262k vocabulary, hidden 32k), far below what would overflow a size or exhaust memory.
+constexpr int64_t kMaxHidden = int64_t(1) << 17;
+constexpr int64_t kMaxIntermediate = int64_t(1) << 20;
+constexpr int64_t kMaxLayers = int64_t(1) << 12;
+constexpr int64_t kMaxHeads = int64_t(1) << 12;
+constexpr int64_t kMaxHeadDim = int64_t(1) << 12;
+constexpr int64_t kMaxVocab = int64_t(1) << 24;
+constexpr int64_t kMaxExperts = int64_t(1) << 14;
+constexpr int64_t kMaxPositions = int64_t(1) << 30;
 
-int64_t required_int(const json& j, const char* key, const std::string& source) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() <= 0)
-    throw Error(source + ": '" + key + "' is missing or not a positive integer");
-  return it->get<int64_t>();
-}
+// Typed reads of config.json keys; every failure names the file, the key, the value and the range.
+struct ConfigReader {
+  const json& j;
+  const std::string& source;
+  std::string prefix = "";  // "rope_scaling." for keys of a nested object
 
-RopeScaling parse_rope(const json& r, const std::string& source) {
+  [[noreturn]] void fail(const std::string& key, const json& v, const std::string& want) const {
+    throw Error(source + ": '" + prefix + key + "' is " + v.dump() + ", expected " + want);
+  }
+  const json* find(const char* key) const {
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+  }
+  int64_t integer(const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) const {
+    const json* v = find(key);
+    const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    if (!v) {
+      if (required) throw Error(source + ": '" + prefix + key + "' is missing (" + want + ")");
+      return def;
+    }
+    if (!v->is_number_integer()) fail(key, *v, want);
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(hi)) fail(key, *v, want);
+    const int64_t x = v->get<int64_t>();
+    if (x < lo || x > hi) fail(key, *v, want);
+    return x;
+  }
+  double real(const char* key, double def, double lo, bool lo_open, double hi = 1e300) const {
+    const json* v = find(key);
+    if (!v) return def;
+    std::string want = std::string("a finite number ") + (lo_open ? "> " : ">= ") + json(lo).dump();
+    if (hi < 1e300) want += " and <= " + json(hi).dump();
+    if (!v->is_number()) fail(key, *v, want);
+    const double x = v->get<double>();
+    if (!std::isfinite(x) || x < lo || (lo_open && x == lo) || x > hi) fail(key, *v, want);
+    return x;
+  }
+  bool boolean(const char* key, bool def) const {
+    const json* v = find(key);
+    if (!v) return def;
+    if (!v->is_boolean()) fail(key, *v, "true or false");
+    return v->get<bool>();
+  }
+  std::string string(const char* key, const std::string& def) const {
+    const json* v = find(key);
+    if (!v) return def;
+    if (!v->is_string()) fail(key, *v, "a string");
+    return v->get<std::string>();
+  }
+};
+
+// rope_scaling (long-standing layout) or rope_parameters (transformers 5); `key` names which.
+RopeScaling parse_rope(const json& r, const char* key, int64_t max_positions, const std::string& source) {
   RopeScaling s;
   if (r.is_null()) return s;
-  s.type = get_or<std::string>(r, "rope_type", get_or<std::string>(r, "type", "default"));
-  s.factor = get_or<double>(r, "factor", 1.0);
-  s.low_freq_factor = get_or<double>(r, "low_freq_factor", 1.0);
-  s.high_freq_factor = get_or<double>(r, "high_freq_factor", 4.0);
-  s.original_max_position_embeddings = get_or<int64_t>(r, "original_max_position_embeddings", 8192);
+  if (!r.is_object()) throw Error(source + ": '" + key + "' is " + r.dump() + ", expected an object or null");
+  const std::string where = std::string(key) + ".";
+  ConfigReader in{r, source, where};
+  s.type = in.string("rope_type", in.string("type", "default"));
   if (s.type != "default" && s.type != "linear" && s.type != "llama3")
     throw Error(source + ": rope scaling type '" + s.type + "' is not supported (supported: default, linear, llama3)");
+  if (s.type == "default") return s;
+  s.factor = in.real("factor", 1.0, 0.0, true);
+  if (s.type == "llama3") {
+    s.low_freq_factor = in.real("low_freq_factor", 1.0, 0.0, true);
+    s.high_freq_factor = in.real("high_freq_factor", 4.0, 0.0, true);
+    if (s.high_freq_factor <= s.low_freq_factor)
+      throw Error(source + ": " + where + "high_freq_factor (" + std::to_string(s.high_freq_factor) +
+                  ") must be greater than " + where + "low_freq_factor (" + std::to_string(s.low_freq_factor) + ")");
+    s.original_max_position_embeddings = in.integer("original_max_position_embeddings", 8192, 1, max_positions);
+  }
   return s;
+}
+
+void read_shape(ModelConfig& c, const ConfigReader& in) {
+  c.hidden_size = in.integer("hidden_size", 0, 1, kMaxHidden, true);
+  c.intermediate_size = in.integer("intermediate_size", 0, 1, kMaxIntermediate, true);
+  c.num_layers = in.integer("num_hidden_layers", 0, 1, kMaxLayers, true);
+  c.num_heads = in.integer("num_attention_heads", 0, 1, kMaxHeads, true);
+  c.num_kv_heads = in.integer("num_key_value_heads", c.num_heads, 1, c.num_heads);
+  if (c.num_heads % c.num_kv_heads != 0)
+    throw Error(in.source + ": num_attention_heads (" + std::to_string(c.num_heads) +
+                ") is not a multiple of num_key_value_heads (" + std::to_string(c.num_kv_heads) + ")");
+  if (!in.find("head_dim") && (c.hidden_size < c.num_heads || c.hidden_size % c.num_heads != 0))
+    throw Error(in.source + ": hidden_size (" + std::to_string(c.hidden_size) + ") is not a multiple of " +
+                "num_attention_heads (" + std::to_string(c.num_heads) + ") and there is no 'head_dim'");
+  c.head_dim = in.integer("head_dim", c.hidden_size / c.num_heads, 2, kMaxHeadDim);
+  if (c.head_dim % 2 != 0) throw Error(in.source + ": 'head_dim' (" + std::to_string(c.head_dim) + ") must be even for rotary embeddings");
+  c.vocab_size = in.integer("vocab_size", 0, 1, kMaxVocab, true);
+  c.max_position_embeddings = in.integer("max_position_embeddings", 2048, 1, kMaxPositions);
+  c.rms_norm_eps = in.real("rms_norm_eps", 1e-6, 0.0, false, 1.0);
+  c.tie_word_embeddings = in.boolean("tie_word_embeddings", false);
+}
+
+void read_rope(ModelConfig& c, const json& j, const ConfigReader& in) {
+  // transformers 5 layout: rope_parameters {rope_theta, rope_type, ...}; older: rope_theta + rope_scaling.
+  const double theta = in.real("rope_theta", 10000.0, 0.0, true);
+  if (in.find("rope_parameters")) {
+    const json& rp = j["rope_parameters"];
+    c.rope_scaling = parse_rope(rp, "rope_parameters", c.max_position_embeddings, in.source);
+    c.rope_theta = ConfigReader{rp, in.source, "rope_parameters."}.real("rope_theta", theta, 0.0, true);
+  } else {
+    c.rope_theta = theta;
+    c.rope_scaling = parse_rope(j.value("rope_scaling", json()), "rope_scaling", c.max_position_embeddings, in.source);
+  }
+}
+
+void read_family(ModelConfig& c, const ConfigReader& in) {
+  c.dtype = in.string("dtype", in.string("torch_dtype", "float32"));
+  if (c.architecture == "Qwen2ForCausalLM") {
+    c.qkv_bias = true;
+    if (in.boolean("use_sliding_window", false)) c.sliding_window = in.integer("sliding_window", 0, 0, kMaxPositions);
+  } else {
+    c.qkv_bias = c.o_bias = in.boolean("attention_bias", false);
+    c.mlp_bias = in.boolean("mlp_bias", false);
+    if (c.architecture == "MistralForCausalLM" || c.architecture == "MixtralForCausalLM")
+      c.sliding_window = in.integer("sliding_window", 0, 0, kMaxPositions);
+  }
+  if (c.architecture == "MixtralForCausalLM") {
+    c.num_experts = in.integer("num_local_experts", 0, 1, kMaxExperts, true);
+    c.experts_per_token = in.integer("num_experts_per_tok", 0, 1, c.num_experts, true);
+  }
 }
 
 }  // namespace
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
+  // The copy into `raw` (and any later dump) recurses once per level: bound the depth first.
+  const size_t depth = json_depth(j);
+  if (depth > kMaxJsonDepth)
+    throw Error(source + ": nested " + std::to_string(depth) + " levels deep, more than the " +
+                std::to_string(kMaxJsonDepth) + " this program accepts");
   ModelConfig c;
   c.raw = j;
-  try {
-    auto archs = j.find("architectures");
-    if (archs == j.end() || !archs->is_array() || archs->empty())
-      throw Error(source + ": no 'architectures' entry; supported architectures: " + join(supported_architectures()));
-    c.architecture = (*archs)[0].get<std::string>();
-    bool ok = false;
-    for (const auto& a : supported_architectures()) ok |= (a == c.architecture);
-    if (!ok)
-      throw Error(source + ": architecture '" + c.architecture +
-                  "' is not supported; supported architectures: " + join(supported_architectures()));
-    c.model_type = get_or<std::string>(j, "model_type", "");
-    c.hidden_size = required_int(j, "hidden_size", source);
-    c.intermediate_size = required_int(j, "intermediate_size", source);
-    c.num_layers = required_int(j, "num_hidden_layers", source);
-    c.num_heads = required_int(j, "num_attention_heads", source);
-    c.num_kv_heads = get_or<int64_t>(j, "num_key_value_heads", c.num_heads);
-    c.head_dim = get_or<int64_t>(j, "head_dim", c.hidden_size / c.num_heads);
-    c.vocab_size = required_int(j, "vocab_size", source);
-    c.max_position_embeddings = get_or<int64_t>(j, "max_position_embeddings", 2048);
-    c.rms_norm_eps = get_or<double>(j, "rms_norm_eps", 1e-6);
-    c.tie_word_embeddings = get_or<bool>(j, "tie_word_embeddings", false);
-    // transformers 5 layout: rope_parameters {rope_theta, rope_type, ...}; older: rope_theta + rope_scaling.
-    if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
-      const json& rp = j["rope_parameters"];
-      c.rope_theta = get_or<double>(rp, "rope_theta", get_or<double>(j, "rope_theta", 10000.0));
-      c.rope_scaling = parse_rope(rp, source);
-    } else {
-      c.rope_theta = get_or<double>(j, "rope_theta", 10000.0);
-      c.rope_scaling = parse_rope(j.value("rope_scaling", json()), source);
-    }
-    c.dtype = get_or<std::string>(j, "dtype", get_or<std::string>(j, "torch_dtype", "float32"));
-    if (c.architecture == "Qwen2ForCausalLM") {
-      c.qkv_bias = true;
-      if (get_or<bool>(j, "use_sliding_window", false)) c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
-    } else {
-      bool ab = get_or<bool>(j, "attention_bias", false);
-      c.qkv_bias = c.o_bias = ab;
-      c.mlp_bias = get_or<bool>(j, "mlp_bias", false);
-      if (c.architecture == "MistralForCausalLM" || c.architecture == "MixtralForCausalLM")
-        c.sliding_window = get_or<int64_t>(j, "sliding_window", 0);
-    }
-    if (c.architecture == "MixtralForCausalLM") {
-      c.num_experts = required_int(j, "num_local_experts", source);
-      c.experts_per_token = required_int(j, "num_experts_per_tok", source);
-      if (c.experts_per_token > c.num_experts)
-        throw Error(source + ": num_experts_per_tok exceeds num_local_experts");
-    }
-  } catch (const json::exception& e) {
-    throw Error(source + ": bad value (" + e.what() + ")");
-  }
-  if (c.num_heads % c.num_kv_heads != 0)
-    throw Error(source + ": num_attention_heads (" + std::to_string(c.num_heads) +
-                ") is not a multiple of num_key_value_heads (" + std::to_string(c.num_kv_heads) + ")");
-  if (c.head_dim % 2 != 0) throw Error(source + ": head_dim must be even for rotary embeddings");
+  ConfigReader in{j, source};
+  auto archs = j.find("architectures");
+  if (archs == j.end() || !archs->is_array() || archs->empty() || !(*archs)[0].is_string())
+    throw Error(source + ": no 'architectures' entry; supported architectures: " + join(supported_architectures()));
+  c.architecture = (*archs)[0].get<std::string>();
+  bool ok = false;
+  for (const auto& a : supported_architectures()) ok |= (a == c.architecture);
+  if (!ok)
+    throw Error(source + ": architecture '" + c.architecture +
+                "' is not supported; supported architectures: " + join(supported_architectures()));
+  c.model_type = in.string("model_type", "");
+  read_shape(c, in);
+  read_rope(c, j, in);
+  read_family(c, in);
   return c;
 }
 

@@ -1,7 +1,6 @@
 #include "core/io/safetensors.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,18 +17,17 @@ namespace {
 
 struct DtypeEntry {
   const char* name;
-  size_t size;
   at::ScalarType type;
   bool supported;
 };
 
 // Integer dtypes torch cannot hold (U16/U32/U64) and FP8 are recognised but refused at load time.
 const DtypeEntry kDtypes[] = {
-    {"F64", 8, at::kDouble, true},   {"F32", 4, at::kFloat, true},     {"F16", 2, at::kHalf, true},
-    {"BF16", 2, at::kBFloat16, true}, {"I64", 8, at::kLong, true},      {"I32", 4, at::kInt, true},
-    {"I16", 2, at::kShort, true},    {"I8", 1, at::kChar, true},       {"U8", 1, at::kByte, true},
-    {"BOOL", 1, at::kBool, true},    {"U16", 2, at::kShort, false},    {"U32", 4, at::kInt, false},
-    {"U64", 8, at::kLong, false},    {"F8_E4M3", 1, at::kByte, false}, {"F8_E5M2", 1, at::kByte, false},
+    {"F64", at::kDouble, true}, {"F32", at::kFloat, true},       {"F16", at::kHalf, true},
+    {"BF16", at::kBFloat16, true}, {"I64", at::kLong, true},     {"I32", at::kInt, true},
+    {"I16", at::kShort, true},  {"I8", at::kChar, true},         {"U8", at::kByte, true},
+    {"BOOL", at::kBool, true},  {"U16", at::kShort, false},      {"U32", at::kInt, false},
+    {"U64", at::kLong, false},  {"F8_E4M3", at::kByte, false},   {"F8_E5M2", at::kByte, false},
 };
 
 const DtypeEntry* find_dtype(const std::string& name) {
@@ -38,25 +36,9 @@ const DtypeEntry* find_dtype(const std::string& name) {
   return nullptr;
 }
 
-uint64_t read_u64_le(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
+int64_t mtime_ns(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
 
 }  // namespace
-
-int64_t TensorInfo::numel() const {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
-
-size_t safetensors_dtype_size(const std::string& dtype) {
-  const DtypeEntry* e = find_dtype(dtype);
-  if (!e) throw Error("unknown safetensors dtype '" + dtype + "'");
-  return e->size;
-}
 
 at::ScalarType safetensors_to_scalar_type(const std::string& dtype, const std::string& tensor_name) {
   const DtypeEntry* e = find_dtype(dtype);
@@ -73,7 +55,9 @@ std::string scalar_type_to_safetensors(at::ScalarType t) {
 }
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY);
+  require_regular_file(path, "safetensors file");
+  // O_NONBLOCK: a FIFO swapped in after the check must not block the open.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0) throw Error("cannot open '" + path + "': " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -81,75 +65,29 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     throw Error("'" + path + "' is not a regular file");
   }
   size_ = uint64_t(st.st_size);
-  auto fail = [&](const std::string& why) {
-    if (map_) ::munmap(map_, size_);
-    ::close(fd_);
-    map_ = nullptr;
-    fd_ = -1;
-    throw Error("corrupt safetensors file '" + path + "': " + why);
-  };
-  if (size_ < 8) fail("file is " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
-  void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-  if (m == MAP_FAILED) fail(std::string("mmap failed: ") + std::strerror(errno));
-  map_ = static_cast<uint8_t*>(m);
-  uint64_t n = read_u64_le(map_);
-  if (n > size_ - 8)
-    fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size_) +
-         " bytes)");
-  data_start_ = 8 + n;
-  const uint64_t data_size = size_ - data_start_;
-  json header;
+  mtime_ns_ = mtime_ns(st);
   try {
-    header = json::parse(reinterpret_cast<const char*>(map_ + 8), reinterpret_cast<const char*>(map_ + 8 + n));
-  } catch (const json::exception& e) {
-    fail(std::string("header is not valid JSON (") + e.what() + ")");
-  }
-  if (!header.is_object()) fail("header is not a JSON object");
-  std::vector<const TensorInfo*> order;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == "__metadata__") {
-      if (it.value().is_object())
-        for (auto m2 = it.value().begin(); m2 != it.value().end(); ++m2)
-          if (m2.value().is_string()) metadata_[m2.key()] = m2.value().get<std::string>();
-      continue;
+    std::vector<uint8_t> head(8, 0);
+    const uint64_t first = std::min<uint64_t>(8, size_);
+    read_at(head.data(), first, 0, "");
+    uint64_t n = size_ >= 8 ? safetensors_header_length(head.data()) : 0;
+    if (size_ >= 8 && n <= size_ - 8 && n <= kMaxSafetensorsHeader) {
+      head.resize(8 + n);
+      read_at(head.data() + 8, n, 8, "");
     }
-    const json& v = it.value();
-    TensorInfo ti;
-    ti.name = it.key();
-    try {
-      ti.dtype = v.at("dtype").get<std::string>();
-      ti.shape = v.at("shape").get<std::vector<int64_t>>();
-      auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
-      if (off.size() != 2) fail("tensor '" + ti.name + "' has data_offsets of length " + std::to_string(off.size()));
-      ti.begin = off[0];
-      ti.end = off[1];
-    } catch (const json::exception& e) {
-      fail("entry for tensor '" + ti.name + "' is malformed (" + e.what() + ")");
-    }
-    const DtypeEntry* de = find_dtype(ti.dtype);
-    if (!de) fail("tensor '" + ti.name + "' has unknown dtype '" + ti.dtype + "'");
-    for (auto d : ti.shape)
-      if (d < 0) fail("tensor '" + ti.name + "' has a negative dimension");
-    if (ti.end < ti.begin) fail("tensor '" + ti.name + "' has data_offsets end before begin");
-    if (ti.end > data_size)
-      fail("tensor '" + ti.name + "' ends at byte " + std::to_string(ti.end) + " but the data section has " +
-           std::to_string(data_size) + " bytes (file truncated?)");
-    uint64_t expect = uint64_t(ti.numel()) * de->size;
-    if (ti.end - ti.begin != expect)
-      fail("tensor '" + ti.name + "' spans " + std::to_string(ti.end - ti.begin) + " bytes but its shape and dtype need " +
-           std::to_string(expect));
-    tensors_.emplace(ti.name, std::move(ti));
+    SafetensorsHeader h = parse_safetensors_header(head.data(), head.size(), size_, path);
+    data_start_ = h.data_start;
+    tensors_ = std::move(h.tensors);
+    metadata_ = std::move(h.metadata);
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
   }
-  for (const auto& kv : tensors_) order.push_back(&kv.second);
-  std::sort(order.begin(), order.end(), [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
-  for (size_t i = 1; i < order.size(); ++i)
-    if (order[i]->begin < order[i - 1]->end && order[i]->end > order[i]->begin)
-      fail("tensors '" + order[i - 1]->name + "' and '" + order[i]->name + "' overlap");
-  ::madvise(map_, size_, MADV_SEQUENTIAL);
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, size_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -159,11 +97,36 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
   return it->second;
 }
 
+void SafetensorsFile::check_unchanged(const std::string& tensor) const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) throw Error("cannot read '" + path_ + "': " + std::strerror(errno));
+  if (uint64_t(st.st_size) != size_ || mtime_ns(st) != mtime_ns_)
+    throw Error("safetensors file '" + path_ + "' changed while it was open (was " + std::to_string(size_) +
+                " bytes, now " + std::to_string(st.st_size) + "); cannot read tensor '" + tensor + "'");
+}
+
+void SafetensorsFile::read_at(void* dst, uint64_t n, uint64_t offset, const std::string& tensor) const {
+  auto* p = static_cast<uint8_t*>(dst);
+  while (n > 0) {
+    ssize_t k = ::pread(fd_, p, size_t(std::min<uint64_t>(n, 1u << 30)), off_t(offset));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      const std::string why = k < 0 ? std::strerror(errno) : "the file ends early (truncated while open?)";
+      throw Error("cannot read " + (tensor.empty() ? std::string("the header") : "tensor '" + tensor + "'") +
+                  " from safetensors file '" + path_ + "': " + why);
+    }
+    p += k;
+    n -= uint64_t(k);
+    offset += uint64_t(k);
+  }
+}
+
 at::Tensor SafetensorsFile::load(const std::string& name) const {
   const TensorInfo& ti = info(name);
   at::ScalarType t = safetensors_to_scalar_type(ti.dtype, name);
+  check_unchanged(name);
   at::Tensor out = at::empty(ti.shape, at::TensorOptions().dtype(t));
-  std::memcpy(out.data_ptr(), map_ + data_start_ + ti.begin, ti.end - ti.begin);
+  read_at(out.data_ptr(), ti.end - ti.begin, data_start_ + ti.begin, name);
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// safetensors files: memory-mapped, header validated up front, tensors materialised one at a time.
-// Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}},
-// then the data; offsets are relative to the end of the header.
+// safetensors files: header validated up front (safetensors_header.h), tensors read one at a time
+// with pread. No memory map: a file truncated or rewritten by another process while it is open
+// (a sweep streaming layers from it) gives a ptq::Error naming the file, never a SIGBUS.
 #include <ATen/ATen.h>
 
 #include <map>
@@ -9,25 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "core/io/safetensors_header.h"
+
 namespace ptq {
 
-struct TensorInfo {
-  std::string name;
-  std::string dtype;  // safetensors spelling: F32, F16, BF16, I8, ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;  // byte offsets in the data section
-  int64_t numel() const;
-};
-
-// Bytes per element of a safetensors dtype; throws ptq::Error for unknown names.
-size_t safetensors_dtype_size(const std::string& dtype);
 at::ScalarType safetensors_to_scalar_type(const std::string& dtype, const std::string& tensor_name);
 std::string scalar_type_to_safetensors(at::ScalarType t);
 
 class SafetensorsFile {
  public:
-  // Maps the file and validates the header: length, JSON, known dtypes, offsets inside the data,
-  // byte sizes agreeing with shapes, no overlapping tensors. Throws ptq::Error naming the file.
+  // Opens the file (a regular file only: a FIFO or device is refused without blocking) and
+  // validates the header as parse_safetensors_header does. Throws ptq::Error naming the file.
   explicit SafetensorsFile(const std::string& path);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
@@ -40,14 +32,18 @@ class SafetensorsFile {
   const TensorInfo& info(const std::string& name) const;
   uint64_t file_size() const { return size_; }
 
-  // A CPU tensor owning a copy of the bytes (safe after the file is closed).
+  // A CPU tensor owning a copy of the bytes (safe after the file is closed). Throws ptq::Error
+  // when the file has shrunk or changed since it was opened.
   at::Tensor load(const std::string& name) const;
 
  private:
+  void read_at(void* dst, uint64_t n, uint64_t offset, const std::string& tensor) const;
+  void check_unchanged(const std::string& tensor) const;
+
   std::string path_;
   int fd_ = -1;
-  uint8_t* map_ = nullptr;
   uint64_t size_ = 0;
+  int64_t mtime_ns_ = 0;
   uint64_t data_start_ = 0;
   std::map<std::string, TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;

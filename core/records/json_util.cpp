@@ -4,34 +4,143 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
+#include <utility>
+#include <vector>
 
 #include "core/runtime/errors.h"
 
 namespace ptq {
 
-std::string read_text_file(const std::string& path) {
-  if (is_directory(path)) throw Error("'" + path + "' is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open '" + path + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
-json parse_json(const std::string& text, const std::string& what) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error("malformed JSON in " + what + ": " + e.what());
+std::string errno_text() { return std::strerror(errno); }
+
+// Builds the document from SAX events with an explicit stack of open containers, so neither the
+// parse nor anything later (copy, dump, destruction) recurses deeper than max_depth.
+class BoundedDomBuilder {
+ public:
+  BoundedDomBuilder(json& root, const std::string& what, size_t max_depth)
+      : root_(root), what_(what), max_depth_(max_depth) {}
+
+  bool null() { return add(json(nullptr)), true; }
+  bool boolean(bool v) { return add(json(v)), true; }
+  bool number_integer(json::number_integer_t v) { return add(json(v)), true; }
+  bool number_unsigned(json::number_unsigned_t v) { return add(json(v)), true; }
+  bool number_float(json::number_float_t v, const json::string_t&) { return add(json(v)), true; }
+  bool string(json::string_t& v) { return add(json(std::move(v))), true; }
+  bool binary(json::binary_t& v) { return add(json::binary(std::move(v))), true; }
+  bool start_object(std::size_t) { return open(json::object()), true; }
+  bool start_array(std::size_t) { return open(json::array()), true; }
+  bool end_object() { return stack_.pop_back(), true; }
+  bool end_array() { return stack_.pop_back(), true; }
+  bool key(json::string_t& k) {
+    if (stack_.back()->contains(k))
+      throw Error("malformed JSON in " + what_ + ": key \"" + k + "\" appears twice in one object");
+    key_ = std::move(k);
+    return true;
   }
+  bool parse_error(std::size_t, const std::string&, const json::exception& e) {
+    throw Error("malformed JSON in " + what_ + ": " + e.what());
+  }
+
+ private:
+  json* add(json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    json& slot = top[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  void open(json&& container) {
+    if (stack_.size() >= max_depth_)
+      throw Error("malformed JSON in " + what_ + ": nested deeper than " + std::to_string(max_depth_) +
+                  " levels (the most this program accepts)");
+    stack_.push_back(add(std::move(container)));
+  }
+
+  json& root_;
+  const std::string& what_;
+  size_t max_depth_;
+  std::vector<json*> stack_;
+  std::string key_;
+};
+
+}  // namespace
+
+void require_regular_file(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw Error("cannot open " + what + " '" + path + "': " + errno_text());
+  if (S_ISDIR(st.st_mode)) throw Error(what + " '" + path + "' is a directory, expected a file");
+  if (!S_ISREG(st.st_mode))
+    throw Error(what + " '" + path + "' is not a regular file (a pipe, socket or device); refusing to read it");
 }
 
-json read_json_file(const std::string& path) { return parse_json(read_text_file(path), "'" + path + "'"); }
+std::string read_text_file(const std::string& path) {
+  require_regular_file(path);
+  // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open must not wait for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw Error("cannot open '" + path + "': " + errno_text());
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error("'" + path + "' is not a regular file; refusing to read it");
+  }
+  std::string out;
+  out.reserve(size_t(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t k = ::read(fd, buf, sizeof buf);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      std::string why = errno_text();
+      ::close(fd);
+      throw Error("cannot read '" + path + "': " + why);
+    }
+    if (k == 0) break;
+    out.append(buf, size_t(k));
+  }
+  ::close(fd);
+  return out;
+}
+
+json parse_json(const char* begin, const char* end, const std::string& what, size_t max_depth) {
+  json root;
+  BoundedDomBuilder builder(root, what, max_depth);
+  json::sax_parse(begin, end, &builder);
+  return root;
+}
+
+json parse_json(const std::string& text, const std::string& what, size_t max_depth) {
+  return parse_json(text.data(), text.data() + text.size(), what, max_depth);
+}
+
+json read_json_file(const std::string& path, size_t max_depth) {
+  return parse_json(read_text_file(path), "'" + path + "'", max_depth);
+}
+
+size_t json_depth(const json& j) {
+  size_t deepest = 0;
+  std::vector<std::pair<const json*, size_t>> todo{{&j, 0}};
+  while (!todo.empty()) {
+    auto [node, depth] = todo.back();
+    todo.pop_back();
+    if (!node->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    for (const json& child : *node) todo.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   std::random_device rd;

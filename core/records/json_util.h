@@ -8,9 +8,25 @@ namespace ptq {
 
 using json = nlohmann::json;
 
+// The deepest nesting any JSON input may have. Hub configs need fewer than 10 levels and
+// tokenizers fewer than 20; serde_json (what the safetensors reference uses) stops at 128 too.
+constexpr size_t kMaxJsonDepth = 128;
+
+// Reads a regular file; refuses FIFOs, devices and directories before opening (so a named pipe
+// never blocks), opens with O_NONBLOCK. Errors name the file.
 std::string read_text_file(const std::string& path);
-json read_json_file(const std::string& path);
-json parse_json(const std::string& text, const std::string& what);
+// Throws ptq::Error unless `path` names a regular file (after following symlinks); `what`
+// says what the file is for ("config.json", "shard") in the message.
+void require_regular_file(const std::string& path, const std::string& what = "file");
+
+// Every JSON input goes through parse_json: a SAX parse that builds the document without
+// recursion, refuses nesting deeper than `max_depth` and duplicate keys in an object (the last
+// one would silently win), and names `what` (usually the quoted file path) in every error.
+json parse_json(const char* begin, const char* end, const std::string& what, size_t max_depth = kMaxJsonDepth);
+json parse_json(const std::string& text, const std::string& what, size_t max_depth = kMaxJsonDepth);
+json read_json_file(const std::string& path, size_t max_depth = kMaxJsonDepth);
+// Nesting depth of a document (a scalar is 0, [] is 1), computed without recursion.
+size_t json_depth(const json& j);
 void write_file_atomic(const std::string& path, const std::string& content);
 
 // A file written under a temporary name and renamed into place by commit(); destroyed

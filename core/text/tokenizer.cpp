@@ -5,23 +5,22 @@
 #include <climits>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
-#include "core/text/bpe.h"
+#include "core/records/json_util.h"
 #include "core/runtime/errors.h"
-#include "core/text/pretokenizer.h"
+#include "core/text/bpe.h"
+#include "core/text/tokenizer_components.h"
 #include "core/text/unicode.h"
 
 // Behaviour follows Hugging Face tokenizers (Rust) step by step: added tokens are split out of
 // the raw text, each remaining piece is normalized, split by the pre-tokenizers (pretokenizer.cpp),
 // and each pre-token goes through the BPE model (bpe.cpp: merge_word / merge_all of tokenizers'
-// bpe/word.rs). This file holds the tokenizer.json loading, the added tokens, the normalizers,
-// the decoders and the encode/decode glue.
+// bpe/word.rs). This file holds the tokenizer.json loading, the added tokens and the encode/decode
+// glue; the normalizers, pre_tokenizer and decoder sections are parsed and run by tokenizer_components.cpp.
 
 namespace ptq {
 namespace {
@@ -29,45 +28,15 @@ namespace {
 using json = nlohmann::json;
 namespace uni = ptq::unicode;
 constexpr size_t kNpos = std::string_view::npos;
-using detail::Behavior;
+using detail::Decoder;
+using detail::get_bool;
+using detail::Normalizer;
 using detail::PreTokenizer;
-
-// ---------------------------------------------------------------- text helpers
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  std::string out;
-  size_t prev = 0;
-  for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, prev)) {
-    out.append(s, prev, i - prev).append(to);
-    prev = i + from.size();
-  }
-  if (prev == 0) return;
-  out.append(s, prev, std::string::npos);
-  s.swap(out);
-}
-
-size_t whitespace_prefix(std::string_view s) {  // bytes of leading White_Space
-  size_t p = 0, len = 0;
-  while (p < s.size() && uni::is_whitespace(uni::decode_at(s, p, &len))) p += len;
-  return p;
-}
-
-size_t whitespace_suffix_start(std::string_view s) {  // offset where trailing White_Space begins
-  size_t p = 0, start = 0, len = 0;
-  while (p < s.size()) {
-    if (!uni::is_whitespace(uni::decode_at(s, p, &len))) start = p + len;
-    p += len;
-  }
-  return start;
-}
+using detail::whitespace_prefix;
+using detail::whitespace_suffix_start;
 
 // Regex \w approximated as \p{L}, \p{N} or '_' (only used by single_word added tokens).
 bool is_word_char(uint32_t cp) { return cp == '_' || uni::is_letter(cp) || uni::is_number(cp); }
-
-bool get_bool(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return (it == j.end() || it->is_null()) ? fallback : it->get<bool>();
-}
 
 // ---------------------------------------------------------------- added-token trie
 struct Trie {
@@ -110,25 +79,6 @@ struct AddedToken {
   bool single_word = false, lstrip = false, rstrip = false, normalized = true, special = false;
 };
 
-struct Normalizer {
-  enum Kind { kPrepend, kReplace, kStrip } kind = kPrepend;
-  std::string a, b;
-  bool left = false, right = false;
-};
-
-struct Decoder {
-  enum Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip } kind = kByteLevel;
-  std::string a, b;
-  uint32_t content = 0;
-  size_t start = 0, stop = 0;
-};
-
-Decoder make_decoder(Decoder::Kind kind) {
-  Decoder d;
-  d.kind = kind;
-  return d;
-}
-
 }  // namespace
 
 // ================================================================ Impl
@@ -155,12 +105,13 @@ struct Tokenizer::Impl {
   // ------------------------------------------------------------ loading
   void load(const json& j) {
     if (!j.is_object()) fail("not a tokenizer.json (the top level is not a JSON object)");
-    load_model(j.at("model"));
-    if (j.contains("normalizer")) parse_normalizer(j["normalizer"]);
-    if (j.contains("pre_tokenizer")) parse_pre_tokenizer(j["pre_tokenizer"]);
+    if (!j.contains("model")) fail("no \"model\" section");
+    load_model(j["model"]);
+    if (j.contains("normalizer")) detail::parse_normalizers(j["normalizer"], path, &normalizers);
+    if (j.contains("pre_tokenizer")) detail::parse_pre_tokenizers(j["pre_tokenizer"], path, &pre_tokenizers);
     if (j.contains("decoder") && !j["decoder"].is_null()) {
       has_decoder = true;
-      parse_decoder(j["decoder"]);
+      detail::parse_decoders(j["decoder"], path, &decoders);
     }
     if (j.contains("added_tokens") && !j["added_tokens"].is_null()) load_added(j["added_tokens"]);
     // Model entries plus the added tokens that are not model entries.
@@ -169,45 +120,31 @@ struct Tokenizer::Impl {
       if (!find(entry.first)) ++total_vocab_size;
   }
 
-  void load_model(const json& m) {
-    model.path = path;
-    const std::string type = m.contains("type") ? m.at("type").get<std::string>()
-                                                : (m.contains("merges") ? "BPE" : "?");
-    if (type != "BPE") fail("unsupported model type '" + type + "' (only BPE is supported)");
-    if (m.contains("dropout") && !m["dropout"].is_null() && m["dropout"].get<double>() > 0.0)
-      fail("unsupported BPE dropout (must be null or 0)");
-    const json& v = m.at("vocab");
+  // Ids are integers in [0, 2^26): a value such as 4294967296 is refused, not wrapped to 0.
+  void load_vocab(const json& v) {
     if (!v.is_object()) fail("model.vocab is not an object");
+    if (v.empty()) fail("model.vocab is empty: the tokenizer has no tokens");
     model.token_strings.reserve(v.size());
     int32_t max_id = -1;
     for (auto it = v.begin(); it != v.end(); ++it) {
+      const json& id = it.value();
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 26) ||
+          (id.is_number_unsigned() && id.get<uint64_t>() >= (1u << 26)))
+        fail("id " + id.dump() + " of token '" + it.key() + "' is not an integer from 0 to " + std::to_string((1 << 26) - 1));
       model.token_strings.push_back(it.key());
-      max_id = std::max(max_id, it.value().get<int32_t>());
+      max_id = std::max(max_id, id.get<int32_t>());
     }
-    if (max_id >= (1 << 26)) fail("vocabulary id " + std::to_string(max_id) + " is implausibly large");
     model.id_to_index.assign(size_t(max_id + 1), -1);
     model.vocab.reserve(model.token_strings.size());
     size_t k = 0;
     for (auto it = v.begin(); it != v.end(); ++it, ++k) {
       const int32_t id = it.value().get<int32_t>();
-      if (id < 0) fail("negative id for token '" + it.key() + "'");
       model.vocab.emplace(model.token_strings[k], id);
       model.id_to_index[size_t(id)] = int32_t(k);
     }
-    if (m.contains("unk_token") && !m["unk_token"].is_null()) model.unk_token = m["unk_token"].get<std::string>();
-    model.fuse_unk = get_bool(m, "fuse_unk", false);
-    model.byte_fallback = get_bool(m, "byte_fallback", false);
-    model.ignore_merges = get_bool(m, "ignore_merges", false);
-    if (m.contains("continuing_subword_prefix") && !m["continuing_subword_prefix"].is_null())
-      model.prefix = m["continuing_subword_prefix"].get<std::string>();
-    if (m.contains("end_of_word_suffix") && !m["end_of_word_suffix"].is_null())
-      model.suffix = m["end_of_word_suffix"].get<std::string>();
-    for (int b = 0; b < 256; ++b) {
-      char name[8];
-      std::snprintf(name, sizeof name, "<0x%02X>", b);
-      model.byte_ids[size_t(b)] = find(name).value_or(-1);
-    }
-    const json& ms = m.at("merges");
+  }
+
+  void load_merges(const json& ms) {
     if (!ms.is_array()) fail("model.merges is not an array");
     model.merges.reserve(ms.size());
     model.in_merges.assign(model.id_to_index.size(), 0);
@@ -235,127 +172,37 @@ struct Tokenizer::Impl {
       model.merges.insert_or_assign(*ia, *ib, uint32_t(rank), *merged);  // duplicates: the last one wins
       model.in_merges[size_t(*ia)] = model.in_merges[size_t(*ib)] = 1;
     }
+  }
+
+  void load_model(const json& m) {
+    model.path = path;
+    if (!m.is_object()) fail("model is not an object");
+    const std::string type = m.contains("type") ? m.at("type").get<std::string>()
+                                                : (m.contains("merges") ? "BPE" : "?");
+    if (type != "BPE") fail("unsupported model type '" + type + "' (only BPE is supported)");
+    if (m.contains("dropout") && !m["dropout"].is_null() && m["dropout"].get<double>() > 0.0)
+      fail("unsupported BPE dropout (must be null or 0)");
+    if (!m.contains("vocab")) fail("model has no \"vocab\"");
+    load_vocab(m["vocab"]);
+    if (m.contains("unk_token") && !m["unk_token"].is_null()) model.unk_token = m["unk_token"].get<std::string>();
+    model.fuse_unk = get_bool(m, "fuse_unk", false);
+    model.byte_fallback = get_bool(m, "byte_fallback", false);
+    model.ignore_merges = get_bool(m, "ignore_merges", false);
+    if (m.contains("continuing_subword_prefix") && !m["continuing_subword_prefix"].is_null())
+      model.prefix = m["continuing_subword_prefix"].get<std::string>();
+    if (m.contains("end_of_word_suffix") && !m["end_of_word_suffix"].is_null())
+      model.suffix = m["end_of_word_suffix"].get<std::string>();
+    for (int b = 0; b < 256; ++b) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      model.byte_ids[size_t(b)] = find(name).value_or(-1);
+    }
+    if (!m.contains("merges")) fail("model has no \"merges\"");
+    load_merges(m["merges"]);
     for (int c = 0; c < 128; ++c) model.ascii_ids[size_t(c)] = find(std::string(1, char(c))).value_or(-1);
   }
 
-  void parse_normalizer(const json& n) {
-    if (n.is_null()) return;
-    const std::string type = n.at("type").get<std::string>();
-    if (type == "Sequence") {
-      for (const json& sub : n.at("normalizers")) parse_normalizer(sub);
-    } else if (type == "Prepend") {
-      normalizers.push_back({Normalizer::kPrepend, n.at("prepend").get<std::string>(), ""});
-    } else if (type == "Replace") {
-      normalizers.push_back({Normalizer::kReplace, string_pattern(n, "normalizer Replace"),
-                             n.at("content").get<std::string>()});
-    } else if (type == "Strip") {
-      Normalizer s{Normalizer::kStrip, "", ""};
-      s.left = get_bool(n, "strip_left", true);
-      s.right = get_bool(n, "strip_right", true);
-      normalizers.push_back(s);
-    } else {
-      fail("unsupported normalizer type '" + type + "'");
-    }
-  }
-
-  std::string string_pattern(const json& node, const std::string& where) const {
-    const json& p = node.at("pattern");
-    if (p.contains("String")) {
-      std::string s = p["String"].get<std::string>();
-      if (s.empty()) fail(where + " has an empty pattern");
-      return s;
-    }
-    fail("unsupported " + where + " pattern " + p.dump() + " (only String patterns are supported)");
-  }
-
-  void parse_pre_tokenizer(const json& p) {
-    if (p.is_null()) return;
-    const std::string type = p.at("type").get<std::string>();
-    if (type == "Sequence") {
-      for (const json& sub : p.at("pretokenizers")) parse_pre_tokenizer(sub);
-    } else if (type == "ByteLevel") {
-      PreTokenizer t;
-      t.kind = PreTokenizer::kByteLevel;
-      t.add_prefix_space = get_bool(p, "add_prefix_space", true);
-      t.use_regex = get_bool(p, "use_regex", true);
-      pre_tokenizers.push_back(t);
-    } else if (type == "Split") {
-      PreTokenizer t;
-      t.kind = PreTokenizer::kSplit;
-      const json& pat = p.at("pattern");
-      if (pat.contains("Regex")) {
-        const std::string re = pat["Regex"].get<std::string>();
-        t.is_regex = true;
-        if (!detail::recognize_split_regex(re, &t.regex, &t.max_digits))
-          fail("unsupported Split pre_tokenizer regex '" + re +
-               "' (only the GPT-2, Llama-3 and Qwen-2 patterns are implemented)");
-      } else {
-        t.literal = string_pattern(p, "pre_tokenizer Split");
-      }
-      const std::string b = p.at("behavior").get<std::string>();
-      if (b == "Removed") t.behavior = Behavior::kRemoved;
-      else if (b == "Isolated") t.behavior = Behavior::kIsolated;
-      else if (b == "MergedWithPrevious") t.behavior = Behavior::kMergedWithPrevious;
-      else if (b == "MergedWithNext") t.behavior = Behavior::kMergedWithNext;
-      else if (b == "Contiguous") t.behavior = Behavior::kContiguous;
-      else fail("unsupported Split behavior '" + b + "'");
-      t.invert = get_bool(p, "invert", false);
-      pre_tokenizers.push_back(t);
-    } else {
-      fail("unsupported pre_tokenizer type '" + type + "'");
-    }
-  }
-
-  void parse_decoder(const json& d) {
-    const std::string type = d.at("type").get<std::string>();
-    if (type == "Sequence") {
-      for (const json& sub : d.at("decoders")) parse_decoder(sub);
-    } else if (type == "ByteLevel") {
-      decoders.push_back(make_decoder(Decoder::kByteLevel));
-    } else if (type == "Replace") {
-      Decoder r = make_decoder(Decoder::kReplace);
-      r.a = string_pattern(d, "decoder Replace");
-      r.b = d.at("content").get<std::string>();
-      decoders.push_back(r);
-    } else if (type == "ByteFallback") {
-      decoders.push_back(make_decoder(Decoder::kByteFallback));
-    } else if (type == "Fuse") {
-      decoders.push_back(make_decoder(Decoder::kFuse));
-    } else if (type == "Strip") {
-      Decoder s = make_decoder(Decoder::kStrip);
-      const std::string content = d.at("content").get<std::string>();
-      size_t len = 0;
-      if (content.empty() || uni::find_invalid_utf8(content) != kNpos ||
-          (s.content = uni::decode_at(content, 0, &len), len != content.size()))
-        fail("decoder Strip content must be one character");
-      s.start = d.at("start").get<size_t>();
-      s.stop = d.at("stop").get<size_t>();
-      decoders.push_back(s);
-    } else {
-      fail("unsupported decoder type '" + type + "'");
-    }
-  }
-
-  std::string normalize(std::string_view piece) const {
-    std::string s(piece);
-    for (const Normalizer& n : normalizers) {
-      switch (n.kind) {
-        case Normalizer::kPrepend:
-          if (!s.empty()) s.insert(0, n.a);
-          break;
-        case Normalizer::kReplace:
-          replace_all(s, n.a, n.b);
-          break;
-        case Normalizer::kStrip: {
-          const size_t end = n.right ? whitespace_suffix_start(s) : s.size();
-          const size_t begin = n.left ? std::min(whitespace_prefix(s), end) : 0;
-          s = s.substr(begin, end - begin);
-          break;
-        }
-      }
-    }
-    return s;
-  }
+  std::string normalize(std::string_view piece) const { return detail::apply_normalizers(normalizers, piece); }
 
   void load_added(const json& list) {
     // AddedVocabulary::add_tokens: a content already in the vocabulary keeps that id; new ones
@@ -474,75 +321,10 @@ struct Tokenizer::Impl {
       for (size_t k = 0; k < tokens.size(); ++k) joined.append(k ? " " : "").append(tokens[k]);
       return joined;
     }
-    for (const Decoder& d : decoders) run_decoder(d, tokens);
+    for (const Decoder& d : decoders) detail::run_decoder(d, tokens);
     std::string result;
     for (const std::string& t : tokens) result += t;
     return result;
-  }
-
-  static void run_decoder(const Decoder& d, std::vector<std::string>& tokens) {
-    switch (d.kind) {
-      case Decoder::kByteLevel:
-        tokens.assign(1, detail::byte_level_decode(tokens));
-        break;
-      case Decoder::kReplace:
-        for (std::string& t : tokens) replace_all(t, d.a, d.b);
-        break;
-      case Decoder::kByteFallback: {
-        std::vector<std::string> out;
-        std::string pending;
-        auto flush = [&] {
-          if (pending.empty()) return;
-          if (uni::find_invalid_utf8(pending) == kNpos)
-            out.push_back(pending);
-          else
-            out.insert(out.end(), pending.size(), uni::encode_utf8(uni::kReplacementChar));
-          pending.clear();
-        };
-        for (std::string& t : tokens) {
-          int byte = -1;
-          if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
-            auto hex = [](char ch) {
-              if (ch >= '0' && ch <= '9') return ch - '0';
-              if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') return (ch | 0x20) - 'a' + 10;
-              return -1;
-            };
-            const int hi = hex(t[3]), lo = hex(t[4]);  // u8::from_str_radix also takes "+F"
-            byte = (hi >= 0 && lo >= 0) ? hi * 16 + lo : (t[3] == '+' && lo >= 0) ? lo : -1;
-          }
-          if (byte >= 0) {
-            pending.push_back(static_cast<char>(byte));
-          } else {
-            flush();
-            out.push_back(std::move(t));
-          }
-        }
-        flush();
-        tokens.swap(out);
-        break;
-      }
-      case Decoder::kFuse: {
-        std::string joined;
-        for (const std::string& t : tokens) joined += t;
-        tokens.assign(1, joined);
-        break;
-      }
-      case Decoder::kStrip:
-        // Removes up to `start` leading and `stop` trailing `content` characters.
-        for (std::string& t : tokens) {
-          size_t begin = 0, end = t.size(), len = 0;
-          for (size_t k = 0; k < d.start && begin < end && uni::decode_at(t, begin, &len) == d.content; ++k)
-            begin += len;
-          for (size_t k = 0; k < d.stop && end > begin; ++k) {
-            size_t q = end - 1;
-            while (q > begin && (static_cast<unsigned char>(t[q]) & 0xC0) == 0x80) --q;
-            if (uni::decode_at(t, q, &len) != d.content) break;
-            end = q;
-          }
-          t = t.substr(begin, end - begin);
-        }
-        break;
-    }
   }
 };
 
@@ -551,24 +333,20 @@ Tokenizer::Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) 
 
 Tokenizer Tokenizer::from_file(const std::string& tokenizer_json_path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(tokenizer_json_path, ec))
-    throw Error("tokenizer '" + tokenizer_json_path + "': file not found (or not a regular file)");
-  std::ifstream in(tokenizer_json_path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (!in) throw Error("tokenizer '" + tokenizer_json_path + "': cannot read the file");
+  if (!std::filesystem::exists(tokenizer_json_path, ec))
+    throw Error("tokenizer '" + tokenizer_json_path + "': file not found");
+  // read_text_file refuses FIFOs and devices without blocking.
+  return from_json_text(read_text_file(tokenizer_json_path), tokenizer_json_path);
+}
+
+Tokenizer Tokenizer::from_json_text(const std::string& text, const std::string& name) {
   auto impl = std::make_shared<Impl>();
-  impl->path = tokenizer_json_path;
-  json j;
-  try {
-    j = json::parse(buffer.str());
-  } catch (const json::exception& e) {
-    throw Error("tokenizer '" + tokenizer_json_path + "': not valid JSON: " + e.what());
-  }
+  impl->path = name;
+  const json j = parse_json(text, "tokenizer '" + name + "'");  // bounded nesting
   try {
     impl->load(j);
   } catch (const json::exception& e) {
-    throw Error("tokenizer '" + tokenizer_json_path + "': malformed tokenizer.json: " + e.what());
+    throw Error("tokenizer '" + name + "': malformed tokenizer.json: " + e.what());
   }
   return Tokenizer(std::move(impl));
 }
@@ -578,6 +356,19 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text) const { return i
 std::string Tokenizer::decode(const std::vector<int64_t>& ids) const { return impl_->decode(ids); }
 
 int64_t Tokenizer::vocab_size() const { return impl_->total_vocab_size; }
+
+int64_t Tokenizer::max_token_id() const {
+  int64_t m = int64_t(impl_->model.id_to_index.size()) - 1;
+  for (const auto& a : impl_->added) m = std::max<int64_t>(m, a.id);
+  return m;
+}
+
+void Tokenizer::check_fits_model(int64_t model_vocab_size, const std::string& model) const {
+  const int64_t top = max_token_id();
+  if (top >= model_vocab_size)
+    throw Error("tokenizer '" + impl_->path + "' has ids up to " + std::to_string(top) + " but the model " + model +
+                " has vocab_size " + std::to_string(model_vocab_size) + " (config.json): they do not belong together");
+}
 
 std::string Tokenizer::id_to_token(int64_t id) const {
   if (id >= 0 && id <= INT32_MAX) {

@@ -28,6 +28,8 @@ class Tokenizer {
   // Loads and validates a tokenizer.json. Throws ptq::Error (message names the file) when the
   // file is missing or unreadable, is not valid JSON, or uses an unsupported component.
   static Tokenizer from_file(const std::string& tokenizer_json_path);
+  // The same from the text of a tokenizer.json; `name` stands for the file in messages.
+  static Tokenizer from_json_text(const std::string& text, const std::string& name);
 
   // Token ids of `text` (UTF-8), without special tokens added. Throws ptq::Error when the text
   // is not valid UTF-8.
@@ -39,6 +41,13 @@ class Tokenizer {
 
   // Number of entries, added tokens included (Hugging Face get_vocab_size(true)).
   int64_t vocab_size() const;
+
+  // The largest id encode() can produce (model vocabulary and added tokens).
+  int64_t max_token_id() const;
+
+  // Throws ptq::Error unless every id of this tokenizer indexes a model embedding table of
+  // `model_vocab_size` rows (config.json vocab_size); `model` names the model in the message.
+  void check_fits_model(int64_t model_vocab_size, const std::string& model) const;
 
   // Raw vocabulary string of `id` (added tokens: their content). Throws ptq::Error for an id
   // that names no token.

@@ -125,6 +125,7 @@ nlohmann::json run_experiment(const ExperimentSpec& spec, Feedback* fb, const Ex
   std::unique_ptr<Tokenizer> tok;
   const std::string tok_path = model->checkpoint().tokenizer_path();
   if (!tok_path.empty()) tok = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
+  if (tok) tok->check_fits_model(model->config().vocab_size, "'" + spec.model_dir + "'");
   if (!tok && (!spec.eval_text.empty() || !spec.calib.files.empty()))
     throw Error("no tokenizer.json in '" + spec.model_dir + "' to tokenize the eval and calibration texts");
   std::vector<int64_t> eval_ids;
