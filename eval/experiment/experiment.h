@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/runtime/feedback.h"
+#include "eval/analyses/analysis_catalog.h"  // experiment_analyses(): the ids "analyses" may name
 #include "quant/pipeline/calibration.h"
 #include "quant/pipeline/quant_plan.h"
 
@@ -25,8 +26,9 @@ struct ExperimentSpec {
   int64_t eval_seqlen = 2048;
   int64_t eval_max_windows = 0;      // 0 = all windows
   int64_t eval_batch = 4;            // windows per forward pass (not part of the run's identity)
-  // Extra measurements: "compare" (fp vs quantized outputs on eval_text), "kurtosis" (on the
-  // calibration text), "lambada" (last-word task built from eval_text). Size is always measured.
+  // Extra measurements (eval/analyses/analysis_catalog.h): "compare" (fp vs quantized outputs on
+  // eval_text), "kurtosis" (on the calibration text), "lastword" (last-word task built from
+  // eval_text), "token_kl". Size is always measured; perplexity whenever there is an eval text.
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;  // lm-eval-style multiple-choice JSONL files
   std::string device = "cpu";
@@ -50,9 +52,6 @@ struct ExperimentSpec {
   // base_dir (itself taken against the working directory when relative).
   void resolve_paths(const std::string& base_dir);
 };
-
-// The analyses an experiment knows ("size" is always measured and may be listed).
-const std::vector<std::string>& experiment_analyses();
 
 class Model;
 struct QuantResult;

@@ -7,6 +7,7 @@
 #include "core/records/json_util.h"
 #include "core/model/model.h"
 #include "core/records/sha256.h"
+#include "eval/analyses/analysis_catalog.h"
 #include "eval/experiment/experiment.h"
 #include "eval/experiment/json_fields.h"
 #include "quant/strategy_registry.h"
@@ -66,11 +67,6 @@ LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& experiment_analyses() {
-  static const std::vector<std::string> a = {"size", "compare", "kurtosis", "lambada", "token_kl"};
-  return a;
-}
 
 nlohmann::json ExperimentSpec::to_json() const {
   nlohmann::json j = {{"model", model_dir}, {"method", method}};
@@ -196,16 +192,15 @@ void ExperimentSpec::validate() const {
     if (eval_batch < 1) bad("eval.batch", "must be at least 1");
   }
   const auto& known = experiment_analyses();
+  const AnalysisInputs inputs{!eval_text.empty(), have_calib, method != "fp", !task_files.empty()};
   for (const auto& a : analyses) {
+    if (a == "lambada")
+      bad("analyses", "has 'lambada', which is the LAMBADA data set: give its file in \"tasks\" (JSONL lines "
+                      "{\"text\": ...}); the last-word task built from the eval text is 'lastword'");
     if (std::find(known.begin(), known.end(), a) == known.end())
       bad("analyses", "has unknown value '" + a + "' (allowed: " + join_words(known) + ")");
-    if ((a == "compare" || a == "lambada") && eval_text.empty()) bad("analyses", "'" + a + "' needs an eval text");
-    if (a == "compare" && method == "fp")
-      bad("analyses", "'compare' compares full precision with a quantized model; it needs a method other than fp");
-    if (a == "token_kl" && (eval_text.empty() || !have_calib))
-      bad("analyses", "'token_kl' needs calibration files and an eval text");
-    if (a == "kurtosis" && eval_text.empty() && !have_calib)
-      bad("analyses", "'kurtosis' needs calibration files (or an eval text)");
+    const std::string unmet = unmet_needs(find_analysis(a), inputs);
+    if (!unmet.empty()) bad("analyses", "'" + a + "' " + unmet);
   }
   static const std::regex dev_re("cpu|cuda|cuda:[0-9]+|auto");
   if (!std::regex_match(device, dev_re)) bad("device", "has unknown value '" + device + "' (allowed: cpu, cuda, cuda:N, auto)");
