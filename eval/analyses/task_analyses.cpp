@@ -1,9 +1,6 @@
-// tasks (the spec's task files) and lastword (the last-word task built from the eval text).
-#include "core/records/json_util.h"
-#include "core/runtime/errors.h"
+// tasks (the spec's task files: multiple choice, LAMBADA) and lastword (the last-word task built from the eval text).
 #include "eval/analyses/analysis_classes.h"
 #include "eval/experiment/experiment.h"
-#include "eval/tasks/mc_tasks.h"
 #include "eval/tasks/tasks.h"
 
 namespace ptq::analyses {
@@ -15,31 +12,37 @@ void merge_tasks(ExperimentRun& r, const nlohmann::json& scores) {
 }
 
 class TasksAnalysis : public AnalysisSteps {
+  static TaskOptions options(const ExperimentRun& r) {
+    TaskOptions o;
+    o.task_files = r.spec.task_files;
+    return o;
+  }
+
  public:
   void run(AnalysisStage stage, ExperimentRun& r) override {
     if (stage == AnalysisStage::Load) {
-      for (const auto& f : r.spec.task_files) load_mc_task(f);  // fails now on a bad file, not after quantizing
+      check_task_files(options(r));  // fails now on a bad file, not after quantizing
       return;
     }
-    TaskOptions o;
-    o.task_files = r.spec.task_files;
+    TaskOptions o = options(r);
     merge_tasks(r, evaluate_tasks(*r.model, *r.tok, o, r.fb));
   }
 };
 
 class LastwordAnalysis : public AnalysisSteps {
+  static TaskOptions options(const ExperimentRun& r) {
+    TaskOptions o;
+    o.lastword_text = r.spec.eval_text;
+    return o;
+  }
+
  public:
   void run(AnalysisStage stage, ExperimentRun& r) override {
     if (stage == AnalysisStage::Load) {
-      try {
-        make_lambada_items(read_text_file(r.spec.eval_text));
-      } catch (const Error& e) {
-        throw Error("last-word task from '" + r.spec.eval_text + "': " + e.what());
-      }
+      check_task_files(options(r));
       return;
     }
-    TaskOptions o;
-    o.lambada_text = r.spec.eval_text;
+    TaskOptions o = options(r);
     merge_tasks(r, evaluate_tasks(*r.model, *r.tok, o, r.fb));
   }
 };
