@@ -34,7 +34,8 @@ std::vector<AnalysisInfo> make_catalog() {
        AnalysisTrigger::Listed, kNeedsEvalText, {{S::Load, "", 0}, {S::AfterQuantization, "tasks", 1}},
        {"metrics.tasks.lastword:<text>"}},
       {"token_kl", "Token-distribution KL", "KL and JS divergence between the token distribution of the calibration "
-       "windows the run drew and the eval text's; the whole calibration files' figure beside it.",
+       "windows the run drew (so nsamples and seed change it) and the eval text's; the whole calibration files' "
+       "figure beside it (whole_files).",
        AnalysisTrigger::Listed, kNeedsCalibration | kNeedsEvalText, {{S::AfterQuantization, "", 0}},
        {"analyses.token_kl"}},
   };

@@ -11,7 +11,9 @@ namespace {
 class SizeAnalysis : public AnalysisSteps {
  public:
   void run(AnalysisStage, ExperimentRun& r) override {
-    r.metrics["size"] = model_size(r.model->config(), r.quant ? r.quant->layers : std::vector<LayerRecord>{});
+    // From the tensors the model has now: a transform that untied the head adds it.
+    r.metrics["size"] = model_size(model_tensors(*r.model), r.model->config(),
+                                   r.quant ? r.quant->layers : std::vector<LayerRecord>{});
   }
 };
 

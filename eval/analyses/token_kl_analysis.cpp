@@ -1,4 +1,6 @@
-// token_kl: the token distribution of the calibration text against the eval text's.
+// token_kl: the token distribution of the calibration windows the run drew (nsamples windows of
+// seqlen tokens under its seed and sampling) against the eval text's; the whole calibration files'
+// figure beside it as "whole_files".
 #include "core/model/model.h"
 #include "core/records/json_util.h"
 #include "eval/analyses/analysis_classes.h"
@@ -18,7 +20,14 @@ class TokenKlAnalysis : public AnalysisSteps {
       calib_names += (calib_names.empty() ? "" : ", ") + f;
       calib_text += read_text_file(f) + "\n";
     }
-    nlohmann::json k = token_kl(*r.tok, calib_text, read_text_file(s.eval_text), {}, calib_names, s.eval_text);
+    const at::Tensor w = r.calib_windows.contiguous();
+    const std::vector<int64_t> drawn(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel());
+    nlohmann::json k = token_kl_ids(*r.tok, drawn, r.eval_ids, {}, "calibration windows of " + calib_names, s.eval_text);
+    const nlohmann::json whole = token_kl(*r.tok, calib_text, read_text_file(s.eval_text), {}, calib_names, s.eval_text);
+    k["whole_files"] = {{"calib_tokens", whole["calib_tokens"]}, {"kl", whole["kl"]},
+                        {"kl_calib_test", whole["kl_calib_test"]}, {"js", whole["js"]}};
+    k["calib_draw"] = {{"nsamples", s.calib.nsamples}, {"seqlen", s.calib.seqlen}, {"seed", s.calib.seed},
+                       {"sampling", s.calib.sampling}};
     k["tokenizer"] = r.model->checkpoint().tokenizer_path();
     k["calib"] = calib_names;
     k["test"] = s.eval_text;
