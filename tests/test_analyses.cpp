@@ -8,7 +8,9 @@
 #include "core/records/json_util.h"
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
+#include "eval/experiment/experiment.h"
 #include "eval/metrics/kurtosis.h"
+#include "quant/pipeline/calibration.h"
 #include "eval/metrics/model_size.h"
 #include "eval/metrics/token_kl.h"
 #include "tests/check.h"
@@ -263,6 +265,40 @@ TEST_CASE("model size of a Mixtral keeps routers in fp16") {
   json s = model_size(c, planned_layers(c, plan));
   const int64_t router = 2 * c.num_experts * c.hidden_size;
   CHECK(s["quantized_params"].get<int64_t>() == s["linear_params"].get<int64_t>() - router);
+}
+
+// token_kl of a run is over the calibration windows it drew (nsamples x seqlen tokens under its
+// seed), so nsamples and seed change it; the whole files' figure is kept beside it.
+TEST_CASE("token_kl of a run counts the calibration windows it drew") {
+  ExperimentSpec s;
+  s.model_dir = shared("models/austen-tiny");
+  s.calib.files = {shared("corpus/austen-valid.txt")};
+  s.calib.nsamples = 4;
+  s.calib.seqlen = 64;
+  s.eval_text = shared("corpus/austen-test.txt");
+  s.eval_seqlen = 64;
+  s.eval_max_windows = 1;
+  s.analyses = {"token_kl"};
+  const Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
+  auto kl_of = [&](int64_t nsamples, uint64_t seed) {
+    s.calib.nsamples = nsamples;
+    s.calib.seed = seed;
+    const json k = run_experiment(s)["analyses"]["token_kl"];
+    // The counts of the drawn windows, counted here from calibration_windows.
+    const at::Tensor w = calibration_windows(tok, s.calib);
+    std::vector<int64_t> counts(size_t(tok.vocab_size()), 0);
+    for (int64_t i = 0; i < w.numel(); ++i) ++counts[size_t(w.view(-1)[i].item<int64_t>())];
+    CHECK(k["calib_counts"].get<std::vector<int64_t>>() == counts);
+    CHECK(k["calib_tokens"] == nsamples * 64);
+    CHECK(k["calib_draw"]["nsamples"] == nsamples && k["calib_draw"]["seed"] == seed);
+    CHECK(k["whole_files"]["calib_tokens"].get<size_t>() == tok.encode(read_text_file(s.calib.files[0]) + "\n").size());
+    return k;
+  };
+  const json a = kl_of(4, 0), b = kl_of(4, 1), c = kl_of(8, 0);
+  CHECK(a["kl"] != b["kl"] && a["kl"] != c["kl"]);
+  CHECK(a["whole_files"] == b["whole_files"] && a["whole_files"] == c["whole_files"]);
+  // 256 drawn tokens miss most of the test text's vocabulary: further from it than the whole file.
+  CHECK(a["kl"].get<double>() > a["whole_files"]["kl"].get<double>());
 }
 
 TEST_MAIN()

@@ -76,8 +76,11 @@ printf '{"model": "%s", "layers": [{"name": "layers.1.mlp.up_proj", "quantized":
 expect_json "size of a record" 'j["size"]["total_bytes"]==2245248-2*8192+1000 and j["size"]["quantized_params"]==8192' "$PTQ" size --result "$T/record.json"
 expect_error "size group not dividing" "does not divide" "$PTQ" size --model "$SHARED/parity/llama" --group 48
 expect_error "size missing record" "cannot open" "$PTQ" size --result "$T/none.json"
-expect_json "eval-tasks piqa + last word" 'j["tasks"]["austen-piqa"]["n"]==10 and "acc_norm" in j["tasks"]["austen-piqa"] and j["tasks"]["lambada:austen-test"]["n"]==20 and 0<=j["tasks"]["lambada:austen-test"]["acc"]<=1' \
-  "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/resources/tasks/austen-piqa.jsonl" --limit 10 --lambada "$SHARED/corpus/austen-test.txt" --lambada-n 20
+expect_json "eval-tasks piqa + last word" 'j["tasks"]["austen-piqa"]["n"]==10 and "acc_norm" in j["tasks"]["austen-piqa"] and j["tasks"]["lastword:austen-test"]["n"]==20 and 0<=j["tasks"]["lastword:austen-test"]["acc"]<=1 and "lambada" not in j["tasks"]' \
+  "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/resources/tasks/austen-piqa.jsonl" --limit 10 --lastword "$SHARED/corpus/austen-test.txt" --lastword-n 20
+printf '{"text": "In the beginning God created the heaven and the earth"}\n\n{"text": "And the LORD spake unto Moses"}\n' >"$T/lambada.jsonl"
+expect_json "eval-tasks LAMBADA passages" 'j["tasks"]["lambada"]["n"]==2 and 0<=j["tasks"]["lambada"]["acc"]<=1 and j["tasks"]["lambada"]["ppl"]>=1' \
+  "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --lambada "$T/lambada.jsonl"
 printf '{"context": "Q", "choices": ["a"], "gold": 0}\n{"context": "Q"\n' >"$T/bad.jsonl"
 expect_error "eval-tasks bad task line" "line 2" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/bad.jsonl"
 expect_error "eval-tasks nothing to do" "give at least one" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny"

@@ -1,7 +1,8 @@
 // Accuracy tasks: log-likelihood scoring against Model::forward, acc / acc_norm arithmetic, the
-// lm-eval formats, the bundled task files, and the deterministic last-word task.
+// lm-eval formats, the bundled task files, the deterministic last-word task and LAMBADA files.
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <regex>
 
@@ -10,6 +11,7 @@
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
 #include "eval/tasks/lambada.h"
+#include "eval/tasks/lastword.h"
 #include "eval/tasks/mc_tasks.h"
 #include "eval/tasks/tasks.h"
 #include "tests/check.h"
@@ -153,13 +155,13 @@ TEST_CASE("task files: bundled ones load, bad lines are named") {
 
 TEST_CASE("last-word passages are deterministic and end on a sentence-final word") {
   const std::string text = read_text_file(shared("corpus/austen-test.txt"));
-  LambadaOptions o;
+  LastwordOptions o;
   o.n = 60;
-  auto a = make_lambada_items(text, o), b = make_lambada_items(text, o);
+  auto a = make_lastword_items(text, o), b = make_lastword_items(text, o);
   CHECK(a.size() == 60);
   for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].context == b[i].context && a[i].target == b[i].target);
   o.seed = 1;
-  auto c = make_lambada_items(text, o);
+  auto c = make_lastword_items(text, o);
   int same = 0;
   for (size_t i = 0; i < a.size(); ++i) same += a[i].context == c[i].context;
   CHECK(same < 20);
@@ -169,17 +171,17 @@ TEST_CASE("last-word passages are deterministic and end on a sentence-final word
     CHECK(std::count(words.begin(), words.end(), ' ') + 1 >= 50);
     CHECK(text.find(it.context + " " + it.target) != std::string::npos);
   }
-  CHECK_THROWS_WITH(make_lambada_items("Too short.", o), "no last-word passage");
-  CHECK(make_lambada_items(text, {100000, 50, 0}).size() > 1000);  // every target when n exceeds them
+  CHECK_THROWS_WITH(make_lastword_items("Too short.", o), "no last-word passage");
+  CHECK(make_lastword_items(text, {100000, 50, 0}).size() > 1000);  // every target when n exceeds them
 }
 
 TEST_CASE("last-word accuracy is greedy decoding of the whole word (austen-tiny)") {
   at::NoGradGuard ng;
   auto model = Model::load(shared("models/austen-tiny"));
   Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
-  LambadaOptions o;
+  LastwordOptions o;
   o.n = 20;
-  auto items = make_lambada_items(read_text_file(shared("corpus/austen-test.txt")), o);
+  auto items = make_lastword_items(read_text_file(shared("corpus/austen-test.txt")), o);
   // Three the model knows from its King James training text.
   items.push_back({"In the beginning God created the heaven and the", "earth"});
   items.push_back({"And the LORD spake unto", "Moses"});
@@ -203,7 +205,7 @@ TEST_CASE("last-word accuracy is greedy decoding of the whole word (austen-tiny)
     right += match;
   }
   CHECK(res[20].greedy && res[21].greedy && res[22].greedy);
-  json j = run_lambada(*model, tok, items);
+  json j = run_lastword(*model, tok, items);
   CHECK(j["n"] == 23);
   CHECK_NEAR(j["acc"].get<double>(), right / 23.0, 1e-12);
 }
@@ -214,18 +216,59 @@ TEST_CASE("bundled tasks on austen-tiny through evaluate_tasks") {
   Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
   TaskOptions o;
   o.task_files = {resource("tasks/austen-cloze.jsonl"), resource("tasks/austen-piqa.jsonl")};
-  o.lambada_text = shared("corpus/austen-test.txt");
-  o.lambada.n = 20;
+  o.lastword_text = shared("corpus/austen-test.txt");
+  o.lastword.n = 20;
   json t = evaluate_tasks(*model, tok, o);
-  CHECK(t["austen-cloze"]["n"] == 40 && t["austen-piqa"]["n"] == 20 && t["lambada:austen-test"]["n"] == 20);
-  CHECK(t["austen-piqa"].contains("acc_norm") && !t["lambada:austen-test"].contains("acc_norm"));
+  CHECK(t["austen-cloze"]["n"] == 40 && t["austen-piqa"]["n"] == 20 && t["lastword:austen-test"]["n"] == 20);
+  CHECK(t["austen-piqa"].contains("acc_norm") && !t["lastword:austen-test"].contains("acc_norm") && !t.contains("lambada"));
   CHECK(t["austen-cloze"]["acc"].get<double>() > 0.5);  // chance is 0.25
   o.limit = 5;
-  o.lambada_text = "";
+  o.lastword_text = "";
   json l = evaluate_tasks(*model, tok, o);
-  CHECK(l["austen-cloze"]["n"] == 5 && !l.contains("lambada:austen-test"));
+  CHECK(l["austen-cloze"]["n"] == 5 && !l.contains("lastword:austen-test"));
   o.task_files.push_back(resource("tasks/austen-cloze.jsonl"));
   CHECK_THROWS_WITH(evaluate_tasks(*model, tok, o), "two task files are named 'austen-cloze'");
+}
+
+
+TEST_CASE("LAMBADA files: the target is the word after the last space, JSONL or one passage per line") {
+  const std::string jsonl = temp_file("lambada.jsonl", "{\"text\": \"the heaven and the earth\"}\n\n{\"text\": \"spake unto  Moses\"}\n");
+  const std::string txt = temp_file("lambada.txt", "the heaven and the earth  \nspake unto  Moses\n");
+  for (const auto& f : {jsonl, txt}) {
+    auto items = load_lambada(f);
+    CHECK(items.size() == 2);
+    CHECK(items[0].context == "the heaven and the" && items[0].target == "earth");
+    CHECK(items[1].context == "spake unto " && items[1].target == "Moses");  // rsplit(" ", 1): the context keeps the extra space
+  }
+  CHECK(is_lambada_file(jsonl) && !is_lambada_file(txt) && !is_lambada_file(resource("tasks/austen-piqa.jsonl")));
+  CHECK_THROWS_WITH(load_lambada(temp_file("one.txt", "ok fine\nalone\n")), "line 2: the passage has no last word");
+  CHECK_THROWS_WITH(load_lambada(temp_file("bad.jsonl", "{\"text\": \"a b\"}\n{\"txt\": \"a b\"}\n")), "line 2");
+  CHECK_THROWS_WITH(load_lambada(temp_file("empty.txt", "\n\n")), "has no passages");
+}
+
+TEST_CASE("LAMBADA on austen-tiny: greedy accuracy and target perplexity as lm-eval, recorded as \"lambada\"") {
+  at::NoGradGuard ng;
+  auto model = Model::load(shared("models/austen-tiny"));
+  Tokenizer tok = Tokenizer::from_file(shared("models/austen-tiny/tokenizer.json"));
+  const std::string f = temp_file("kjv.jsonl", "{\"text\": \"In the beginning God created the heaven and the earth\"}\n"
+                                               "{\"text\": \"And the LORD spake unto Moses\"}\n"
+                                               "{\"text\": \"It is a truth universally acknowledged\"}\n");
+  auto items = load_lambada(f);
+  json j = run_lambada(*model, tok, items);
+  CHECK(j["n"] == 3);
+  double sum = 0;
+  for (const auto& it : items) sum += direct_logprob(*model, encode_pair(tok, it.context, " " + it.target), 2048);
+  // Each batched log-probability is within 1e-4 of the unbatched one (the bound of "batched
+  // log-likelihoods"), so is their mean, and exp(-mean) within a relative 1e-4.
+  CHECK_NEAR(j["ppl"].get<double>(), std::exp(-sum / 3), 1e-4 * std::exp(-sum / 3));
+  CHECK(j["acc"].get<double>() >= 2.0 / 3);  // the two King James passages (see the last-word case)
+  TaskOptions o;
+  o.task_files = {f, resource("tasks/austen-piqa.jsonl")};
+  o.limit = 4;
+  json t = evaluate_tasks(*model, tok, o);
+  CHECK(t["lambada"] == j && t["austen-piqa"]["n"] == 4);
+  o.lambada_file = f;
+  CHECK_THROWS_WITH(evaluate_tasks(*model, tok, o), "two LAMBADA files");
 }
 
 TEST_MAIN()

@@ -13,23 +13,29 @@
 
 namespace ptq::cli {
 
-// ptq eval-tasks --model DIR [--task FILE.jsonl ...] [--lambada TEXT --lambada-n 200
-//   --lambada-context 50 --seed 0] [--limit N] [--device D --dtype T --residency R]
-// prints {"tasks": {name: {"acc", "acc_norm"?, "n"}}, "model": DIR}.
+// ptq eval-tasks --model DIR [--task FILE.jsonl ...] [--lambada LAMBADA.jsonl|.txt]
+//   [--lastword TEXT --lastword-n 200 --lastword-context 50 --seed 0] [--limit N]
+//   [--device D --dtype T --residency R]
+// prints {"tasks": {name: {"acc", "acc_norm"?, "ppl"?, "n"}}, "model": DIR}. --lambada is the real
+// LAMBADA data (one passage per line, target = its last word; "lambada"); --lastword builds a
+// last-word task from any text ("lastword:<file name>").
 int cmd_eval_tasks(const std::vector<std::string>& argv) {
   Args a(argv,
-         {"model", "task", "lambada", "lambada-n", "lambada-context", "seed", "limit", "device", "dtype", "residency"},
+         {"model", "task", "lambada", "lastword", "lastword-n", "lastword-context", "seed", "limit", "device", "dtype",
+          "residency"},
          {}, {"task"});
   at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   TaskOptions o;
   o.task_files = a.all("task");
-  o.lambada_text = a.get("lambada", "");
-  o.lambada.n = a.get_int("lambada-n", o.lambada.n);
-  o.lambada.context_words = a.get_int("lambada-context", o.lambada.context_words);
-  o.lambada.seed = uint64_t(a.get_int("seed", 0));
+  o.lambada_file = a.get("lambada", "");
+  o.lastword_text = a.get("lastword", "");
+  o.lastword.n = a.get_int("lastword-n", o.lastword.n);
+  o.lastword.context_words = a.get_int("lastword-context", o.lastword.context_words);
+  o.lastword.seed = uint64_t(a.get_int("seed", 0));
   o.limit = a.get_int("limit", 0);
-  if (o.task_files.empty() && o.lambada_text.empty()) throw Error("give at least one --task FILE.jsonl or --lambada TEXT");
+  if (o.task_files.empty() && o.lambada_file.empty() && o.lastword_text.empty())
+    throw Error("give at least one --task FILE.jsonl, --lambada FILE or --lastword TEXT");
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
   Feedback fb;
   ProgressLine line(fb);

@@ -27,10 +27,12 @@ std::string record_model_dir(const json& rec, const std::string& path) {
 // ptq size --model DIR [--bits B --group G --format F --sym --override PATTERN=...]   size a plan gives
 // ptq size --model DIR                                                                  the fp16 baseline
 // ptq size --result RESULT.json [--model DIR]                                           size of a recorded run
+//   (its metrics.size when it has one, else recomputed from its layer rows and config.json)
 int cmd_size(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "result", "bits", "group", "format", "override"}, {"sym"}, {"override"});
   json out = {{"quant", nullptr}};
   std::vector<LayerRecord> layers;
+  json recorded_size;
   std::string dir = a.get("model", "");
   const bool planned = a.has("bits") || a.has("group") || a.has("format") || a.has("override") || a.flag("sym");
   if (a.has("result")) {
@@ -45,6 +47,8 @@ int cmd_size(const std::vector<std::string>& argv) {
       throw Error("result '" + path + "' has a malformed layer record: " + e.what());
     }
     if (dir.empty()) dir = record_model_dir(rec, path);
+    if (rec.contains("metrics") && rec["metrics"].is_object() && rec["metrics"].contains("size"))
+      recorded_size = rec["metrics"]["size"];
     out["result"] = path;
   } else if (dir.empty()) {
     throw Error("missing required option --model (or --result RESULT.json)");
@@ -61,7 +65,12 @@ int cmd_size(const std::vector<std::string>& argv) {
     out["quant"] = plan.to_json();
   }
   out["model"] = dir;
-  out["size"] = model_size(cfg, layers);
+  // A record's own size was taken from the tensors its model had (a rotated model's untied head
+  // included); layer rows alone cannot tell, so the recomputation is for records without one.
+  if (recorded_size.is_object())
+    out["size"] = recorded_size;
+  else
+    out["size"] = model_size(cfg, layers);
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/runtime/feedback.h"
+#include "eval/analyses/analysis_catalog.h"  // experiment_analyses(): the ids "analyses" may name
 #include "eval/experiment/experiment_spec.h"
 #include "quant/pipeline/calibration.h"
 

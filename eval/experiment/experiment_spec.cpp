@@ -4,6 +4,7 @@
 #include "core/records/sha256.h"
 #include "core/runtime/device_names.h"
 #include "core/runtime/errors.h"
+#include "eval/analyses/analysis_catalog.h"
 #include "eval/experiment/experiment_spec.h"
 #include "eval/experiment/json_fields.h"
 #include "quant/strategy_registry.h"
@@ -96,11 +97,6 @@ void read_eval(const nlohmann::json& j, ExperimentSpec& s) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& experiment_analyses() {
-  static const std::vector<std::string> a = {"size", "compare", "kurtosis", "lambada", "token_kl"};
-  return a;
-}
 
 std::vector<std::string> canonical_analyses(const std::vector<std::string>& analyses) {
   std::vector<std::string> out;
@@ -210,16 +206,15 @@ void ExperimentSpec::validate() const {
     if (eval_batch < 1) bad("eval.batch", "must be at least 1");
   }
   const auto& known = experiment_analyses();
+  const AnalysisInputs inputs{!eval_text.empty(), have_calib, method != "fp", !task_files.empty()};
   for (const auto& a : analyses) {
+    if (a == "lambada")
+      bad("analyses", "has 'lambada', which is the LAMBADA data set: give its file in \"tasks\" (JSONL lines "
+                      "{\"text\": ...}); the last-word task built from the eval text is 'lastword'");
     if (std::find(known.begin(), known.end(), a) == known.end())
       bad("analyses", "has unknown value '" + a + "' (allowed: " + join_words(known) + ")");
-    if ((a == "compare" || a == "lambada") && eval_text.empty()) bad("analyses", "'" + a + "' needs an eval text");
-    if (a == "compare" && method == "fp")
-      bad("analyses", "'compare' compares full precision with a quantized model; it needs a method other than fp");
-    if (a == "token_kl" && (eval_text.empty() || !have_calib))
-      bad("analyses", "'token_kl' needs calibration files and an eval text");
-    if (a == "kurtosis" && eval_text.empty() && !have_calib)
-      bad("analyses", "'kurtosis' needs calibration files (or an eval text)");
+    const std::string unmet = unmet_needs(find_analysis(a), inputs);
+    if (!unmet.empty()) bad("analyses", "'" + a + "' " + unmet);
   }
   try {
     canonical_device(device);

@@ -2,10 +2,16 @@
 
 #include <map>
 
-#include "core/runtime/errors.h"
+#include "core/model/model.h"
 #include "core/model/model_layout.h"
+#include "core/runtime/errors.h"
 
 namespace ptq {
+
+const char* const kPackedLayoutDescription =
+    "packed: quantized linear weights as codes packed at their element width, one fp16 scale per group, zeros "
+    "packed at the code width per group (asymmetric int), int32 g_idx (act-order); every other tensor the model "
+    "has at 16 bits. An accounting of a packed export, not the bytes of a file ptq writes";
 
 int64_t quantized_linear_bytes(int64_t out, int64_t in, const QuantSpec& s, bool g_idx) {
   const int64_t b = s.element_bits();
@@ -44,32 +50,61 @@ std::vector<LayerRecord> planned_layers(const ModelConfig& c, const QuantPlan& p
   return rows;
 }
 
-nlohmann::json model_size(const ModelConfig& c, const std::vector<LayerRecord>& layers) {
+std::vector<TensorCount> config_tensors(const ModelConfig& c) {
+  std::vector<TensorCount> out;
+  for (const auto& t : expected_tensors(c)) {
+    int64_t n = 1;
+    for (auto d : t.shape) n *= d;
+    out.push_back({t.name, n});
+  }
+  return out;
+}
+
+std::vector<TensorCount> model_tensors(Model& m) {
+  std::vector<TensorCount> out = {{"model.embed_tokens.weight", m.embed_weight().numel()},
+                                  {"model.norm.weight", m.norm_weight().numel()}};
+  if (m.head_weight().data_ptr() != m.embed_weight().data_ptr()) out.push_back({"lm_head.weight", m.head_weight().numel()});
+  for (int i = 0; i < m.num_blocks(); ++i)
+    for (const auto& kv : m.block(i).tensors())
+      out.push_back({kv.first, kv.second->defined() ? kv.second->numel() : m.checkpoint().info(kv.first).numel()});
+  return out;
+}
+
+nlohmann::json model_size(const std::vector<TensorCount>& tensors, const ModelConfig& c,
+                          const std::vector<LayerRecord>& layers) {
   std::map<std::string, const LayerRecord*> records;
   for (const auto& r : layers) records[r.name] = &r;
-  int64_t linear_params = 0, quantized_params = 0, linear_bytes = 0;
-  for (int blk = 0; blk < c.num_layers; ++blk) {
-    for (const LinearSpec& l : block_linears(c)) {
-      const int64_t n = l.out_features * l.in_features;
-      linear_params += n;
-      const LayerRecord* r = nullptr;
-      auto it = records.find(linear_full_name(blk, l.name));
-      if (it != records.end()) r = it->second, records.erase(it);
-      if (r && r->quantized) {
-        if (r->storage_bytes <= 0) throw Error("layer " + r->name + " is quantized but records no storage_bytes");
-        quantized_params += n;
-        linear_bytes += r->storage_bytes;
-      } else {
-        linear_bytes += 2 * n;
-      }
+  std::map<std::string, std::string> linear_of;  // weight key -> full layer name
+  for (int blk = 0; blk < c.num_layers; ++blk)
+    for (const LinearSpec& l : block_linears(c)) linear_of[linear_weight_key(blk, l.name)] = linear_full_name(blk, l.name);
+  int64_t linear_params = 0, quantized_params = 0, linear_bytes = 0, other_params = 0, linears_seen = 0;
+  for (const TensorCount& t : tensors) {
+    auto lin = linear_of.find(t.name);
+    if (lin == linear_of.end()) {
+      other_params += t.numel;
+      continue;
+    }
+    ++linears_seen;
+    linear_params += t.numel;
+    const LayerRecord* r = nullptr;
+    auto it = records.find(lin->second);
+    if (it != records.end()) r = it->second, records.erase(it);
+    if (r && r->quantized) {
+      if (r->storage_bytes <= 0) throw Error("layer " + r->name + " is quantized but records no storage_bytes");
+      quantized_params += t.numel;
+      linear_bytes += r->storage_bytes;
+    } else {
+      linear_bytes += 2 * t.numel;
     }
   }
   if (!records.empty())
     throw Error("the layer records name '" + records.begin()->first + "', a layer this model does not have");
-  const int64_t total_params = parameter_count(c);
-  const int64_t other_params = total_params - linear_params;
+  if (linears_seen != int64_t(linear_of.size()))
+    throw Error("the model's tensors lack " + std::to_string(int64_t(linear_of.size()) - linears_seen) +
+                " of the block linears config.json names");
+  const int64_t total_params = linear_params + other_params;
   const int64_t total_bytes = linear_bytes + 2 * other_params;
-  const int64_t fp16_bytes = 2 * total_params;
+  const int64_t fp16_bytes = 2 * parameter_count(c);
   return {{"total_bytes", total_bytes},
           {"fp16_bytes", fp16_bytes},
           {"linear_params", linear_params},
@@ -77,7 +112,12 @@ nlohmann::json model_size(const ModelConfig& c, const std::vector<LayerRecord>& 
           {"other_params", other_params},
           {"bits_per_weight", 8.0 * double(total_bytes) / double(total_params)},
           {"linear_bits_per_weight", linear_params ? 8.0 * double(linear_bytes) / double(linear_params) : 0.0},
-          {"compression_vs_fp16", double(fp16_bytes) / double(total_bytes)}};
+          {"compression_vs_fp16", double(fp16_bytes) / double(total_bytes)},
+          {"layout", kPackedLayoutDescription}};
+}
+
+nlohmann::json model_size(const ModelConfig& c, const std::vector<LayerRecord>& layers) {
+  return model_size(config_tensors(c), c, layers);
 }
 
 }  // namespace ptq

@@ -61,10 +61,19 @@ nlohmann::json token_kl(const Tokenizer& tok, const std::string& calib_text, con
                         const TokenKlOptions& o, const std::string& calib_name, const std::string& test_name) {
   if (!(o.smoothing > 0) || !std::isfinite(o.smoothing))
     throw Error("smoothing must be a positive number, got " + std::to_string(o.smoothing));
+  return token_kl_ids(tok, encode_named(tok, calib_text, calib_name), encode_named(tok, test_text, test_name), o,
+                      calib_name, test_name);
+}
+
+nlohmann::json token_kl_ids(const Tokenizer& tok, const std::vector<int64_t>& calib_ids,
+                            const std::vector<int64_t>& test_ids, const TokenKlOptions& o,
+                            const std::string& calib_name, const std::string& test_name) {
+  if (!(o.smoothing > 0) || !std::isfinite(o.smoothing))
+    throw Error("smoothing must be a positive number, got " + std::to_string(o.smoothing));
   if (o.top < 0) throw Error("top must be 0 or more, got " + std::to_string(o.top));
+  if (calib_ids.empty()) throw Error(calib_name + " has no tokens");
+  if (test_ids.empty()) throw Error(test_name + " has no tokens");
   const int64_t V = tok.vocab_size();
-  const auto calib_ids = encode_named(tok, calib_text, calib_name);
-  const auto test_ids = encode_named(tok, test_text, test_name);
   const auto cc = token_counts(calib_ids, V), tc = token_counts(test_ids, V);
   const auto pc = smoothed_distribution(cc, o.smoothing), pt = smoothed_distribution(tc, o.smoothing);
 

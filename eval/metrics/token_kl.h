@@ -36,6 +36,13 @@ double js_divergence(const std::vector<double>& p, const std::vector<double>& q)
 nlohmann::json token_kl(const Tokenizer& tok, const std::string& calib_text, const std::string& test_text,
                         const TokenKlOptions& o = {}, const std::string& calib_name = "calibration text",
                         const std::string& test_name = "test text");
+// The same object from token ids (e.g. the calibration windows a run drew: repeated tokens count
+// as often as they were drawn). Throws ptq::Error when either list is empty or an id is outside
+// the vocabulary.
+nlohmann::json token_kl_ids(const Tokenizer& tok, const std::vector<int64_t>& calib_ids,
+                            const std::vector<int64_t>& test_ids, const TokenKlOptions& o = {},
+                            const std::string& calib_name = "calibration tokens",
+                            const std::string& test_name = "test tokens");
 // Reads the tokenizer and both files; the object names them.
 nlohmann::json token_kl_files(const std::string& tokenizer_path, const std::string& calib_path,
                               const std::string& test_path, const TokenKlOptions& o = {});

@@ -1,45 +1,38 @@
 #pragma once
-// A LAMBADA-style last-word task built deterministically from any text: passages that end a
-// sentence on a word, the model must produce that word. As lm-eval's lambada: the context is
-// scored with continuation " " + word, and an item counts as right when greedy decoding yields
-// every token of the word (each is the argmax at its position).
+// LAMBADA (Paperno et al., 2016) from a file the user supplies, scored as lm-eval's lambada_openai:
+// each passage is split at its last space (Python's text.rsplit(" ", 1)): context = what precedes
+// it, target = the last whitespace-delimited word; the request is (context, " " + target) and an
+// item is right when greedy decoding yields every token of the target. Also reported: the
+// perplexity of the targets, exp(−mean over passages of log p(target | context)), lm-eval's
+// "perplexity" of the task. Recorded as metrics.tasks["lambada"].
 //
-// Passages are verbatim pieces of the text (line breaks kept, as the model saw its training text):
-// a target is a word of 3 or more ASCII letters (not "Mrs") that ends a sentence (followed by
-// . ! or ?, then optional closing quotes), comes after one space, and has at least `context_words`
-// words before it; its context starts at the first sentence start at or before context_words words
-// back (at most 2·context_words words back). From all targets, `n` are drawn with a seeded shuffle
-// (mt19937_64, portable) and kept in text order.
+// File: JSONL with one {"text": passage} object per line (lambada_openai's format), or plain text
+// with one passage per line. Blank lines are skipped; trailing whitespace of a line is dropped.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/runtime/feedback.h"
 #include "core/text/tokenizer.h"
+#include "eval/tasks/lastword.h"
 
 namespace ptq {
 
 class Model;
 
-struct LambadaOptions {
-  int64_t n = 200;             // passages (fewer when the text has fewer targets)
-  int64_t context_words = 50;  // words of context before the target, at least
-  uint64_t seed = 0;
-};
+// The passages of a LAMBADA file, split into context and target. Throws ptq::Error naming the file
+// and line of a passage without a space, an empty file, or a JSONL line without a "text" string.
+std::vector<LastwordItem> load_lambada(const std::string& path);
 
-struct LambadaItem {
-  std::string context;  // ends with the word before the target (no trailing space)
-  std::string target;   // the last word, letters only
-};
+// True when the file's first non-blank line is a JSON object with a "text" string and none of the
+// multiple-choice fields (so a task list may hold it beside lm-eval JSONL files).
+bool is_lambada_file(const std::string& path);
 
-// Throws ptq::Error when the text yields no passage.
-std::vector<LambadaItem> make_lambada_items(const std::string& text, const LambadaOptions& o = {});
-
-// {"acc", "n"} of metrics.tasks.
-nlohmann::json run_lambada(Model& model, const Tokenizer& tok, const std::vector<LambadaItem>& items,
+// {"acc", "ppl", "n"} of metrics.tasks["lambada"].
+nlohmann::json run_lambada(Model& model, const Tokenizer& tok, const std::vector<LastwordItem>& items,
                            Feedback* fb = nullptr);
 
-// "lambada:<file name without folder and extension>", the metrics.tasks key.
-std::string lambada_task_name(const std::string& text_path);
+// The metrics.tasks key of the LAMBADA task.
+inline const char* kLambadaTaskName = "lambada";
 
 }  // namespace ptq

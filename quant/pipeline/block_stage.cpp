@@ -52,7 +52,7 @@ void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double 
   r.format = format_name(q.spec.format);
   r.weight_rel_error = ((W - deq).norm() / W.norm().clamp_min(1e-30)).item<double>();
   r.storage_bytes = q.storage_bytes(2);
-  r.method_loss = method_loss;
+  r.method_loss = method_loss >= 0 ? method_loss : kNotMeasured;
   r.seconds += seconds;
   if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;
   QuantizedWeight cpu = q;

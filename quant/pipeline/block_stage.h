@@ -57,7 +57,8 @@ void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedbac
 LayerRecord& layer_record(std::map<std::string, LayerRecord>& records, int block, const Linear& l);
 
 // Shared by quantizers: sets layer weight to the dequantized form (compute dtype) and records
-// the weight error, storage and integer form. Call once per quantized layer.
+// the weight error, storage and integer form. Call once per quantized layer. A negative
+// method_loss means the method has no objective for the layer (recorded as null).
 void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double method_loss, double seconds,
                       const std::string& note = "");
 

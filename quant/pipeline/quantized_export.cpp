@@ -53,6 +53,35 @@ void for_each_model_tensor(Model& m, bool untied, Fn fn) {
 
 bool head_untied(Model& m) { return m.head_weight().data_ptr() != m.embed_weight().data_ptr(); }
 
+// What the folder holds: the working form of the quantized layers, not a packed export.
+json stored_form_description() {
+  return {{"layout", "unpacked working form against the base checkpoint (not a packed or deployable export)"},
+          {"codes", "uint8, one code per weight element"},
+          {"scales", "float32 [out, groups]"},
+          {"zeros", "float32 [out, groups] (int formats)"},
+          {"g_idx", "int64 [in] (act-order)"},
+          {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
+}
+
+// Bytes of what was written, by part, beside the packed layout's bytes of the same quantized
+// layers (metrics.size counts those; this folder does not store them).
+json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
+  json parts = {{"codes", 0}, {"scales", 0}, {"zeros", 0}, {"g_idx", 0}, {"changed", 0}};
+  int64_t total = 0;
+  for (const auto& kv : ts) {
+    const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
+    const auto dot = kv.first.rfind('.');
+    const std::string part = dot == std::string::npos ? "" : kv.first.substr(dot + 1);
+    const bool quantized_part = r.quantized.count(kv.first.substr(0, dot == std::string::npos ? 0 : dot)) > 0;
+    const std::string key = quantized_part && parts.contains(part) ? part : "changed";
+    parts[key] = parts[key].get<int64_t>() + b;
+    total += b;
+  }
+  int64_t packed = 0;
+  for (const auto& kv : r.quantized) packed += kv.second.storage_bytes(2);
+  return {{"file", file_size}, {"tensors", total}, {"by_part", parts}, {"quantized_layers_packed", packed}};
+}
+
 }  // namespace
 
 bool has_quantized_artifacts(const std::string& dir) {
@@ -92,6 +121,7 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
     m.release(i);
   }
   json meta = {{"format", "ptq-workbench.quantized"},
+               {"stores", stored_form_description()},
                {"version", 1},
                {"base_model", absolute(ck.dir())},
                {"method", r.method},
@@ -100,7 +130,9 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
                {"online_hadamard", hadamard},
                {"layers", layers},
                {"changed", changed}};
-  save_safetensors(join_path(dir, "quantized.safetensors"), ts, {{"format", "ptq-workbench"}, {"method", r.method}});
+  const std::string file = join_path(dir, "quantized.safetensors");
+  save_safetensors(file, ts, {{"format", "ptq-workbench"}, {"method", r.method}});
+  meta["bytes"] = stored_bytes(ts, r, SafetensorsFile(file).file_size());
   write_json_atomic(join_path(dir, "artifacts.json"), meta);
 }
 

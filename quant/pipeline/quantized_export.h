@@ -11,7 +11,14 @@
 //                    "method": ..., "dtype": ..., "untied_head": bool,
 //                    "online_hadamard": [full layer names],
 //                    "layers": {full name: {"bits","group","sym","format","clip_ratio"}},
-//                    "changed": [checkpoint keys saved in full]}
+//                    "changed": [checkpoint keys saved in full],
+//                    "stores": {what each part is: uint8 codes, float32 scales and zeros, ...},
+//                    "bytes": {"file": size of quantized.safetensors, "tensors": their data bytes,
+//                              "by_part": {"codes", "scales", "zeros", "g_idx", "changed"},
+//                              "quantized_layers_packed": the packed layout's bytes of the quantized
+//                              layers (eval/metrics/model_size.h), which this folder does not store}}
+// The folder is a working form for rebuilding the model here, not a packed export: its codes are one
+// byte each and its scales and zeros float32, so it is larger than metrics.size.total_bytes.
 #include <memory>
 #include <string>
 

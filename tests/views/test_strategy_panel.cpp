@@ -207,7 +207,7 @@ class TestStrategyPanel : public QObject {
                        {"calibration", {{"files", {kCalib.toStdString()}}, {"nsamples", 12}, {"seqlen", 96},
                                         {"seed", 7}, {"sampling", "awq"}, {"batch", 3}}},
                        {"eval", {{"text", kEval.toStdString()}, {"seqlen", 64}, {"max_windows", 9}, {"batch", 2}}},
-                       {"analyses", {"compare", "kurtosis", "lambada", "token_kl"}},
+                       {"analyses", {"compare", "kurtosis", "lastword", "token_kl"}},
                        {"tasks", {PTQ_SHARED_DIR "/tasks/a.jsonl", PTQ_SHARED_DIR "/tasks/b.jsonl"}},
                        {"device", "cuda:1"}, {"dtype", "bfloat16"}, {"residency", "stream"},
                        {"label", "every field"}, {"seed", 11}};

@@ -195,6 +195,40 @@ class TestViews : public QObject {
     QTRY_VERIFY(QToolTip::isVisible());
     QVERIFY2(QToolTip::text().contains("0.45"), qPrintable(QToolTip::text()));
   }
+  // Runs without calibration store null output errors; layers left in full precision have no
+  // weight error. Older records wrote -1 and 0 there: both read as "not measured", not as data.
+  void layerErrorShowsNotMeasured() {
+    for (bool legacy : {false, true}) {
+      auto r = sample::quantRecord("rtn", 3, 1e6, 100, 3.2);
+      for (auto& l : r["layers"]) {
+        l["out_cosine"] = legacy ? nlohmann::json(-1.0) : nlohmann::json(nullptr);
+        l["out_rel_mse"] = legacy ? nlohmann::json(-1.0) : nlohmann::json(nullptr);
+        l["calib_tokens"] = 0;
+      }
+      r["layers"].push_back({{"name", "layers.0.mlp.router"}, {"type", "router"}, {"block", 0}, {"quantized", false},
+                             {"weight_rel_error", legacy ? nlohmann::json(0.0) : nlohmann::json(nullptr)},
+                             {"out_cosine", nullptr}, {"calib_tokens", 0}});
+      LayerErrorView v;
+      v.setRecords({r});
+      v.resize(800, 600);
+      v.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&v));
+      QCOMPARE(v.recordCount(), 1);
+      v.setMetric(LayerErrorView::WeightRelError);
+      QVERIFY(v.hasData());
+      QCOMPARE(v.grid().types, (QStringList{"q", "down", "router"}));
+      QVERIFY(std::isnan(v.heatmap()->value(0, "router")));
+      QVERIFY(std::fabs(v.depthBars().series[0].values[0] - 0.175) < kTol);  // (0.1 + 0.25) / 2: the router is no 0
+      QString tip = v.heatmap()->tooltipAt(v.heatmap()->cellCenter(0, "router"));
+      QVERIFY2(tip.contains("not measured") && tip.contains("layers.0.mlp.router"), qPrintable(tip));
+      QCOMPARE(v.dataTable().rows[2][1], QString("not measured"));
+      for (auto m : {LayerErrorView::OutCosine, LayerErrorView::OutRelMse}) {
+        v.setMetric(m);
+        QVERIFY2(!v.hasData() && v.noDataMessage().contains("not measured"), qPrintable(v.noDataMessage()));
+        QVERIFY(std::isnan(v.heatmap()->value(1, "down")));
+      }
+    }
+  }
   void layerErrorWithoutLayersSaysSo() {
     LayerErrorView v;
     v.setRecords({sample::fpRecord(1e6, 90)});
@@ -219,6 +253,23 @@ class TestViews : public QObject {
     QCOMPARE(d.js, 0.09);
     QCOMPARE(d.calibTokens, int64_t(10));
     QCOMPARE(static_cast<int>(v.dataTable().rows.size()), 4);
+  }
+  // Two runs that drew different calibration windows from the same files measured different
+  // distributions: both are listed, named by what they drew.
+  void tokenDistributionKeepsCalibrationDrawsApart() {
+    auto a = sample::withTokenKl(sample::fpRecord(1e6, 90));
+    auto b = a, c = a;
+    a["analyses"]["token_kl"]["calib_draw"] = {{"nsamples", 128}, {"seqlen", 512}, {"seed", 0}, {"sampling", "random"}};
+    b["analyses"]["token_kl"]["calib_draw"] = {{"nsamples", 128}, {"seqlen", 512}, {"seed", 1}, {"sampling", "random"}};
+    c["analyses"]["token_kl"]["calib_draw"] = {{"nsamples", 16}, {"seqlen", 512}, {"seed", 0}, {"sampling", "random"}};
+    b["analyses"]["token_kl"]["kl"] = 0.5;
+    TokenDistributionView v;
+    v.setRecords({a, b, c, a});
+    QCOMPARE(v.analysisCount(), 3);
+    auto* picker = v.findChild<QComboBox*>("analysis");
+    QVERIFY2(picker->itemText(1).contains("seed 1") && picker->itemText(2).contains("n16x512"), qPrintable(picker->itemText(1)));
+    v.selectAnalysis(1);
+    QCOMPARE(v.distribution().kl, 0.5);
   }
   void tokenDistributionFromTopList() {
     auto r = sample::fpRecord(1e6, 90);

@@ -27,6 +27,23 @@ QString LayerErrorView::metricLabel(Metric m) {
   }
 }
 
+nlohmann::json LayerErrorView::measuredLayers(const nlohmann::json& layers) {
+  if (!layers.is_array()) return layers;
+  nlohmann::json out = layers;
+  for (auto& l : out) {
+    if (!l.is_object()) continue;
+    const bool quantized = l.value("quantized", true);
+    const bool noTokens = l.contains("calib_tokens") && l["calib_tokens"].is_number() && l["calib_tokens"].get<double>() == 0;
+    for (Metric m : {WeightRelError, OutCosine, OutRelMse}) {
+      auto it = l.find(metricKey(m));
+      if (it == l.end() || !it->is_number()) continue;
+      const bool sentinel = m != WeightRelError && it->get<double>() == -1.0 && (m == OutRelMse || noTokens);
+      if (!quantized || sentinel) *it = nullptr;  // a layer left in full precision has no quantization error
+    }
+  }
+  return out;
+}
+
 LayerErrorView::LayerErrorView(QWidget* parent) : ChartViewBase("layer_error", tr("Per-layer error"), parent) {
   picker_ = addCombo("record", "", {});
   metric_ = addCombo("metric", tr("Metric"), {metricLabel(WeightRelError), metricLabel(OutCosine), metricLabel(OutRelMse)});
@@ -41,7 +58,8 @@ void LayerErrorView::setRecords(const std::vector<nlohmann::json>& records) {
   records_.clear();
   for (const auto& r : records) {
     bool any = false;
-    for (Metric m : {WeightRelError, OutCosine, OutRelMse}) any = any || !layerGrid(field(r, "layers"), metricKey(m)).empty();
+    const nlohmann::json layers = measuredLayers(field(r, "layers"));
+    for (Metric m : {WeightRelError, OutCosine, OutRelMse}) any = any || layerGrid(layers, metricKey(m)).hasValues();
     if (any) records_.push_back(r);
   }
   fillPicker(picker_, records_);
@@ -50,8 +68,10 @@ void LayerErrorView::setRecords(const std::vector<nlohmann::json>& records) {
 
 QString LayerErrorView::noDataMessage() const {
   if (records_.empty()) return tr("no data: quantize a model (ptq run --method rtn|gptq|...) to get per-layer errors");
-  if (grid_.empty())
-    return tr("no data: this record has no \"%1\" per layer").arg(metricKey(static_cast<Metric>(metric_->currentIndex())));
+  const char* key = metricKey(static_cast<Metric>(metric_->currentIndex()));
+  if (grid_.empty()) return tr("no data: this record has no \"%1\" per layer").arg(key);
+  if (!grid_.hasValues())
+    return tr("no data: \"%1\" was not measured in this run (output errors need calibration text)").arg(key);
   return {};
 }
 
@@ -66,7 +86,8 @@ TextTable LayerErrorView::dataTable() const {
   for (int b : grid_.blocks) t.headers << tr("block %1").arg(b);
   for (int r = 0; r < grid_.types.size(); ++r) {
     QStringList row{grid_.types[r]};
-    for (double v : grid_.values[r]) row << formatNumber(v, 6, "");
+    for (size_t c = 0; c < grid_.values[r].size(); ++c)
+      row << (grid_.notMeasured(r, int(c)) ? tr("not measured") : formatNumber(grid_.values[r][c], 6, ""));
     t.rows.push_back(row);
   }
   return t;
@@ -80,8 +101,12 @@ void LayerErrorView::rebuild() {
   auto metric = static_cast<Metric>(std::max(0, metric_->currentIndex()));
   if (idx >= 0 && idx < static_cast<int>(records_.size())) {
     const Record& r = records_[idx];
-    grid_ = layerGrid(field(r, "layers"), metricKey(metric));
+    grid_ = layerGrid(measuredLayers(field(r, "layers")), metricKey(metric), true);
     title_ = tr("%1: %2").arg(metricLabel(metric), recordLabel(r, false));
+    bool unmeasured = false;
+    for (int t = 0; t < grid_.types.size(); ++t)
+      for (size_t c = 0; c < grid_.blocks.size(); ++c) unmeasured = unmeasured || grid_.notMeasured(t, int(c));
+    if (unmeasured) title_ += tr(" (grey: not measured)");
     bars_.categoryLabel = tr("block");
     bars_.valueLabel = tr("mean");
     bars_.log = log_->isChecked();
@@ -89,7 +114,7 @@ void LayerErrorView::rebuild() {
     bars_.series.push_back({metricLabel(metric), ChartStyle::seriesColor(0), grid_.blockMeans()});
   }
   heatmap_->setGrid(grid_, "", metricLabel(metric));
-  heatmap_->setHidden(grid_.empty());
+  heatmap_->setHidden(!grid_.hasValues());
 }
 
 void LayerErrorView::paintFigure(QPainter& p, const QRectF& target) {

@@ -2,6 +2,9 @@
 // Per-layer quantization error: a heatmap of layer types × blocks (hover for the exact value)
 // above bars along depth (the mean over layer types of each block). The metric is switchable:
 // weight relative error, output cosine, output relative MSE (the record's layers[] fields).
+// Values a run did not measure (null: output errors without calibration text, the weight error of
+// layers left in full precision) are grey cells labelled "not measured", never plotted as numbers;
+// records written before null was used carry -1 sentinels and 0 weight errors, read the same way.
 #include "views/charts/bar_chart.h"
 #include "views/charts/chart_view_base.h"
 #include "views/charts/layer_grid.h"
@@ -32,6 +35,8 @@ class LayerErrorView : public ChartViewBase {
   // The record field behind a metric ("weight_rel_error", ...) and its axis label.
   static const char* metricKey(Metric m);
   static QString metricLabel(Metric m);
+  // The record's layers with every value that was not measured set to null (see above).
+  static nlohmann::json measuredLayers(const nlohmann::json& layers);
 
  protected:
   void rebuild() override;

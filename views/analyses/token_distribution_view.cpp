@@ -37,8 +37,20 @@ double num(const nlohmann::json& j, const char* key) {
   return (it != j.end() && it->is_number()) ? it->get<double>() : std::nan("");
 }
 
+// The calibration windows a run drew ("n128x512 seed 0 awq"), "" for whole files (ptq token-kl).
+QString drawTag(const nlohmann::json& a) {
+  auto it = a.find("calib_draw");
+  if (it == a.end() || !it->is_object()) return {};
+  QString tag = QObject::tr("n%1x%2 seed %3").arg(num(*it, "nsamples")).arg(num(*it, "seqlen")).arg(num(*it, "seed"));
+  const QString sampling = str(*it, "sampling");
+  if (!sampling.isEmpty() && sampling != "random") tag += " " + sampling;
+  return tag;
+}
+
 QString analysisLabel(const nlohmann::json& a) {
-  return QObject::tr("calib %1 vs test %2").arg(QFileInfo(str(a, "calib")).fileName(), QFileInfo(str(a, "test")).fileName());
+  QString label = QObject::tr("calib %1 vs test %2").arg(QFileInfo(str(a, "calib")).fileName(), QFileInfo(str(a, "test")).fileName());
+  const QString tag = drawTag(a);
+  return tag.isEmpty() ? label : label + " (" + tag + ")";
 }
 }  // namespace
 
@@ -95,7 +107,8 @@ void TokenDistributionView::setRecords(const std::vector<nlohmann::json>& record
   for (const auto& r : records) {
     const auto& a = field(r, "analyses/token_kl");
     if (!a.is_object()) continue;
-    QString key = str(a, "tokenizer") + "\n" + str(a, "calib") + "\n" + str(a, "test");
+    // Calibration sets that differ in what was drawn (nsamples, seqlen, seed, sampling) are different analyses.
+    QString key = str(a, "tokenizer") + "\n" + str(a, "calib") + "\n" + str(a, "test") + "\n" + drawTag(a);
     if (seen.contains(key)) continue;
     seen << key;
     analyses_.push_back(a);

@@ -32,7 +32,7 @@ class TokenDistributionView : public ChartViewBase {
   void selectAnalysis(int index);
   void setLogFrequency(bool on);
   void setLogRank(bool on);
-  // Distinct (tokenizer, calib, test) analyses found in the records.
+  // Distinct (tokenizer, calib, calibration windows drawn, test) analyses found in the records.
   int analysisCount() const { return static_cast<int>(analyses_.size()); }
   const TokenDistribution& distribution() const { return dist_; }
 

@@ -144,11 +144,11 @@ QString HeatmapWidget::tooltipAt(const QPointF& pos) const {
   if (r < 0) return {};
   double v = grid_.values[r][c];
   QString where = tr("block %1, %2").arg(grid_.blocks[c]).arg(grid_.types[r]);
-  if (!std::isfinite(v)) return where + tr(": no value");
-  QString tip = where + ": " + valueLabel_ + " = " + QString::number(v, 'g', 6);
   const QStringList& names = grid_.names[r][c];
+  if (!std::isfinite(v) && !grid_.notMeasured(r, c)) return where + tr(": no layer");
+  QString tip = where + (std::isfinite(v) ? ": " + valueLabel_ + " = " + QString::number(v, 'g', 6) : tr(": not measured"));
   if (names.size() == 1) tip += "\n" + names.front();
-  if (names.size() > 1) tip += "\n" + tr("mean of %1 layers").arg(names.size());
+  if (names.size() > 1) tip += "\n" + (std::isfinite(v) ? tr("mean of %1 layers") : tr("%1 layers")).arg(names.size());
   return tip;
 }
 

@@ -72,26 +72,32 @@ double LayerGrid::maxValue() const {
   return std::isfinite(m) ? m : kNaN;
 }
 
-LayerGrid layerGrid(const nlohmann::json& layers, const std::string& key) {
+bool LayerGrid::hasValues() const { return std::isfinite(minValue()); }
+
+LayerGrid layerGrid(const nlohmann::json& layers, const std::string& key, bool keepUnmeasured) {
   LayerGrid g;
   if (!layers.is_array()) return g;
-  struct Cell { double sum = 0; int n = 0; QStringList names; };
+  struct Cell { double sum = 0; int n = 0; QStringList names, unmeasured; };
   std::map<std::pair<QString, int>, Cell> cells;
   QStringList types;
   std::set<int> blocks;
   for (const auto& l : layers) {
     if (!l.is_object()) continue;
     auto v = l.find(key), t = l.find("type"), b = l.find("block");
-    if (v == l.end() || !v->is_number() || t == l.end() || !t->is_string() || b == l.end() || !b->is_number_integer())
-      continue;
-    double x = v->get<double>();
-    if (!std::isfinite(x)) continue;
+    if (t == l.end() || !t->is_string() || b == l.end() || !b->is_number_integer()) continue;
+    const bool isValue = v != l.end() && v->is_number() && std::isfinite(v->get<double>());
+    if (!isValue && !(keepUnmeasured && (v == l.end() || v->is_null()))) continue;
     QString type = QString::fromStdString(t->get<std::string>());
     int block = b->get<int>();
     Cell& c = cells[{type, block}];
-    c.sum += x;
-    ++c.n;
-    c.names << QString::fromStdString(l.value("name", std::string()));
+    const QString name = QString::fromStdString(l.value("name", std::string()));
+    if (isValue) {
+      c.sum += v->get<double>();
+      ++c.n;
+      c.names << name;
+    } else {
+      c.unmeasured << name;
+    }
     if (!types.contains(type)) types << type;
     blocks.insert(block);
   }
@@ -101,8 +107,8 @@ LayerGrid layerGrid(const nlohmann::json& layers, const std::string& key) {
   g.names.assign(g.types.size(), std::vector<QStringList>(g.blocks.size()));
   for (const auto& [k, c] : cells) {
     int ti = g.typeIndex(k.first), bi = g.blockIndex(k.second);
-    g.values[ti][bi] = c.sum / c.n;
-    g.names[ti][bi] = c.names;
+    g.values[ti][bi] = c.n ? c.sum / c.n : kNaN;
+    g.names[ti][bi] = c.n ? c.names : c.unmeasured;  // the layers behind the value, else those not measured
   }
   return g;
 }

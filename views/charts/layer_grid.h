@@ -5,6 +5,7 @@
 // layers in one cell (Mixtral's experts) are averaged.
 #include <QString>
 #include <QStringList>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -13,8 +14,8 @@ namespace ptq::views {
 struct LayerGrid {
   QStringList types;                        // rows, in model order: q k v o gate up down router, then others
   std::vector<int> blocks;                  // columns, ascending
-  std::vector<std::vector<double>> values;  // [type][block column], NaN where no layer
-  std::vector<std::vector<QStringList>> names;  // layer names in each cell
+  std::vector<std::vector<double>> values;  // [type][block column], NaN where no layer or not measured
+  std::vector<std::vector<QStringList>> names;  // layer names in each cell (also of layers not measured)
 
   bool empty() const { return types.isEmpty() || blocks.empty(); }
   int typeIndex(const QString& type) const { return static_cast<int>(types.indexOf(type)); }
@@ -24,11 +25,16 @@ struct LayerGrid {
   // Mean over blocks of each type / over types of each block (NaN cells skipped).
   std::vector<double> typeMeans() const;
   std::vector<double> blockMeans() const;
+  // A cell with layers but no value: they were not measured (JSON null).
+  bool notMeasured(int row, int col) const { return std::isnan(values[row][col]) && !names[row][col].isEmpty(); }
+  bool hasValues() const;  // any cell with a value
   double minValue() const;
   double maxValue() const;
 };
 
-LayerGrid layerGrid(const nlohmann::json& layers, const std::string& key);
+// keepUnmeasured: layers whose value is null or absent still get their cell (with no value), so
+// a view can show them as "not measured" rather than as missing layers.
+LayerGrid layerGrid(const nlohmann::json& layers, const std::string& key, bool keepUnmeasured = false);
 // Canonical order of layer types; unknown types after the known ones, alphabetically.
 QStringList orderTypes(const QStringList& types);
 
