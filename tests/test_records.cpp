@@ -144,11 +144,12 @@ TEST_CASE("write_record is atomic and record_complete checks the schema") {
   write_record(dir, running);
   CHECK(!record_complete(dir, "run-c"));
   // Temporaries of a killed writer go; those of a live process (this one) stay.
-  write_file_atomic(dir + "/run-d.json.tmp999999999-17", "{");
-  const std::string live = dir + "/run-e.json.tmp" + std::to_string(::getpid()) + "-3";
+  const std::string dead = atomic_temp_path(dir + "/run-d.json", 999999999, 17);
+  write_file_atomic(dead, "{");
+  const std::string live = atomic_temp_path(dir + "/run-e.json", ::getppid(), 3);
   write_file_atomic(live, "{");
   CHECK(remove_stale_temp_files(dir) == 1);
-  CHECK(file_exists(live) && !file_exists(dir + "/run-d.json.tmp999999999-17"));
+  CHECK(file_exists(live) && !file_exists(dead));
   ::unlink(live.c_str());
   CHECK_THROWS_WITH(write_record(dir, json{{"schema", kResultSchemaName}}), "run_id");
   CHECK_THROWS_WITH(write_record(dir, minimal_record("../escape")), "safe file name");

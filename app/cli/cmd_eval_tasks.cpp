@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
@@ -25,10 +26,10 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   TaskOptions o;
   o.task_files = a.all("task");
   o.lambada_text = a.get("lambada", "");
-  o.lambada.n = a.get_int("lambada-n", o.lambada.n);
-  o.lambada.context_words = a.get_int("lambada-context", o.lambada.context_words);
-  o.lambada.seed = uint64_t(a.get_int("seed", 0));
-  o.limit = a.get_int("limit", 0);
+  o.lambada.n = a.get_int("lambada-n", o.lambada.n, 1, limits::kMaxWindows);
+  o.lambada.context_words = a.get_int("lambada-context", o.lambada.context_words, 1, limits::kMaxSeqlen);
+  o.lambada.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
+  o.limit = a.get_int("limit", 0, 0, limits::kMaxWindows);
   if (o.task_files.empty() && o.lambada_text.empty()) throw Error("give at least one --task FILE.jsonl or --lambada TEXT");
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
   Feedback fb;

@@ -1,6 +1,7 @@
 #include "quant/pipeline/pipeline.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -81,6 +82,10 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   auto stages = parse_method(req.method);
   res.params = resolve_params(stages, req.params);
   const ModelConfig& cfg = model.config();
+  std::vector<std::string> layer_names;
+  for (int i = 0; i < cfg.num_layers; ++i)
+    for (const auto& s : block_linears(cfg)) layer_names.push_back(linear_full_name(i, s.name));
+  check_overrides_match(req.plan, layer_names);
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg)) {
       auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
@@ -166,6 +171,8 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
           fp_outputs[b] = at::Tensor();
         }
         br.out_rel_mse = inputs.empty() ? -1 : sum / double(inputs.size());
+        if (!std::isfinite(br.out_rel_mse))
+          throw Error("block " + std::to_string(i) + ": the quantized block's outputs are not finite (NaN or Inf)");
         for (auto& kv : err.acc) {
           LayerRecord& r = records[kv.first];
           r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);
