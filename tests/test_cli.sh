@@ -84,10 +84,10 @@ expect_error "eval-tasks nothing to do" "give at least one" "$PTQ" eval-tasks --
 
 # Issue 11: integers are range-checked, never wrapped; bad overrides and counts are named.
 expect_error "--bits that wraps to 4" "option --bits must be in 2..8, got 4294967300" \
-  "$PTQ" quantize --model "$T/tiny" --method rtn --bits 4294967300
-expect_error "--batch 0" "option --batch must be in 1..65536, got 0" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --batch 0
-expect_error "--batch -3" "option --batch must be in 1..65536, got -3" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --batch -3
-expect_error "--warmup 10^9" "option --warmup must be in 0..1000" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --warmup 1000000000
+  "$PTQ" quantize --model "$T/tiny" --method rtn --group 32 --bits 4294967300
+expect_error "--batch 0" "option --batch must be in 1..65536, got 0" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --batch 0
+expect_error "--batch -3" "option --batch must be in 1..65536, got -3" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --batch -3
+expect_error "--warmup 10^9" "option --warmup must be in 0..1000" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --max-windows 1 --warmup 1000000000
 expect_error "--seqlen 12x" "option --seqlen expects an integer" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 12x
 expect_error "--seqlen 2^64" "out of range" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 18446744073709551616
 expect_error "--clip-ratio nan" "option --clip-ratio expects a finite number" "$PTQ" quantize --model "$T/tiny" --clip-ratio nan
@@ -102,7 +102,7 @@ expect_error "override with an invalid glob" "has no closing ']'" \
   "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32 --override 'layers.[0.mlp.*=bits:8'
 expect_error "override bits:8junk" "'bits:8junk' needs a whole number" \
   "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32 --override '*.down_proj=bits:8junk'
-printf '{"model": "%s", "method": "rtn", "bits": 4294967300}' "$T/tiny" >"$T/wrap.json"
+printf '{"model": "%s", "method": "rtn", "group": 32, "bits": 4294967300}' "$T/tiny" >"$T/wrap.json"
 expect_error "spec bits that wraps to 4" "'bits' must be an integer in 2..8, got 4294967300" "$PTQ" run "$T/wrap.json"
 printf '{"model": "%s", "method": "rtn", "bits": 4, "eval": {"text": "%s", "seqlen": 128, "batch": 0}}' "$T/tiny" "$T/short.txt" >"$T/batch0.json"
 expect_error "spec eval batch 0" "'batch' must be an integer in 1..65536, got 0" "$PTQ" run "$T/batch0.json"
@@ -113,11 +113,11 @@ expect_error "task gold that wraps to 0" "4294967296 is not a valid choice index
 
 # Calibration counts are checked against the text and the memory before any work.
 expect_error "--nsamples 10^9" "option --nsamples must be in 1..16777216" \
-  "$PTQ" quantize --model "$T/tiny" --method gptq --calib "$SHARED/corpus/austen-valid.txt" --nsamples 1000000000
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 1000000000
 expect_error "nsamples beyond memory" "for the calibration activations on cpu" \
-  "$PTQ" quantize --model "$T/tiny" --method gptq --calib "$SHARED/corpus/austen-valid.txt" --nsamples 16000000 --calib-seqlen 2048
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 16000000 --calib-seqlen 2048
 expect_error "nsamples beyond the text (awq sampling)" "needs 12800000 tokens" \
-  "$PTQ" quantize --model "$T/tiny" --method gptq --calib "$SHARED/corpus/austen-valid.txt" --sampling awq --nsamples 100000 --calib-seqlen 128
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --sampling awq --nsamples 100000 --calib-seqlen 128
 
 # NaN or Inf in a weight: an error, never "ppl": null or a record marked complete.
 poison() {  # poison SRC DST TENSOR VALUE-HEX: copy of SRC with the first float32 of TENSOR set to VALUE
