@@ -225,7 +225,7 @@ TEST_CASE("experiment spec errors name the key and the allowed values") {
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("method", "gptqq")), "or fp");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("format", "int3")), "'format' has unknown value 'int3' (allowed: int, nf4");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", "3")), "'bits' must be an integer");
-  CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", 9)), "'bits' must be in 2..8");
+  CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", 9)), "'bits' must be an integer in 2..8, got 9");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("group", 0)), "'group'");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("analyses", json::array({"perplexity"}))),
                     "'analyses' has unknown value 'perplexity' (allowed: size, compare");

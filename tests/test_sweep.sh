@@ -96,13 +96,18 @@ check "records agree: same fp PPL, ppl = ppl_q, KL gptq3 < rtn3, 4 bits < 3 bits
 
 # SIGINT / SIGTERM mid-sweep (issue 11): the current run is abandoned, nothing is half written,
 # the summary says what completed and what did not, exit 130 / 143; --resume completes the sweep.
+# A script's background jobs inherit SIGINT as ignored (ptq keeps it so); "${DEFAULT_SIGNALS[@]}" CMD
+# runs CMD (same pid, as python execs it) with SIGINT and SIGTERM at their defaults, as from a terminal.
+DEFAULT_SIGNALS=(python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])')
 count_records() { ls "$1"/*.json 2>/dev/null | wc -l; }
 # signal_sweep SIG DIR N [--resume]: starts the sweep, sends SIG once DIR holds N records, waits
 # (at most 60 s); sets rc, and secs to the seconds from the signal to the exit.
 signal_sweep() {
   local sig=$1 dir=$2 n=$3
   shift 3
-  "$PTQ" sweep "$T/sweep.json" --results "$dir" "$@" >"$T/sig.json" 2>"$T/sig.err" &
+  "${DEFAULT_SIGNALS[@]}" "$PTQ" sweep "$T/sweep.json" --results "$dir" "$@" >"$T/sig.json" 2>"$T/sig.err" &
   local pid=$! t0
   for _ in $(seq 1 2400); do
     [ "$(count_records "$dir")" -ge "$n" ] && break
@@ -144,7 +149,7 @@ check "resume after the signals completes the sweep" "j['done']==5-$n_term and j
 (cd "$S" && ls -A | sed 's/\.json$//' | sort) >"$T/sig-ids"
 cmp -s "$T/ids" "$T/sig-ids" && ok "after the signals: one record per run, nothing else" || bad "after the signals: $(ls -A "$S")"
 # A second signal exits at once, even in the middle of a run.
-"$PTQ" sweep "$T/sweep.json" --results "$T/twice" >/dev/null 2>"$T/twice.err" &
+"${DEFAULT_SIGNALS[@]}" "$PTQ" sweep "$T/sweep.json" --results "$T/twice" >/dev/null 2>"$T/twice.err" &
 pid=$!
 for _ in $(seq 1 600); do grep -q "started" "$T/twice.err" 2>/dev/null && break; sleep 0.05; done
 kill -INT $pid; kill -INT $pid
@@ -153,6 +158,20 @@ kill -9 $pid 2>/dev/null
 wait $pid
 rc=$?
 [ $rc -eq 130 ] && ok "a second SIGINT exits 130 at once" || bad "second SIGINT: exit $rc: $(tail -c 300 "$T/twice.err")"
+
+# SIGINT inherited as ignored (this script's background job) stays ignored; SIGTERM still cancels.
+"$PTQ" sweep "$T/sweep.json" --results "$T/ignored" >/dev/null 2>"$T/ign.err" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "started" "$T/ign.err" 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid
+sleep 1
+kill -0 $pid 2>/dev/null && alive=1 || alive=0
+kill -TERM $pid
+for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $alive -eq 1 ] && [ $rc -eq 143 ] && ok "an ignored SIGINT stays ignored, SIGTERM cancels" || bad "ignored SIGINT: alive $alive, exit $rc"
 
 # Every run is checked before the first starts, and every problem is named at once.
 head -c 2000 "$SHARED/corpus/austen-test.txt" >"$T/tiny-text.txt"
@@ -185,6 +204,21 @@ check "ptq quantize keeps its keys and writes a record" 'all(k in j for k in ("p
 check "quantize record" 'j["schema"]=="ptq-workbench.result" and j["quant"]["bits"]==3' "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['record'])" "$T/q.json")"
 "$PTQ" compare --model "$M" --quantized "$T/art" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2 >"$T/cmp.json" 2>"$T/err" || bad "compare: $(cat "$T/err")"
 check "ptq compare matches the quantize run's PPL" "abs(j['ppl_q'] - $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ppl'])" "$T/q.json")) < 1e-4 * j['ppl_q'] and j['kl_mean'] > 0 and j['tokens'] == 254" "$T/cmp.json"
+
+# ptq quantize (and run) on SIGTERM: the run is abandoned, no record, exit 143, what happened on stdout.
+"${DEFAULT_SIGNALS[@]}" "$PTQ" quantize --model "$M" --method gptq --bits 4 --calib "$SHARED/corpus/austen-valid.txt" \
+  --nsamples 64 --calib-seqlen 256 --eval-text "$SHARED/corpus/austen-test.txt" --eval-seqlen 128 --results "$T/qsig" \
+  >"$T/qsig.json" 2>"$T/qsig.err" &
+pid=$!
+sleep 2
+kill -TERM $pid
+for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $rc -eq 143 ] && ok "quantize: SIGTERM exits 143" || bad "quantize SIGTERM: exit $rc: $(tail -c 300 "$T/qsig.err")"
+check "quantize: SIGTERM says the run did not complete" 'j["cancelled"] and j["complete"] is False and j["signal"]=="SIGTERM"' "$T/qsig.json"
+[ -z "$(ls -A "$T/qsig")" ] && ok "quantize: no record and no temporary after SIGTERM" || bad "quantize SIGTERM left $(ls -A "$T/qsig")"
 
 # Errors: bad specs and an unwritable results folder.
 sed 's/"methods"/"method"/' "$T/sweep.json" >"$T/badkey.json"

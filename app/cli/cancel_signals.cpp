@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <utility>
 #include <cstring>
 
 #include "core/runtime/errors.h"
@@ -43,8 +44,12 @@ CancelOnSignal::CancelOnSignal(Feedback& fb) {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;  // reads and writes in flight go on; the engine polls the flag
-  ::sigaction(SIGINT, &sa, &g_old_int);
-  ::sigaction(SIGTERM, &sa, &g_old_term);
+  // A signal the parent set to be ignored stays ignored (a shell's background job, nohup): the
+  // user asked for the process not to be interrupted by it.
+  for (auto [sig, old] : {std::pair<int, struct sigaction*>{SIGINT, &g_old_int}, {SIGTERM, &g_old_term}}) {
+    ::sigaction(sig, nullptr, old);
+    if (old->sa_handler != SIG_IGN) ::sigaction(sig, &sa, nullptr);
+  }
 }
 
 CancelOnSignal::~CancelOnSignal() {

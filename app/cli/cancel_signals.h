@@ -4,7 +4,8 @@
 // safe in a signal handler); the engine polls it between blocks and windows and throws
 // ptq::Cancelled, so the current run is abandoned cleanly (nothing half written) and the command
 // prints what completed and what did not, then exits 130 (SIGINT) or 143 (SIGTERM). A second
-// signal exits at once with the same code.
+// signal exits at once with the same code. A signal inherited as ignored (a shell's background job,
+// nohup) stays ignored.
 #include <string>
 
 #include "core/runtime/feedback.h"
