@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 
+#include "app/cli/cancel_signals.h"
 #include "app/cli/commands.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
@@ -48,8 +49,9 @@ int main(int argc, char** argv) {
     try {
       return c.run(args);
     } catch (const ptq::Cancelled&) {
-      std::cerr << "ptq " << name << ": cancelled" << std::endl;
-      return 130;
+      const std::string sig = ptq::cli::cancel_signal_name();
+      std::cerr << "ptq " << name << ": cancelled" << (sig.empty() ? "" : " by " + sig) << std::endl;
+      return ptq::cli::cancel_exit_code();
     } catch (const ptq::Error& e) {
       std::cerr << "ptq " << name << ": error: " << e.what() << std::endl;
       return 2;

@@ -85,5 +85,65 @@ printf '{"context": "Q", "choices": ["a"], "gold": 0}\n{"context": "Q"\n' >"$T/b
 expect_error "eval-tasks bad task line" "line 2" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/bad.jsonl"
 expect_error "eval-tasks nothing to do" "give at least one" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny"
 
+# Issue 11: integers are range-checked, never wrapped; bad overrides and counts are named.
+expect_error "--bits that wraps to 4" "option --bits must be in 2..8, got 4294967300" \
+  "$PTQ" quantize --model "$T/tiny" --method rtn --group 32 --bits 4294967300
+expect_error "--batch 0" "option --batch must be in 1..65536, got 0" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --batch 0
+expect_error "--batch -3" "option --batch must be in 1..65536, got -3" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --batch -3
+expect_error "--warmup 10^9" "option --warmup must be in 0..1000" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 128 --max-windows 1 --warmup 1000000000
+expect_error "--seqlen 12x" "option --seqlen expects an integer" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 12x
+expect_error "--seqlen 2^64" "out of range" "$PTQ" ppl --model "$T/tiny" --text "$T/short.txt" --seqlen 18446744073709551616
+expect_error "--clip-ratio nan" "option --clip-ratio expects a finite number" "$PTQ" quantize --model "$T/tiny" --clip-ratio nan
+expect_error "make-checkpoint --layers -1" "option --layers must be in 1..65536, got -1" \
+  "$PTQ" make-checkpoint --like llama-2-7b --out "$T/neg" --layers -1
+[ ! -e "$T/neg/model.safetensors" ] && ok "nothing written for --layers -1" || bad "--layers -1 wrote a checkpoint"
+expect_error "override matching no layer" "override pattern 'layers.*.mlp.down_prj' matches no linear layer" \
+  "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32 --override 'layers.*.mlp.down_prj=bits:8'
+expect_error "quantize: override matching no layer" "matches no linear layer" \
+  "$PTQ" quantize --model "$T/tiny" --method rtn --group 32 --override 'layers.9.*=skip'
+expect_error "override with an invalid glob" "has no closing ']'" \
+  "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32 --override 'layers.[0.mlp.*=bits:8'
+expect_error "override bits:8junk" "'bits:8junk' needs a whole number" \
+  "$PTQ" size --model "$SHARED/parity/llama" --bits 4 --group 32 --override '*.down_proj=bits:8junk'
+printf '{"model": "%s", "method": "rtn", "group": 32, "bits": 4294967300}' "$T/tiny" >"$T/wrap.json"
+expect_error "spec bits that wraps to 4" "'bits' must be an integer in 2..8, got 4294967300" "$PTQ" run "$T/wrap.json"
+printf '{"model": "%s", "method": "rtn", "bits": 4, "eval": {"text": "%s", "seqlen": 128, "batch": 0}}' "$T/tiny" "$T/short.txt" >"$T/batch0.json"
+expect_error "spec eval batch 0" "'batch' must be an integer in 1..65536, got 0" "$PTQ" run "$T/batch0.json"
+printf '{"models": ["%s"], "methods": ["rtn"], "bits": [4294967300]}' "$T/tiny" >"$T/wrapsweep.json"
+expect_error "sweep bits that wraps to 4" "'bits' must hold integers in 2..8, got 4294967300" "$PTQ" sweep "$T/wrapsweep.json" --dry-run
+printf '{"context": "Q", "choices": ["a", "b"], "gold": 4294967296}\n' >"$T/wrapgold.jsonl"
+expect_error "task gold that wraps to 0" "4294967296 is not a valid choice index" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/wrapgold.jsonl"
+
+# Calibration counts are checked against the text and the memory before any work.
+expect_error "--nsamples 10^9" "option --nsamples must be in 1..16777216" \
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 1000000000
+expect_error "nsamples beyond memory" "for the calibration activations on cpu" \
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 16000000 --calib-seqlen 2048
+expect_error "nsamples beyond the text (awq sampling)" "needs 12800000 tokens" \
+  "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --sampling awq --nsamples 100000 --calib-seqlen 128
+
+# NaN or Inf in a weight: an error, never "ppl": null or a record marked complete.
+poison() {  # poison SRC DST TENSOR VALUE-HEX: copy of SRC with the first float32 of TENSOR set to VALUE
+  cp -r "$1" "$2"
+  python3 - "$2/model.safetensors" "$3" "$4" <<'PY'
+import json, struct, sys
+path, name, value = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+with open(path, "r+b") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    head = json.loads(f.read(n))
+    assert head[name]["dtype"] == "F32"
+    f.seek(8 + n + head[name]["data_offsets"][0] + 4 * 17)
+    f.write(value)
+PY
+}
+poison "$SHARED/models/austen-tiny" "$T/nan" model.layers.1.mlp.down_proj.weight 0000c07f
+poison "$SHARED/models/austen-tiny" "$T/inf" model.norm.weight 0000807f
+expect_error "ppl with a NaN weight" "'model.layers.1.mlp.down_proj.weight'" "$PTQ" ppl --model "$T/nan" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2
+expect_error "ppl with an Inf norm weight" "has 1 NaN or Inf value" "$PTQ" ppl --model "$T/inf" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2
+expect_error "ppl streamed with a NaN weight" "NaN or Inf" "$PTQ" ppl --model "$T/nan" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2 --residency stream
+printf '{"model": "%s", "method": "fp", "eval": {"text": "%s", "seqlen": 128, "max_windows": 2}}' "$T/nan" "$SHARED/corpus/austen-test.txt" >"$T/nanrun.json"
+expect_error "run with a NaN weight" "NaN or Inf" "$PTQ" run "$T/nanrun.json" --results "$T/nanresults"
+[ -z "$(ls -A "$T/nanresults" 2>/dev/null)" ] && ok "no record for a NaN model" || bad "a record was written for a NaN model: $(ls -A "$T/nanresults")"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

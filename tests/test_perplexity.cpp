@@ -1,6 +1,8 @@
 // Perplexity by the shared protocol on the two trained models (float32, seqlen 512).
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
@@ -62,6 +64,18 @@ TEST_CASE("cancel stops perplexity between windows") {
     cancelled = true;
   }
   CHECK(cancelled);
+}
+
+TEST_CASE("a NaN or Inf in the outputs is an error, not a null PPL (issue 11)") {
+  at::NoGradGuard ng;
+  auto model = Model::load(test::shared_dir() + "/models/austen-tiny");
+  std::vector<int64_t> ids(128 * 4, 5);
+  for (float bad : {std::nanf(""), INFINITY}) {
+    // Past the load-time check (a weight that became non-finite in memory, an overflow): the
+    // loss itself is checked.
+    model->block(1).linears()[0].weight.view({-1})[3] = bad;
+    CHECK_THROWS_WITH(perplexity(*model, ids, PplOptions{128, 2, 0}), "perplexity: the loss of window 0 is");
+  }
 }
 
 TEST_MAIN()

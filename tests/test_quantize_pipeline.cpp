@@ -137,6 +137,9 @@ TEST_CASE("bad input: bits, groups, method, parameters, calibration, NaN weights
   p.params = {{"alpha", 1}};
   CHECK_THROWS_WITH(quantize_model(*model, &tok, p), "unknown parameter 'alpha'");
   CHECK_THROWS_WITH(quantize_model(*model, &tok, request("gptq", 4, 32)), "needs calibration text");
+  QuantRequest o = request("rtn", 4, 32);  // parity/llama has 2 blocks: layers.5 names nothing
+  o.plan.overrides = {parse_override("layers.5.*=skip")};
+  CHECK_THROWS_WITH(quantize_model(*model, &tok, o), "override pattern 'layers.5.*' matches no linear layer");
   QuantRequest c = calibrated("gptq", 4, 32, 2);
   c.calib.seqlen = 4096;
   c.calib.files = {shared("parity/llama/config.json")};

@@ -146,11 +146,12 @@ TEST_CASE("write_record is atomic and record_complete checks the schema") {
   write_record(dir, running);
   CHECK(!record_complete(dir, "run-c"));
   // Temporaries of a killed writer go; those of a live process (this one) stay.
-  write_file_atomic(dir + "/run-d.json.tmp999999999-17", "{");
-  const std::string live = dir + "/run-e.json.tmp" + std::to_string(::getpid()) + "-3";
+  const std::string dead = atomic_temp_path(dir + "/run-d.json", 999999999, 17);
+  write_file_atomic(dead, "{");
+  const std::string live = atomic_temp_path(dir + "/run-e.json", ::getppid(), 3);
   write_file_atomic(live, "{");
   CHECK(remove_stale_temp_files(dir) == 1);
-  CHECK(file_exists(live) && !file_exists(dir + "/run-d.json.tmp999999999-17"));
+  CHECK(file_exists(live) && !file_exists(dead));
   ::unlink(live.c_str());
   CHECK_THROWS_WITH(write_record(dir, json{{"schema", kResultSchemaName}}), "run_id");
   CHECK_THROWS_WITH(write_record(dir, minimal_record("../escape")), "safe file name");
@@ -226,7 +227,7 @@ TEST_CASE("experiment spec errors name the key and the allowed values") {
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("method", "gptqq")), "or fp");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("format", "int3")), "'format' has unknown value 'int3' (allowed: int, nf4");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", "3")), "'bits' must be an integer");
-  CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", 9)), "'bits' must be in 2..8");
+  CHECK_THROWS_WITH(ExperimentSpec::from_json(with("bits", 9)), "'bits' must be an integer in 2..8, got 9");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("group", 0)), "'group'");
   CHECK_THROWS_WITH(ExperimentSpec::from_json(with("analyses", json::array({"perplexity"}))),
                     "'analyses' has unknown value 'perplexity' (allowed: size, compare");

@@ -55,7 +55,7 @@ cp -p "$R"/*.json "$T/before/"
 rc=$?
 [ $rc -eq 0 ] && ok "resume exits 0" || bad "resume exit $rc: $(cat "$T/resume.err")"
 check "resume ran the rest and skipped the done" "j['runs']==5 and j['done']==5-$before and j['skipped']==$before and j['failed']==[]" "$T/resume.json"
-ls "$R" >"$T/listing"
+ls -A "$R" >"$T/listing"  # -A: temporaries are dot files
 (cd "$R" && ls -- *.json | sed 's/\.json$//' | sort) >"$T/got-ids"
 if cmp -s "$T/ids" "$T/got-ids" && [ "$(wc -l <"$T/listing")" -eq 5 ]; then ok "one record per run, nothing else"; else bad "results folder: $(cat "$T/listing")"; fi
 same=1
@@ -66,7 +66,13 @@ for f in "$R"/*.json; do
     'j["schema"]=="ptq-workbench.result" and j["status"]=="complete" and j["metrics"]["eval"]["windows"]==6 and j["metrics"]["size"]["total_bytes"]>0 and (j["method"]=="fp" or (j["metrics"]["compare"]["kl_mean"]>0 and 0<j["metrics"]["compare"]["top1_agreement"]<1))' "$f"
 done
 cp -p "$R"/*.json "$T/before/"
+# A user's own files named like the old temporaries (<name>.tmp<dead pid>-<n>) are never deleted.
+printf 'mine' >"$R/notes.tmp999999999-1"
+printf 'mine' >"$R/run.json.tmp999999998-7"
 "$PTQ" sweep "$T/sweep.json" --results "$R" --resume >"$T/again.json" 2>"$T/again.err"
+[ "$(cat "$R/notes.tmp999999999-1" "$R/run.json.tmp999999998-7" 2>/dev/null)" = "minemine" ] && ok "user files named like temporaries survive" \
+  || bad "the stale-temporary cleanup deleted a user's file: $(ls -A "$R")"
+rm -f "$R/notes.tmp999999999-1" "$R/run.json.tmp999999998-7"
 check "second resume runs nothing" 'j["done"]==0 and j["skipped"]==5 and len(j["skipped_runs"])==5' "$T/again.json"
 same=1
 for f in "$R"/*.json; do cmp -s "$f" "$T/before/$(basename "$f")" || same=0; done
@@ -88,6 +94,102 @@ print(json.dumps({"ok": ok, "fp": fp, "kl": {f"{m}{b}": v for (m, b), v in kl.it
 PY
 check "records agree: same fp PPL, ppl = ppl_q, KL gptq3 < rtn3, 4 bits < 3 bits" 'j["ok"]' "$T/cross"
 
+# SIGINT / SIGTERM mid-sweep (issue 11): the current run is abandoned, nothing is half written,
+# the summary says what completed and what did not, exit 130 / 143; --resume completes the sweep.
+# A script's background jobs inherit SIGINT as ignored (ptq keeps it so); "${DEFAULT_SIGNALS[@]}" CMD
+# runs CMD (same pid, as python execs it) with SIGINT and SIGTERM at their defaults, as from a terminal.
+DEFAULT_SIGNALS=(python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])')
+count_records() { ls "$1"/*.json 2>/dev/null | wc -l; }
+# signal_sweep SIG DIR N [--resume]: starts the sweep, sends SIG once DIR holds N records, waits
+# (at most 60 s); sets rc, and secs to the seconds from the signal to the exit.
+signal_sweep() {
+  local sig=$1 dir=$2 n=$3
+  shift 3
+  "${DEFAULT_SIGNALS[@]}" "$PTQ" sweep "$T/sweep.json" --results "$dir" "$@" >"$T/sig.json" 2>"$T/sig.err" &
+  local pid=$! t0
+  for _ in $(seq 1 2400); do
+    [ "$(count_records "$dir")" -ge "$n" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  t0=$(date +%s.%N)
+  kill -"$sig" $pid
+  for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+  kill -9 $pid 2>/dev/null
+  wait $pid
+  rc=$?
+  secs=$(python3 -c "import sys,time; print(round(time.time()-float(sys.argv[1]),1))" "$t0")
+}
+# records_intact DIR NAME: every record in DIR is complete and no temporary is left
+records_intact() {
+  local all=1
+  for f in "$1"/*.json; do
+    python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j['status']=='complete' and j['metrics']['eval']['windows']==6 else 1)" "$f" || all=0
+  done
+  [ $all -eq 1 ] && ok "$2: every record complete" || bad "$2: a record is not complete"
+  [ -z "$(ls -A "$1" | grep -v '\.json$')" ] && ok "$2: no temporary files" || bad "$2: left $(ls -A "$1")"
+}
+S="$T/signalled"
+signal_sweep INT "$S" 1
+[ $rc -eq 130 ] && ok "SIGINT exits 130 (after ${secs}s)" || bad "SIGINT: exit $rc after ${secs}s: $(tail -c 600 "$T/sig.err")"
+check "SIGINT summary: what completed and what did not" \
+  'j["cancelled"] and j["signal"]=="SIGINT" and j["done"]>=1 and j["done"]+len(j["not_run"])+(j["abandoned"] is not None)==5' "$T/sig.json"
+grep -q "cancelled by SIGINT" "$T/sig.err" && ok "SIGINT is reported" || bad "no SIGINT message: $(tail -c 400 "$T/sig.err")"
+records_intact "$S" "after SIGINT"
+n_int=$(count_records "$S")
+signal_sweep TERM "$S" $((n_int + 1)) --resume
+[ $rc -eq 143 ] && ok "SIGTERM exits 143 (after ${secs}s)" || bad "SIGTERM: exit $rc after ${secs}s: $(tail -c 600 "$T/sig.err")"
+check "SIGTERM summary" 'j["cancelled"] and j["signal"]=="SIGTERM" and j["skipped"]>=1' "$T/sig.json"
+records_intact "$S" "after SIGTERM"
+n_term=$(count_records "$S")
+"$PTQ" sweep "$T/sweep.json" --results "$S" --resume >"$T/sigdone.json" 2>"$T/err"
+check "resume after the signals completes the sweep" "j['done']==5-$n_term and j['skipped']==$n_term and j['failed']==[]" "$T/sigdone.json"
+(cd "$S" && ls -A | sed 's/\.json$//' | sort) >"$T/sig-ids"
+cmp -s "$T/ids" "$T/sig-ids" && ok "after the signals: one record per run, nothing else" || bad "after the signals: $(ls -A "$S")"
+# A second signal exits at once, even in the middle of a run.
+"${DEFAULT_SIGNALS[@]}" "$PTQ" sweep "$T/sweep.json" --results "$T/twice" >/dev/null 2>"$T/twice.err" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "started" "$T/twice.err" 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid; kill -INT $pid
+for _ in $(seq 1 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok "a second SIGINT exits 130 at once" || bad "second SIGINT: exit $rc: $(tail -c 300 "$T/twice.err")"
+
+# SIGINT inherited as ignored (this script's background job) stays ignored; SIGTERM still cancels.
+"$PTQ" sweep "$T/sweep.json" --results "$T/ignored" >/dev/null 2>"$T/ign.err" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "started" "$T/ign.err" 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid
+sleep 1
+kill -0 $pid 2>/dev/null && alive=1 || alive=0
+kill -TERM $pid
+for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $alive -eq 1 ] && [ $rc -eq 143 ] && ok "an ignored SIGINT stays ignored, SIGTERM cancels" || bad "ignored SIGINT: alive $alive, exit $rc"
+
+# Every run is checked before the first starts, and every problem is named at once.
+head -c 2000 "$SHARED/corpus/austen-test.txt" >"$T/tiny-text.txt"
+cat >"$T/flawed.json" <<JSON
+{"models": ["$M", "$T/no-model"], "methods": ["rtn", "gptq"], "groups": [48],
+ "calibration": [{"files": ["$T/tiny-text.txt"], "nsamples": 4, "seqlen": 4096}],
+ "eval": {"text": "$T/no-text.txt", "seqlen": 128}}
+JSON
+"$PTQ" sweep "$T/flawed.json" --results "$T/r3" >/dev/null 2>"$T/err"
+rc=$?
+all=1
+for needle in "4 problems before any run started" "model '$T/no-model'" "group_size 48 does not divide in_features 128" \
+  "eval text: cannot open '$T/no-text.txt'" "too few for windows of seqlen 4096"; do
+  grep -qF -- "$needle" "$T/err" || all=0
+done
+[ $rc -eq 2 ] && [ $all -eq 1 ] && ok "every problem of the sweep named before any run" || bad "sweep validation: exit $rc: $(cat "$T/err")"
+[ ! -e "$T/r3" ] && ok "no run started for a flawed sweep" || bad "a flawed sweep started: $(ls -A "$T/r3")"
+
 # ptq run: one spec with relative paths; ptq quantize --results writes the same kind of record.
 mkdir -p "$T/spec"
 cp "$SHARED/corpus/austen-test.txt" "$T/spec/test.txt"
@@ -102,6 +204,21 @@ check "ptq quantize keeps its keys and writes a record" 'all(k in j for k in ("p
 check "quantize record" 'j["schema"]=="ptq-workbench.result" and j["quant"]["bits"]==3' "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['record'])" "$T/q.json")"
 "$PTQ" compare --model "$M" --quantized "$T/art" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2 >"$T/cmp.json" 2>"$T/err" || bad "compare: $(cat "$T/err")"
 check "ptq compare matches the quantize run's PPL" "abs(j['ppl_q'] - $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ppl'])" "$T/q.json")) < 1e-4 * j['ppl_q'] and j['kl_mean'] > 0 and j['tokens'] == 254" "$T/cmp.json"
+
+# ptq quantize (and run) on SIGTERM: the run is abandoned, no record, exit 143, what happened on stdout.
+"${DEFAULT_SIGNALS[@]}" "$PTQ" quantize --model "$M" --method gptq --bits 4 --calib "$SHARED/corpus/austen-valid.txt" \
+  --nsamples 64 --calib-seqlen 256 --eval-text "$SHARED/corpus/austen-test.txt" --eval-seqlen 128 --results "$T/qsig" \
+  >"$T/qsig.json" 2>"$T/qsig.err" &
+pid=$!
+sleep 2
+kill -TERM $pid
+for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $rc -eq 143 ] && ok "quantize: SIGTERM exits 143" || bad "quantize SIGTERM: exit $rc: $(tail -c 300 "$T/qsig.err")"
+check "quantize: SIGTERM says the run did not complete" 'j["cancelled"] and j["complete"] is False and j["signal"]=="SIGTERM"' "$T/qsig.json"
+[ -z "$(ls -A "$T/qsig")" ] && ok "quantize: no record and no temporary after SIGTERM" || bad "quantize SIGTERM left $(ls -A "$T/qsig")"
 
 # Errors: bad specs and an unwritable results folder.
 sed 's/"methods"/"method"/' "$T/sweep.json" >"$T/badkey.json"

@@ -138,6 +138,20 @@ TEST_CASE("lm-eval formats: generic, piqa, arc, hellaswag, winogrande, boolq") {
   CHECK_THROWS_WITH(parse_mc_item(json::parse(R"({"question": "Q", "choices": {"text": ["x"], "label": ["A"]}, "answerKey": "B"})"), &fmt), "answerKey 'B'");
 }
 
+TEST_CASE("gold indices that do not fit an int are errors, never wrapped (issue 11)") {
+  std::string fmt;
+  // 4294967296 = 2^32 read as an int is 0, a valid index: it must be refused instead.
+  CHECK_THROWS_WITH(parse_mc_item(json::parse(R"({"context": "Q", "choices": ["a", "b"], "gold": 4294967296})"), &fmt),
+                    "4294967296 is not a valid choice index");
+  CHECK_THROWS_WITH(parse_mc_item(json::parse(R"({"goal": "g", "sol1": "a", "sol2": "b", "label": 4294967297})"), &fmt),
+                    "not a valid choice index");
+  CHECK_THROWS_WITH(parse_mc_item(json::parse(R"({"context": "Q", "choices": ["a", "b"], "gold": 18446744073709551615})"), &fmt),
+                    "not a valid choice index");
+  CHECK_THROWS_WITH(parse_mc_item(json::parse(R"({"context": "Q", "choices": ["a", "b"], "gold": -4294967295})"), &fmt),
+                    "not a valid choice index");
+  CHECK(parse_mc_item(json::parse(R"({"context": "Q", "choices": ["a", "b"], "gold": 1})"), &fmt).gold == 1);
+}
+
 TEST_CASE("task files: bundled ones load, bad lines are named") {
   McTask c = load_mc_task(resource("tasks/austen-cloze.jsonl"));
   CHECK(c.name == "austen-cloze" && c.format == "generic" && c.items.size() == 40 && c.has_norm);

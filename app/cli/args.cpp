@@ -1,5 +1,10 @@
 #include "app/cli/args.h"
 
+#include <cctype>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
 #include "core/runtime/errors.h"
 
 namespace ptq::cli {
@@ -55,30 +60,41 @@ std::string Args::required(const std::string& key) const {
   return it->second;
 }
 
-int64_t Args::get_int(const std::string& key, int64_t def) const {
+int64_t Args::get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi) const {
   if (!has(key)) return def;
-  std::string v = get(key, "");
+  const std::string v = get(key, "");
+  const std::string range = " in " + std::to_string(lo) + ".." + std::to_string(hi);
+  int64_t r = 0;
+  size_t pos = 0;
   try {
-    size_t pos = 0;
-    int64_t r = std::stoll(v, &pos);
-    if (pos != v.size()) throw 0;
-    return r;
+    r = std::stoll(v, &pos);
+  } catch (const std::out_of_range&) {
+    throw Error("option --" + key + " expects an integer" + range + ", got '" + v + "' (out of range)");
   } catch (...) {
-    throw Error("option --" + key + " expects an integer, got '" + v + "'");
+    pos = 0;
   }
+  if (pos == 0 || pos != v.size() || std::isspace(static_cast<unsigned char>(v[0])))
+    throw Error("option --" + key + " expects an integer" + range + ", got '" + v + "'");
+  if (r < lo || r > hi) throw Error("option --" + key + " must be" + range + ", got " + v);
+  return r;
 }
 
-double Args::get_double(const std::string& key, double def) const {
+double Args::get_double(const std::string& key, double def, double lo, double hi) const {
   if (!has(key)) return def;
-  std::string v = get(key, "");
+  const std::string v = get(key, "");
+  double r = 0;
+  size_t pos = 0;
   try {
-    size_t pos = 0;
-    double r = std::stod(v, &pos);
-    if (pos != v.size()) throw 0;
-    return r;
+    r = std::stod(v, &pos);
   } catch (...) {
-    throw Error("option --" + key + " expects a number, got '" + v + "'");
+    pos = 0;
   }
+  std::ostringstream range;
+  range << " in [" << lo << ", " << hi << "]";
+  if (pos == 0 || pos != v.size() || std::isspace(static_cast<unsigned char>(v[0])) || !std::isfinite(r))
+    throw Error("option --" + key + " expects a finite number" + range.str() + ", got '" + v + "'");
+  if (r < lo || r > hi) throw Error("option --" + key + " must be" + range.str() + ", got " + v);
+  return r;
 }
 
 std::vector<std::string> Args::all(const std::string& key) const {

@@ -20,8 +20,11 @@ class Args {
   bool flag(const std::string& key) const { return flags_.count(key) > 0; }
   std::string get(const std::string& key, const std::string& def) const;
   std::string required(const std::string& key) const;
-  int64_t get_int(const std::string& key, int64_t def) const;
-  double get_double(const std::string& key, double def) const;
+  // The value as an integer in [lo, hi] (def when absent); anything else (not a number, trailing
+  // characters, out of range, too large for 64 bits) is an error naming the option and the range.
+  int64_t get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi) const;
+  // A finite number in [lo, hi] (def when absent).
+  double get_double(const std::string& key, double def, double lo, double hi) const;
   std::vector<std::string> all(const std::string& key) const;
   const std::vector<std::string>& positional() const { return positional_; }
 

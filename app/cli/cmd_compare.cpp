@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
@@ -27,7 +28,8 @@ int cmd_compare(const std::vector<std::string>& argv) {
   if (base.empty()) base = read_json_file(join_path(qdir, "artifacts.json")).value("base_model", std::string());
   if (base.empty()) throw Error("'" + qdir + "/artifacts.json' names no base_model; give --model DIR");
   const LoadOptions lo = load_options(a);
-  const int64_t seqlen = a.get_int("seqlen", 2048), batch = a.get_int("batch", 4);
+  const int64_t seqlen = a.get_int("seqlen", 2048, 2, limits::kMaxSeqlen),
+                batch = a.get_int("batch", 4, 1, limits::kMaxBatch);
   Feedback fb;
   ProgressLine line(fb);
 
@@ -41,7 +43,7 @@ int cmd_compare(const std::vector<std::string>& argv) {
     if (t.empty()) throw Error("text '" + text + "' is empty");
     const Tokenizer tok = Tokenizer::from_file(tok_path);
     tok.check_fits_model(fp->config().vocab_size, "'" + base + "'");
-    windows = make_windows(tok.encode(t), seqlen, a.get_int("max-windows", 0));
+    windows = make_windows(tok.encode(t), seqlen, a.get_int("max-windows", 0, 0, limits::kMaxWindows));
     fb.set_stage_range(0.0, 0.5);
     ref = capture_reference(*fp, windows, batch, &fb);
   }  // the full-precision model is gone before the quantized one loads

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
@@ -30,10 +31,10 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   o.task_files = a.all("task");
   o.lambada_file = a.get("lambada", "");
   o.lastword_text = a.get("lastword", "");
-  o.lastword.n = a.get_int("lastword-n", o.lastword.n);
-  o.lastword.context_words = a.get_int("lastword-context", o.lastword.context_words);
-  o.lastword.seed = uint64_t(a.get_int("seed", 0));
-  o.limit = a.get_int("limit", 0);
+  o.lastword.n = a.get_int("lastword-n", o.lastword.n, 1, limits::kMaxWindows);
+  o.lastword.context_words = a.get_int("lastword-context", o.lastword.context_words, 1, limits::kMaxSeqlen);
+  o.lastword.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
+  o.limit = a.get_int("limit", 0, 0, limits::kMaxWindows);
   if (o.task_files.empty() && o.lambada_file.empty() && o.lastword_text.empty())
     throw Error("give at least one --task FILE.jsonl, --lambada FILE or --lastword TEXT");
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));

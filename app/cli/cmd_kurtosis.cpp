@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
@@ -33,11 +34,11 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   CalibSpec calib;
   calib.files = a.all("calib");
   if (calib.files.empty()) throw Error("missing required option --calib (calibration text)");
-  calib.nsamples = a.get_int("nsamples", 128);
-  calib.seqlen = a.get_int("calib-seqlen", 2048);
-  calib.seed = uint64_t(a.get_int("seed", 0));
+  calib.nsamples = a.get_int("nsamples", 128, 1, limits::kMaxNsamples);
+  calib.seqlen = a.get_int("calib-seqlen", 2048, 2, limits::kMaxSeqlen);
+  calib.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
   calib.sampling = a.get("sampling", "random");
-  const int64_t batch = a.get_int("batch", 8);
+  const int64_t batch = a.get_int("batch", 8, 1, limits::kMaxBatch);
   Feedback fb;
   ProgressLine line(fb);
   const LoadOptions lo = load_options(a);

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/records/json_util.h"
@@ -15,10 +16,10 @@ int cmd_make_checkpoint(const std::vector<std::string>& argv) {
   o.like = a.required("like");
   o.out_dir = a.required("out");
   o.dtype = a.get("dtype", "bfloat16");
-  o.layers = a.get_int("layers", 0);
-  o.seed = uint64_t(a.get_int("seed", 0));
+  o.layers = a.get_int("layers", 0, 1, limits::kMaxLayers);
+  o.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
   o.tokenizer = a.get("tokenizer", "");
-  o.shard_bytes = int64_t(a.get_double("shard-gb", 4.0) * double(int64_t(1) << 30));
+  o.shard_bytes = int64_t(a.get_double("shard-gb", 4.0, 1e-6, 1e6) * double(int64_t(1) << 30));
   Feedback fb;
   ProgressLine line(fb);
   ModelConfig c = make_checkpoint(o, &fb);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/records/build_info.h"
@@ -38,10 +39,10 @@ int cmd_ppl(const std::vector<std::string>& argv) {
   double tok_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
   PplOptions po;
-  po.seqlen = a.get_int("seqlen", 2048);
-  po.batch = a.get_int("batch", 1);
-  po.max_windows = a.get_int("max-windows", 0);
-  po.warmup = a.get_int("warmup", 0);
+  po.seqlen = a.get_int("seqlen", 2048, 2, limits::kMaxSeqlen);
+  po.batch = a.get_int("batch", 1, 1, limits::kMaxBatch);
+  po.max_windows = a.get_int("max-windows", 0, 0, limits::kMaxWindows);
+  po.warmup = a.get_int("warmup", 0, 0, limits::kMaxWarmup);
   PplResult r = perplexity(*model, ids, po, &fb);
   json out = {{"ppl", r.ppl},
               {"mean_nll", r.mean_nll},

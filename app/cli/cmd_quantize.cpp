@@ -1,12 +1,15 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
+#include "app/cli/cancel_signals.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/records/result_store.h"
 #include "eval/experiment/experiment.h"
+#include "eval/experiment/sweep_validation.h"
 #include "quant/pipeline/pipeline.h"
 #include "quant/pipeline/quantized_export.h"
 #include "quant/strategy_registry.h"
@@ -22,24 +25,24 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   ExperimentSpec spec;
   spec.model_dir = a.required("model");
   spec.method = a.get("method", "rtn");
-  spec.plan.spec.bits = int(a.get_int("bits", 4));
-  spec.plan.spec.group_size = a.get_int("group", 128);
+  spec.plan.spec.bits = int(a.get_int("bits", 4, limits::kMinBits, limits::kMaxBits));
+  spec.plan.spec.group_size = a.get_int("group", 128, -1, limits::kMaxGroup);
   spec.plan.spec.symmetric = a.flag("sym");
   spec.plan.spec.format = parse_format(a.get("format", "int"));
-  spec.plan.spec.clip_ratio = a.get_double("clip-ratio", 1.0);
+  spec.plan.spec.clip_ratio = a.get_double("clip-ratio", 1.0, 1e-6, 1.0);
   for (const auto& o : a.all("override")) spec.plan.overrides.push_back(parse_override(o));
   for (const auto& p : a.all("param")) parse_param_assignment(p, spec.params);
   spec.calib.files = a.all("calib");
-  spec.calib.nsamples = a.get_int("nsamples", 128);
-  spec.calib.seqlen = a.get_int("calib-seqlen", 2048);
-  spec.calib.seed = uint64_t(a.get_int("seed", 0));
+  spec.calib.nsamples = a.get_int("nsamples", 128, 1, limits::kMaxNsamples);
+  spec.calib.seqlen = a.get_int("calib-seqlen", 2048, 2, limits::kMaxSeqlen);
+  spec.calib.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
   spec.calib.sampling = a.get("sampling", "random");
-  spec.calib_batch = a.get_int("calib-batch", 8);
+  spec.calib_batch = a.get_int("calib-batch", 8, 1, limits::kMaxBatch);
   spec.seed = spec.calib.seed;
   spec.eval_text = a.get("eval-text", "");
-  spec.eval_seqlen = a.get_int("eval-seqlen", 2048);
-  spec.eval_max_windows = a.get_int("eval-max-windows", 0);
-  spec.eval_batch = a.get_int("eval-batch", 4);
+  spec.eval_seqlen = a.get_int("eval-seqlen", 2048, 2, limits::kMaxSeqlen);
+  spec.eval_max_windows = a.get_int("eval-max-windows", 0, 0, limits::kMaxWindows);
+  spec.eval_batch = a.get_int("eval-batch", 4, 1, limits::kMaxBatch);
   spec.analyses = a.all("analysis");
   spec.task_files = a.all("task");
   spec.device = a.get("device", "cpu");
@@ -52,16 +55,26 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   const std::string out_dir = a.get("out", ""), results = a.get("results", "");
   if (!out_dir.empty()) ensure_results_dir(out_dir);  // fail before the long work
   if (!results.empty()) ensure_results_dir(results);
+  check_runs({spec});
 
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);
   json out;
   ExperimentHooks hooks;
   hooks.on_quantized = [&](Model& model, const QuantResult& r) {
     out = r.to_json();
     if (!out_dir.empty()) save_quantized_artifacts(model, r, out_dir);
   };
-  json record = run_experiment(spec, &fb, &hooks);
+  json record;
+  try {
+    record = run_experiment(spec, &fb, &hooks);
+  } catch (const Cancelled&) {  // abandoned: no artifacts, no record
+    std::cout << json{{"cancelled", true}, {"signal", cancel_signal_name()}, {"run_id", spec.run_id()},
+                      {"complete", false}, {"record", nullptr}}.dump()
+              << std::endl;
+    throw;
+  }
   // The long-standing `ptq quantize` keys (QuantResult's), plus the record's measurements.
   const json& m = record["metrics"];
   const json& prov = record["provenance"];

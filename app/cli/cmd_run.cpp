@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
@@ -8,6 +9,7 @@
 #include "core/records/result_store.h"
 #include "eval/experiment/experiment.h"
 #include "eval/experiment/json_fields.h"
+#include "eval/experiment/sweep_validation.h"
 
 namespace ptq::cli {
 
@@ -31,9 +33,23 @@ int cmd_run(const std::vector<std::string>& argv) {
       throw Error("'" + join_path(results, spec.run_id() + ".json") +
                   "' already holds this run's complete record (pass --force to redo it)");
   }
+  try {
+    check_runs({spec});
+  } catch (const Error& e) {
+    throw Error("'" + spec_path + "': " + e.what());
+  }
   Feedback fb;
   ProgressLine line(fb);
-  json record = run_experiment(spec, &fb);
+  CancelOnSignal on_signal(fb);
+  json record;
+  try {
+    record = run_experiment(spec, &fb);
+  } catch (const Cancelled&) {  // abandoned: no record written
+    std::cout << json{{"cancelled", true}, {"signal", cancel_signal_name()}, {"run_id", spec.run_id()},
+                      {"complete", false}, {"record", nullptr}}.dump()
+              << std::endl;
+    throw;
+  }
   if (!results.empty()) std::cerr << "record: " << write_record(results, record) << std::endl;
   std::cout << record.dump() << std::endl;
   return 0;

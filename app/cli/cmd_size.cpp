@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
@@ -56,8 +57,8 @@ int cmd_size(const std::vector<std::string>& argv) {
   const ModelConfig cfg = ModelConfig::load(join_path(dir, "config.json"));
   if (planned) {
     QuantPlan plan;
-    plan.spec.bits = int(a.get_int("bits", 4));
-    plan.spec.group_size = a.get_int("group", 128);
+    plan.spec.bits = int(a.get_int("bits", 4, limits::kMinBits, limits::kMaxBits));
+    plan.spec.group_size = a.get_int("group", 128, -1, limits::kMaxGroup);
     plan.spec.symmetric = a.flag("sym");
     plan.spec.format = parse_format(a.get("format", "int"));
     for (const auto& o : a.all("override")) plan.overrides.push_back(parse_override(o));

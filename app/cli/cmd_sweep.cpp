@@ -1,18 +1,55 @@
+#include <algorithm>
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
-#include "core/runtime/errors.h"
 #include "core/records/json_util.h"
+#include "core/records/result_store.h"
+#include "core/runtime/errors.h"
 #include "eval/experiment/engine_runner.h"
 #include "eval/experiment/sweep.h"
 #include "eval/experiment/sweep_runner.h"
+#include "eval/experiment/sweep_validation.h"
 
 namespace ptq::cli {
 
-// ptq sweep SPEC.json --results DIR [--resume] [--dry-run]: runs every experiment of the sweep
-// (skipping those with a complete record in DIR), prints the summary; exit 2 when a run failed.
+namespace {
+
+// What the sweep's events said, for the summary of a sweep cancelled by a signal.
+struct SweepLog {
+  std::vector<std::string> done, skipped, failed;
+  std::string running;  // started, neither done nor failed
+
+  void note(const SweepEvent& e) {
+    if (e.state == "started") running = e.run_id;
+    if (e.state == "done") done.push_back(e.run_id);
+    if (e.state == "skipped") skipped.push_back(e.run_id);
+    if (e.state == "failed") failed.push_back(e.run_id);
+    if (e.state != "started") running.clear();
+  }
+
+  json cancelled_summary(const std::vector<ExperimentSpec>& runs, const std::string& results) const {
+    json not_run = json::array();
+    for (const auto& r : runs) {
+      const std::string id = r.run_id();
+      auto in = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), id) != v.end(); };
+      if (!in(done) && !in(skipped) && !in(failed) && id != running) not_run.push_back(id);
+    }
+    return {{"runs", runs.size()}, {"done", done.size()}, {"done_runs", done}, {"skipped", skipped.size()},
+            {"skipped_runs", skipped}, {"failed_runs", failed}, {"results", results}, {"cancelled", true},
+            {"signal", cancel_signal_name()}, {"abandoned", running.empty() ? json(nullptr) : json(running)},
+            {"not_run", not_run}};
+  }
+};
+
+}  // namespace
+
+// ptq sweep SPEC.json --results DIR [--resume] [--dry-run]: checks every run that has no complete
+// record yet (sweep_validation.h), runs them, prints the summary; exit 2 when a run failed.
+// SIGINT / SIGTERM: the current run is abandoned (no record), the summary says what completed and
+// what did not, exit 130 / 143 (cancel_signals.h); --resume goes on from there.
 int cmd_sweep(const std::vector<std::string>& argv) {
   Args a(argv, {"results"}, {"resume", "dry-run"});
   if (a.positional().size() != 1) throw Error("usage: ptq sweep SPEC.json --results DIR [--resume] [--dry-run]");
@@ -31,15 +68,36 @@ int cmd_sweep(const std::vector<std::string>& argv) {
     return 0;
   }
   const std::string results = a.required("results");
+  std::vector<ExperimentSpec> pending;
+  for (const auto& r : runs)
+    if (!record_complete(results, r.run_id())) pending.push_back(r);
+  try {
+    check_runs(pending);
+  } catch (const Error& e) {
+    throw Error("'" + spec_path + "': " + e.what());
+  }
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);
+  SweepLog log;
+  SweepSummary sum;
   SweepOptions options;
   options.resume = a.flag("resume");
-  SweepSummary sum = run_sweep(runs, results, engine_runner(), options, fb, [](const SweepEvent& e) {
-    std::string what = e.state == "failed" ? "failed: " + e.error : e.state;
-    if (e.state == "skipped") what += " (complete record exists)";
-    std::cerr << "\r[" << e.index + 1 << "/" << e.total << "] " << e.run_id << ": " << what << std::endl;
-  });
+  try {
+    sum = run_sweep(runs, results, engine_runner(), options, fb, [&](const SweepEvent& e) {
+      log.note(e);
+      std::string what = e.state == "failed" ? "failed: " + e.error : e.state;
+      if (e.state == "skipped") what += " (complete record exists)";
+      std::cerr << "\r[" << e.index + 1 << "/" << e.total << "] " << e.run_id << ": " << what << std::endl;
+    });
+  } catch (const Cancelled&) {
+    const json s = log.cancelled_summary(runs, results);
+    std::cerr << "\rcancelled: " << s["done"] << " run(s) completed, " << s["skipped"] << " skipped, "
+              << (log.running.empty() ? "none" : "'" + log.running + "'") << " abandoned (no record), "
+              << s["not_run"].size() << " not run; `--resume` goes on from here" << std::endl;
+    std::cout << s.dump() << std::endl;
+    throw;
+  }
   std::cout << sum.to_json().dump() << std::endl;
   return sum.failed.empty() ? 0 : 2;
 }

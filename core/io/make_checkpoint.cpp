@@ -98,7 +98,11 @@ ModelConfig preset_config(const std::string& like) {
 
 ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb) {
   ModelConfig c = preset_config(o.like);
+  if (o.layers < 0 || o.layers > (int64_t(1) << 16))
+    throw Error("make-checkpoint: layers must be in 1..65536 (0 keeps the preset's " + std::to_string(c.num_layers) +
+                "), got " + std::to_string(o.layers));
   if (o.layers > 0) c.num_layers = o.layers;
+  if (o.shard_bytes < 1) throw Error("make-checkpoint: shard size must be positive, got " + std::to_string(o.shard_bytes));
   at::ScalarType dt = parse_dtype(o.dtype);
   c.dtype = dtype_name(dt);
   if (o.out_dir.empty()) throw Error("make-checkpoint needs an output folder (--out DIR)");

@@ -13,7 +13,7 @@ struct MakeCheckpointOptions {
   std::string like;               // preset name, see checkpoint_presets()
   std::string out_dir;
   std::string dtype = "bfloat16";
-  int64_t layers = 0;             // >0 overrides the preset's layer count
+  int64_t layers = 0;             // 1..65536 overrides the preset's layer count, 0 keeps it; <0 is an error
   uint64_t seed = 0;
   double init_std = 0.02;
   int64_t shard_bytes = int64_t(4) << 30;

@@ -23,6 +23,27 @@ std::string residency_name(Residency r) {
   return "auto";
 }
 
+namespace {
+
+// NaN or Inf in a weight make every result NaN (a "ppl": null that looks like a number was
+// measured): refused when the tensor is first loaded. One reduction per chunk, accumulated on
+// the device, one sync per tensor; chunks bound the temporary mask to 16 M bytes.
+void check_finite_weight(const at::Tensor& t, const std::string& name, const std::string& dir) {
+  if (!at::isFloatingType(t.scalar_type()) || t.numel() == 0) return;
+  const at::Tensor flat = t.reshape({-1});
+  const int64_t chunk = int64_t(1) << 24;
+  at::Tensor bad = at::zeros({}, flat.options().dtype(at::kLong));
+  for (int64_t i = 0; i < flat.numel(); i += chunk)
+    bad += at::logical_not(at::isfinite(flat.slice(0, i, std::min(flat.numel(), i + chunk)))).sum();
+  const int64_t n = bad.item<int64_t>();
+  if (n > 0)
+    throw Error("tensor '" + name + "' in '" + dir + "' has " + std::to_string(n) + " NaN or Inf value" +
+                (n == 1 ? "" : "s") + " (of " + std::to_string(t.numel()) + ") in " + dtype_name(t.scalar_type()) +
+                "; a model with non-finite weights gives no meaningful result");
+}
+
+}  // namespace
+
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
   std::unique_ptr<Model> m(new Model());
   m->device_ = parse_device(opts.device);
@@ -32,7 +53,13 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->tied_ = c.tie_word_embeddings;
   for (int i = 0; i < c.num_layers; ++i) m->blocks_.push_back(std::make_unique<DecoderBlock>(c, i));
 
-  auto to_dev = [&](const std::string& key) { return m->ck_->load(key).to(m->device_, m->dtype_); };
+  auto to_dev = [&](const std::string& key) {
+    at::Tensor t = m->ck_->load(key).to(m->device_, m->dtype_);
+    check_finite_weight(t, key, dir);
+    return t;
+  };
+  m->dir_ = dir;
+  m->checked_.assign(size_t(c.num_layers), false);
   m->embed_ = to_dev("model.embed_tokens.weight");
   m->norm_ = to_dev("model.norm.weight");
   if (!m->tied_) m->head_ = to_dev("lm_head.weight");
@@ -75,7 +102,10 @@ void Model::load_block(int i) {
   for (size_t k = 0; k < slots.size(); ++k) {
     at::Tensor src = home != home_.end() ? home->second[k] : ck_->load(slots[k].first);
     *slots[k].second = src.to(device_, dtype_, /*non_blocking=*/false, /*copy=*/false);
+    // Once per tensor: a streamed block re-read from the checkpoint was checked the first time.
+    if (home == home_.end() && !checked_[size_t(i)]) check_finite_weight(*slots[k].second, slots[k].first, dir_);
   }
+  checked_[size_t(i)] = true;
 }
 
 DecoderBlock& Model::acquire(int i) {

@@ -86,6 +86,8 @@ class Model {
   // CPU copies of streamed blocks that were modified (quantized, transformed).
   std::map<int, std::vector<at::Tensor>> home_;
   std::map<int64_t, RopeTables> rope_cache_;
+  std::string dir_;
+  std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
 };
 
 }  // namespace ptq

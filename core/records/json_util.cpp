@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -142,11 +146,43 @@ size_t json_depth(const json& j) {
   return deepest;
 }
 
+namespace {
+const char kTempPrefix[] = ".ptq-tmp-";
+const char kTempSuffix[] = ".partial";
+std::atomic<unsigned long> temp_counter{0};
+}  // namespace
+
+std::string atomic_temp_path(const std::string& path, long pid, unsigned long n) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + kTempPrefix + std::to_string(pid) + "-" + std::to_string(n) + "-" + name + kTempSuffix;
+}
+
+bool parse_atomic_temp_name(const std::string& n, long* pid) {
+  const size_t pre = sizeof kTempPrefix - 1, suf = sizeof kTempSuffix - 1;
+  if (n.size() <= pre + suf || n.compare(0, pre, kTempPrefix) != 0 || n.compare(n.size() - suf, suf, kTempSuffix) != 0)
+    return false;
+  // <pid>-<n>-<name>: two runs of digits, each ended by '-', then a non-empty name.
+  size_t i = pre;
+  std::string digits[2];
+  for (auto& d : digits) {
+    while (i < n.size() && std::isdigit(static_cast<unsigned char>(n[i]))) d += n[i++];
+    if (d.empty() || d.size() > 18 || i >= n.size() || n[i] != '-') return false;
+    ++i;
+  }
+  if (i >= n.size() - suf) return false;
+  *pid = std::stol(digits[0]);
+  return *pid > 0;
+}
+
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
-  std::random_device rd;
-  tmp_ = path + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(rd());
-  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd_ < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  // O_EXCL: never write into another file of that name (a stale temporary of a reused pid).
+  for (int attempt = 0; fd_ < 0; ++attempt) {
+    tmp_ = atomic_temp_path(path, long(::getpid()), temp_counter.fetch_add(1));
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd_ < 0 && (errno != EEXIST || attempt > 1000)) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
 }
 
 AtomicFile::~AtomicFile() {

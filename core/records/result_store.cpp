@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 
@@ -48,12 +49,39 @@ void ensure_results_dir(const std::string& dir) {
     throw Error("results directory '" + dir + "' is not writable: " + std::strerror(errno));
 }
 
+namespace {
+
+// The path of the first NaN / Inf number inside `j` ("" when none): JSON writes them as null,
+// so a record holding one would look measured when nothing was.
+std::string non_finite_at(const nlohmann::json& j, const std::string& path) {
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) return path;
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string p = non_finite_at(it.value(), path + "." + it.key());
+      if (!p.empty()) return p;
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      std::string p = non_finite_at(j[i], path + "[" + std::to_string(i) + "]");
+      if (!p.empty()) return p;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string write_record(const std::string& dir, const nlohmann::json& record) {
   if (!record.is_object() || !record.contains("run_id") || !record["run_id"].is_string())
     throw Error("a result record needs a string 'run_id'");
   const std::string id = record["run_id"].get<std::string>();
   if (id.empty() || id.find('/') != std::string::npos || id[0] == '.')
     throw Error("run_id '" + id + "' is not a safe file name");
+  if (record.value("status", std::string()) == "complete" && record.contains("metrics")) {
+    const std::string bad = non_finite_at(record["metrics"], "metrics");
+    if (!bad.empty())
+      throw Error("record '" + id + "' has a NaN or Inf at " + bad + "; it is not written as complete");
+  }
   const std::string path = join_path(dir, id + ".json");
   write_json_atomic(path, record);
   return path;
@@ -82,8 +110,15 @@ bool record_complete(const std::string& dir, const std::string& run_id) {
   if (!file_exists(path)) return false;
   try {
     nlohmann::json j = read_json_file(path);
-    return record_problem(j).empty() && j["schema_version"] == kResultSchemaVersion &&
-           j["run_id"] == run_id && j.value("status", std::string()) == "complete";
+    if (!(record_problem(j).empty() && j["schema_version"] == kResultSchemaVersion && j["run_id"] == run_id &&
+          j.value("status", std::string()) == "complete"))
+      return false;
+    // A run with an eval text is complete only with a measured PPL (older versions wrote "ppl":
+    // null, from NaN, and marked the record complete).
+    const bool has_eval = j.contains("spec") && j["spec"].is_object() && j["spec"].contains("eval") &&
+                          j["spec"]["eval"].is_object();
+    return !has_eval || (j.contains("metrics") && j["metrics"].is_object() && j["metrics"].contains("ppl") &&
+                         j["metrics"]["ppl"].is_number());
   } catch (const std::exception&) {
     return false;
   }
@@ -94,15 +129,15 @@ int remove_stale_temp_files(const std::string& dir) {
   if (!d) return 0;
   std::vector<std::string> stale;
   while (dirent* e = ::readdir(d)) {
-    const std::string n = e->d_name;
-    const size_t at = n.rfind(".tmp");
-    if (at == std::string::npos) continue;
-    const size_t dash = n.find('-', at);
-    if (dash == std::string::npos || dash == at + 4) continue;
-    const std::string pid = n.substr(at + 4, dash - at - 4);
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(pid_t(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
-    stale.push_back(join_path(dir, n));
+    long pid = 0;
+    // Only this program's own temporaries (.ptq-tmp-<pid>-<n>-<name>.partial), only regular
+    // files, only of processes that are gone: nothing else in the folder is ever touched.
+    if (!parse_atomic_temp_name(e->d_name, &pid) || pid == long(::getpid())) continue;
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+    const std::string path = join_path(dir, e->d_name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    stale.push_back(path);
   }
   ::closedir(d);
   int removed = 0;

@@ -21,8 +21,9 @@ std::string write_record(const std::string& dir, const nlohmann::json& record);
 // True when <dir>/<run_id>.json exists and is a complete record of the current schema.
 bool record_complete(const std::string& dir, const std::string& run_id);
 
-// Removes temporaries of atomic writes (<name>.tmp<PID>-<N>, core/json_util.h) that processes
-// no longer running left in dir (a sweep killed mid-write); returns how many were removed.
+// Removes temporaries of atomic writes (.ptq-tmp-<PID>-<N>-<name>.partial, core/records/json_util.h)
+// that processes no longer running left in dir (a sweep killed mid-write); returns how many were
+// removed. Any other file, whatever its name, is left alone.
 int remove_stale_temp_files(const std::string& dir);
 
 struct StoredRecord {

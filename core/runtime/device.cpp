@@ -8,6 +8,7 @@
 #include "core/runtime/device_names.h"
 #include "core/runtime/errors.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -121,6 +122,18 @@ int64_t free_device_memory(const at::Device& d) {
 #endif
   (void)d;
   return 0;
+}
+
+int64_t available_memory(const at::Device& d) {
+  if (d.is_cuda()) return free_device_memory(d);
+  std::FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return -1;
+  char line[256];
+  long long kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %lld kB", &kb) == 1) break;
+  std::fclose(f);
+  return kb < 0 ? -1 : int64_t(kb) * 1024;
 }
 
 void synchronize(const at::Device& d) {

@@ -22,6 +22,9 @@ void reset_peak_memory(const at::Device& d);
 int64_t peak_memory_bytes(const at::Device& d);
 int64_t total_device_memory(const at::Device& d);  // 0 on CPU
 int64_t free_device_memory(const at::Device& d);   // 0 on CPU
+// Memory a new allocation can get: free device memory on CUDA, the kernel's MemAvailable (host
+// memory usable without swapping) on CPU; -1 when it cannot be told.
+int64_t available_memory(const at::Device& d);
 void synchronize(const at::Device& d);
 
 // Uses every core for CPU work unless OMP_NUM_THREADS says otherwise (LibTorch may default to one).

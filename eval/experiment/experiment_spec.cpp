@@ -7,6 +7,7 @@
 #include "eval/analyses/analysis_catalog.h"
 #include "eval/experiment/experiment_spec.h"
 #include "eval/experiment/json_fields.h"
+#include "eval/experiment/spec_limits.h"
 #include "quant/strategy_registry.h"
 
 namespace ptq {
@@ -53,18 +54,25 @@ LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
   LayerOverride lo;
   lo.pattern = f.str("pattern", "");
   if (lo.pattern.empty()) f.fail("pattern", "is required");
-  if (f.has("bits")) {
-    lo.bits = int(f.integer("bits", 0));
-    if (*lo.bits < 2 || *lo.bits > 8) f.fail("bits", "must be in 2..8, got " + std::to_string(*lo.bits));
+  try {
+    check_glob(lo.pattern);
+  } catch (const Error& e) {
+    f.fail("pattern", std::string("is invalid: ") + e.what());
   }
-  if (f.has("group")) lo.group_size = f.integer("group", 0);
+  if (f.has("bits")) {
+    lo.bits = int(f.integer("bits", 0, limits::kMinBits, limits::kMaxBits));
+  }
+  if (f.has("group")) {
+    lo.group_size = f.integer("group", 0, -1, limits::kMaxGroup);
+    if (*lo.group_size == 0) f.fail("group", "must be -1 (per channel) or a positive group size, got 0");
+  }
   if (f.has("skip")) lo.skip = f.boolean("skip", false);
   return lo;
 }
 
 void read_plan(const JsonFields& f, QuantPlan& plan) {
-  plan.spec.bits = int(f.integer("bits", 4));
-  plan.spec.group_size = f.integer("group", 128);
+  plan.spec.bits = int(f.integer("bits", 4, limits::kMinBits, limits::kMaxBits));
+  plan.spec.group_size = f.integer("group", 128, -1, limits::kMaxGroup);
   plan.spec.symmetric = f.boolean("sym", false);
   plan.spec.format = parse_format(f.choice("format", "int", format_names()));
   plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
@@ -77,13 +85,11 @@ void read_plan(const JsonFields& f, QuantPlan& plan) {
 void read_calibration(const nlohmann::json& j, ExperimentSpec& s) {
   JsonFields c(j, std::string(kWhere) + " 'calibration'", kCalibKeys);
   s.calib.files = c.strings("files");
-  s.calib.nsamples = c.integer("nsamples", s.calib.nsamples);
-  s.calib.seqlen = c.integer("seqlen", s.calib.seqlen);
-  const int64_t seed = c.integer("seed", 0);
-  if (seed < 0) c.fail("seed", "must be non-negative");
-  s.calib.seed = uint64_t(seed);
+  s.calib.nsamples = c.integer("nsamples", s.calib.nsamples, 1, limits::kMaxNsamples);
+  s.calib.seqlen = c.integer("seqlen", s.calib.seqlen, 2, limits::kMaxSeqlen);
+  s.calib.seed = uint64_t(c.integer("seed", 0, 0, limits::kMaxSeed));
   s.calib.sampling = c.choice("sampling", "random", {"random", "awq"});
-  s.calib_batch = c.integer("batch", s.calib_batch);
+  s.calib_batch = c.integer("batch", s.calib_batch, 1, limits::kMaxBatch);
   if (s.calib.files.empty()) c.fail("files", "must name at least one text file");
 }
 
@@ -91,9 +97,9 @@ void read_eval(const nlohmann::json& j, ExperimentSpec& s) {
   JsonFields e(j, std::string(kWhere) + " 'eval'", kEvalKeys);
   s.eval_text = e.str("text", "");
   if (s.eval_text.empty()) e.fail("text", "must name a text file");
-  s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
-  s.eval_max_windows = e.integer("max_windows", 0);
-  s.eval_batch = e.integer("batch", s.eval_batch);
+  s.eval_seqlen = e.integer("seqlen", s.eval_seqlen, 2, limits::kMaxSeqlen);
+  s.eval_max_windows = e.integer("max_windows", 0, 0, limits::kMaxWindows);
+  s.eval_batch = e.integer("batch", s.eval_batch, 1, limits::kMaxBatch);
 }
 
 }  // namespace
@@ -152,9 +158,7 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   s.dtype = f.str("dtype", s.dtype);
   s.residency = f.choice("residency", s.residency, residency_names());
   s.label = f.str("label", "");
-  const int64_t seed = f.integer("seed", 0);
-  if (seed < 0) f.fail("seed", "must be non-negative");
-  s.seed = uint64_t(seed);
+  s.seed = uint64_t(f.integer("seed", 0, 0, limits::kMaxSeed));
   s.validate();  // names a bad device or dtype
   s.device = canonical_device(s.device);
   s.dtype = canonical_dtype(s.dtype);

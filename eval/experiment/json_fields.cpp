@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/runtime/errors.h"
 
@@ -59,12 +61,35 @@ std::string JsonFields::str(const std::string& key, const std::string& def) cons
   return j_[key].get<std::string>();
 }
 
-int64_t JsonFields::integer(const std::string& key, int64_t def) const {
+std::optional<int64_t> json_integer_in(const nlohmann::json& v, int64_t lo, int64_t hi) {
+  int64_t r = 0;
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > uint64_t(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    r = int64_t(u);
+  } else if (v.is_number_integer()) {
+    r = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    // Exactly representable integers only: |d| < 2^63 and no fractional part.
+    if (!(std::fabs(d) < 9.2233720368547758e18) || d != std::floor(d)) return std::nullopt;
+    r = int64_t(d);
+  } else {
+    return std::nullopt;
+  }
+  if (r < lo || r > hi) return std::nullopt;
+  return r;
+}
+
+std::string integer_range_text(int64_t lo, int64_t hi) {
+  return "an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+}
+
+int64_t JsonFields::integer(const std::string& key, int64_t def, int64_t lo, int64_t hi) const {
   if (!has(key)) return def;
-  const auto& v = j_[key];
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && v.get<double>() == double(int64_t(v.get<double>()))) return int64_t(v.get<double>());
-  fail(key, "must be an integer, got " + v.dump());
+  const auto r = json_integer_in(j_[key], lo, hi);
+  if (!r) fail(key, "must be " + integer_range_text(lo, hi) + ", got " + j_[key].dump());
+  return *r;
 }
 
 double JsonFields::number(const std::string& key, double def) const {

@@ -2,6 +2,7 @@
 // Reading user-written JSON objects (experiment and sweep specs) so that every error names the
 // object, the key and what is allowed: unknown keys, wrong types, values out of a set.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,9 @@ class JsonFields {
   bool has(const std::string& key) const;  // present and not null
   const nlohmann::json& raw(const std::string& key) const;
   std::string str(const std::string& key, const std::string& def) const;
-  int64_t integer(const std::string& key, int64_t def) const;
+  // An integer in [lo, hi] (def when absent). Floats with a fractional part, numbers too large for
+  // 64 bits and values outside the range are errors naming the key and the range.
+  int64_t integer(const std::string& key, int64_t def, int64_t lo, int64_t hi) const;
   double number(const std::string& key, double def) const;
   bool boolean(const std::string& key, bool def) const;
   // A string or an array of strings.
@@ -31,6 +34,12 @@ class JsonFields {
   const nlohmann::json& j_;
   std::string where_;
 };
+
+// `v` as an integer in [lo, hi]; nullopt when it is not an integer (2.0 counts as one) or is
+// outside the range. Never wraps: 4294967300 is not 4.
+std::optional<int64_t> json_integer_in(const nlohmann::json& v, int64_t lo, int64_t hi);
+// "an integer in LO..HI".
+std::string integer_range_text(int64_t lo, int64_t hi);
 
 std::string join_words(const std::vector<std::string>& v, const std::string& sep = ", ");
 

@@ -9,6 +9,7 @@
 #include "core/runtime/errors.h"
 #include "core/runtime/device_names.h"
 #include "eval/experiment/json_fields.h"
+#include "eval/experiment/spec_limits.h"
 #include "quant/strategy_registry.h"
 
 namespace ptq {
@@ -85,13 +86,16 @@ nlohmann::json params_for(const std::string& method, const nlohmann::json& param
 
 void read_grid(const JsonFields& f, SweepSpec& s) {
   s.bits = list_of<int>(f, "bits", s.bits, [&](const nlohmann::json& v) {
-    if (!v.is_number_integer() || v.get<int>() < 2 || v.get<int>() > 8) f.fail("bits", "must hold integers in 2..8, got " + v.dump());
-    return v.get<int>();
+    const auto b = json_integer_in(v, limits::kMinBits, limits::kMaxBits);
+    if (!b) f.fail("bits", "must hold integers in 2..8, got " + v.dump());
+    return int(*b);
   });
   s.groups = list_of<int64_t>(f, "groups", s.groups, [&](const nlohmann::json& v) {
-    if (!v.is_number_integer() || v.get<int64_t>() == 0 || v.get<int64_t>() < -1)
-      f.fail("groups", "must hold -1 (per channel) or positive group sizes, got " + v.dump());
-    return v.get<int64_t>();
+    const auto g = json_integer_in(v, -1, limits::kMaxGroup);
+    if (!g || *g == 0)
+      f.fail("groups", "must hold -1 (per channel) or group sizes in 1.." + std::to_string(limits::kMaxGroup) +
+                           ", got " + v.dump());
+    return *g;
   });
   s.formats = list_of<std::string>(f, "formats", s.formats, [&](const nlohmann::json& v) {
     if (!v.is_string()) f.fail("formats", "must hold strings, got " + v.dump());
@@ -131,13 +135,11 @@ SweepCalibration read_calibration(const nlohmann::json& j, size_t i, const std::
   if (cal.files.empty()) c.fail("files", "must name at least one text file");
   for (auto& file : cal.files) file = absolute_in(file, base_dir);
   cal.name = c.str("name", stem(cal.files[0]));
-  cal.nsamples = c.integer("nsamples", cal.nsamples);
-  cal.seqlen = c.integer("seqlen", cal.seqlen);
+  cal.nsamples = c.integer("nsamples", cal.nsamples, 1, limits::kMaxNsamples);
+  cal.seqlen = c.integer("seqlen", cal.seqlen, 2, limits::kMaxSeqlen);
   cal.sampling = c.choice("sampling", cal.sampling, {"random", "awq"});
-  const int64_t cseed = c.integer("seed", int64_t(seed));
-  if (cseed < 0) c.fail("seed", "must be non-negative");
-  cal.seed = uint64_t(cseed);
-  cal.batch = c.integer("batch", cal.batch);
+  cal.seed = uint64_t(c.integer("seed", int64_t(seed), 0, limits::kMaxSeed));
+  cal.batch = c.integer("batch", cal.batch, 1, limits::kMaxBatch);
   return cal;
 }
 
@@ -146,9 +148,9 @@ void read_measurements(const JsonFields& f, const std::string& base_dir, SweepSp
     JsonFields e(f.raw("eval"), std::string(kWhere) + " 'eval'", {"text", "seqlen", "max_windows", "batch"});
     s.eval_text = absolute_in(e.str("text", ""), base_dir);
     if (s.eval_text.empty()) e.fail("text", "must name a text file");
-    s.eval_seqlen = e.integer("seqlen", s.eval_seqlen);
-    s.eval_max_windows = e.integer("max_windows", 0);
-    s.eval_batch = e.integer("batch", s.eval_batch);
+    s.eval_seqlen = e.integer("seqlen", s.eval_seqlen, 2, limits::kMaxSeqlen);
+    s.eval_max_windows = e.integer("max_windows", 0, 0, limits::kMaxWindows);
+    s.eval_batch = e.integer("batch", s.eval_batch, 1, limits::kMaxBatch);
   }
   s.analyses = f.strings("analyses");
   const auto& known = experiment_analyses();
@@ -225,9 +227,7 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
   SweepSpec s;
   read_models_and_methods(f, base_dir, s);
   read_grid(f, s);
-  const int64_t seed = f.integer("seed", 0);
-  if (seed < 0) f.fail("seed", "must be non-negative");
-  s.seed = uint64_t(seed);
+  s.seed = uint64_t(f.integer("seed", 0, 0, limits::kMaxSeed));
   if (f.has("calibration")) {
     nlohmann::json cs = f.raw("calibration");
     if (cs.is_object()) cs = nlohmann::json::array({cs});

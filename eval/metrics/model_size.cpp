@@ -47,6 +47,9 @@ std::vector<LayerRecord> planned_layers(const ModelConfig& c, const QuantPlan& p
       rows.push_back(r);
     }
   }
+  std::vector<std::string> names;
+  for (const auto& r : rows) names.push_back(r.name);
+  check_overrides_match(plan, names);
   return rows;
 }
 

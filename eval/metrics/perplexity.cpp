@@ -70,7 +70,12 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
       at::Tensor logits = model.head(normed[b].narrow(0, 0, o.seqlen - 1)).to(at::kFloat);
       at::Tensor target = dev_windows[row + b].narrow(0, 1, o.seqlen - 1);
       at::Tensor nll = at::cross_entropy_loss(logits, target);
-      r.window_nll[size_t(row + b)] = nll.item<double>();
+      const double v = nll.item<double>();
+      // NaN / Inf logits (weights that overflow the dtype, a broken quantization): an error, not "ppl": null.
+      if (!std::isfinite(v))
+        throw Error("perplexity: the loss of window " + std::to_string(row + b) + " is " + std::to_string(v) +
+                    " (the model's outputs are not finite in " + dtype_name(model.dtype()) + ")");
+      r.window_nll[size_t(row + b)] = v;
     }
   });
   synchronize(model.device());
@@ -79,6 +84,8 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
   for (double v : r.window_nll) sum += v;
   r.mean_nll = sum / double(r.windows);
   r.ppl = std::exp(r.mean_nll);
+  if (!std::isfinite(r.ppl))
+    throw Error("perplexity overflows: mean NLL " + std::to_string(r.mean_nll) + " gives exp() = " + std::to_string(r.ppl));
   r.peak_gpu_bytes = peak_memory_bytes(model.device());
   return r;
 }

@@ -100,7 +100,13 @@ std::vector<std::string> text_list(const nlohmann::json& v, const char* key) {
 
 // An index given as an integer or a string of digits ("2").
 int index_field(const nlohmann::json& v, const std::string& key) {
-  if (v.is_number_integer()) return v.get<int>();
+  if (v.is_number_integer()) {
+    // Read wide, then range-check: 4294967296 must not wrap to 0.
+    const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(1) << 30
+                                             : v.get<int64_t>() >= -(int64_t(1) << 30) && v.get<int64_t>() <= int64_t(1) << 30;
+    if (!fits) throw Error("field \"" + key + "\" = " + v.dump() + " is not a valid choice index");
+    return int(v.get<int64_t>());
+  }
   if (v.is_string()) {
     const std::string s = v.get<std::string>();
     if (!s.empty() && s.size() < 9 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) return std::stoi(s);

@@ -1,5 +1,7 @@
 #include "quant/pipeline/block_stage.h"
 
+#include <cmath>
+
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
 
@@ -52,6 +54,11 @@ void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double 
   r.format = format_name(q.spec.format);
   r.weight_rel_error = ((W - deq).norm() / W.norm().clamp_min(1e-30)).item<double>();
   r.storage_bytes = q.storage_bytes(2);
+  // A NaN or Inf loss or error means the quantized weights are garbage: never recorded as a result.
+  if (!std::isfinite(method_loss) || !std::isfinite(r.weight_rel_error))
+    throw Error("layer " + linear_full_name(w.block.index(), l.name()) + ": quantization gave a non-finite " +
+                (std::isfinite(method_loss) ? "weight error" : "loss") + " (loss " + std::to_string(method_loss) +
+                ", weight error " + std::to_string(r.weight_rel_error) + ")");
   r.method_loss = method_loss >= 0 ? method_loss : kNotMeasured;
   r.seconds += seconds;
   if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "core/runtime/checked_math.h"
+#include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/text/tokenizer.h"
@@ -41,7 +43,7 @@ at::Tensor awq_windows(const Tokenizer& tok, const std::string& text, const Cali
   std::mt19937_64 rng(s.seed);
   std::shuffle(paras.begin(), paras.end(), rng);
   std::vector<int64_t> cat;
-  const size_t need = size_t(s.nsamples * s.seqlen);
+  const size_t need = size_t(s.nsamples) * size_t(s.seqlen);  // fits: checked in calibration_windows
   for (const auto& p : paras) {
     auto ids = tok.encode(p);
     if (ids.empty() || int64_t(ids.size()) > s.seqlen) continue;
@@ -62,6 +64,15 @@ at::Tensor calibration_windows(const Tokenizer& tok, const CalibSpec& s) {
   if (s.files.empty()) throw Error("no calibration text given (--calib FILE)");
   if (s.nsamples < 1) throw Error("nsamples must be at least 1");
   if (s.seqlen < 2) throw Error("calibration seqlen must be at least 2");
+  // The [nsamples, seqlen] ids alone must fit in memory (the activations are checked before a run
+  // starts: eval/experiment/sweep_validation.h).
+  const auto id_bytes = checked_product({s.nsamples, s.seqlen, int64_t(sizeof(int64_t))});
+  const int64_t avail = available_memory(at::Device(at::kCPU));
+  if (!id_bytes || (avail >= 0 && *id_bytes > avail))
+    throw Error("calibration nsamples " + std::to_string(s.nsamples) + " x seqlen " + std::to_string(s.seqlen) +
+                " is too many tokens: their ids alone need " +
+                (id_bytes ? std::to_string(*id_bytes) + " bytes" : std::string("more than 2^63 bytes")) + ", " +
+                std::to_string(avail) + " bytes of memory are available");
   std::string text, what;
   for (const auto& f : s.files) {
     text += read_text_file(f);

@@ -1,6 +1,7 @@
 #include "quant/pipeline/pipeline.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -62,6 +63,10 @@ void check_finite(DecoderBlock& b) {
 
 // Every planned layer's spec against its shape, and calibration text where a stage needs it.
 void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std::vector<const StrategyInfo*>& stages) {
+  std::vector<std::string> layer_names;
+  for (int i = 0; i < cfg.num_layers; ++i)
+    for (const auto& s : block_linears(cfg)) layer_names.push_back(linear_full_name(i, s.name));
+  check_overrides_match(req.plan, layer_names);
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg)) {
       auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
@@ -117,11 +122,13 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
     p.inputs[b] = out;
     p.fp_outputs[b] = at::Tensor();
   }
-  br.out_rel_mse = p.inputs.empty() ? -1 : sum / double(p.inputs.size());
+  br.out_rel_mse = p.inputs.empty() ? kNotMeasured : sum / double(p.inputs.size());
+  if (!p.inputs.empty() && !std::isfinite(br.out_rel_mse))
+    throw Error("block " + std::to_string(br.block) + ": the quantized block's outputs are not finite (NaN or Inf)");
   for (auto& kv : err.acc) {
     LayerRecord& r = p.records[kv.first];
     r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);
-    r.out_cosine = kv.second.tokens ? kv.second.cos / double(kv.second.tokens) : -1;
+    r.out_cosine = kv.second.tokens ? kv.second.cos / double(kv.second.tokens) : kNotMeasured;
     r.calib_tokens = kv.second.tokens;
   }
 }

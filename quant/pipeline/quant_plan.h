@@ -27,8 +27,15 @@ struct QuantPlan {
   nlohmann::json to_json() const;
 };
 
-// "PATTERN=bits:8", "PATTERN=group:64", "PATTERN=skip" (comma-separated settings).
+// "PATTERN=bits:8", "PATTERN=group:64", "PATTERN=skip" (comma-separated settings). The numbers
+// must be whole ("bits:8junk" is an error) and the pattern a valid glob (check_glob).
 LayerOverride parse_override(const std::string& s);
 bool glob_match(const std::string& pattern, const std::string& name);
+// Throws ptq::Error when `pattern` is not a valid glob: empty, an unclosed or empty [...] set, or
+// a trailing backslash.
+void check_glob(const std::string& pattern);
+// Throws ptq::Error naming every override pattern of `plan` that matches none of `layer_names`
+// (full names such as "layers.3.mlp.down_proj"), with an example name.
+void check_overrides_match(const QuantPlan& plan, const std::vector<std::string>& layer_names);
 
 }  // namespace ptq
