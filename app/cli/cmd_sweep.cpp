@@ -83,6 +83,7 @@ int cmd_sweep(const std::vector<std::string>& argv) {
   SweepSummary sum;
   SweepOptions options;
   options.resume = a.flag("resume");
+  options.rethrow_cancel = true;  // the summary below, then exit 130 / 143
   try {
     sum = run_sweep(runs, results, engine_runner(), options, fb, [&](const SweepEvent& e) {
       log.note(e);
