@@ -7,7 +7,9 @@ namespace ptq {
 
 const std::vector<std::string>& supported_architectures() {
   static const std::vector<std::string> a = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
-                                             "MixtralForCausalLM"};
+                                             "MixtralForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
+                                             "Qwen2MoeForCausalLM", "Phi3ForCausalLM", "Gemma2ForCausalLM",
+                                             "Gemma3ForCausalLM"};
   return a;
 }
 
@@ -47,6 +49,8 @@ RopeScaling parse_rope(const json& r, const std::string& source) {
 }
 
 }  // namespace
+
+RopeScaling parse_rope_scaling(const json& r, const std::string& source) { return parse_rope(r, source); }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
@@ -98,7 +102,9 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
       c.experts_per_token = required_int(j, "num_experts_per_tok", source);
       if (c.experts_per_token > c.num_experts)
         throw Error(source + ": num_experts_per_tok exceeds num_local_experts");
+      c.moe_layout = "mixtral";
     }
+    parse_family_features(c, j, source);
   } catch (const json::exception& e) {
     throw Error(source + ": bad value (" + e.what() + ")");
   }

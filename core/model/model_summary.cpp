@@ -15,7 +15,7 @@ ModelSummary summarize_checkpoint(const std::string& dir) {
   s.size_on_disk = ck->size_on_disk();
   s.tokenizer = ck->tokenizer_path();
   for (int l = 0; l < s.config.num_layers; ++l)
-    for (const auto& spec : block_linears(s.config))
+    for (const auto& spec : block_linears(s.config, l))
       s.linears.push_back({linear_full_name(l, spec.name), spec.type, spec.out_features, spec.in_features, spec.bias});
   return s;
 }

@@ -19,7 +19,7 @@ int64_t quantized_linear_bytes(int64_t out, int64_t in, const QuantSpec& s, bool
 std::vector<LayerRecord> planned_layers(const ModelConfig& c, const QuantPlan& plan) {
   std::vector<LayerRecord> rows;
   for (int blk = 0; blk < c.num_layers; ++blk) {
-    for (const LinearSpec& l : block_linears(c)) {
+    for (const LinearSpec& l : block_linears(c, blk)) {
       LayerRecord r;
       r.name = linear_full_name(blk, l.name);
       r.type = l.type;
@@ -49,7 +49,7 @@ nlohmann::json model_size(const ModelConfig& c, const std::vector<LayerRecord>& 
   for (const auto& r : layers) records[r.name] = &r;
   int64_t linear_params = 0, quantized_params = 0, linear_bytes = 0;
   for (int blk = 0; blk < c.num_layers; ++blk) {
-    for (const LinearSpec& l : block_linears(c)) {
+    for (const LinearSpec& l : block_linears(c, blk)) {
       const int64_t n = l.out_features * l.in_features;
       linear_params += n;
       const LayerRecord* r = nullptr;
