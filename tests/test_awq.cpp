@@ -127,6 +127,7 @@ double block_error_after(const json* awq_params, std::map<std::string, LayerReco
 TEST_CASE("fold: llama (GQA, 3 groups) keeps logits") { check_fold(parity("llama"), 3); }
 TEST_CASE("fold: llama streamed keeps logits") { check_fold(parity("llama"), 3, Residency::Stream); }
 TEST_CASE("fold: qwen2 (q/k/v bias) keeps logits") { check_fold(parity("qwen2"), 3); }
+TEST_CASE("fold: qwen3 (q/k norms, head_dim 32: no v->o group) keeps logits") { check_fold(parity("qwen3"), 3); }
 TEST_CASE("fold: mixtral (router + 4 experts: 6 groups) keeps logits") { check_fold(parity("mixtral"), 6); }
 TEST_CASE("fold: no-GQA llama with biases (v->o group) keeps logits") {
   std::string dir = write_mha_checkpoint();

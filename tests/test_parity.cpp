@@ -2,6 +2,8 @@
 // for every supported architecture, resident and streamed.
 #include <ATen/ATen.h>
 
+#include <cstdio>
+
 #include "core/model/model.h"
 #include "core/io/safetensors.h"
 #include "tests/check.h"
@@ -23,14 +25,17 @@ void check_parity(const std::string& dir, bool hidden, Residency res) {
   std::vector<at::Tensor> hs;
   at::Tensor logits = model->forward(ids, nullptr, &hs);
   double d = max_abs(logits, ref.load("logits"));
-  CHECK_MSG(d < 1e-4, dir + ": logits differ by " + std::to_string(d));
+  std::printf("      %s %s: max |diff| logits %.3g", dir.c_str(), residency_name(res).c_str(), d);
   if (hidden) {
     CHECK(hs.size() == 3);
     for (int i = 0; i < 3; ++i) {
       double dh = max_abs(hs[size_t(i)], ref.load("hidden_states." + std::to_string(i)));
+      std::printf(", hidden.%d %.3g", i, dh);
       CHECK_MSG(dh < 1e-4, dir + ": hidden_states." + std::to_string(i) + " differ by " + std::to_string(dh));
     }
   }
+  std::printf("\n");
+  CHECK_MSG(d < 1e-4, dir + ": logits differ by " + std::to_string(d));
 }
 
 std::string parity(const std::string& name) { return test::shared_dir() + "/parity/" + name; }
@@ -43,6 +48,30 @@ TEST_CASE("parity qwen2") { check_parity(parity("qwen2"), true, Residency::Resid
 TEST_CASE("parity mistral (transformers 5 config layout)") { check_parity(parity("mistral"), true, Residency::Resident); }
 TEST_CASE("parity mixtral") { check_parity(parity("mixtral"), true, Residency::Resident); }
 TEST_CASE("parity mixtral streamed block by block") { check_parity(parity("mixtral"), true, Residency::Stream); }
+// Second wave: one resident and one streamed case per architecture, from one table.
+struct ParityFixture {
+  const char* dir;
+  const char* what;
+};
+const ParityFixture kSecondWave[] = {
+    {"qwen3", "Qwen3: q/k norms, head_dim 32 != hidden/heads, tied"},
+    {"qwen3-moe", "Qwen3-MoE: dense layer 0 (mlp_only_layers), MoE layer 1 normalised top-2, transformers 5 keys"},
+    {"qwen2-moe", "Qwen2-MoE: top-2 without renormalisation, sigmoid-gated shared expert, q/k/v bias"},
+    {"gemma2", "Gemma2: (1+w) norms, sandwich norms, GeGLU, soft-caps, window 16 < 40 tokens on layer 0"},
+    {"gemma3", "Gemma3: q/k norms, layer_types, local/global rope bases, transformers 5 keys"},
+    {"phi3", "Phi3: fused qkv_proj and gate_up_proj"},
+};
+
+void register_second_wave() {
+  for (const auto& f : kSecondWave)
+    for (Residency r : {Residency::Resident, Residency::Stream}) {
+      std::string name = std::string("parity ") + f.dir + " " + residency_name(r) + " (" + f.what + ")";
+      std::string dir = f.dir;
+      test::cases().push_back({name, [dir, r] { check_parity(parity(dir), true, r); }});
+    }
+}
+const bool kSecondWaveRegistered = (register_second_wave(), true);
+
 TEST_CASE("parity austen-tiny") { check_parity(test::shared_dir() + "/models/austen-tiny", false, Residency::Resident); }
 TEST_CASE("parity austen-small (bf16 checkpoint in float32)") {
   check_parity(test::shared_dir() + "/models/austen-small", false, Residency::Stream);

@@ -5,6 +5,7 @@
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
+#include "core/model/transform_support.h"
 #include "core/text/tokenizer.h"
 #include "eval/metrics/perplexity.h"
 #include "quant/pipeline/pipeline.h"
@@ -107,6 +108,60 @@ TEST_CASE("every strategy runs on every parity architecture, MoE included") {
       CHECK(quantized > 0);
     }
   }
+}
+
+// The later families: every strategy either runs (finite logits, every linear but the routers and
+// Qwen2-MoE's shared_expert_gate quantized, fused qkv_proj / gate_up_proj included) or refuses
+// before any work with the reason transform_refusal gives.
+TEST_CASE("second-wave architectures: each strategy runs or refuses with its reason") {
+  at::NoGradGuard ng;
+  int ran = 0, refused = 0;
+  for (const char* arch : {"qwen3", "qwen3-moe", "qwen2-moe", "gemma2", "gemma3", "phi3"}) {
+    for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "rotate+gptq", "awq+gptq"}) {
+      const std::string dir = shared(std::string("parity/") + arch), what = std::string(arch) + " " + method;
+      auto model = Model::load(dir);
+      Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+      QuantRequest q = request(method, 4, 16);
+      q.calib.files = {shared("corpus/austen-valid.txt")};
+      q.calib.nsamples = 4;
+      q.calib.seqlen = 32;
+      q.params = std::string(method) == "omniquant" ? json{{"omniquant.epochs", 1}} : json::object();
+      std::string why;
+      for (const std::string stage : {"awq", "rotate"})
+        if (why.empty() && std::string(method).find(stage) != std::string::npos) why = transform_refusal(model->config(), stage);
+      if (!why.empty()) {
+        CHECK_THROWS_WITH(quantize_model(*model, &tok, q), why);
+        ++refused;
+        continue;
+      }
+      QuantResult r = quantize_model(*model, &tok, q);
+      ++ran;
+      at::Tensor logits = model->forward(at::randint(0, 8192, {1, 16}, at::kLong));
+      CHECK_MSG(at::isfinite(logits).all().item<bool>(), what + ": non-finite logits");
+      int fused = 0;
+      for (const auto& l : r.layers) {
+        const bool gate = l.type == "router";
+        CHECK_MSG(l.quantized != gate, what + ": " + l.name + (gate ? " quantized" : " not quantized"));
+        fused += (l.type == "qkv" || l.type == "gate_up") && l.quantized;
+      }
+      if (std::string(arch) == "phi3") CHECK_MSG(fused == 4, what + ": fused layers quantized: " + std::to_string(fused));
+    }
+  }
+  CHECK(ran > 0 && refused > 0);
+}
+
+TEST_CASE("refusals name the architecture and the obstacle") {
+  auto cfg = [](const char* a) { return Checkpoint::open(shared(std::string("parity/") + a))->config(); };
+  CHECK(transform_refusal(cfg("phi3"), "awq").find("fused qkv_proj") != std::string::npos);
+  CHECK(transform_refusal(cfg("phi3"), "rotate").find("Phi3ForCausalLM") != std::string::npos);
+  CHECK(transform_refusal(cfg("gemma2"), "rotate").find("post_feedforward_layernorm") != std::string::npos);
+  CHECK(transform_refusal(cfg("gemma3"), "awq").find("pre_feedforward_layernorm") != std::string::npos);
+  CHECK(transform_refusal(cfg("qwen2-moe"), "awq").find("shared_expert") != std::string::npos);
+  CHECK(transform_refusal(cfg("qwen3-moe"), "rotate").find("moe_intermediate_size") == std::string::npos);
+  CHECK(transform_refusal(cfg("qwen3-moe"), "rotate").find("online_hadamard=false") != std::string::npos);
+  CHECK(transform_refusal(cfg("qwen3-moe"), "rotate", {{"online_hadamard", false}}).empty());
+  CHECK(transform_refusal(cfg("qwen3"), "awq").empty() && transform_refusal(cfg("qwen3"), "rotate").empty());
+  CHECK(transform_refusal(cfg("llama"), "awq").empty() && transform_refusal(cfg("mixtral"), "rotate").empty());
 }
 
 TEST_CASE("mixed precision: overrides by pattern and skipped layers") {

@@ -155,6 +155,16 @@ TEST_CASE("rotation preserves mixtral (router, experts), resident and streamed")
   check_preserved(parity("mixtral"), Residency::Resident, kDefault, true);
   check_preserved(parity("mixtral"), Residency::Stream, kDefault, true);
 }
+TEST_CASE("rotation preserves qwen3 (q/k norms after the rotated q/k_proj, head_dim 32), resident and streamed") {
+  check_preserved(parity("qwen3"), Residency::Resident, kDefault, true);
+  check_preserved(parity("qwen3"), Residency::Stream, kDefault, true);
+}
+TEST_CASE("rotation preserves qwen3-moe and qwen2-moe (dense + MoE layers, shared expert and its gate) without online Hadamard") {
+  const json no_online = {{"online_hadamard", false}};
+  check_preserved(parity("qwen3-moe"), Residency::Resident, no_online, false);
+  check_preserved(parity("qwen2-moe"), Residency::Resident, no_online, false);
+  check_preserved(parity("qwen2-moe"), Residency::Stream, no_online, false);
+}
 TEST_CASE("rotation preserves austen-tiny (tied, 12·2^k intermediate), resident and streamed") {
   CHECK(hadamard_supported(384) && hadamard_supported(128));  // 12·32 and 2^7
   check_preserved(model_dir("austen-tiny"), Residency::Resident, kDefault, true);

@@ -9,7 +9,9 @@ namespace ptq {
 
 const std::vector<std::string>& supported_architectures() {
   static const std::vector<std::string> a = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
-                                             "MixtralForCausalLM"};
+                                             "MixtralForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
+                                             "Qwen2MoeForCausalLM", "Phi3ForCausalLM", "Gemma2ForCausalLM",
+                                             "Gemma3ForCausalLM"};
   return a;
 }
 
@@ -152,10 +154,15 @@ void read_family(ModelConfig& c, const ConfigReader& in) {
   if (c.architecture == "MixtralForCausalLM") {
     c.num_experts = in.integer("num_local_experts", 0, 1, kMaxExperts, true);
     c.experts_per_token = in.integer("num_experts_per_tok", 0, 1, c.num_experts, true);
+    c.moe_layout = "mixtral";
   }
 }
 
 }  // namespace
+
+RopeScaling parse_rope_scaling(const json& r, const std::string& source) {
+  return parse_rope(r, "rope_parameters", kMaxPositions, source);
+}
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
@@ -180,6 +187,7 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   read_shape(c, in);
   read_rope(c, j, in);
   read_family(c, in);
+  parse_family_features(c, j, source);
   return c;
 }
 

@@ -39,7 +39,39 @@ struct ModelConfig {
   int64_t sliding_window = 0;     // 0 = full causal attention
   nlohmann::json raw;
 
+  // ---- Features of the later families (Qwen3, Qwen2/3-MoE, Gemma 2/3, Phi-3), set by
+  // parse_family_features (model_config_families.cpp); the defaults are Llama's.
+  bool qk_norm = false;                 // Qwen3, Gemma3: RMSNorm per head on q and k before rope
+  bool norm_plus_one = false;           // Gemma: RMSNorm scales by (1 + w), in float32
+  bool sandwich_norms = false;          // Gemma: post_attention_layernorm on the attention output,
+                                        // pre_/post_feedforward_layernorm around the MLP
+  bool embed_scale = false;             // Gemma: embeddings × sqrt(hidden) in the model dtype
+  std::string hidden_act = "silu";      // silu | gelu_tanh
+  double attn_softcap = 0.0;            // Gemma2: scores = cap·tanh(scores/cap); 0 = off
+  // transformers applies attn_softcap only in its eager attention; its default (sdpa) ignores it,
+  // and the parity references follow the default. True when config.json asks for eager
+  // ("_attn_implementation" or "attn_implementation": "eager").
+  bool attn_softcap_eager = false;
+  double final_softcap = 0.0;           // Gemma2: logits = cap·tanh(logits/cap); 0 = off
+  double query_pre_attn_scalar = 0.0;   // Gemma: scores scaled by this^-1/2; 0 = head_dim
+  std::vector<std::string> layer_types; // per layer full_attention | sliding_attention; empty = uniform
+  double rope_local_theta = 0.0;        // rope base of sliding layers (Gemma3); 0 = rope_theta
+  RopeScaling rope_local_scaling;       // rope scaling of sliding layers (Gemma3)
+  bool fused_qkv = false;               // Phi3: self_attn.qkv_proj
+  bool fused_gate_up = false;           // Phi3: mlp.gate_up_proj (gate rows first)
+  std::string moe_layout;               // "" (none) | mixtral (block_sparse_moe.*) | qwen (mlp.gate, mlp.experts.*)
+  int64_t moe_intermediate_size = 0;    // qwen MoE experts (dense layers use intermediate_size)
+  int64_t shared_expert_intermediate_size = 0;  // Qwen2-MoE shared expert; 0 = none
+  bool norm_topk_prob = true;           // renormalise the top-k routing weights
+  std::vector<int64_t> mlp_only_layers; // qwen MoE: layers that keep a dense MLP
+  int64_t decoder_sparse_step = 1;      // qwen MoE: layer l is MoE when (l+1) % step == 0
+
   bool is_moe() const { return num_experts > 0; }
+  bool is_moe_layer(int64_t layer) const;
+  // Layer marked sliding_attention in layer_types (the window then applies to that layer only;
+  // without layer_types, sliding_window applies to every layer, as for Mistral).
+  bool is_sliding_layer(int64_t layer) const;
+  int64_t expert_intermediate_size() const { return moe_intermediate_size > 0 ? moe_intermediate_size : intermediate_size; }
   // Parses and validates; `source` names the file in errors.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& source = "config.json");
   static ModelConfig load(const std::string& path);
@@ -48,5 +80,9 @@ struct ModelConfig {
 };
 
 const std::vector<std::string>& supported_architectures();
+// rope_scaling / rope_parameters object -> RopeScaling (throws on unsupported types).
+RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& source);
+// The per-architecture section of from_json for the later families (no-op for the first four).
+void parse_family_features(ModelConfig& c, const nlohmann::json& j, const std::string& source);
 
 }  // namespace ptq

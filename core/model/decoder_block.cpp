@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <limits>
 
 #include "core/runtime/errors.h"
 
@@ -13,6 +14,12 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   at::Tensor var = h.pow(2).mean(-1, true);
   h = h * at::rsqrt(var + eps);
   return weight * h.to(x.scalar_type());
+}
+
+at::Tensor rms_norm_plus_one(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor h = x.to(at::kFloat);
+  h = h * at::rsqrt(h.pow(2).mean(-1, true) + eps);
+  return (h * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
 }
 
 at::Tensor Linear::forward(const at::Tensor& x, LinearObserver* obs, int block) const {
@@ -26,7 +33,7 @@ at::Tensor Linear::forward(const at::Tensor& x, LinearObserver* obs, int block) 
 }
 
 DecoderBlock::DecoderBlock(const ModelConfig& c, int index) : cfg_(&c), index_(index) {
-  for (auto& s : block_linears(c)) linears_.push_back(Linear{s, {}, {}, {}});
+  for (auto& s : block_linears(c, index)) linears_.push_back(Linear{s, {}, {}, {}});
 }
 
 Linear* DecoderBlock::find(const std::string& name) {
@@ -49,6 +56,14 @@ std::vector<std::pair<std::string, at::Tensor*>> DecoderBlock::tensors() {
   std::string p = "model.layers." + std::to_string(index_) + ".";
   std::vector<std::pair<std::string, at::Tensor*>> v = {{p + "input_layernorm.weight", &input_norm},
                                                         {p + "post_attention_layernorm.weight", &post_norm}};
+  if (cfg_->sandwich_norms) {
+    v.push_back({p + "pre_feedforward_layernorm.weight", &pre_ff_norm});
+    v.push_back({p + "post_feedforward_layernorm.weight", &post_ff_norm});
+  }
+  if (cfg_->qk_norm) {
+    v.push_back({p + "self_attn.q_norm.weight", &q_norm});
+    v.push_back({p + "self_attn.k_norm.weight", &k_norm});
+  }
   for (auto& l : linears_) {
     v.push_back({linear_weight_key(index_, l.spec.name), &l.weight});
     if (l.spec.bias) v.push_back({linear_bias_key(index_, l.spec.name), &l.bias});
@@ -71,68 +86,113 @@ at::Tensor DecoderBlock::run(const std::string& name, const at::Tensor& x, const
   return linear(name).forward(x, ctx.observer, index_);
 }
 
+at::Tensor DecoderBlock::norm(const at::Tensor& x, const at::Tensor& w) const {
+  return cfg_->norm_plus_one ? rms_norm_plus_one(x, w, cfg_->rms_norm_eps) : rms_norm(x, w, cfg_->rms_norm_eps);
+}
+
 at::Tensor DecoderBlock::forward(const at::Tensor& h, const BlockContext& ctx) const {
   if (!loaded()) throw Error("block " + std::to_string(index_) + " used before its weights were loaded");
-  at::Tensor x = rms_norm(h, input_norm, cfg_->rms_norm_eps);
+  at::Tensor x = norm(h, input_norm);
+  if (cfg_->sandwich_norms) {  // Gemma: norms on both sides of each branch
+    at::Tensor r = h + norm(attention(x, ctx), post_norm);
+    return r + norm(mlp_branch(norm(r, pre_ff_norm), ctx), post_ff_norm);
+  }
   at::Tensor r = h + attention(x, ctx);
-  x = rms_norm(r, post_norm, cfg_->rms_norm_eps);
+  x = norm(r, post_norm);
   return r + mlp_branch(x, ctx);
 }
 
 at::Tensor DecoderBlock::mlp_branch(const at::Tensor& x, const BlockContext& ctx) const {
-  return cfg_->is_moe() ? moe(x, ctx) : mlp(x, ctx);
+  return cfg_->is_moe_layer(index_) ? moe(x, ctx) : mlp(x, ctx);
 }
 
 at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx) const {
   const int64_t B = x.size(0), T = x.size(1), D = cfg_->head_dim;
   const int64_t Hq = cfg_->num_heads, Hkv = cfg_->num_kv_heads;
-  at::Tensor q = run("self_attn.q_proj", x, ctx).view({B, T, Hq, D}).transpose(1, 2);
-  at::Tensor k = run("self_attn.k_proj", x, ctx).view({B, T, Hkv, D}).transpose(1, 2);
-  at::Tensor v = run("self_attn.v_proj", x, ctx).view({B, T, Hkv, D}).transpose(1, 2);
-  q = apply_rope(q, *ctx.rope);
-  k = apply_rope(k, *ctx.rope);
+  at::Tensor q, k, v;
+  if (cfg_->fused_qkv) {  // Phi3: rows are [q | k | v]
+    at::Tensor qkv = run("self_attn.qkv_proj", x, ctx);
+    q = qkv.narrow(-1, 0, Hq * D);
+    k = qkv.narrow(-1, Hq * D, Hkv * D);
+    v = qkv.narrow(-1, (Hq + Hkv) * D, Hkv * D);
+  } else {
+    q = run("self_attn.q_proj", x, ctx);
+    k = run("self_attn.k_proj", x, ctx);
+    v = run("self_attn.v_proj", x, ctx);
+  }
+  q = q.reshape({B, T, Hq, D});
+  k = k.reshape({B, T, Hkv, D});
+  if (cfg_->qk_norm) {  // per head, before rope
+    q = norm(q, q_norm);
+    k = norm(k, k_norm);
+  }
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
+  v = v.reshape({B, T, Hkv, D}).transpose(1, 2);
+  const bool sliding = cfg_->is_sliding_layer(index_);
+  const RopeTables& rope = (sliding && ctx.local_rope) ? *ctx.local_rope : *ctx.rope;
+  q = apply_rope(q, rope);
+  k = apply_rope(k, rope);
   if (Hkv != Hq) {  // transformers' repeat_kv
     const int64_t rep = Hq / Hkv;
     k = k.unsqueeze(2).expand({B, Hkv, rep, T, D}).reshape({B, Hq, T, D});
     v = v.unsqueeze(2).expand({B, Hkv, rep, T, D}).reshape({B, Hq, T, D});
   }
-  at::Tensor o;
-#if TORCH_VERSION_MAJOR >= 2
-  if (ctx.mask.defined())
-    o = at::scaled_dot_product_attention(q, k, v, ctx.mask, 0.0, false);
-  else
-    o = at::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
-#else
-  {
-    at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) * (1.0 / std::sqrt(double(D)));
-    at::Tensor mask = ctx.mask;
-    if (!mask.defined()) {
-      mask = at::full({T, T}, -std::numeric_limits<float>::infinity(), scores.options()).triu(1);
-    }
-    scores = scores + mask;
-    at::Tensor p = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
-    o = at::matmul(p, v);
-  }
-#endif
+  at::Tensor o = attend(q, k, v, sliding ? ctx.sliding_mask : ctx.mask);
   o = o.transpose(1, 2).reshape({B, T, Hq * D});
   return run("self_attn.o_proj", o, ctx);
 }
 
-at::Tensor DecoderBlock::mlp(const at::Tensor& x, const BlockContext& ctx) const {
-  at::Tensor g = run("mlp.gate_proj", x, ctx);
-  at::Tensor u = run("mlp.up_proj", x, ctx);
-  return run("mlp.down_proj", at::silu(g) * u, ctx);
+// softmax(q·kᵀ·scale [soft-capped] + mask)·v; scale = head_dim^-1/2 or query_pre_attn_scalar^-1/2.
+at::Tensor DecoderBlock::attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const at::Tensor& mask_in) const {
+  const int64_t T = q.size(2), D = q.size(3);
+  const double scale = 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(D));
+  const double cap = cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0;
+#if TORCH_VERSION_MAJOR >= 2
+  if (cap <= 0 && cfg_->query_pre_attn_scalar <= 0) {
+    if (mask_in.defined()) return at::scaled_dot_product_attention(q, k, v, mask_in, 0.0, false);
+    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+  }
+#endif
+  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) * scale;
+  if (cap > 0) scores = at::tanh(scores / cap) * cap;  // Gemma2's attention soft-capping, before the mask
+  at::Tensor mask = mask_in;
+  if (!mask.defined()) mask = at::full({T, T}, -std::numeric_limits<float>::infinity(), scores.options()).triu(1);
+  scores = scores + mask;
+  at::Tensor p = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  return at::matmul(p, v);
 }
+
+at::Tensor DecoderBlock::gated_mlp(const std::string& prefix, const at::Tensor& x, const BlockContext& ctx) const {
+  at::Tensor g, u;
+  if (cfg_->fused_gate_up && prefix == "mlp.") {  // Phi3: rows are [gate | up]
+    at::Tensor gu = run(prefix + "gate_up_proj", x, ctx);
+    const int64_t I = gu.size(-1) / 2;
+    g = gu.narrow(-1, 0, I);
+    u = gu.narrow(-1, I, I);
+  } else {
+    g = run(prefix + "gate_proj", x, ctx);
+    u = run(prefix + "up_proj", x, ctx);
+  }
+  at::Tensor a = cfg_->hidden_act == "gelu_tanh" ? at::gelu(g, "tanh") : at::silu(g);
+  return run(prefix + "down_proj", a * u, ctx);
+}
+
+at::Tensor DecoderBlock::mlp(const at::Tensor& x, const BlockContext& ctx) const { return gated_mlp("mlp.", x, ctx); }
 
 at::Tensor DecoderBlock::moe(const at::Tensor& x, const BlockContext& ctx) const {
   const int64_t H = x.size(-1);
+  const bool qwen = cfg_->moe_layout == "qwen";
+  const std::string base = qwen ? "mlp." : "block_sparse_moe.";
   at::Tensor flat = x.reshape({-1, H});
-  at::Tensor logits = run("block_sparse_moe.gate", flat, ctx);
+  at::Tensor logits = run(base + "gate", flat, ctx);
   at::Tensor probs = at::softmax(logits, -1, at::kFloat);
   auto top = probs.topk(cfg_->experts_per_token, -1);
   at::Tensor w = std::get<0>(top);
   at::Tensor idx = std::get<1>(top);
-  w = (w / w.sum(-1, true)).to(x.scalar_type());  // Mixtral renormalises the top-k weights
+  if (cfg_->norm_topk_prob) w = w / w.sum(-1, true);  // Mixtral always; Qwen per norm_topk_prob
+  w = w.to(x.scalar_type());
   at::Tensor out = at::zeros_like(flat);
   for (int64_t e = 0; e < cfg_->num_experts; ++e) {
     at::Tensor hit = idx.eq(e);                 // [N, k]
@@ -140,11 +200,18 @@ at::Tensor DecoderBlock::moe(const at::Tensor& x, const BlockContext& ctx) const
     if (rows.numel() == 0) continue;
     at::Tensor we = (w * hit.to(w.scalar_type())).sum(-1).index_select(0, rows);
     at::Tensor xe = flat.index_select(0, rows);
-    std::string p = "block_sparse_moe.experts." + std::to_string(e) + ".";
-    at::Tensor h = at::silu(run(p + "w1", xe, ctx)) * run(p + "w3", xe, ctx);
-    at::Tensor ye = run(p + "w2", h, ctx) * we.unsqueeze(-1);
-    out.index_add_(0, rows, ye);
+    std::string p = base + "experts." + std::to_string(e) + ".";
+    at::Tensor ye;
+    if (qwen) {
+      ye = gated_mlp(p, xe, ctx);
+    } else {
+      at::Tensor h = at::silu(run(p + "w1", xe, ctx)) * run(p + "w3", xe, ctx);
+      ye = run(p + "w2", h, ctx);
+    }
+    out.index_add_(0, rows, ye * we.unsqueeze(-1));
   }
+  if (qwen && cfg_->shared_expert_intermediate_size > 0)  // Qwen2-MoE: sigmoid-gated shared expert
+    out = out + at::sigmoid(run("mlp.shared_expert_gate", flat, ctx)) * gated_mlp("mlp.shared_expert.", flat, ctx);
   return out.view(x.sizes());
 }
 

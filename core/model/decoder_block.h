@@ -38,6 +38,10 @@ struct BlockContext {
   const RopeTables* rope = nullptr;
   at::Tensor mask;                    // additive [T, T] mask, or undefined for plain causal attention
   LinearObserver* observer = nullptr;
+  // Layers that layer_types marks sliding_attention (Gemma): their own rope (Gemma3's local base;
+  // null = rope) and mask (undefined = plain causal, when the sequence fits in the window).
+  const RopeTables* local_rope = nullptr;
+  at::Tensor sliding_mask;
 };
 
 class DecoderBlock {
@@ -60,7 +64,9 @@ class DecoderBlock {
   const std::vector<Linear>& linears() const { return linears_; }
 
   at::Tensor input_norm;  // input_layernorm.weight
-  at::Tensor post_norm;   // post_attention_layernorm.weight
+  at::Tensor post_norm;   // post_attention_layernorm.weight (Gemma: on the attention output)
+  at::Tensor pre_ff_norm, post_ff_norm;  // Gemma: pre_/post_feedforward_layernorm.weight
+  at::Tensor q_norm, k_norm;             // Qwen3, Gemma3: self_attn.q_norm / k_norm.weight [head_dim]
 
   // Every tensor of the block, in a fixed order, with its checkpoint key.
   std::vector<std::pair<std::string, at::Tensor*>> tensors();
@@ -76,6 +82,9 @@ class DecoderBlock {
   at::Tensor attention(const at::Tensor& x, const BlockContext& ctx) const;
   at::Tensor mlp(const at::Tensor& x, const BlockContext& ctx) const;
   at::Tensor moe(const at::Tensor& x, const BlockContext& ctx) const;
+  at::Tensor gated_mlp(const std::string& prefix, const at::Tensor& x, const BlockContext& ctx) const;
+  at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) const;
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
   at::Tensor run(const std::string& name, const at::Tensor& x, const BlockContext& ctx) const;
 
   const ModelConfig* cfg_;
@@ -86,5 +95,7 @@ class DecoderBlock {
 
 // transformers' LlamaRMSNorm: normalise in float32, cast back, then scale.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// transformers' GemmaRMSNorm: normalise and scale by (1 + w) in float32, then cast back.
+at::Tensor rms_norm_plus_one(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 }  // namespace ptq

@@ -1,5 +1,6 @@
 #include "core/model/model.h"
 
+#include <cmath>
 #include <limits>
 
 #include "core/runtime/device.h"
@@ -133,12 +134,23 @@ void Model::untie_head() {
 }
 
 at::Tensor Model::embed(const at::Tensor& ids) const {
-  return at::embedding(embed_, ids.to(device_, at::kLong));
+  at::Tensor h = at::embedding(embed_, ids.to(device_, at::kLong));
+  if (config().embed_scale)  // Gemma: × sqrt(hidden), the factor rounded to the model dtype first
+    h = h * at::scalar_tensor(std::sqrt(double(config().hidden_size)), h.options());
+  return h;
 }
 
-at::Tensor Model::final_norm(const at::Tensor& h) const { return rms_norm(h, norm_, config().rms_norm_eps); }
+at::Tensor Model::final_norm(const at::Tensor& h) const {
+  const ModelConfig& c = config();
+  return c.norm_plus_one ? rms_norm_plus_one(h, norm_, c.rms_norm_eps) : rms_norm(h, norm_, c.rms_norm_eps);
+}
 
-at::Tensor Model::head(const at::Tensor& normed) const { return at::linear(normed, tied_ ? embed_ : head_); }
+at::Tensor Model::head(const at::Tensor& normed) const {
+  at::Tensor logits = at::linear(normed, tied_ ? embed_ : head_);
+  const double cap = config().final_softcap;
+  if (cap > 0) logits = at::tanh(logits / cap) * cap;  // Gemma2's final logit soft-capping
+  return logits;
+}
 
 const RopeTables& Model::rope(int64_t seq_len) {
   auto it = rope_cache_.find(seq_len);
@@ -146,7 +158,22 @@ const RopeTables& Model::rope(int64_t seq_len) {
   return it->second;
 }
 
+const RopeTables& Model::local_rope(int64_t seq_len) {
+  auto it = local_rope_cache_.find(seq_len);
+  if (it == local_rope_cache_.end())
+    it = local_rope_cache_.emplace(seq_len, make_local_rope_tables(config(), seq_len, device_, dtype_)).first;
+  return it->second;
+}
+
 at::Tensor Model::attention_mask(int64_t T) const {
+  return config().layer_types.empty() ? window_mask(T) : at::Tensor();
+}
+
+at::Tensor Model::sliding_attention_mask(int64_t T) const {
+  return config().layer_types.empty() ? at::Tensor() : window_mask(T);
+}
+
+at::Tensor Model::window_mask(int64_t T) const {
   const int64_t w = config().sliding_window;
   if (w <= 0 || T <= w) return at::Tensor();
   auto opts = at::TensorOptions().dtype(at::kLong).device(device_);
@@ -161,6 +188,8 @@ BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
   ctx.rope = &rope(seq_len);
   ctx.mask = attention_mask(seq_len);
   ctx.observer = obs;
+  if (config().rope_local_theta > 0) ctx.local_rope = &local_rope(seq_len);
+  ctx.sliding_mask = sliding_attention_mask(seq_len);
   return ctx;
 }
 

@@ -61,7 +61,11 @@ class Model {
   at::Tensor final_norm(const at::Tensor& h) const;      // model.norm
   at::Tensor head(const at::Tensor& normed) const;       // logits in the compute dtype
   const RopeTables& rope(int64_t seq_len);               // cached per length
-  at::Tensor attention_mask(int64_t seq_len) const;      // undefined for plain causal attention
+  const RopeTables& local_rope(int64_t seq_len);         // sliding layers' (Gemma3's local base)
+  // Mask of the layers layer_types does not mark sliding (all layers when there are no
+  // layer_types); undefined for plain causal attention.
+  at::Tensor attention_mask(int64_t seq_len) const;
+  at::Tensor sliding_attention_mask(int64_t seq_len) const;  // layers marked sliding_attention
   BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
 
   // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
@@ -85,7 +89,8 @@ class Model {
   std::vector<std::unique_ptr<DecoderBlock>> blocks_;
   // CPU copies of streamed blocks that were modified (quantized, transformed).
   std::map<int, std::vector<at::Tensor>> home_;
-  std::map<int64_t, RopeTables> rope_cache_;
+  std::map<int64_t, RopeTables> rope_cache_, local_rope_cache_;
+  at::Tensor window_mask(int64_t seq_len) const;
   std::string dir_;
   std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
 };

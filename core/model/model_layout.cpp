@@ -2,28 +2,77 @@
 
 namespace ptq {
 
-std::vector<LinearSpec> block_linears(const ModelConfig& c) {
-  const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
-  std::vector<LinearSpec> v = {
-      {"self_attn.q_proj", c.num_heads * D, H, c.qkv_bias, "q"},
-      {"self_attn.k_proj", c.num_kv_heads * D, H, c.qkv_bias, "k"},
-      {"self_attn.v_proj", c.num_kv_heads * D, H, c.qkv_bias, "v"},
-      {"self_attn.o_proj", H, c.num_heads * D, c.o_bias, "o"},
-  };
-  if (c.is_moe()) {
-    v.push_back({"block_sparse_moe.gate", c.num_experts, H, false, "router"});
-    for (int e = 0; e < c.num_experts; ++e) {
-      std::string p = "block_sparse_moe.experts." + std::to_string(e) + ".";
-      v.push_back({p + "w1", I, H, false, "gate", e});
-      v.push_back({p + "w3", I, H, false, "up", e});
-      v.push_back({p + "w2", H, I, false, "down", e});
-    }
+namespace {
+
+void add_attention(const ModelConfig& c, std::vector<LinearSpec>& v) {
+  const int64_t H = c.hidden_size, D = c.head_dim;
+  if (c.fused_qkv) {
+    v.push_back({"self_attn.qkv_proj", (c.num_heads + 2 * c.num_kv_heads) * D, H, c.qkv_bias, "qkv"});
   } else {
-    v.push_back({"mlp.gate_proj", I, H, c.mlp_bias, "gate"});
-    v.push_back({"mlp.up_proj", I, H, c.mlp_bias, "up"});
-    v.push_back({"mlp.down_proj", H, I, c.mlp_bias, "down"});
+    v.push_back({"self_attn.q_proj", c.num_heads * D, H, c.qkv_bias, "q"});
+    v.push_back({"self_attn.k_proj", c.num_kv_heads * D, H, c.qkv_bias, "k"});
+    v.push_back({"self_attn.v_proj", c.num_kv_heads * D, H, c.qkv_bias, "v"});
   }
+  v.push_back({"self_attn.o_proj", H, c.num_heads * D, c.o_bias, "o"});
+}
+
+// A gated MLP named prefix + gate_proj / up_proj / down_proj (or the fused gate_up_proj).
+void add_mlp(const std::string& prefix, int64_t H, int64_t I, bool bias, bool fused, int expert,
+             std::vector<LinearSpec>& v) {
+  if (fused) {
+    v.push_back({prefix + "gate_up_proj", 2 * I, H, bias, "gate_up", expert});
+  } else {
+    v.push_back({prefix + "gate_proj", I, H, bias, "gate", expert});
+    v.push_back({prefix + "up_proj", I, H, bias, "up", expert});
+  }
+  v.push_back({prefix + "down_proj", H, I, bias, "down", expert});
+}
+
+void add_moe(const ModelConfig& c, std::vector<LinearSpec>& v) {
+  const int64_t H = c.hidden_size, I = c.expert_intermediate_size();
+  if (c.moe_layout == "qwen") {
+    v.push_back({"mlp.gate", c.num_experts, H, false, "router"});
+    for (int e = 0; e < c.num_experts; ++e) add_mlp("mlp.experts." + std::to_string(e) + ".", H, I, false, false, e, v);
+    if (c.shared_expert_intermediate_size > 0) {
+      add_mlp("mlp.shared_expert.", H, c.shared_expert_intermediate_size, false, false, -1, v);
+      v.push_back({"mlp.shared_expert_gate", 1, H, false, "router"});
+    }
+    return;
+  }
+  v.push_back({"block_sparse_moe.gate", c.num_experts, H, false, "router"});
+  for (int e = 0; e < c.num_experts; ++e) {
+    std::string p = "block_sparse_moe.experts." + std::to_string(e) + ".";
+    v.push_back({p + "w1", I, H, false, "gate", e});
+    v.push_back({p + "w3", I, H, false, "up", e});
+    v.push_back({p + "w2", H, I, false, "down", e});
+  }
+}
+
+}  // namespace
+
+std::vector<LinearSpec> block_linears(const ModelConfig& c, int64_t layer) {
+  std::vector<LinearSpec> v;
+  add_attention(c, v);
+  if (c.is_moe_layer(layer))
+    add_moe(c, v);
+  else
+    add_mlp("mlp.", c.hidden_size, c.intermediate_size, c.mlp_bias, c.fused_gate_up, -1, v);
   return v;
+}
+
+std::vector<TensorSpec> block_norms(const ModelConfig& c, int64_t layer) {
+  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  std::vector<TensorSpec> t = {{p + "input_layernorm.weight", {c.hidden_size}},
+                               {p + "post_attention_layernorm.weight", {c.hidden_size}}};
+  if (c.sandwich_norms) {
+    t.push_back({p + "pre_feedforward_layernorm.weight", {c.hidden_size}});
+    t.push_back({p + "post_feedforward_layernorm.weight", {c.hidden_size}});
+  }
+  if (c.qk_norm) {
+    t.push_back({p + "self_attn.q_norm.weight", {c.head_dim}});
+    t.push_back({p + "self_attn.k_norm.weight", {c.head_dim}});
+  }
+  return t;
 }
 
 std::string linear_full_name(int layer, const std::string& name) {
@@ -40,6 +89,9 @@ std::string layer_type_of(const std::string& name) {
   auto ends = [&](const std::string& s) {
     return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
   };
+  if (ends("qkv_proj")) return "qkv";
+  if (ends("gate_up_proj")) return "gate_up";
+  if (ends("moe.gate") || ends("mlp.gate") || ends("shared_expert_gate")) return "router";
   if (ends("q_proj")) return "q";
   if (ends("k_proj")) return "k";
   if (ends("v_proj")) return "v";
@@ -47,7 +99,6 @@ std::string layer_type_of(const std::string& name) {
   if (ends("gate_proj") || ends(".w1")) return "gate";
   if (ends("up_proj") || ends(".w3")) return "up";
   if (ends("down_proj") || ends(".w2")) return "down";
-  if (ends("moe.gate")) return "router";
   return "other";
 }
 
@@ -55,10 +106,8 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& c) {
   std::vector<TensorSpec> t;
   t.push_back({"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}});
   for (int l = 0; l < c.num_layers; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
-    t.push_back({p + "input_layernorm.weight", {c.hidden_size}});
-    t.push_back({p + "post_attention_layernorm.weight", {c.hidden_size}});
-    for (const auto& s : block_linears(c)) {
+    for (auto& n : block_norms(c, l)) t.push_back(n);
+    for (const auto& s : block_linears(c, l)) {
       t.push_back({linear_weight_key(l, s.name), {s.out_features, s.in_features}});
       if (s.bias) t.push_back({linear_bias_key(l, s.name), {s.out_features}});
     }

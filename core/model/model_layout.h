@@ -12,7 +12,7 @@ struct LinearSpec {
   std::string name;  // inside the block: "self_attn.q_proj", "block_sparse_moe.experts.2.w1"
   int64_t out_features = 0, in_features = 0;
   bool bias = false;
-  std::string type;  // q, k, v, o, gate, up, down, router
+  std::string type;  // q, k, v, o, qkv (fused), gate, up, gate_up (fused), down, router
   int expert = -1;   // expert index for MoE experts
 };
 
@@ -21,8 +21,11 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 };
 
-// Linear layers of decoder block `layer`, in execution order.
-std::vector<LinearSpec> block_linears(const ModelConfig& c);
+// Linear layers of decoder block `layer`, in execution order (layers differ in Qwen-MoE's
+// mlp_only_layers / decoder_sparse_step).
+std::vector<LinearSpec> block_linears(const ModelConfig& c, int64_t layer);
+// Norm weights of block `layer` (input / post-attention, Gemma's pre/post feed-forward, q/k norms).
+std::vector<TensorSpec> block_norms(const ModelConfig& c, int64_t layer);
 // Every tensor the checkpoint must hold (lm_head omitted when tied).
 std::vector<TensorSpec> expected_tensors(const ModelConfig& c);
 // "layers.3.mlp.down_proj" for block 3's "mlp.down_proj".
@@ -30,7 +33,8 @@ std::string linear_full_name(int layer, const std::string& name);
 // Checkpoint tensor name of a block linear's weight / bias.
 std::string linear_weight_key(int layer, const std::string& name);
 std::string linear_bias_key(int layer, const std::string& name);
-// Layer type for grouping analyses: q, k, v, o, gate, up, down, router (experts map to gate/up/down).
+// Layer type for grouping analyses: q, k, v, o, qkv, gate, up, gate_up, down, router (experts and
+// Qwen2-MoE's shared expert map to gate/up/down; shared_expert_gate is a router).
 std::string layer_type_of(const std::string& name);
 int64_t parameter_count(const ModelConfig& c);
 

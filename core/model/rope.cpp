@@ -4,11 +4,11 @@
 
 namespace ptq {
 
-at::Tensor rope_inv_freq(const ModelConfig& c) {
-  const int64_t dim = c.head_dim;
+at::Tensor rope_inv_freq(const ModelConfig& c) { return rope_inv_freq(c.head_dim, c.rope_theta, c.rope_scaling); }
+
+at::Tensor rope_inv_freq(int64_t dim, double theta, const RopeScaling& s) {
   auto exps = at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / double(dim);
-  at::Tensor inv = 1.0 / at::pow(c.rope_theta, exps);
-  const RopeScaling& s = c.rope_scaling;
+  at::Tensor inv = 1.0 / at::pow(theta, exps);
   if (s.type == "linear") {
     inv = inv / s.factor;
   } else if (s.type == "llama3") {
@@ -25,12 +25,24 @@ at::Tensor rope_inv_freq(const ModelConfig& c) {
   return inv;
 }
 
-RopeTables make_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt) {
-  at::Tensor inv = rope_inv_freq(c).to(dev);
+namespace {
+RopeTables tables_from(const at::Tensor& inv_cpu, int64_t seq_len, at::Device dev, at::ScalarType dt) {
+  at::Tensor inv = inv_cpu.to(dev);
   at::Tensor pos = at::arange(seq_len, at::TensorOptions().dtype(at::kFloat).device(dev));
   at::Tensor freqs = at::outer(pos, inv);         // [T, D/2]
   at::Tensor emb = at::cat({freqs, freqs}, -1);   // [T, D]
   return {emb.cos().to(dt), emb.sin().to(dt)};
+}
+}  // namespace
+
+RopeTables make_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt) {
+  return tables_from(rope_inv_freq(c), seq_len, dev, dt);
+}
+
+RopeTables make_local_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt) {
+  const double theta = c.rope_local_theta > 0 ? c.rope_local_theta : c.rope_theta;
+  return tables_from(rope_inv_freq(c.head_dim, theta, c.rope_local_theta > 0 ? c.rope_local_scaling : c.rope_scaling),
+                     seq_len, dev, dt);
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const RopeTables& r) {

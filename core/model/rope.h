@@ -12,7 +12,11 @@ struct RopeTables {
 };
 
 at::Tensor rope_inv_freq(const ModelConfig& c);  // float32 [head_dim / 2], CPU
+// With an explicit base and scaling (Gemma3's sliding layers use rope_local_theta).
+at::Tensor rope_inv_freq(int64_t head_dim, double theta, const RopeScaling& s);
 RopeTables make_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt);
+// Tables of the sliding-attention layers (rope_local_theta / rope_local_scaling).
+RopeTables make_local_rope_tables(const ModelConfig& c, int64_t seq_len, at::Device dev, at::ScalarType dt);
 // x: [B, heads, T, head_dim]
 at::Tensor apply_rope(const at::Tensor& x, const RopeTables& r);
 

@@ -25,7 +25,7 @@ int64_t quantized_linear_bytes(int64_t out, int64_t in, const QuantSpec& s, bool
 std::vector<LayerRecord> planned_layers(const ModelConfig& c, const QuantPlan& plan) {
   std::vector<LayerRecord> rows;
   for (int blk = 0; blk < c.num_layers; ++blk) {
-    for (const LinearSpec& l : block_linears(c)) {
+    for (const LinearSpec& l : block_linears(c, blk)) {
       LayerRecord r;
       r.name = linear_full_name(blk, l.name);
       r.type = l.type;
@@ -79,7 +79,7 @@ nlohmann::json model_size(const std::vector<TensorCount>& tensors, const ModelCo
   for (const auto& r : layers) records[r.name] = &r;
   std::map<std::string, std::string> linear_of;  // weight key -> full layer name
   for (int blk = 0; blk < c.num_layers; ++blk)
-    for (const LinearSpec& l : block_linears(c)) linear_of[linear_weight_key(blk, l.name)] = linear_full_name(blk, l.name);
+    for (const LinearSpec& l : block_linears(c, blk)) linear_of[linear_weight_key(blk, l.name)] = linear_full_name(blk, l.name);
   int64_t linear_params = 0, quantized_params = 0, linear_bytes = 0, other_params = 0, linears_seen = 0;
   for (const TensorCount& t : tensors) {
     auto lin = linear_of.find(t.name);

@@ -8,6 +8,7 @@
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
+#include "core/model/transform_support.h"
 #include "core/text/tokenizer.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/rotation/rotation.h"
@@ -68,7 +69,7 @@ void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std
     for (const auto& s : block_linears(cfg)) layer_names.push_back(linear_full_name(i, s.name));
   check_overrides_match(req.plan, layer_names);
   for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& s : block_linears(cfg)) {
+    for (const auto& s : block_linears(cfg, i)) {
       auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
       if (!spec) continue;
       try {
@@ -202,6 +203,10 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   res.params = resolve_params(stages, req.params);
   const ModelConfig& cfg = model.config();
   validate_request(cfg, req, stages);
+  for (const auto* s : stages) {  // transforms that cannot fold into this architecture say why, before any work
+    const std::string why = transform_refusal(cfg, s->id, res.params[s->id]);
+    if (!why.empty()) throw Error(why);
+  }
   const bool have_calib = !req.calib.files.empty();
   at::Tensor windows;
   if (have_calib) {

@@ -20,12 +20,14 @@ double since(std::chrono::steady_clock::time_point t0) {
 }
 
 // GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
-// (Mixtral: the experts' w3,w1 then w2). Without true_sequential, one group.
+// (Mixtral: the experts' w3,w1 then w2; Phi3's fused qkv_proj and gate_up_proj in the q and up
+// steps). Without true_sequential, one group.
 std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_sequential) {
-  const char* order[4][3] = {{"k", "v", "q"}, {"o", nullptr, nullptr}, {"up", "gate", nullptr}, {"down", nullptr, nullptr}};
+  const char* order[4][4] = {{"k", "v", "q", "qkv"}, {"o", nullptr, nullptr, nullptr},
+                             {"up", "gate", "gate_up", nullptr}, {"down", nullptr, nullptr, nullptr}};
   std::vector<std::vector<Linear*>> groups(4);
   for (int g = 0; g < 4; ++g)
-    for (int t = 0; t < 3 && order[g][t]; ++t)
+    for (int t = 0; t < 4 && order[g][t]; ++t)
       for (auto& l : b.linears())
         if (l.spec.type == order[g][t]) groups[size_t(g)].push_back(&l);
   if (!true_sequential) {

@@ -1,0 +1,18 @@
+#pragma once
+// Which weight-folding transforms an architecture admits. AWQ folds scales into the op before a
+// group of linears and rotation folds RMSNorm weights and an orthogonal matrix into the residual
+// stream's readers and writers; both assume Llama's block (one norm before q,k,v and one before
+// the MLP, plain w·x̂ norms, separate projections). The pipeline asks before running either.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/io/model_config.h"
+
+namespace ptq {
+
+// "" when the stage can run on this architecture, else the reason it cannot ("awq", "rotate";
+// every other stage id is ""). `params` are the stage's parameters (rotation: online_hadamard).
+std::string transform_refusal(const ModelConfig& c, const std::string& stage_id,
+                              const nlohmann::json& params = nlohmann::json::object());
+
+}  // namespace ptq
