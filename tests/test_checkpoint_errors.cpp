@@ -360,6 +360,7 @@ TEST_CASE("a tokenizer with ids beyond the model's vocab_size is refused where t
   CHECK(tok.max_token_id() == 8191);
   tok.check_fits_model(8192, "llama");
   CHECK_THROWS_WITH(tok.check_fits_model(4096, "'small'"), "has ids up to 8191 but the model 'small' has vocab_size 4096");
+}
 
 // ---- later families: both config layouts, per-layer features, and bad values named.
 namespace {

@@ -17,11 +17,14 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 // The tensors config.json implies, counted without listing them, so that a config claiming
 // 10^12 layers or 10^10 experts is refused before anything is allocated for it.
-// (ModelConfig bounds the layer and expert counts, so one layer's list is small.)
+// (ModelConfig bounds the layer and expert counts, so each layer's list is small.)
 uint64_t expected_tensor_count(const ModelConfig& c) {
-  uint64_t per_layer = 2;  // the two norms
-  for (const auto& s : block_linears(c)) per_layer += s.bias ? 2 : 1;
-  return 2 + (c.tie_word_embeddings ? 0 : 1) + uint64_t(c.num_layers) * per_layer;
+  uint64_t n = 2 + (c.tie_word_embeddings ? 0 : 1);  // embeddings, final norm, untied head
+  for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+    n += block_norms(c, layer).size();
+    for (const auto& s : block_linears(c, layer)) n += s.bias ? 2 : 1;
+  }
+  return n;
 }
 
 // When config.json implies more tensors than the checkpoint holds, names a missing one without

@@ -120,7 +120,7 @@ void check_plan(const ExperimentSpec& s, const ModelConfig& cfg, Problems* out) 
   std::string first;
   int failing = 0;
   for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& l : block_linears(cfg)) {
+    for (const auto& l : block_linears(cfg, i)) {
       const std::string name = linear_full_name(i, l.name);
       names.push_back(name);
       const auto spec = s.plan.spec_for(name, l.type);

@@ -66,7 +66,7 @@ void check_finite(DecoderBlock& b) {
 void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std::vector<const StrategyInfo*>& stages) {
   std::vector<std::string> layer_names;
   for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& s : block_linears(cfg)) layer_names.push_back(linear_full_name(i, s.name));
+    for (const auto& s : block_linears(cfg, i)) layer_names.push_back(linear_full_name(i, s.name));
   check_overrides_match(req.plan, layer_names);
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg, i)) {
