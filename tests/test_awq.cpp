@@ -212,7 +212,7 @@ double quantized_ppl(const std::string& method, const std::vector<int64_t>& ids,
 
 }  // namespace
 
-TEST_CASE("austen-small: awq+rtn w3 g128 beats rtn w3 g128 (test PPL, 40 windows)") {
+SLOW_TEST_CASE("austen-small: awq+rtn w3 g128 beats rtn w3 g128 (test PPL, 40 windows)") {
   const std::string dir = test::shared_dir() + "/models/austen-small";
   auto ids = Tokenizer::from_file(dir + "/tokenizer.json")
                  .encode(read_text_file(test::shared_dir() + "/corpus/austen-test.txt"));

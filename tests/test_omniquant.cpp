@@ -192,7 +192,7 @@ TEST_CASE("rotate+omniquant trains through the online Hadamard") {
   CHECK(om_sum < rot_sum);
 }
 
-TEST_CASE("omniquant w3 g128 beats RTN on austen-small (block error and PPL)") {
+SLOW_TEST_CASE("omniquant w3 g128 beats RTN on austen-small (block error and PPL)") {
   const std::string name = "austen-small";
   const int64_t windows = 40;
   QuantSpec s = int_spec(3, 128, false);

@@ -56,7 +56,7 @@ const std::string kSmall = "models/austen-small";
 
 }  // namespace
 
-TEST_CASE("RTN reproduces the reference table on austen-small (full test set)") {
+SLOW_TEST_CASE("RTN reproduces the reference table on austen-small (full test set)") {
   struct Row { int bits; int64_t group; bool sym; double ppl; };
   for (Row row : {Row{4, 128, false, 78.29}, Row{3, 128, false, 82.53}, Row{3, -1, true, 86.24}}) {
     Run r = quantize_and_eval(shared(kSmall), request("rtn", row.bits, row.group, row.sym), 0);
@@ -68,7 +68,7 @@ TEST_CASE("RTN reproduces the reference table on austen-small (full test set)") 
   }
 }
 
-TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activation errors") {
+SLOW_TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activation errors") {
   const int64_t windows = 40;
   for (auto cfg : {std::pair<int, int64_t>{3, 128}, std::pair<int, int64_t>{2, 64}}) {
     double rtn = quantize_and_eval(shared(kSmall), request("rtn", cfg.first, cfg.second), windows).ppl;

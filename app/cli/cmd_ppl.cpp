@@ -8,6 +8,7 @@
 #include "app/cli/progress_line.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
+#include "core/records/build_info.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
