@@ -41,7 +41,12 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? 2 : 0;
   }
-  ptq::configure_threads();
+  try {
+    ptq::configure_threads();
+  } catch (const ptq::Error& e) {
+    std::cerr << "ptq: error: " << e.what() << std::endl;
+    return 2;
+  }
   std::string name = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : ptq::cli::commands()) {

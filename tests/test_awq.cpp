@@ -194,10 +194,12 @@ double quantized_ppl(const std::string& method, const std::vector<int64_t>& ids,
   QuantRequest req;
   req.method = method;
   req.plan.spec = int_spec(3, 128, false);
-  req.calib.files = {test::shared_dir() + "/corpus/austen-train.txt"};
-  req.calib.nsamples = 32;
-  req.calib.seqlen = 512;
-  req.calib_batch = 8;
+  if (method != "rtn") {  // RTN needs no calibration (it cost an eighth of the case before)
+    req.calib.files = {test::shared_dir() + "/corpus/austen-train.txt"};
+    req.calib.nsamples = 16;
+    req.calib.seqlen = 512;
+    req.calib_batch = 8;
+  }
   auto t0 = std::chrono::steady_clock::now();
   QuantResult r = quantize_model(*model, &tok, req);
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -207,21 +209,25 @@ double quantized_ppl(const std::string& method, const std::vector<int64_t>& ids,
   PplOptions o;
   o.seqlen = 512;
   o.batch = 8;
-  o.max_windows = 40;
+  o.max_windows = 24;
   return perplexity(*model, ids, o).ppl;
 }
 
 }  // namespace
 
-TEST_CASE("austen-small: awq+rtn w3 g128 beats rtn w3 g128 (test PPL, 40 windows)") {
+// Measured with 32 calibration windows: awq+rtn / rtn test PPL 0.975 on the first 8 windows of
+// 512, 0.973 on 16, 0.974 on 24, 0.977 on 40 (paired z 4.9 at 24). As run here, 16 calibration
+// windows and 24 test windows: rtn 106.02, awq+rtn 103.38, 0.975, for 145 CPU-seconds instead of
+// 308 (most of it AWQ's search over the calibration windows).
+SLOW_TEST_CASE("austen-small: awq+rtn w3 g128 beats rtn w3 g128 (test PPL, 24 windows)") {
   const std::string dir = test::shared_dir() + "/models/austen-small";
   auto ids = Tokenizer::from_file(dir + "/tokenizer.json")
                  .encode(read_text_file(test::shared_dir() + "/corpus/austen-test.txt"));
   double ts = 0, ta = 0;
   const double rtn = quantized_ppl("rtn", ids, &ts);
   const double awq = quantized_ppl("awq+rtn", ids, &ta);
-  std::printf("      austen-small w3 g128 asym test PPL (40 windows of 512): rtn %.3f (%.1f s), awq+rtn %.3f (%.1f s)\n",
-              rtn, ts, awq, ta);
+  std::printf("      austen-small w3 g128 asym test PPL (24 windows of 512): rtn %.3f (%.1f s), awq+rtn %.3f (%.1f s),"
+              " awq / rtn = %.4f\n", rtn, ts, awq, ta, awq / rtn);
   CHECK_MSG(awq < rtn, std::to_string(awq) + " vs " + std::to_string(rtn));
 }
 

@@ -134,8 +134,11 @@ TEST_CASE("cuda parity llama3-rope") { parity_on_cuda("llama3-rope", Residency::
 TEST_CASE("cuda parity qwen2") { parity_on_cuda("qwen2", Residency::Resident); }
 TEST_CASE("cuda parity mistral") { parity_on_cuda("mistral", Residency::Resident); }
 TEST_CASE("cuda parity mixtral streamed") { parity_on_cuda("mixtral", Residency::Stream); }
-TEST_CASE("cuda demo PPL float32 = 96.49") { CHECK_NEAR(demo_ppl("float32", Residency::Resident), 96.485, 0.01); }
-TEST_CASE("cuda demo PPL float32 streamed = 96.49") { CHECK_NEAR(demo_ppl("float32", Residency::Stream), 96.485, 0.01); }
-TEST_CASE("cuda demo PPL bfloat16 within 1%") { CHECK_NEAR(demo_ppl("bfloat16", Residency::Stream), 96.485, 1.0); }
+// The demo model is austen-tiny; 96.485491 is transformers' float32 test PPL (its reference.json).
+// 1e-4 relative: the CPU engine agrees to 2.5e-7 (test_perplexity); CUDA kernels sum in other orders.
+constexpr double kDemoPpl = 96.485491;
+TEST_CASE("cuda demo PPL float32 = 96.49") { CHECK_REL(demo_ppl("float32", Residency::Resident), kDemoPpl, 1e-4); }
+TEST_CASE("cuda demo PPL float32 streamed = 96.49") { CHECK_REL(demo_ppl("float32", Residency::Stream), kDemoPpl, 1e-4); }
+TEST_CASE("cuda demo PPL bfloat16 within 1%") { CHECK_REL(demo_ppl("bfloat16", Residency::Stream), kDemoPpl, 0.01); }
 
 TEST_MAIN()

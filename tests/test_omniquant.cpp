@@ -192,9 +192,10 @@ TEST_CASE("rotate+omniquant trains through the online Hadamard") {
   CHECK(om_sum < rot_sum);
 }
 
-TEST_CASE("omniquant w3 g128 beats RTN on austen-small (block error and PPL)") {
+SLOW_TEST_CASE("omniquant w3 g128 beats RTN on austen-small (block error and PPL)") {
   const std::string name = "austen-small";
-  const int64_t windows = 40;
+  // 16 windows (40 before): fp 98.62, rtn 104.86, omniquant 101.54, a 3.2% margin (measured).
+  const int64_t windows = 16;
   QuantSpec s = int_spec(3, 128, false);
   const double fp = fp_ppl(name, windows);
   RunResult rtn = quantize_and_eval(name, "rtn", nlohmann::json::object(), s, 16, 256, windows);

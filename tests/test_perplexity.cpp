@@ -38,14 +38,19 @@ PplResult ppl_of(const std::string& name, Residency res, int64_t batch) {
 TEST_CASE("austen-tiny test PPL 96.49") {
   json ref = read_json_file(test::shared_dir() + "/models/austen-tiny/reference.json");
   PplResult r = ppl_of("austen-tiny", Residency::Resident, 4);
-  CHECK_NEAR(r.ppl, ref["test_ppl_fp32"].get<double>(), 0.01);
+  std::printf("      austen-tiny test PPL %.6f, transformers %.6f\n", r.ppl, ref["test_ppl_fp32"].get<double>());
+  // Both float32 over 124k tokens; measured relative differences 2.5e-7 here and 3.5e-7 for
+  // austen-small (96.485467 vs 96.485491, 77.081595 vs 77.081622). 1e-5 leaves 30x for other BLAS
+  // blockings; the former absolute 0.01 was 1e-4 relative.
+  CHECK_REL(r.ppl, ref["test_ppl_fp32"].get<double>(), 1e-5);
   CHECK(r.tokens == r.windows * 512);
 }
 
-TEST_CASE("austen-small test PPL 77.08, streamed") {
+SLOW_TEST_CASE("austen-small test PPL 77.08, streamed") {
   json ref = read_json_file(test::shared_dir() + "/models/austen-small/reference.json");
   PplResult r = ppl_of("austen-small", Residency::Stream, 8);
-  CHECK_NEAR(r.ppl, ref["test_ppl_fp32"].get<double>(), 0.01);
+  std::printf("      austen-small test PPL %.6f, transformers %.6f\n", r.ppl, ref["test_ppl_fp32"].get<double>());
+  CHECK_REL(r.ppl, ref["test_ppl_fp32"].get<double>(), 1e-5);  // as for austen-tiny
 }
 
 TEST_CASE("cancel stops perplexity between windows") {
@@ -64,6 +69,8 @@ TEST_CASE("cancel stops perplexity between windows") {
     cancelled = true;
   }
   CHECK(cancelled);
+  // One step per window batch and block (8 windows x 4 blocks): nothing ran after the third.
+  CHECK(fb.last().step == 3 && fb.last().total == 8 * 4);
 }
 
 TEST_CASE("a NaN or Inf in the outputs is an error, not a null PPL (issue 11)") {

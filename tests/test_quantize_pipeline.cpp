@@ -57,28 +57,47 @@ const std::string kSmall = "models/austen-small";
 
 }  // namespace
 
-TEST_CASE("RTN reproduces the reference table on austen-small (full test set)") {
+// The RTN reference on the first 24 windows of 512 (12,288 of the test set's 124,416 tokens, a
+// tenth of the full table's cost): tests/reference/rtn_checkpoint.py quantizes austen-small in
+// pure Python by the shared README's formulas (float32 arithmetic, true division) and writes the
+// dequantized weights as a float32 checkpoint, whose PPL `ptq ppl --seqlen 512 --batch 8
+// --max-windows 24` computes through the plain full-precision forward (the parity tests hold it to
+// transformers at 1e-4). On the full test set the same script gives 78.304 / 82.481 / 86.331: the
+// README's CPU (true-division) figures 78.304 and 82.481 exactly, and its GPU figure 86.24 within
+// 0.11%. The engine's quantizer uses the same float32 true division, so its weights are bit for
+// bit the script's: the PPLs agree exactly (measured relative difference 0). 1e-6 allows for
+// summation order only; the README's last-bit scale difference (0.6% of codes flipped) moves the
+// full-set PPL by 1.8e-4, so a change of arithmetic fails here.
+SLOW_TEST_CASE("RTN reproduces the reference table on austen-small (24 windows, independent reference)") {
   struct Row { int bits; int64_t group; bool sym; double ppl; };
-  for (Row row : {Row{4, 128, false, 78.29}, Row{3, 128, false, 82.53}, Row{3, -1, true, 86.24}}) {
-    Run r = quantize_and_eval(shared(kSmall), request("rtn", row.bits, row.group, row.sym), 0);
-    CHECK_MSG(std::fabs(r.ppl - row.ppl) / row.ppl < 0.002,
-              "w" + std::to_string(row.bits) + " g" + std::to_string(row.group) + ": " + std::to_string(r.ppl));
+  for (Row row : {Row{4, 128, false, 101.55488074366323}, Row{3, 128, false, 106.02051060813528},
+                  Row{3, -1, true, 110.44067756029382}}) {
+    Run r = quantize_and_eval(shared(kSmall), request("rtn", row.bits, row.group, row.sym), 24);
+    std::printf("      w%d g%lld %s: PPL %.10g, reference %.10g, relative difference %.2e\n", row.bits,
+                (long long)row.group, row.sym ? "sym" : "asym", r.ppl, row.ppl, std::fabs(r.ppl / row.ppl - 1));
+    CHECK_REL(r.ppl, row.ppl, 1e-6);
     // 6 blocks x 7 linear layers, all quantized, weight error recorded
     CHECK(r.result.layers.size() == 42);
     for (const auto& l : r.result.layers) CHECK(l.quantized && l.weight_rel_error > 0 && l.storage_bytes > 0);
   }
 }
 
-TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activation errors") {
-  const int64_t windows = 40;
+// Measured on the first windows of 512 with 32 calibration windows (austen-small): GPTQ / RTN test
+// PPL at w3g128 0.957 (8 windows), 0.953 (16), 0.959 (40); at w2g64 0.684, 0.686, 0.683; GPTQ was
+// better on every single window. As run here, 16 windows and 16 calibration windows: 0.952 and
+// 0.693 against the thresholds 0.99 and 0.85, for 92 instead of 191 CPU-seconds.
+SLOW_TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activation errors") {
+  const int64_t windows = 16, nsamples = 16;
   for (auto cfg : {std::pair<int, int64_t>{3, 128}, std::pair<int, int64_t>{2, 64}}) {
     double rtn = quantize_and_eval(shared(kSmall), request("rtn", cfg.first, cfg.second), windows).ppl;
-    Run g = quantize_and_eval(shared(kSmall), calibrated("gptq", cfg.first, cfg.second), windows);
+    Run g = quantize_and_eval(shared(kSmall), calibrated("gptq", cfg.first, cfg.second, nsamples), windows);
+    std::printf("      w%d g%lld (%lld windows): rtn %.3f gptq %.3f, gptq / rtn = %.4f\n", cfg.first,
+                (long long)cfg.second, (long long)windows, rtn, g.ppl, g.ppl / rtn);
     CHECK_MSG(g.ppl < rtn * (cfg.first == 2 ? 0.85 : 0.99),
               "w" + std::to_string(cfg.first) + ": gptq " + std::to_string(g.ppl) + " vs rtn " + std::to_string(rtn));
     for (const auto& l : g.result.layers) {
       CHECK(l.out_rel_mse >= 0 && l.out_cosine > 0.5 && l.out_cosine <= 1.0001 && l.method_loss >= 0);
-      CHECK(l.calib_tokens == 32 * 512);
+      CHECK(l.calib_tokens == nsamples * 512);
     }
     CHECK(g.result.blocks.size() == 6 && g.result.blocks[5].out_rel_mse > 0);
   }

@@ -1,8 +1,8 @@
 // QuaRot-style rotation (quant/rotation.cpp): the transform alone preserves the model's function
-// (float32 logits within 1e-3 of the unrotated model) for every architecture, resident and
-// streamed, with and without the online Hadamard, at LLaMA-2-7B's MLP size 11008 too; sizes
-// without a Hadamard matrix fall back cleanly and the record says which steps ran; and on
-// austen-small rotation makes RTN no worse (w4) / better (w3).
+// (float32 logits within 1e-5 of max |logits| of the unrotated model) for every architecture,
+// resident and streamed, with and without the online Hadamard, at LLaMA-2-7B's MLP size 11008 too; sizes without a Hadamard matrix
+// fall back cleanly and the record says which steps ran; and on austen-small rotation keeps RTN within 1% at w4 and w3 (it does not
+// clearly improve it there: see the last case).
 #include <ATen/ATen.h>
 
 #include <chrono>
@@ -71,13 +71,18 @@ void check_preserved(const std::string& dir, Residency res, const json& params, 
     }
   }
   // Twice: a streamed model re-acquires its blocks from the CPU copies the second time.
+  // The rotated model computes the same function in other float32 roundings: measured
+  // max |logits - unrotated| / max |logits| = 0.5e-6 .. 0.9e-6 on every fixture here (2.5e-6 at
+  // |logits| 3 on the parity models, 1.1e-5 at 12.5 on austen-tiny). 1e-5 of max |logits| leaves
+  // 10x for other BLAS blockings; a missed fold or transform moves logits by 1e-2 and more.
+  const double scale = want.abs().max().item<double>();
   for (int pass = 0; pass < 2; ++pass) {
     at::Tensor got = m->forward(ids);
     double d = max_abs(got, want);
     std::printf("      %s %s %s pass %d: max |logits - unrotated| = %.2e (|logits| max %.1f)\n",
                 dir.substr(dir.rfind('/') + 1).c_str(), residency_name(res).c_str(), params.dump().c_str(), pass, d,
-                want.abs().max().item<double>());
-    CHECK_MSG(d < 1e-3, dir + ": logits differ by " + std::to_string(d));
+                scale);
+    CHECK_MSG(d < 1e-5 * scale, dir + ": logits differ by " + std::to_string(d));
   }
   DecoderBlock& b0 = m->acquire(0);
   CHECK(all_ones(b0.input_norm) && all_ones(b0.post_norm));
@@ -261,22 +266,26 @@ double quantized_ppl(const std::string& method, int bits, const json& params = j
   PplOptions o;
   o.seqlen = 512;
   o.batch = 8;
-  o.max_windows = 40;
+  o.max_windows = 24;
   double ppl = perplexity(*model, ids, o).ppl;
-  std::printf("      austen-small %-10s w%d per-channel %s: test PPL %.3f (40 windows of 512; quantize %.1f s)\n",
+  std::printf("      austen-small %-10s w%d per-channel %s: test PPL %.3f (24 windows of 512; quantize %.1f s)\n",
               method.c_str(), bits, params.dump().c_str(), ppl, qs);
   return ppl;
 }
 
 }  // namespace
 
-TEST_CASE("austen-small: rotate+rtn w4 per-channel within 1% of rtn; w3 reported") {
-  quantized_ppl("fp32", 0);
+// Measured (first windows of 512, per-channel asymmetric): rotate+rtn / rtn at w4 1.0067 (16
+// windows), 1.0008 (24), 0.9997 (40); at w3 0.9852, 0.9841, 0.9899. Rotation helps austen-small
+// little (its weights have few outliers), and the w3 gain is within the window-to-window spread
+// (paired z = 1.6 at 40 windows; at 8 windows rotation was 0.9% worse), so the test asserts what
+// holds clearly, no worse than 1% at both widths, on 24 windows, and prints the ratios.
+SLOW_TEST_CASE("austen-small: rotate+rtn per-channel within 1% of rtn at w4 and w3") {
   double rtn4 = quantized_ppl("rtn", 4), rot4 = quantized_ppl("rotate+rtn", 4);
   double rtn3 = quantized_ppl("rtn", 3), rot3 = quantized_ppl("rotate+rtn", 3);
-  quantized_ppl("rotate+rtn", 3, {{"online_hadamard", false}});
   std::printf("      w4: rotate+rtn / rtn = %.4f; w3: rotate+rtn / rtn = %.4f\n", rot4 / rtn4, rot3 / rtn3);
   CHECK_MSG(rot4 <= 1.01 * rtn4, std::to_string(rot4) + " vs " + std::to_string(rtn4));
+  CHECK_MSG(rot3 <= 1.01 * rtn3, std::to_string(rot3) + " vs " + std::to_string(rtn3));
 }
 
 TEST_MAIN()

@@ -3,27 +3,7 @@
 # and gptq at 3 and 4 bits) killed with SIGKILL after its first record, resumed with --resume: every
 # run ends with exactly one complete record, no temporary files, the records written before the
 # kill untouched, and a second --resume runs nothing. Plus clear errors for bad specs and folders.
-set -u
-PTQ=$1
-SHARED=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok    $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL  $1"; }
-# check NAME PYTHON-EXPR JSON-FILE: j = the parsed file
-check() {
-  if python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$3" 2>"$T/pyerr"; then ok "$1"; else bad "$1: $(head -c 600 "$3") $(cat "$T/pyerr")"; fi
-}
-# expect_error NAME NEEDLE CMD...: exit 2 and NEEDLE on stderr
-expect_error() {
-  local name=$1 needle=$2
-  shift 2
-  "$@" >/dev/null 2>"$T/err"
-  local rc=$?
-  if [ $rc -eq 2 ] && grep -qF -- "$needle" "$T/err"; then ok "$name"; else bad "$name: exit $rc, stderr: $(cat "$T/err")"; fi
-}
+source "$(dirname "$0")/cli_helpers.sh" "$@"
 
 M="$SHARED/models/austen-tiny"
 cat >"$T/sweep.json" <<JSON
@@ -232,5 +212,4 @@ expect_error "unwritable results folder" "cannot create results directory '$T/pl
 expect_error "run spec unknown key" "unknown key 'bitz'" "$PTQ" run <(echo '{"model": "x", "bitz": 3}')
 [ ! -e "$T/r2" ] && ok "nothing created for a bad spec" || bad "a bad spec created the results folder"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

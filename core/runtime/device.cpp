@@ -143,10 +143,26 @@ void synchronize(const at::Device& d) {
   (void)d;
 }
 
+namespace {
+
+// The value of a thread-count variable, or 0 when it is unset or empty.
+int thread_count_from_env(const char* var) {
+  const char* v = std::getenv(var);
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n < 1 || n > 4096)
+    throw Error(std::string(var) + " must be a thread count in 1..4096, got '" + v + "'");
+  return int(n);
+}
+
+}  // namespace
+
 void configure_threads() {
-  if (std::getenv("OMP_NUM_THREADS")) return;
-  unsigned n = std::thread::hardware_concurrency();
-  if (n > 0) at::set_num_threads(int(n));
+  int n = thread_count_from_env("PTQ_THREADS");
+  if (n == 0) n = thread_count_from_env("OMP_NUM_THREADS");
+  if (n == 0) n = int(std::thread::hardware_concurrency());
+  if (n > 0) at::set_num_threads(n);
 }
 
 bool is_out_of_memory(const std::exception& e) {

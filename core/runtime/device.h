@@ -27,7 +27,9 @@ int64_t free_device_memory(const at::Device& d);   // 0 on CPU
 int64_t available_memory(const at::Device& d);
 void synchronize(const at::Device& d);
 
-// Uses every core for CPU work unless OMP_NUM_THREADS says otherwise (LibTorch may default to one).
+// Sets the CPU thread count: PTQ_THREADS, else OMP_NUM_THREADS, else every hardware thread
+// (LibTorch may default to one). scripts/test sets PTQ_THREADS so that parallel tests do not
+// oversubscribe the cores. Throws ptq::Error naming the variable when its value is not 1..4096.
 void configure_threads();
 
 // True when the exception is a device out-of-memory error.
