@@ -67,7 +67,7 @@ void register_second_wave() {
     for (Residency r : {Residency::Resident, Residency::Stream}) {
       std::string name = std::string("parity ") + f.dir + " " + residency_name(r) + " (" + f.what + ")";
       std::string dir = f.dir;
-      test::cases().push_back({name, [dir, r] { check_parity(parity(dir), true, r); }});
+      test::cases().push_back({test::suite_of_file(__FILE__), name, test::Speed::Fast, [dir, r] { check_parity(parity(dir), true, r); }});
     }
 }
 const bool kSecondWaveRegistered = (register_second_wave(), true);
