@@ -1,6 +1,7 @@
 // Analyses: kurtosis (definition, streaming, per-layer tables on parity models), token-distribution
 // KL / JS on hand-computed histograms, and exact model sizes on a small config.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 

@@ -4,6 +4,7 @@
 // quantized block error on a parity block (with duo_scaling too); through the pipeline the records
 // carry the chosen ratios; and on austen-small AWQ+RTN w3 g128 beats RTN w3 g128 in test PPL.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <chrono>
 #include <cstdio>

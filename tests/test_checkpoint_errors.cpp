@@ -1,5 +1,6 @@
 // Checkpoint reading: sharded and single files, and every kind of bad input named clearly.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // CUDA checks (ctest label `gpu`): the same references as the CPU tests, on the GPU.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cstdlib>
 #include <string>

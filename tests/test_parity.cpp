@@ -1,6 +1,7 @@
 // Logits and hidden states against Hugging Face transformers references (float32, 1e-4),
 // for every supported architecture, resident and streamed.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cstdio>
 

@@ -1,5 +1,6 @@
 // Perplexity by the shared protocol on the two trained models (float32, seqlen 512).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 

@@ -1,6 +1,7 @@
 // The quantization pipeline end to end on CPU: the RTN reference table, GPTQ against RTN,
 // every strategy on every architecture, records, and bad input.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"

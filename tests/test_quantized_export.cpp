@@ -2,6 +2,7 @@
 // reproduces the quantized model's logits exactly (rotation's head untying, folded norms, the online
 // Hadamard, AWQ-scaled routers and skipped layers included); the transform-only hook.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cstdlib>
 #include <unistd.h>

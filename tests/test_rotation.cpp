@@ -4,6 +4,7 @@
 // fall back cleanly and the record says which steps ran; and on austen-small rotation keeps RTN within 1% at w4 and w3 (it does not
 // clearly improve it there: see the last case).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,7 @@
 // Accuracy tasks: log-likelihood scoring against Model::forward, acc / acc_norm arithmetic, the
 // lm-eval formats, the bundled task files, the deterministic last-word task and LAMBADA files.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <cstdlib>

@@ -28,6 +28,7 @@
 // Unlike the QuaRot snapshot, the embedding's mean is not subtracted: that is only equivalent
 // for LayerNorm models (OPT), not for RMSNorm.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <string>
