@@ -475,4 +475,15 @@ TEST_CASE("gemma2: attn_implementation eager applies the attention soft-cap (tra
   CHECK_MSG(moved > 1e-4 && moved < 1e-1 && at::isfinite(eager).all().item<bool>(), std::to_string(moved));
 }
 
+// Found by fuzz_model_config (its reproducer is in tests/fuzz/corpus/fuzz_model_config/): a
+// per-architecture key of the wrong JSON type escaped as an internal json exception (std::terminate).
+TEST_CASE("later families: a per-architecture key of the wrong type is named, not an internal error") {
+  json cfg = read_json_file(test::shared_dir() + "/parity/gemma2/config.json");
+  cfg["final_logit_softcapping"] = true;
+  CHECK_THROWS_WITH(ModelConfig::from_json(cfg, "g2 config.json"), "g2 config.json: 'final_logit_softcapping' must be a number, got true");
+  cfg["final_logit_softcapping"] = 30.0;
+  cfg["hidden_activation"] = 7;
+  CHECK_THROWS_WITH(ModelConfig::from_json(cfg, "g2 config.json"), "'hidden_activation' must be a string, got 7");
+}
+
 TEST_MAIN()

@@ -37,7 +37,7 @@ mkdir -p "$T/notok" && cp "$T/tiny/config.json" "$T/tiny/model.safetensors" "$T/
 expect_error "missing tokenizer" "no tokenizer.json" "$PTQ" ppl --model "$T/notok" --text "$T/short.txt"
 expect_error "missing tokenizer file" "file not found" "$PTQ" tokenize --tokenizer "$T/none.json" --text hi
 printf '{"model": {"type": "Unigram"' >"$T/bad.json"
-expect_error "malformed tokenizer" "not valid JSON" "$PTQ" tokenize --tokenizer "$T/bad.json" --text hi
+expect_error "malformed tokenizer" "malformed JSON" "$PTQ" tokenize --tokenizer "$T/bad.json" --text hi
 expect_error "unknown command" "unknown command" "$PTQ" frobnicate
 expect_error "bad thread count" "PTQ_THREADS must be a thread count in 1..4096, got 'lots'" env PTQ_THREADS=lots "$PTQ" inspect "$SHARED/parity/llama"
 

@@ -164,7 +164,7 @@ JSON
 rc=$?
 all=1
 for needle in "4 problems before any run started" "model '$T/no-model'" "group_size 48 does not divide in_features 128" \
-  "eval text: cannot open '$T/no-text.txt'" "too few for windows of seqlen 4096"; do
+  "eval text: cannot open file '$T/no-text.txt'" "too few for windows of seqlen 4096"; do
   grep -qF -- "$needle" "$T/err" || all=0
 done
 [ $rc -eq 2 ] && [ $all -eq 1 ] && ok "every problem of the sweep named before any run" || bad "sweep validation: exit $rc: $(cat "$T/err")"
@@ -209,7 +209,8 @@ printf '{"models": [' >"$T/broken.json"
 expect_error "malformed sweep spec" "broken.json" "$PTQ" sweep "$T/broken.json" --results "$T/r2"
 touch "$T/plainfile"
 expect_error "unwritable results folder" "cannot create results directory '$T/plainfile/results'" "$PTQ" sweep "$T/sweep.json" --results "$T/plainfile/results"
-expect_error "run spec unknown key" "unknown key 'bitz'" "$PTQ" run <(echo '{"model": "x", "bitz": 3}')
+echo '{"model": "x", "bitz": 3}' >"$T/bitz.json"
+expect_error "run spec unknown key" "unknown key 'bitz'" "$PTQ" run "$T/bitz.json"
 [ ! -e "$T/r2" ] && ok "nothing created for a bad spec" || bad "a bad spec created the results folder"
 
 finish

@@ -187,7 +187,12 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
   read_shape(c, in);
   read_rope(c, j, in);
   read_family(c, in);
-  parse_family_features(c, j, source);
+  try {
+    parse_family_features(c, j, source);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw Error(what.rfind(source, 0) == 0 ? what : source + ": " + what);
+  }
   return c;
 }
 

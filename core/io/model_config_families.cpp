@@ -2,6 +2,8 @@
 // Gemma 2 and Gemma 3 (text). Defaults follow transformers' configuration_*.py of each family.
 #include <cmath>
 #include <set>
+#include <type_traits>
+#include <cstdint>
 
 #include "core/io/model_config.h"
 #include "core/runtime/errors.h"
@@ -16,6 +18,17 @@ template <typename T>
 T value_or(const json& j, const char* key, T def) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return def;
+  bool ok;
+  if constexpr (std::is_same_v<T, bool>) ok = it->is_boolean();
+  else if constexpr (std::is_integral_v<T>)
+    ok = it->is_number_integer() && !(it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX));
+  else if constexpr (std::is_floating_point_v<T>) ok = it->is_number();
+  else ok = it->is_string();
+  if (!ok) {
+    const char* want = std::is_same_v<T, bool> ? "true or false" : std::is_integral_v<T> ? "an integer"
+                       : std::is_floating_point_v<T> ? "a number" : "a string";
+    throw Error("'" + std::string(key) + "' must be " + want + ", got " + it->dump());
+  }
   return it->get<T>();
 }
 
