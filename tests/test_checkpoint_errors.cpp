@@ -484,6 +484,9 @@ TEST_CASE("later families: a per-architecture key of the wrong type is named, no
   cfg["final_logit_softcapping"] = 30.0;
   cfg["hidden_activation"] = 7;
   CHECK_THROWS_WITH(ModelConfig::from_json(cfg, "g2 config.json"), "'hidden_activation' must be a string, got 7");
+  cfg["hidden_activation"] = "gelu_pytorch_tanh";
+  cfg["layer_types"] = {2, "full_attention"};
+  CHECK_THROWS_WITH(ModelConfig::from_json(cfg, "g2 config.json"), "'layer_types' entries must be strings, got 2");
 }
 
 TEST_MAIN()

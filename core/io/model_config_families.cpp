@@ -44,7 +44,10 @@ template <typename F>
 void read_layer_types(ModelConfig& c, const json& j, const std::string& source, F sliding) {
   c.layer_types.clear();
   if (j.contains("layer_types") && j["layer_types"].is_array()) {
-    for (const auto& t : j["layer_types"]) c.layer_types.push_back(t.get<std::string>());
+    for (const auto& t : j["layer_types"]) {
+      if (!t.is_string()) throw Error(source + ": 'layer_types' entries must be strings, got " + t.dump());
+      c.layer_types.push_back(t.get<std::string>());
+    }
     if (int64_t(c.layer_types.size()) != c.num_layers)
       throw Error(source + ": 'layer_types' has " + std::to_string(c.layer_types.size()) + " entries but num_hidden_layers is " +
                   std::to_string(c.num_layers));
@@ -90,6 +93,7 @@ void read_qwen_moe(ModelConfig& c, const json& j, const std::string& source, boo
   c.mlp_only_layers.clear();
   if (j.contains("mlp_only_layers") && j["mlp_only_layers"].is_array())
     for (const auto& l : j["mlp_only_layers"]) {
+      if (!l.is_number_integer()) throw Error(source + ": 'mlp_only_layers' entries must be integers, got " + l.dump());
       const int64_t i = l.get<int64_t>();
       if (i < 0 || i >= c.num_layers)
         throw Error(source + ": mlp_only_layers entry " + std::to_string(i) + " is outside 0.." + std::to_string(c.num_layers - 1));
@@ -108,6 +112,8 @@ void read_gemma3_rope(ModelConfig& c, const json& j, const std::string& source) 
   if (rp.is_object() && (rp.contains("full_attention") || rp.contains("sliding_attention"))) {
     const json full = rp.value("full_attention", json::object());
     const json local = rp.value("sliding_attention", json::object());
+    if (!full.is_object() || !local.is_object())
+      throw Error(source + ": 'rope_parameters.full_attention' and '.sliding_attention' must be objects");
     c.rope_theta = value_or<double>(full, "rope_theta", 1000000.0);
     c.rope_scaling = parse_rope_scaling(full, source);
     c.rope_local_theta = value_or<double>(local, "rope_theta", 10000.0);
