@@ -16,12 +16,10 @@
 
 namespace ptq::cli {
 
-int cmd_quantize(const std::vector<std::string>& argv) {
-  Args a(argv,
-         {"model", "method", "bits", "group", "format", "clip-ratio", "calib", "nsamples", "calib-seqlen", "seed",
-          "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
-          "residency", "out", "results", "param", "override", "analysis", "task", "label"},
-         {"sym"}, {"param", "override", "calib", "analysis", "task"});
+namespace {
+
+// The experiment spec of `ptq quantize`'s options.
+ExperimentSpec spec_of_options(const Args& a) {
   ExperimentSpec spec;
   spec.model_dir = a.required("model");
   spec.method = a.get("method", "rtn");
@@ -49,6 +47,18 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   spec.dtype = a.get("dtype", "float32");
   spec.residency = a.get("residency", "auto");
   spec.label = a.get("label", "");
+  return spec;
+}
+
+}  // namespace
+
+int cmd_quantize(const std::vector<std::string>& argv) {
+  Args a(argv,
+         {"model", "method", "bits", "group", "format", "clip-ratio", "calib", "nsamples", "calib-seqlen", "seed",
+          "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
+          "residency", "out", "results", "param", "override", "analysis", "task", "label"},
+         {"sym"}, {"param", "override", "calib", "analysis", "task"});
+  ExperimentSpec spec = spec_of_options(a);
   spec.resolve_paths(".");  // the record's spec re-runs from any folder
   if (spec.method == "fp") throw Error("--method fp does not quantize; use `ptq run` or `ptq ppl` for a baseline");
   spec.validate();
