@@ -139,6 +139,18 @@ wait $pid
 rc=$?
 [ $rc -eq 130 ] && ok "a second SIGINT exits 130 at once" || bad "second SIGINT: exit $rc: $(tail -c 300 "$T/twice.err")"
 
+# ptq ppl: SIGTERM stops it between windows with a message and exit 143, no PPL printed.
+"${DEFAULT_SIGNALS[@]}" "$PTQ" ppl --model "$M" --text "$SHARED/corpus/austen-train.txt" --seqlen 128 >"$T/ppl-sig.out" 2>"$T/ppl-sig.err" &
+pid=$!
+sleep 2  # loaded and tokenized (0.5 s); the ~7,000 windows of austen-train take far longer
+kill -TERM $pid
+for _ in $(seq 1 600); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+kill -9 $pid 2>/dev/null
+wait $pid
+rc=$?
+[ $rc -eq 143 ] && grep -q "cancelled by SIGTERM" "$T/ppl-sig.err" && [ ! -s "$T/ppl-sig.out" ] &&
+  ok "ptq ppl: SIGTERM cancels between windows (exit 143, no result printed)" ||
+  bad "ptq ppl SIGTERM: exit $rc, out '$(head -c 200 "$T/ppl-sig.out")', err '$(tail -c 300 "$T/ppl-sig.err")'"
 # SIGINT inherited as ignored (this script's background job) stays ignored; SIGTERM still cancels.
 "$PTQ" sweep "$T/sweep.json" --results "$T/ignored" >/dev/null 2>"$T/ign.err" &
 pid=$!

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
@@ -26,6 +27,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
   const std::string text_path = a.required("text");
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between windows, exit 130 / 143
   auto t0 = std::chrono::steady_clock::now();
   const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
