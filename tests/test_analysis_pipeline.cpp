@@ -11,20 +11,16 @@
 #include "quant/pipeline/pipeline.h"
 #include "quant/pipeline/quantized_export.h"
 #include "tests/check.h"
+#include "tests/fixture_paths.h"
 
 using namespace ptq;
 
 namespace {
 
-std::string tiny() { return test::shared_dir() + "/models/austen-tiny"; }
-std::string corpus(const std::string& f) { return test::shared_dir() + "/corpus/" + f; }
+using test::corpus;
+using test::tiny;
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/ptq-pipeline-XXXXXX";
-  const char* d = ::mkdtemp(tmpl);
-  if (!d) throw test::Failure{"mkdtemp failed"};
-  return d;
-}
+std::string temp_dir() { return test::temp_dir("pipeline"); }
 
 ExperimentSpec gptq_spec() {
   ExperimentSpec s;

@@ -12,14 +12,15 @@
 #include "eval/metrics/output_compare.h"
 #include "eval/metrics/perplexity.h"
 #include "tests/check.h"
+#include "tests/fixture_paths.h"
 #include "tests/ppl_by_hand.h"
 
 using namespace ptq;
 
 namespace {
 
-std::string tiny() { return test::shared_dir() + "/models/austen-tiny"; }
-std::string corpus(const std::string& f) { return test::shared_dir() + "/corpus/" + f; }
+using test::corpus;
+using test::tiny;
 
 }  // namespace
 

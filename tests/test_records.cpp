@@ -23,31 +23,19 @@
 #include "eval/experiment/sweep.h"
 #include "eval/experiment/sweep_runner.h"
 #include "tests/check.h"
+#include "tests/fixture_paths.h"
 #include "tests/ppl_by_hand.h"
 
 using namespace ptq;
 
 namespace {
 
-std::string tiny() { return test::shared_dir() + "/models/austen-tiny"; }
-std::string corpus(const std::string& f) { return test::shared_dir() + "/corpus/" + f; }
+using test::corpus;
+using test::tiny;
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/ptq-records-XXXXXX";
-  const char* d = ::mkdtemp(tmpl);
-  if (!d) throw test::Failure{"mkdtemp failed"};
-  return d;
-}
+std::string temp_dir() { return test::temp_dir("records"); }
 
-std::vector<std::string> dir_entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  while (dirent* e = ::readdir(d))
-    if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using test::dir_entries;
 
 void remove_tree(const std::string& dir) {
   for (const auto& e : dir_entries(dir)) ::unlink(join_path(dir, e).c_str());
