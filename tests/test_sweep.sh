@@ -78,9 +78,22 @@ check "records agree: same fp PPL, ppl = ppl_q, KL gptq3 < rtn3, 4 bits < 3 bits
 # the summary says what completed and what did not, exit 130 / 143; --resume completes the sweep.
 # A script's background jobs inherit SIGINT as ignored (ptq keeps it so); "${DEFAULT_SIGNALS[@]}" CMD
 # runs CMD (same pid, as python execs it) with SIGINT and SIGTERM at their defaults, as from a terminal.
-DEFAULT_SIGNALS=(python3 -c 'import os, signal, sys
+# The interpreter itself, not a wrapper such as a pyenv shim (which would take the signal instead).
+DEFAULT_SIGNALS=("$(python3 -c 'import sys; print(sys.executable)')" -c 'import os, signal, sys
 for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])')
+# wait_for_handler PID: waits (at most 60 s) until PID catches SIGTERM (bit 15 of SigCgt in
+# /proc/PID/status), i.e. ptq's main has installed its handlers: loading LibTorch on a busy machine
+# can take seconds, and a signal before that kills it the default way.
+wait_for_handler() {
+  for _ in $(seq 1 1200); do
+    local cgt
+    cgt=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return
+    [ -n "$cgt" ] && (( (16#$cgt >> 14) & 1 )) && return
+    kill -0 "$1" 2>/dev/null || return
+    sleep 0.05
+  done
+}
 count_records() { ls "$1"/*.json 2>/dev/null | wc -l; }
 # signal_sweep SIG DIR N [--resume]: starts the sweep, sends SIG once DIR holds N records, waits
 # (at most 60 s); sets rc, and secs to the seconds from the signal to the exit.
@@ -142,7 +155,8 @@ rc=$?
 # ptq ppl: SIGTERM stops it between windows with a message and exit 143, no PPL printed.
 "${DEFAULT_SIGNALS[@]}" "$PTQ" ppl --model "$M" --text "$SHARED/corpus/austen-train.txt" --seqlen 128 >"$T/ppl-sig.out" 2>"$T/ppl-sig.err" &
 pid=$!
-sleep 2  # loaded and tokenized (0.5 s); the ~7,000 windows of austen-train take far longer
+wait_for_handler $pid
+sleep 1  # loaded and tokenized (0.5 s); the ~7,000 windows of austen-train take far longer
 kill -TERM $pid
 for _ in $(seq 1 600); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 kill -9 $pid 2>/dev/null
@@ -202,7 +216,8 @@ check "ptq compare matches the quantize run's PPL" "abs(j['ppl_q'] - $(python3 -
   --nsamples 64 --calib-seqlen 256 --eval-text "$SHARED/corpus/austen-test.txt" --eval-seqlen 128 --results "$T/qsig" \
   >"$T/qsig.json" 2>"$T/qsig.err" &
 pid=$!
-sleep 2
+wait_for_handler $pid
+sleep 1
 kill -TERM $pid
 for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 kill -9 $pid 2>/dev/null
@@ -211,6 +226,36 @@ rc=$?
 [ $rc -eq 143 ] && ok "quantize: SIGTERM exits 143" || bad "quantize SIGTERM: exit $rc: $(tail -c 300 "$T/qsig.err")"
 check "quantize: SIGTERM says the run did not complete" 'j["cancelled"] and j["complete"] is False and j["signal"]=="SIGTERM"' "$T/qsig.json"
 [ -z "$(ls -A "$T/qsig")" ] && ok "quantize: no record and no temporary after SIGTERM" || bad "quantize SIGTERM left $(ls -A "$T/qsig")"
+
+# The other long commands on SIGTERM: cancelled between units of work with a message, exit 143,
+# nothing printed on stdout; make-checkpoint removes the shards it had written.
+sigterm_cancels() {  # NAME CMD...: CMD must still be working 1 s after its handlers are installed
+  local name=$1
+  shift
+  "${DEFAULT_SIGNALS[@]}" "$@" >"$T/sig-$name.out" 2>"$T/sig-$name.err" &
+  local pid=$! alive=0 rc
+  wait_for_handler $pid
+  sleep 1
+  kill -0 $pid 2>/dev/null && alive=1
+  kill -TERM $pid 2>/dev/null
+  for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+  kill -9 $pid 2>/dev/null
+  wait $pid
+  rc=$?
+  if [ $alive -eq 1 ] && [ $rc -eq 143 ] && grep -q "cancelled by SIGTERM" "$T/sig-$name.err" && [ ! -s "$T/sig-$name.out" ]; then
+    ok "$name: SIGTERM cancels (exit 143, nothing printed)"
+  else
+    bad "$name SIGTERM: still running at 1 s: $alive, exit $rc, out '$(head -c 200 "$T/sig-$name.out")', err '$(tail -c 300 "$T/sig-$name.err")'"
+  fi
+}
+TRAIN="$SHARED/corpus/austen-train.txt"
+sigterm_cancels compare "$PTQ" compare --model "$M" --quantized "$T/art" --text "$TRAIN" --seqlen 128
+sigterm_cancels kurtosis "$PTQ" kurtosis --model "$M" --calib "$TRAIN" --nsamples 4096 --calib-seqlen 256
+sigterm_cancels eval-tasks "$PTQ" eval-tasks --model "$M" --lastword "$TRAIN" --lastword-n 100000
+mkdir -p "$T/ckpt" && echo '{"user": "old"}' >"$T/ckpt/config.json"
+sigterm_cancels make-checkpoint "$PTQ" make-checkpoint --like llama-2-7b --layers 8 --shard-gb 0.25 --out "$T/ckpt"
+[ -z "$(ls -A "$T/ckpt")" ] && ok "make-checkpoint: no shard, index or stale config.json left after SIGTERM" ||
+  bad "make-checkpoint SIGTERM left $(ls -A "$T/ckpt" | head -5 | tr '\n' ' ')"
 
 # Errors: bad specs and an unwritable results folder.
 sed 's/"methods"/"method"/' "$T/sweep.json" >"$T/badkey.json"

@@ -1,9 +1,10 @@
 #pragma once
-// SIGINT and SIGTERM as a cooperative cancel for the long commands (sweep, run, quantize): the
-// handler only sets an atomic flag and cancels the command's Feedback (a lock-free atomic store,
-// safe in a signal handler); the engine polls it between blocks and windows and throws
-// ptq::Cancelled, so the current run is abandoned cleanly (nothing half written) and the command
-// prints what completed and what did not, then exits 130 (SIGINT) or 143 (SIGTERM). A second
+// SIGINT and SIGTERM as a cooperative cancel for the long commands (sweep, run, quantize, ppl,
+// compare, kurtosis, eval-tasks, make-checkpoint): the handler only sets an atomic flag and
+// cancels the command's Feedback (a lock-free atomic store, safe in a signal handler); the engine
+// polls it between blocks, windows and tensors and throws ptq::Cancelled, so the current run is
+// abandoned cleanly (nothing half written: make-checkpoint removes the shards it wrote) and the
+// command prints what completed and what did not, then exits 130 (SIGINT) or 143 (SIGTERM). A second
 // signal exits at once with the same code. A signal inherited as ignored (a shell's background job,
 // nohup) stays ignored.
 #include <string>

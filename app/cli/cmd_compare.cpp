@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
@@ -32,6 +33,7 @@ int cmd_compare(const std::vector<std::string>& argv) {
                 batch = a.get_int("batch", 4, 1, limits::kMaxBatch);
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
 
   at::Tensor windows;
   FpReference ref;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
@@ -41,6 +42,7 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
   const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
   const std::string tok_path = model->checkpoint().tokenizer_path();

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
@@ -42,6 +43,7 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   const int64_t batch = a.get_int("batch", 8, 1, limits::kMaxBatch);
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
   const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
   const std::string tok_path = model->checkpoint().tokenizer_path();

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "app/cli/args.h"
+#include "app/cli/cancel_signals.h"
 #include "eval/experiment/spec_limits.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
@@ -22,6 +23,7 @@ int cmd_make_checkpoint(const std::vector<std::string>& argv) {
   o.shard_bytes = int64_t(a.get_double("shard-gb", 4.0, 1e-6, 1e6) * double(int64_t(1) << 30));
   Feedback fb;
   ProgressLine line(fb);
+  CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
   ModelConfig c = make_checkpoint(o, &fb);
   std::cout << json{{"out", o.out_dir},
                     {"like", o.like},

@@ -51,6 +51,55 @@ std::string model_type_of(const std::string& arch) {
   return "llama";
 }
 
+std::vector<std::vector<size_t>> plan_shards(const std::vector<TensorSpec>& specs, at::ScalarType dt,
+                                             int64_t shard_bytes) {  // shards of about shard_bytes each
+  std::vector<std::vector<size_t>> shards(1);
+  int64_t cur = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    int64_t n = int64_t(c10::elementSize(dt));
+    for (auto d : specs[i].shape) n *= d;
+    if (cur > 0 && cur + n > shard_bytes) {
+      shards.emplace_back();
+      cur = 0;
+    }
+    shards.back().push_back(i);
+    cur += n;
+  }
+  return shards;
+}
+
+// Writes each shard atomically; `written` lists the files done so far (for the cancel cleanup).
+void write_shards(const MakeCheckpointOptions& o, at::ScalarType dt, const std::vector<TensorSpec>& specs,
+                  const std::vector<std::vector<size_t>>& shards, json* weight_map, std::vector<std::string>* written,
+                  Feedback* fb) {
+  auto gen = at::detail::createCPUGenerator(o.seed);
+  size_t done = 0;
+  for (size_t s = 0; s < shards.size(); ++s) {
+    char name[64];
+    if (shards.size() == 1)
+      std::snprintf(name, sizeof name, "model.safetensors");
+    else
+      std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (size_t i : shards[s]) {
+      check_cancel(fb);
+      const TensorSpec& t = specs[i];
+      at::Tensor w;
+      if (t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
+        w = at::ones(t.shape, at::kFloat);
+      else
+        w = at::normal(0.0, o.init_std, t.shape, gen, at::TensorOptions().dtype(at::kFloat));
+      tensors.emplace_back(t.name, w.to(dt));
+      (*weight_map)[t.name] = name;
+      report(fb, "make-checkpoint", int64_t(++done), int64_t(specs.size()));
+    }
+    check_cancel(fb);
+    const std::string path = join_path(o.out_dir, name);
+    save_safetensors(path, tensors, {{"format", "pt"}});
+    written->push_back(path);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& checkpoint_presets() {
@@ -110,43 +159,18 @@ ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb) {
   if (!is_directory(o.out_dir)) throw Error("cannot create output folder '" + o.out_dir + "'");
   if (!o.tokenizer.empty()) write_file_atomic(join_path(o.out_dir, "tokenizer.json"), read_text_file(o.tokenizer));
 
-  auto gen = at::detail::createCPUGenerator(o.seed);
+  // The folder's old config.json and index no longer describe it once the first shard is replaced.
+  std::remove(join_path(o.out_dir, "config.json").c_str());
+  std::remove(join_path(o.out_dir, "model.safetensors.index.json").c_str());
   const auto specs = expected_tensors(c);
-  // Plan shards of about shard_bytes each.
-  std::vector<std::vector<size_t>> shards(1);
-  int64_t cur = 0;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    int64_t n = int64_t(c10::elementSize(dt));
-    for (auto d : specs[i].shape) n *= d;
-    if (cur > 0 && cur + n > o.shard_bytes) {
-      shards.emplace_back();
-      cur = 0;
-    }
-    shards.back().push_back(i);
-    cur += n;
-  }
+  const auto shards = plan_shards(specs, dt, o.shard_bytes);
   json weight_map = json::object();
-  size_t done = 0;
-  for (size_t s = 0; s < shards.size(); ++s) {
-    char name[64];
-    if (shards.size() == 1)
-      std::snprintf(name, sizeof name, "model.safetensors");
-    else
-      std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (size_t i : shards[s]) {
-      check_cancel(fb);
-      const TensorSpec& t = specs[i];
-      at::Tensor w;
-      if (t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
-        w = at::ones(t.shape, at::kFloat);
-      else
-        w = at::normal(0.0, o.init_std, t.shape, gen, at::TensorOptions().dtype(at::kFloat));
-      tensors.emplace_back(t.name, w.to(dt));
-      weight_map[t.name] = name;
-      report(fb, "make-checkpoint", int64_t(++done), int64_t(specs.size()));
-    }
-    save_safetensors(join_path(o.out_dir, name), tensors, {{"format", "pt"}});
+  std::vector<std::string> written;
+  try {
+    write_shards(o, dt, specs, shards, &weight_map, &written, fb);
+  } catch (const Cancelled&) {  // never leave a folder of some shards that looks like a checkpoint
+    for (const auto& path : written) std::remove(path.c_str());
+    throw;
   }
   if (shards.size() > 1) {
     int64_t total = 0;
