@@ -92,6 +92,18 @@ TEST_CASE("missing or foreign artifacts are clear errors") {
   moved["base_model"] = "/nonexistent/base-model";
   write_json_atomic(out + "/artifacts.json", moved);
   CHECK_THROWS_WITH(load_quantized_model(out, LoadOptions{}), "the base checkpoint '/nonexistent/base-model'");
+  // A layer the base model does not have would silently stay in full precision.
+  json extra = meta;
+  const std::string first = extra["layers"].begin().key();  // model.layers.0.<...>
+  const std::string ghost = "model.layers.7" + first.substr(std::string("model.layers.0").size());
+  extra["layers"][ghost] = extra["layers"][first];
+  write_json_atomic(out + "/artifacts.json", extra);
+  CHECK_THROWS_WITH(load_quantized_model(out, LoadOptions{}), "names tensors the base model does not have: " + ghost);
+  // Artifacts of this model loaded onto another one with the same layer names but other shapes.
+  json other = meta;
+  other["base_model"] = shared("parity/qwen3");
+  write_json_atomic(out + "/artifacts.json", other);
+  CHECK_THROWS_WITH(load_quantized_model(out, LoadOptions{}), "but the base model's is");
   std::system(("rm -rf " + out).c_str());
 }
 

@@ -136,6 +136,35 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
   write_json_atomic(join_path(dir, "artifacts.json"), meta);
 }
 
+namespace {
+
+std::string shape_string(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+// A name in artifacts.json that met no tensor of the base model would silently leave that part in
+// full precision: refuse instead.
+void check_all_applied(const std::string& meta_path, const std::set<std::string>& changed,
+                       const std::set<std::string>& hadamard, const json& layers, const std::set<std::string>& applied) {
+  std::vector<std::string> missing;
+  for (const auto& k : changed)
+    if (!applied.count(k)) missing.push_back(k);
+  for (const auto& k : hadamard)
+    if (!applied.count(k + " (online Hadamard)")) missing.push_back(k + " (online Hadamard)");
+  for (auto it = layers.begin(); it != layers.end(); ++it)
+    if (!applied.count(it.key())) missing.push_back(it.key());
+  if (missing.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
+  if (missing.size() > 5) list += ", ... (" + std::to_string(missing.size()) + " in all)";
+  throw Error("'" + meta_path + "' names tensors the base model does not have: " + list +
+              " (were the artifacts made from another model?)");
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
   const std::string meta_path = join_path(dir, "artifacts.json");
   if (!file_exists(meta_path))
@@ -151,18 +180,28 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
   std::set<std::string> changed = meta.at("changed").get<std::set<std::string>>();
   std::set<std::string> hadamard = meta.at("online_hadamard").get<std::set<std::string>>();
   const json& layers = meta.at("layers");
-  auto place = [&](at::Tensor& t, const at::Tensor& v) { t = v.to(m->device(), m->dtype()); };
+  std::set<std::string> applied;  // every name the artifacts list must meet a tensor of the base model
+  auto place = [&](const std::string& key, at::Tensor& t, const at::Tensor& v) {
+    if (v.sizes() != t.sizes())
+      throw Error("'" + dir + "': " + key + " has shape " + shape_string(v) + " but the base model's is " +
+                  shape_string(t) + " (made from another model?)");
+    t = v.to(m->device(), m->dtype());
+    applied.insert(key);
+  };
   for_each_model_tensor(*m, head_untied(*m), [&](const std::string& key, at::Tensor& t) {
-    if (changed.count(key)) place(t, f.load(key));
+    if (changed.count(key)) place(key, t, f.load(key));
   });
   for (int i = 0; i < m->num_blocks(); ++i) {
     check_cancel(fb);
     DecoderBlock& b = m->acquire(i);
     for (auto& kv : b.tensors())
-      if (changed.count(kv.first)) place(*kv.second, f.load(kv.first));
+      if (changed.count(kv.first)) place(kv.first, *kv.second, f.load(kv.first));
     for (auto& l : b.linears()) {
       const std::string full = linear_full_name(i, l.name());
-      if (hadamard.count(full)) l.input_transform = [](const at::Tensor& x) { return fast_hadamard_transform(x); };
+      if (hadamard.count(full)) {
+        l.input_transform = [](const at::Tensor& x) { return fast_hadamard_transform(x); };
+        applied.insert(full + " (online Hadamard)");
+      }
       auto it = layers.find(full);
       if (it == layers.end()) continue;
       QuantizedWeight q;
@@ -171,12 +210,13 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
       q.scales = f.load(full + ".scales");
       if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
       if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
-      place(l.weight, q.dequantize());
+      place(full, l.weight, q.dequantize());
     }
     b.mark_modified();
     m->release(i);
     report(fb, "load quantized", i + 1, m->num_blocks());
   }
+  check_all_applied(meta_path, changed, hadamard, layers, applied);
   return m;
 }
 
