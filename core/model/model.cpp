@@ -215,13 +215,17 @@ BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
 }
 
 at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vector<at::Tensor>* hidden_states) {
+  // transformers' convention per family: Llama & co. give the embedding output and every block's
+  // output but the last (replaced by the final norm's); MambaModel gives every block's output, then
+  // the final norm's, and no embedding output.
+  const bool mamba = config().is_mamba();
   at::Tensor h = embed(ids);
-  if (hidden_states) hidden_states->push_back(h);
+  if (hidden_states && !mamba) hidden_states->push_back(h);
   BlockContext ctx = context(ids.size(1), obs);
   for (int i = 0; i < num_blocks(); ++i) {
     h = acquire(i).forward(h, ctx);
     release(i);
-    if (hidden_states && i + 1 < num_blocks()) hidden_states->push_back(h);
+    if (hidden_states && (mamba || i + 1 < num_blocks())) hidden_states->push_back(h);
   }
   h = final_norm(h);
   if (hidden_states) hidden_states->push_back(h);

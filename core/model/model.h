@@ -73,7 +73,9 @@ class Model {
   BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
 
   // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
-  // hidden_states, if given, receives the embedding output, every block's output and the final norm.
+  // hidden_states, if given, receives what transformers' output_hidden_states gives: the embedding
+  // output, every block's output but the last, and the final norm's (Mamba: every block's output,
+  // then the final norm's).
   at::Tensor forward(const at::Tensor& ids, LinearObserver* obs = nullptr,
                      std::vector<at::Tensor>* hidden_states = nullptr);
 
