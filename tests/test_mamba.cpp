@@ -13,6 +13,7 @@
 #include "core/model/model_summary.h"
 #include "core/model/selective_scan.h"
 #include "core/model/transform_support.h"
+#include "core/records/json_util.h"
 #include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
 #include "quant/pipeline/pipeline.h"
