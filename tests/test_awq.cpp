@@ -42,14 +42,14 @@ void check_fold(const std::string& dir, int groups_per_block, Residency res = Re
   lo.residency = res;
   auto m = Model::load(dir, lo);
   at::Tensor want = m->forward(ids);
-  at::Tensor norm0 = m->acquire(0).input_norm.clone();
+  at::Tensor norm0 = as_decoder(m->acquire(0)).input_norm.clone();
   m->release(0);
   for (int i = 0; i < m->num_blocks(); ++i) {
-    DecoderBlock& b = m->acquire(i);
+    DecoderBlock& b = as_decoder(m->acquire(i));
     CHECK(awq_fold_random_scales(b, 100 + uint64_t(i), 1.0) == groups_per_block);
     m->release(i);
   }
-  at::Tensor norm1 = m->acquire(0).input_norm.clone();
+  at::Tensor norm1 = as_decoder(m->acquire(0)).input_norm.clone();
   m->release(0);
   CHECK_MSG(max_abs(norm0, norm1) > 1e-2, "input_layernorm was not scaled");
   at::Tensor got = m->forward(ids);
@@ -101,7 +101,7 @@ QuantSpec int_spec(int bits, int64_t group, bool sym) {
 double block_error_after(const json* awq_params, std::map<std::string, LayerRecord>* recs_out = nullptr) {
   at::NoGradGuard ng;
   auto m = Model::load(parity("llama"));
-  DecoderBlock& b = m->acquire(0);
+  DecoderBlock& b = as_decoder(m->acquire(0));
   at::manual_seed(3);
   std::vector<at::Tensor> inputs, fp;
   for (int i = 0; i < 2; ++i) inputs.push_back(m->embed(at::randint(0, 8192, {4, 64}, at::kLong)));

@@ -143,6 +143,8 @@ TEST_CASE("cuda parity qwen3-moe") { parity_on_cuda("qwen3-moe", Residency::Resi
 TEST_CASE("cuda parity qwen2-moe streamed") { parity_on_cuda("qwen2-moe", Residency::Stream); }
 TEST_CASE("cuda parity gemma3") { parity_on_cuda("gemma3", Residency::Resident); }
 TEST_CASE("cuda parity gemma2 resident") { parity_on_cuda("gemma2", Residency::Resident); }
+TEST_CASE("cuda parity mamba (chunked selective scan)") { parity_on_cuda("mamba", Residency::Resident); }
+TEST_CASE("cuda parity mamba streamed") { parity_on_cuda("mamba", Residency::Stream); }
 // The demo model is austen-tiny; 96.485491 is transformers' float32 test PPL (its reference.json).
 // 1e-4 relative: the CPU engine agrees to 2.5e-7 (test_perplexity); CUDA kernels sum in other orders.
 constexpr double kDemoPpl = 96.485491;

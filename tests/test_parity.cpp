@@ -61,6 +61,7 @@ const ParityFixture kSecondWave[] = {
     {"gemma2", "Gemma2: (1+w) norms, sandwich norms, GeGLU, soft-caps, window 16 < 40 tokens on layer 0"},
     {"gemma3", "Gemma3: q/k norms, layer_types, local/global rope bases, transformers 5 keys"},
     {"phi3", "Phi3: fused qkv_proj and gate_up_proj"},
+    {"mamba", "Mamba-1: in_proj, causal conv1d, chunked selective scan, x_proj/dt_proj/A_log/D, out_proj, fp32 residual"},
 };
 
 void register_second_wave() {

@@ -63,7 +63,7 @@ void check_preserved(const std::string& dir, Residency res, const json& params, 
   CHECK(!m->head_weight().is_same(m->embed_weight()));  // untied: the head got the final norm
 
   for (int i = 0; i < m->num_blocks(); ++i) {
-    DecoderBlock& b = m->block(i);
+    DecoderBlock& b = as_decoder(m->block(i));
     CHECK(b.modified());
     if (m->streaming()) CHECK(!b.loaded());  // released: weights left, transforms stay
     for (const Linear& l : b.linears()) {
@@ -85,7 +85,7 @@ void check_preserved(const std::string& dir, Residency res, const json& params, 
                 scale);
     CHECK_MSG(d < 1e-5 * scale, dir + ": logits differ by " + std::to_string(d));
   }
-  DecoderBlock& b0 = m->acquire(0);
+  DecoderBlock& b0 = as_decoder(m->acquire(0));
   CHECK(all_ones(b0.input_norm) && all_ones(b0.post_norm));
   m->release(0);
 }

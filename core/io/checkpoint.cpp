@@ -32,8 +32,8 @@ uint64_t expected_tensor_count(const ModelConfig& c) {
 void find_missing_layer_tensor(const Checkpoint& ck, uint64_t want, size_t have) {
   const ModelConfig& c = ck.config();
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    std::string probe = p + "input_layernorm.weight";
+    const std::string p = block_key_prefix(c, int(l));
+    std::string probe = block_norms(c, l).front().name;
     if (ck.has(probe) && c.is_moe()) probe = p + "block_sparse_moe.experts." + std::to_string(c.num_experts - 1) + ".w1.weight";
     if (!ck.has(probe))
       throw Error("tensor '" + probe + "' is missing from the checkpoint in '" + ck.dir() + "' (config.json declares " +
@@ -121,7 +121,7 @@ uint64_t Checkpoint::size_on_disk() const {
   return n;
 }
 
-std::string Checkpoint::stored_dtype() const { return info("model.embed_tokens.weight").dtype; }
+std::string Checkpoint::stored_dtype() const { return info(embedding_key(config_)).dtype; }
 
 std::string Checkpoint::tokenizer_path() const {
   std::string p = join_path(dir_, "tokenizer.json");

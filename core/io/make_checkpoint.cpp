@@ -84,10 +84,10 @@ void write_shards(const MakeCheckpointOptions& o, at::ScalarType dt, const std::
     for (size_t i : shards[s]) {
       check_cancel(fb);
       const TensorSpec& t = specs[i];
-      at::Tensor w;
-      if (t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
+      at::Tensor w = mamba_initial_tensor(t.name, t.shape);
+      if (!w.defined() && t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
         w = at::ones(t.shape, at::kFloat);
-      else
+      else if (!w.defined())
         w = at::normal(0.0, o.init_std, t.shape, gen, at::TensorOptions().dtype(at::kFloat));
       tensors.emplace_back(t.name, w.to(dt));
       (*weight_map)[t.name] = name;
@@ -106,12 +106,14 @@ const std::vector<std::string>& checkpoint_presets() {
   static std::vector<std::string> v = [] {
     std::vector<std::string> r;
     for (const auto& p : kPresets) r.push_back(p.name);
+    for (const auto& n : mamba_presets()) r.push_back(n);
     return r;
   }();
   return v;
 }
 
 ModelConfig preset_config(const std::string& like) {
+  if (auto m = mamba_preset_config(like)) return *m;
   for (const auto& p : kPresets) {
     if (like != p.name) continue;
     ModelConfig c;

@@ -1,6 +1,9 @@
 #pragma once
 // Random-weight checkpoints with the exact shapes of real models, so benchmarks and tests
 // need no download. Written as a normal Hugging Face folder (sharded like the hub does).
+#include <ATen/ATen.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,11 @@ struct MakeCheckpointOptions {
 
 const std::vector<std::string>& checkpoint_presets();
 ModelConfig preset_config(const std::string& like);  // throws ptq::Error listing the presets
+// Mamba-1 shapes (make_checkpoint_mamba.cpp): their names, the config of one (nullopt for any other
+// name), and the initial value of a mixer tensor (A_log, D, conv1d, dt_proj.bias; undefined for the rest).
+const std::vector<std::string>& mamba_presets();
+std::optional<ModelConfig> mamba_preset_config(const std::string& like);
+at::Tensor mamba_initial_tensor(const std::string& name, const std::vector<int64_t>& shape);
 // Returns the config written.
 ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb = nullptr);
 

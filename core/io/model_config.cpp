@@ -11,7 +11,7 @@ const std::vector<std::string>& supported_architectures() {
   static const std::vector<std::string> a = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
                                              "MixtralForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
                                              "Qwen2MoeForCausalLM", "Phi3ForCausalLM", "Gemma2ForCausalLM",
-                                             "Gemma3ForCausalLM"};
+                                             "Gemma3ForCausalLM", "MambaForCausalLM"};
   return a;
 }
 
@@ -184,6 +184,10 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
     throw Error(source + ": architecture '" + c.architecture +
                 "' is not supported; supported architectures: " + join(supported_architectures()));
   c.model_type = in.string("model_type", "");
+  if (c.is_mamba()) {  // no attention: its own shape keys (model_config_mamba.cpp)
+    parse_mamba_config(c, j, source);
+    return c;
+  }
   read_shape(c, in);
   read_rope(c, j, in);
   read_family(c, in);
@@ -202,6 +206,7 @@ ModelConfig ModelConfig::load(const std::string& path) {
 }
 
 json ModelConfig::to_hf_json() const {
+  if (is_mamba()) return mamba_hf_json(*this);
   json j = {{"architectures", {architecture}},
             {"model_type", model_type},
             {"hidden_size", hidden_size},

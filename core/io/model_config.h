@@ -66,6 +66,18 @@ struct ModelConfig {
   std::vector<int64_t> mlp_only_layers; // qwen MoE: layers that keep a dense MLP
   int64_t decoder_sparse_step = 1;      // qwen MoE: layer l is MoE when (l+1) % step == 0
 
+  // ---- Mamba-1 (MambaForCausalLM), set by parse_mamba_config (model_config_mamba.cpp): no
+  // attention (num_heads 0), intermediate_size = expand · hidden, rms_norm_eps from layer_norm_epsilon.
+  int64_t ssm_state_size = 0;           // state_size (N)
+  int64_t conv_kernel = 0;              // depthwise causal conv1d width
+  int64_t time_step_rank = 0;           // dt rank ("auto" = ceil(hidden / 16))
+  bool conv_bias = false;               // use_conv_bias
+  bool mixer_bias = false;              // use_bias: in_proj / out_proj biases
+  bool residual_in_fp32 = false;        // the residual stream between blocks is float32
+
+  bool is_mamba() const { return architecture == "MambaForCausalLM"; }
+  // Whether the model keeps keys and values per token when generating (Mamba keeps a fixed state).
+  bool has_kv_cache() const { return !is_mamba(); }
   bool is_moe() const { return num_experts > 0; }
   bool is_moe_layer(int64_t layer) const;
   // Layer marked sliding_attention in layer_types (the window then applies to that layer only;
@@ -84,5 +96,8 @@ const std::vector<std::string>& supported_architectures();
 RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& source);
 // The per-architecture section of from_json for the later families (no-op for the first four).
 void parse_family_features(ModelConfig& c, const nlohmann::json& j, const std::string& source);
+// MambaForCausalLM's config.json (replaces the attention shape keys); and its config.json writer.
+void parse_mamba_config(ModelConfig& c, const nlohmann::json& j, const std::string& source);
+nlohmann::json mamba_hf_json(const ModelConfig& c);
 
 }  // namespace ptq

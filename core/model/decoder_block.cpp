@@ -22,34 +22,14 @@ at::Tensor rms_norm_plus_one(const at::Tensor& x, const at::Tensor& weight, doub
   return (h * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
 }
 
-at::Tensor Linear::forward(const at::Tensor& x, LinearObserver* obs, int block) const {
-  at::Tensor in = input_transform ? input_transform(x) : x;
-  at::Tensor out = at::linear(in, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt);
-  if (obs) {
-    const int64_t n_in = in.size(-1), n_out = out.size(-1);
-    obs->on_linear(block, *this, in.reshape({-1, n_in}), out.reshape({-1, n_out}));
-  }
-  return out;
-}
+DecoderBlock::DecoderBlock(const ModelConfig& c, int index) : Block(c, index) {}
 
-DecoderBlock::DecoderBlock(const ModelConfig& c, int index) : cfg_(&c), index_(index) {
-  for (auto& s : block_linears(c, index)) linears_.push_back(Linear{s, {}, {}, {}});
-}
-
-Linear* DecoderBlock::find(const std::string& name) {
-  for (auto& l : linears_)
-    if (l.spec.name == name) return &l;
-  return nullptr;
-}
-
-Linear& DecoderBlock::linear(const std::string& name) {
-  Linear* l = find(name);
-  if (!l) throw Error("block " + std::to_string(index_) + " has no linear layer '" + name + "'");
-  return *l;
-}
-
-const Linear& DecoderBlock::linear(const std::string& name) const {
-  return const_cast<DecoderBlock*>(this)->linear(name);
+DecoderBlock& as_decoder(Block& b) {
+  auto* d = dynamic_cast<DecoderBlock*>(&b);
+  if (!d)
+    throw Error("block " + std::to_string(b.index()) + " is a " + b.kind() +
+                " block; this operation needs an attention decoder block");
+  return *d;
 }
 
 std::vector<std::pair<std::string, at::Tensor*>> DecoderBlock::tensors() {
@@ -69,21 +49,6 @@ std::vector<std::pair<std::string, at::Tensor*>> DecoderBlock::tensors() {
     if (l.spec.bias) v.push_back({linear_bias_key(index_, l.spec.name), &l.bias});
   }
   return v;
-}
-
-int64_t DecoderBlock::bytes() const {
-  int64_t n = 0;
-  for (auto& kv : const_cast<DecoderBlock*>(this)->tensors())
-    if (kv.second->defined()) n += kv.second->numel() * kv.second->element_size();
-  return n;
-}
-
-void DecoderBlock::unload() {
-  for (auto& kv : tensors()) *kv.second = at::Tensor();
-}
-
-at::Tensor DecoderBlock::run(const std::string& name, const at::Tensor& x, const BlockContext& ctx) const {
-  return linear(name).forward(x, ctx.observer, index_);
 }
 
 at::Tensor DecoderBlock::norm(const at::Tensor& x, const at::Tensor& w) const {

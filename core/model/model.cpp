@@ -1,8 +1,11 @@
 #include "core/model/model.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
+#include "core/model/mamba_block.h"
+#include "core/model/selective_scan.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 
@@ -52,7 +55,12 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->ck_ = Checkpoint::open(dir);
   const ModelConfig& c = m->ck_->config();
   m->tied_ = c.tie_word_embeddings;
-  for (int i = 0; i < c.num_layers; ++i) m->blocks_.push_back(std::make_unique<DecoderBlock>(c, i));
+  for (int i = 0; i < c.num_layers; ++i) {
+    if (c.is_mamba())
+      m->blocks_.push_back(std::make_unique<MambaBlock>(c, i));
+    else
+      m->blocks_.push_back(std::make_unique<DecoderBlock>(c, i));
+  }
 
   auto to_dev = [&](const std::string& key) {
     at::Tensor t = m->ck_->load(key).to(m->device_, m->dtype_);
@@ -61,8 +69,8 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   };
   m->dir_ = dir;
   m->checked_.assign(size_t(c.num_layers), false);
-  m->embed_ = to_dev("model.embed_tokens.weight");
-  m->norm_ = to_dev("model.norm.weight");
+  m->embed_ = to_dev(embedding_key(c));
+  m->norm_ = to_dev(final_norm_key(c));
   if (!m->tied_) m->head_ = to_dev("lm_head.weight");
 
   Residency r = opts.residency;
@@ -97,7 +105,7 @@ int64_t Model::weight_bytes() const {
 }
 
 void Model::load_block(int i) {
-  DecoderBlock& b = *blocks_.at(size_t(i));
+  Block& b = *blocks_.at(size_t(i));
   auto home = home_.find(i);
   auto slots = b.tensors();
   for (size_t k = 0; k < slots.size(); ++k) {
@@ -109,15 +117,15 @@ void Model::load_block(int i) {
   checked_[size_t(i)] = true;
 }
 
-DecoderBlock& Model::acquire(int i) {
-  DecoderBlock& b = *blocks_.at(size_t(i));
+Block& Model::acquire(int i) {
+  Block& b = *blocks_.at(size_t(i));
   if (!b.loaded()) load_block(i);
   return b;
 }
 
 void Model::release(int i) {
   if (!streaming_) return;
-  DecoderBlock& b = *blocks_.at(size_t(i));
+  Block& b = *blocks_.at(size_t(i));
   if (!b.loaded()) return;
   if (b.modified()) {
     std::vector<at::Tensor> keep;
@@ -146,7 +154,9 @@ at::Tensor Model::final_norm(const at::Tensor& h) const {
 }
 
 at::Tensor Model::head(const at::Tensor& normed) const {
-  at::Tensor logits = at::linear(normed, tied_ ? embed_ : head_);
+  const at::Tensor& w = tied_ ? embed_ : head_;
+  // Mamba's float32 residual stream reaches the head in float32: lm_head(h.to(lm_head.weight.dtype)).
+  at::Tensor logits = at::linear(normed.to(w.scalar_type()), w);
   const double cap = config().final_softcap;
   if (cap > 0) logits = at::tanh(logits / cap) * cap;  // Gemma2's final logit soft-capping
   return logits;
@@ -185,22 +195,37 @@ at::Tensor Model::window_mask(int64_t T) const {
 
 BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
   BlockContext ctx;
+  ctx.observer = obs;
+  if (config().is_mamba()) {  // no positions, no attention; PTQ_SCAN_CHUNK sets the scan's chunk size
+    const char* chunk = std::getenv("PTQ_SCAN_CHUNK");
+    if (chunk) {
+      char* end = nullptr;
+      const long long v = std::strtoll(chunk, &end, 10);
+      if (end == chunk || *end != '\0' || v < 1 || v > 4096)
+        throw Error(std::string("PTQ_SCAN_CHUNK is '") + chunk + "', expected an integer from 1 to 4096");
+      ctx.scan_chunk = v;
+    }
+    return ctx;
+  }
   ctx.rope = &rope(seq_len);
   ctx.mask = attention_mask(seq_len);
-  ctx.observer = obs;
   if (config().rope_local_theta > 0) ctx.local_rope = &local_rope(seq_len);
   ctx.sliding_mask = sliding_attention_mask(seq_len);
   return ctx;
 }
 
 at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vector<at::Tensor>* hidden_states) {
+  // transformers' convention per family: Llama & co. give the embedding output and every block's
+  // output but the last (replaced by the final norm's); MambaModel gives every block's output, then
+  // the final norm's, and no embedding output.
+  const bool mamba = config().is_mamba();
   at::Tensor h = embed(ids);
-  if (hidden_states) hidden_states->push_back(h);
+  if (hidden_states && !mamba) hidden_states->push_back(h);
   BlockContext ctx = context(ids.size(1), obs);
   for (int i = 0; i < num_blocks(); ++i) {
     h = acquire(i).forward(h, ctx);
     release(i);
-    if (hidden_states && i + 1 < num_blocks()) hidden_states->push_back(h);
+    if (hidden_states && (mamba || i + 1 < num_blocks())) hidden_states->push_back(h);
   }
   h = final_norm(h);
   if (hidden_states) hidden_states->push_back(h);

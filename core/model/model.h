@@ -1,5 +1,6 @@
 #pragma once
-// A causal LM as a sequence of decoder blocks with embeddings, final norm and head.
+// A causal LM as a sequence of blocks (attention decoder blocks, or Mamba blocks) with embeddings,
+// final norm and head.
 // Weights live in the checkpoint (memory-mapped), in CPU memory, or on the compute device;
 // in streaming mode only the block being run is on the device, so models larger than GPU
 // memory can still be calibrated and evaluated block by block (as LLMC does).
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/io/checkpoint.h"
+#include "core/model/block.h"
 #include "core/model/decoder_block.h"
 #include "core/runtime/feedback.h"
 #include "core/model/rope.h"
@@ -43,12 +45,12 @@ class Model {
   int num_blocks() const { return int(blocks_.size()); }
 
   // Block i with its weights on the compute device (loaded from CPU memory or the checkpoint).
-  DecoderBlock& acquire(int i);
+  Block& acquire(int i);
   // Done with block i: when streaming its weights leave the device; a modified block keeps its
   // weights in CPU memory, an unmodified one is re-read from the checkpoint next time.
   void release(int i);
   // Direct access without loading (weights may be absent while streaming).
-  DecoderBlock& block(int i) { return *blocks_.at(size_t(i)); }
+  Block& block(int i) { return *blocks_.at(size_t(i)); }
 
   // Shared tensors, always on the compute device; mutable so transforms (rotation) can fold into them.
   at::Tensor& embed_weight() { return embed_; }
@@ -60,6 +62,8 @@ class Model {
   at::Tensor embed(const at::Tensor& ids) const;         // [B,T] ids -> [B,T,H] hidden
   at::Tensor final_norm(const at::Tensor& h) const;      // model.norm
   at::Tensor head(const at::Tensor& normed) const;       // logits in the compute dtype
+  // Whether generation would keep a KV cache (false for Mamba: a fixed-size state instead).
+  bool has_kv_cache() const { return config().has_kv_cache(); }
   const RopeTables& rope(int64_t seq_len);               // cached per length
   const RopeTables& local_rope(int64_t seq_len);         // sliding layers' (Gemma3's local base)
   // Mask of the layers layer_types does not mark sliding (all layers when there are no
@@ -69,7 +73,9 @@ class Model {
   BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
 
   // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
-  // hidden_states, if given, receives the embedding output, every block's output and the final norm.
+  // hidden_states, if given, receives what transformers' output_hidden_states gives: the embedding
+  // output, every block's output but the last, and the final norm's (Mamba: every block's output,
+  // then the final norm's).
   at::Tensor forward(const at::Tensor& ids, LinearObserver* obs = nullptr,
                      std::vector<at::Tensor>* hidden_states = nullptr);
 
@@ -86,7 +92,7 @@ class Model {
   bool streaming_ = false;
   bool tied_ = false;
   at::Tensor embed_, norm_, head_;
-  std::vector<std::unique_ptr<DecoderBlock>> blocks_;
+  std::vector<std::unique_ptr<Block>> blocks_;
   // CPU copies of streamed blocks that were modified (quantized, transformed).
   std::map<int, std::vector<at::Tensor>> home_;
   std::map<int64_t, RopeTables> rope_cache_, local_rope_cache_;

@@ -51,6 +51,7 @@ void add_moe(const ModelConfig& c, std::vector<LinearSpec>& v) {
 }  // namespace
 
 std::vector<LinearSpec> block_linears(const ModelConfig& c, int64_t layer) {
+  if (c.is_mamba()) return mamba_block_linears(c);
   std::vector<LinearSpec> v;
   add_attention(c, v);
   if (c.is_moe_layer(layer))
@@ -61,6 +62,7 @@ std::vector<LinearSpec> block_linears(const ModelConfig& c, int64_t layer) {
 }
 
 std::vector<TensorSpec> block_norms(const ModelConfig& c, int64_t layer) {
+  if (c.is_mamba()) return mamba_block_tensors(c, layer);
   const std::string p = "model.layers." + std::to_string(layer) + ".";
   std::vector<TensorSpec> t = {{p + "input_layernorm.weight", {c.hidden_size}},
                                {p + "post_attention_layernorm.weight", {c.hidden_size}}};
@@ -85,10 +87,28 @@ std::string linear_bias_key(int layer, const std::string& name) {
   return "model." + linear_full_name(layer, name) + ".bias";
 }
 
+std::string embedding_key(const ModelConfig& c) {
+  return c.is_mamba() ? "backbone.embeddings.weight" : "model.embed_tokens.weight";
+}
+std::string final_norm_key(const ModelConfig& c) { return c.is_mamba() ? "backbone.norm_f.weight" : "model.norm.weight"; }
+std::string block_key_prefix(const ModelConfig& c, int layer) {
+  return std::string(c.is_mamba() ? "backbone." : "model.") + "layers." + std::to_string(layer) + ".";
+}
+std::string linear_weight_key(const ModelConfig& c, int layer, const std::string& name) {
+  return block_key_prefix(c, layer) + name + ".weight";
+}
+std::string linear_bias_key(const ModelConfig& c, int layer, const std::string& name) {
+  return block_key_prefix(c, layer) + name + ".bias";
+}
+
 std::string layer_type_of(const std::string& name) {
   auto ends = [&](const std::string& s) {
     return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
   };
+  if (ends("mixer.in_proj")) return "in_proj";
+  if (ends("mixer.x_proj")) return "x_proj";
+  if (ends("mixer.dt_proj")) return "dt_proj";
+  if (ends("mixer.out_proj")) return "out_proj";
   if (ends("qkv_proj")) return "qkv";
   if (ends("gate_up_proj")) return "gate_up";
   if (ends("moe.gate") || ends("mlp.gate") || ends("shared_expert_gate")) return "router";
@@ -104,15 +124,15 @@ std::string layer_type_of(const std::string& name) {
 
 std::vector<TensorSpec> expected_tensors(const ModelConfig& c) {
   std::vector<TensorSpec> t;
-  t.push_back({"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}});
+  t.push_back({embedding_key(c), {c.vocab_size, c.hidden_size}});
   for (int l = 0; l < c.num_layers; ++l) {
     for (auto& n : block_norms(c, l)) t.push_back(n);
     for (const auto& s : block_linears(c, l)) {
-      t.push_back({linear_weight_key(l, s.name), {s.out_features, s.in_features}});
-      if (s.bias) t.push_back({linear_bias_key(l, s.name), {s.out_features}});
+      t.push_back({linear_weight_key(c, l, s.name), {s.out_features, s.in_features}});
+      if (s.bias) t.push_back({linear_bias_key(c, l, s.name), {s.out_features}});
     }
   }
-  t.push_back({"model.norm.weight", {c.hidden_size}});
+  t.push_back({final_norm_key(c), {c.hidden_size}});
   if (!c.tie_word_embeddings) t.push_back({"lm_head.weight", {c.vocab_size, c.hidden_size}});
   return t;
 }

@@ -35,6 +35,11 @@ nlohmann::json family_features(const ModelConfig& c) {
   if (!c.layer_types.empty()) f["layer_types"] = c.layer_types;
   if (c.rope_local_theta > 0) f["rope_local_theta"] = c.rope_local_theta;
   if (c.fused_qkv) f["fused"] = {"qkv_proj", "gate_up_proj"};
+  if (c.is_mamba())
+    f["mamba"] = {{"state_size", c.ssm_state_size}, {"conv_kernel", c.conv_kernel},
+                  {"time_step_rank", c.time_step_rank}, {"conv_bias", c.conv_bias},
+                  {"proj_bias", c.mixer_bias}, {"residual_in_fp32", c.residual_in_fp32},
+                  {"kv_cache", c.has_kv_cache()}};
   if (c.moe_layout == "qwen") {
     nlohmann::json moe_layers = nlohmann::json::array();
     for (int64_t l = 0; l < c.num_layers; ++l)

@@ -4,7 +4,22 @@ namespace ptq {
 
 namespace {
 
+// Mamba-1 (PTQ-Bench): of the mixer's four projections only two have an exact fold for AWQ's
+// per-input-channel scales: in_proj (into the block's norm.weight, which multiplies its input) and
+// dt_proj (into x_proj's first time_step_rank rows, whose output it reads with nothing between).
+// x_proj reads silu(conv1d(·)) and out_proj reads (scan + D·x)·silu(z): no linear op before them
+// whose parameters could take the inverse scale, so they would be left unscaled. A partial AWQ
+// (two of four layers) is not what the method measures; refused with the reason.
+std::string mamba_awq_refusal(const ModelConfig& c) {
+  return "AWQ cannot run on " + c.architecture +
+         ": its scales fold only into in_proj (through the block norm) and dt_proj (through x_proj's dt rows); "
+         "x_proj reads silu(conv1d(x)) and out_proj reads the gated scan output (scan + D*x)*silu(z), which no "
+         "linear op before them can absorb, so AWQ's scales cannot be folded into the projections after the conv "
+         "(use rtn, gptq or omniquant)";
+}
+
 std::string awq_refusal(const ModelConfig& c) {
+  if (c.is_mamba()) return mamba_awq_refusal(c);
   const std::string a = "AWQ cannot run on " + c.architecture + ": ";
   if (c.sandwich_norms)
     return a + "the MLP reads pre_feedforward_layernorm and the attention output passes post_attention_layernorm "
@@ -21,6 +36,16 @@ std::string awq_refusal(const ModelConfig& c) {
 
 std::string rotation_refusal(const ModelConfig& c, const nlohmann::json& params) {
   const std::string a = "rotation cannot run on " + c.architecture + ": ";
+  // PTQ-Bench: the rotation cannot be fused across the mixer. The causal conv1d, silu, selective
+  // scan and silu(z) gate act channel by channel, so a rotation of in_proj's outputs (the analogue of
+  // QuaRot's per-head v -> o rotation) has nothing linear to fold into before x_proj / out_proj. Only
+  // the residual-stream rotation (norm weight folded into in_proj, Q into in_proj and out_proj) would
+  // fold; this stage's plan (per-head Hadamard, q/k/v/gate/up readers) is built for attention blocks.
+  if (c.is_mamba())
+    return a + "the causal conv1d, silu, selective scan and silu(z) gate act per channel, so a rotation cannot be "
+               "fused across the mixer (in_proj's outputs to x_proj / out_proj); only the residual stream's "
+               "readers and writers (in_proj, out_proj) would take one, which this rotation (built for attention "
+               "blocks: per-head Hadamard on v -> o, q/k/v/gate/up readers) does not plan (use rtn, gptq or omniquant)";
   if (c.sandwich_norms)
     return a + "post_attention_layernorm and post_feedforward_layernorm scale the attention and MLP outputs "
                "element-wise before the residual add, so a rotation of the residual stream cannot be folded "

@@ -230,7 +230,8 @@ Problems problems_of(const ExperimentSpec& s, Facts& facts) {
 }  // namespace
 
 int64_t calibration_activation_bytes(const ExperimentSpec& s, const ModelConfig& cfg) {
-  const int64_t elem = int64_t(c10::elementSize(parse_dtype(s.dtype)));
+  // Mamba's residual stream (the blocks' inputs and outputs) stays float32 with residual_in_fp32.
+  const int64_t elem = cfg.residual_in_fp32 ? 4 : int64_t(c10::elementSize(parse_dtype(s.dtype)));
   const auto acts = checked_product({2, s.calib.nsamples, s.calib.seqlen, cfg.hidden_size, elem});
   const auto scores = checked_product({std::min(s.calib_batch, s.calib.nsamples), std::max<int64_t>(cfg.num_heads, 1),
                                        s.calib.seqlen, s.calib.seqlen, 4});

@@ -119,7 +119,7 @@ const MomentAccumulator* KurtosisObserver::find(const std::string& full_name) co
 
 std::string kurtosis_type(const LinearSpec& s) { return s.expert >= 0 ? "expert_" + s.type : s.type; }
 
-void add_block_kurtosis(KurtosisTable& t, const DecoderBlock& block, const KurtosisObserver* obs) {
+void add_block_kurtosis(KurtosisTable& t, const Block& block, const KurtosisObserver* obs) {
   for (const Linear& l : block.linears()) {
     LayerKurtosis k;
     k.name = linear_full_name(block.index(), l.name());

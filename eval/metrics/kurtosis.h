@@ -90,7 +90,7 @@ struct KurtosisTable {
 
 // Appends a row for every linear of `block` (its weights must be loaded): weight kurtosis from the
 // block, activation kurtosis from `obs` (NaN when obs is null or saw no tokens for the layer).
-void add_block_kurtosis(KurtosisTable& t, const DecoderBlock& block, const KurtosisObserver* obs);
+void add_block_kurtosis(KurtosisTable& t, const Block& block, const KurtosisObserver* obs);
 
 // Full-precision kurtosis on calibration windows [N, T] (ids): the windows run through the model
 // block by block (layer-major when streaming) with a KurtosisObserver, then every block's weights

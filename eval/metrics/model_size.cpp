@@ -64,8 +64,8 @@ std::vector<TensorCount> config_tensors(const ModelConfig& c) {
 }
 
 std::vector<TensorCount> model_tensors(Model& m) {
-  std::vector<TensorCount> out = {{"model.embed_tokens.weight", m.embed_weight().numel()},
-                                  {"model.norm.weight", m.norm_weight().numel()}};
+  std::vector<TensorCount> out = {{embedding_key(m.config()), m.embed_weight().numel()},
+                                  {final_norm_key(m.config()), m.norm_weight().numel()}};
   if (m.head_weight().data_ptr() != m.embed_weight().data_ptr()) out.push_back({"lm_head.weight", m.head_weight().numel()});
   for (int i = 0; i < m.num_blocks(); ++i)
     for (const auto& kv : m.block(i).tensors())
@@ -79,7 +79,7 @@ nlohmann::json model_size(const std::vector<TensorCount>& tensors, const ModelCo
   for (const auto& r : layers) records[r.name] = &r;
   std::map<std::string, std::string> linear_of;  // weight key -> full layer name
   for (int blk = 0; blk < c.num_layers; ++blk)
-    for (const LinearSpec& l : block_linears(c, blk)) linear_of[linear_weight_key(blk, l.name)] = linear_full_name(blk, l.name);
+    for (const LinearSpec& l : block_linears(c, blk)) linear_of[linear_weight_key(c, blk, l.name)] = linear_full_name(blk, l.name);
   int64_t linear_params = 0, quantized_params = 0, linear_bytes = 0, other_params = 0, linears_seen = 0;
   for (const TensorCount& t : tensors) {
     auto lin = linear_of.find(t.name);

@@ -36,7 +36,7 @@ void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedbac
     std::vector<at::Tensor> hs;
     for (int64_t b0 = g0; b0 < g1; b0 += batch) hs.push_back(model.embed(windows.slice(0, b0, std::min(g1, b0 + batch))));
     for (int i = 0; i < nb; ++i) {
-      DecoderBlock& blk = model.acquire(i);
+      Block& blk = model.acquire(i);
       for (auto& h : hs) {
         check_cancel(fb);
         h = blk.forward(h, ctx);

@@ -24,7 +24,7 @@ class Model;
 
 struct BlockWork {
   Model& model;
-  DecoderBlock& block;
+  Block& block;
   const BlockContext& ctx;                 // rope, mask (observer unset)
   std::vector<at::Tensor>& inputs;         // calibration hidden states into the block, batches [b,T,H]
   const std::vector<at::Tensor>& fp_outputs;  // full-precision block outputs for those inputs

@@ -56,7 +56,7 @@ struct ActivationErrorObserver : LinearObserver {
   }
 };
 
-void check_finite(DecoderBlock& b) {
+void check_finite(Block& b) {
   for (auto& l : b.linears())
     if (!at::isfinite(l.weight).all().item<bool>())
       throw Error("weight of " + linear_full_name(b.index(), l.name()) + " contains NaN or Inf");
@@ -98,7 +98,7 @@ std::vector<at::Tensor> embed_calibration(Model& model, const at::Tensor& window
 // The state of one block while its stages run.
 struct BlockPass {
   int index = 0;
-  DecoderBlock& blk;
+  Block& blk;
   std::vector<at::Tensor>& inputs;
   std::vector<at::Tensor> fp_outputs;
   std::map<std::string, LayerRecord> records;

@@ -46,8 +46,8 @@ bool same(const at::Tensor& now, const at::Tensor& stored) {
 // Calls fn(key, tensor&) for the model-level tensors (embedding, final norm, head when untied).
 template <class Fn>
 void for_each_model_tensor(Model& m, bool untied, Fn fn) {
-  fn("model.embed_tokens.weight", m.embed_weight());
-  fn("model.norm.weight", m.norm_weight());
+  fn(embedding_key(m.config()), m.embed_weight());
+  fn(final_norm_key(m.config()), m.norm_weight());
   if (untied) fn("lm_head.weight", m.head_weight());
 }
 
@@ -102,14 +102,14 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
   }
   const bool untied = head_untied(m) && m.config().tie_word_embeddings;
   auto keep_if_changed = [&](const std::string& key, at::Tensor& t) {
-    const std::string stored_key = (key == "lm_head.weight" && untied) ? "model.embed_tokens.weight" : key;
+    const std::string stored_key = (key == "lm_head.weight" && untied) ? embedding_key(m.config()) : key;
     if (same(t, ck.load(stored_key))) return;
     ts.emplace_back(key, t.to(at::kCPU).clone());
     changed.push_back(key);
   };
   for_each_model_tensor(m, head_untied(m), keep_if_changed);
   for (int i = 0; i < m.num_blocks(); ++i) {
-    DecoderBlock& b = m.acquire(i);
+    Block& b = m.acquire(i);
     std::set<const at::Tensor*> quantized;
     for (auto& l : b.linears()) {
       const std::string full = linear_full_name(i, l.name());
@@ -193,7 +193,7 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
   });
   for (int i = 0; i < m->num_blocks(); ++i) {
     check_cancel(fb);
-    DecoderBlock& b = m->acquire(i);
+    Block& b = m->acquire(i);
     for (auto& kv : b.tensors())
       if (changed.count(kv.first)) place(kv.first, *kv.second, f.load(kv.first));
     for (auto& l : b.linears()) {

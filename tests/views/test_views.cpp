@@ -10,6 +10,7 @@
 #include "sample_records.h"
 #include "views/analyses/comparison_table.h"
 #include "views/charts/heatmap_widget.h"
+#include "views/charts/layer_grid.h"
 #include "views/analyses/kurtosis_view.h"
 #include "views/analyses/layer_error_view.h"
 #include "views/charts/pareto.h"
@@ -164,6 +165,13 @@ class TestViews : public QObject {
     QCOMPARE(v.depthBars().categories, (QStringList{"0", "1"}));
     QVERIFY(std::fabs(v.depthBars().series[0].values[0] - block0Mean) < kTol);
     QCOMPARE(v.depthBars().barCount(), 2);
+  }
+  // Rows of the layer grid in execution order, Mamba's mixer and Phi-3's fused layers included
+  // (unknown types after them, sorted).
+  void layerGridRowOrder() {
+    QCOMPARE(orderTypes({"out_proj", "x_proj", "zeta", "in_proj", "dt_proj", "alpha"}),
+             (QStringList{"in_proj", "x_proj", "dt_proj", "out_proj", "alpha", "zeta"}));
+    QCOMPARE(orderTypes({"down", "gate_up", "o", "qkv"}), (QStringList{"qkv", "o", "gate_up", "down"}));
   }
   void layerErrorRecordSelector() {
     LayerErrorView v;

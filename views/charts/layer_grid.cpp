@@ -20,7 +20,10 @@ double meanOf(const std::vector<double>& v) {
 }  // namespace
 
 QStringList orderTypes(const QStringList& types) {
-  static const QStringList known = {"q", "k", "v", "o", "gate", "up", "down", "router"};
+  // Rows in execution order: attention, MLP (fused Phi-3 layers beside their parts), routers, then
+  // Mamba's mixer (in_proj -> x_proj -> dt_proj -> out_proj); unknown types follow, sorted.
+  static const QStringList known = {"q",    "k",      "v",       "qkv",    "o",      "gate",     "up",
+                                    "gate_up", "down", "router", "in_proj", "x_proj", "dt_proj", "out_proj"};
   QStringList out, rest;
   for (const auto& k : known)
     if (types.contains(k)) out << k;

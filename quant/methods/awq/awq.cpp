@@ -168,7 +168,7 @@ struct ModuleProbe {
   bool attention = true;
   std::vector<at::Tensor> x, fp;
   at::Tensor forward(const BlockWork& w, const at::Tensor& xi) const {
-    return attention ? w.block.attention_branch(xi, w.ctx) : w.block.mlp_branch(xi, w.ctx);
+    return attention ? as_decoder(w.block).attention_branch(xi, w.ctx) : as_decoder(w.block).mlp_branch(xi, w.ctx);
   }
   // Mean over batches of ||out - fp||² / ||fp||² with the block's current weights.
   double error(const BlockWork& w) const {
@@ -188,12 +188,12 @@ ModuleProbe make_probe(const BlockWork& w, bool attention) {
   const double eps = w.model.config().rms_norm_eps;
   for (const auto& h : w.inputs) {
     check_cancel(w.fb);
-    at::Tensor x1 = rms_norm(h, w.block.input_norm, eps);
+    at::Tensor x1 = rms_norm(h, as_decoder(w.block).input_norm, eps);
     if (attention) {
       p.x.push_back(x1);
     } else {
-      at::Tensor r = h + w.block.attention_branch(x1, w.ctx);
-      p.x.push_back(rms_norm(r, w.block.post_norm, eps));
+      at::Tensor r = h + as_decoder(w.block).attention_branch(x1, w.ctx);
+      p.x.push_back(rms_norm(r, as_decoder(w.block).post_norm, eps));
     }
     p.fp.push_back(p.forward(w, p.x.back()));
   }
@@ -347,7 +347,7 @@ void awq_transform_block(BlockWork& w) {
   const bool duo = w.params.value("duo_scaling", false);
   if (grid < 1) throw Error("AWQ: grid must be at least 1");
   if (w.inputs.empty()) throw Error("AWQ needs calibration inputs");
-  DecoderBlock& b = w.block;
+  DecoderBlock& b = as_decoder(w.block);
   auto t0 = std::chrono::steady_clock::now();
 
   // 1. Activation statistics of every group's input.

@@ -21,15 +21,20 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 // GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
 // (Mixtral: the experts' w3,w1 then w2; Phi3's fused qkv_proj and gate_up_proj in the q and up
-// steps). Without true_sequential, one group.
-std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_sequential) {
-  const char* order[4][4] = {{"k", "v", "q", "qkv"}, {"o", nullptr, nullptr, nullptr},
-                             {"up", "gate", "gate_up", nullptr}, {"down", nullptr, nullptr, nullptr}};
-  std::vector<std::vector<Linear*>> groups(4);
-  for (int g = 0; g < 4; ++g)
-    for (int t = 0; t < 4 && order[g][t]; ++t)
+// steps; Mamba's mixer: in_proj -> x_proj -> dt_proj -> out_proj, each reading the one before).
+// Without true_sequential, one group.
+std::vector<std::vector<Linear*>> sequential_groups(Block& b, bool true_sequential) {
+  static const std::vector<std::vector<std::string>> order = {
+      {"k", "v", "q", "qkv"}, {"o"},      {"up", "gate", "gate_up"}, {"down"},
+      {"in_proj"},            {"x_proj"}, {"dt_proj"},               {"out_proj"}};
+  std::vector<std::vector<Linear*>> groups;
+  for (const auto& types : order) {
+    std::vector<Linear*> g;
+    for (const auto& t : types)
       for (auto& l : b.linears())
-        if (l.spec.type == order[g][t]) groups[size_t(g)].push_back(&l);
+        if (l.spec.type == t) g.push_back(&l);
+    if (!g.empty()) groups.push_back(g);
+  }
   if (!true_sequential) {
     std::vector<Linear*> all;
     for (auto& g : groups) all.insert(all.end(), g.begin(), g.end());

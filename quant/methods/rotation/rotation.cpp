@@ -230,7 +230,7 @@ void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedbac
   const int n = m.num_blocks();
   for (int i = 0; i < n; ++i) {
     check_cancel(fb);
-    DecoderBlock& b = m.acquire(i);
+    DecoderBlock& b = as_decoder(m.acquire(i));
     rotate_block(b, p);
     b.mark_modified();
     m.release(i);
