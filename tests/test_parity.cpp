@@ -61,6 +61,8 @@ const ParityFixture kSecondWave[] = {
     {"gemma2", "Gemma2: (1+w) norms, sandwich norms, GeGLU, soft-caps, window 16 < 40 tokens on layer 0"},
     {"gemma3", "Gemma3: q/k norms, layer_types, local/global rope bases, transformers 5 keys"},
     {"phi3", "Phi3: fused qkv_proj and gate_up_proj"},
+    {"deepseek-v3", "DeepSeek-V3: latent attention (q/kv lora, interleaved rope), dense layer 0, grouped sigmoid top-2 "
+                    "with correction bias and routed_scaling_factor, shared expert, transformers 5 keys"},
 };
 
 void register_second_wave() {

@@ -12,7 +12,8 @@ struct LinearSpec {
   std::string name;  // inside the block: "self_attn.q_proj", "block_sparse_moe.experts.2.w1"
   int64_t out_features = 0, in_features = 0;
   bool bias = false;
-  std::string type;  // q, k, v, o, qkv (fused), gate, up, gate_up (fused), down, router
+  std::string type;  // q, k, v, o, qkv (fused), gate, up, gate_up (fused), down, router;
+                     // DeepSeek's latent attention: q_a, q_b, kv_a (kv_a_proj_with_mqa), kv_b
   int expert = -1;   // expert index for MoE experts
 };
 
@@ -33,8 +34,9 @@ std::string linear_full_name(int layer, const std::string& name);
 // Checkpoint tensor name of a block linear's weight / bias.
 std::string linear_weight_key(int layer, const std::string& name);
 std::string linear_bias_key(int layer, const std::string& name);
-// Layer type for grouping analyses: q, k, v, o, qkv, gate, up, gate_up, down, router (experts and
-// Qwen2-MoE's shared expert map to gate/up/down; shared_expert_gate is a router).
+// Layer type for grouping analyses: q, k, v, o, qkv, q_a, q_b, kv_a, kv_b, gate, up, gate_up, down,
+// router (experts and the shared experts of Qwen2-MoE / DeepSeek map to gate/up/down; shared_expert_gate
+// is a router).
 std::string layer_type_of(const std::string& name);
 int64_t parameter_count(const ModelConfig& c);
 

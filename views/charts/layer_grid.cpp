@@ -20,7 +20,11 @@ double meanOf(const std::vector<double>& v) {
 }  // namespace
 
 QStringList orderTypes(const QStringList& types) {
-  static const QStringList known = {"q", "k", "v", "o", "gate", "up", "down", "router"};
+  // Attention rows (fused qkv; DeepSeek's latent q_a -> q_b and kv_a -> kv_b), MLP rows (fused
+  // gate_up), MoE experts' rows (kurtosis_type: expert_*), then the router.
+  static const QStringList known = {"q",    "k",    "v",       "qkv",  "q_a",         "q_b",       "kv_a",
+                                    "kv_b", "o",    "gate",    "up",   "gate_up",     "down",      "expert_gate",
+                                    "expert_up",    "expert_down",     "router"};
   QStringList out, rest;
   for (const auto& k : known)
     if (types.contains(k)) out << k;

@@ -21,13 +21,17 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 // GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
 // (Mixtral: the experts' w3,w1 then w2; Phi3's fused qkv_proj and gate_up_proj in the q and up
-// steps). Without true_sequential, one group.
+// steps; DeepSeek's latent attention: [kv_a,q_a] -> [q_b,kv_b] -> [o], the b projections reading
+// the a projections' normed outputs). Without true_sequential, one group.
 std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_sequential) {
-  const char* order[4][4] = {{"k", "v", "q", "qkv"}, {"o", nullptr, nullptr, nullptr},
-                             {"up", "gate", "gate_up", nullptr}, {"down", nullptr, nullptr, nullptr}};
-  std::vector<std::vector<Linear*>> groups(4);
-  for (int g = 0; g < 4; ++g)
-    for (int t = 0; t < 4 && order[g][t]; ++t)
+  const char* order[5][6] = {{"k", "v", "q", "qkv", "kv_a", "q_a"},
+                             {"q_b", "kv_b", nullptr},
+                             {"o", nullptr},
+                             {"up", "gate", "gate_up", nullptr},
+                             {"down", nullptr}};
+  std::vector<std::vector<Linear*>> groups(5);
+  for (int g = 0; g < 5; ++g)
+    for (int t = 0; t < 6 && order[g][t]; ++t)
       for (auto& l : b.linears())
         if (l.spec.type == order[g][t]) groups[size_t(g)].push_back(&l);
   if (!true_sequential) {
@@ -41,7 +45,8 @@ std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_s
 // Layers that multiply the same input (q,k,v; gate,up; an expert's w1,w3) share one Hessian.
 std::string input_key(const Linear& l) {
   const std::string& t = l.spec.type;
-  std::string key = (t == "q" || t == "k" || t == "v") ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
+  const bool attn = t == "q" || t == "k" || t == "v" || t == "q_a" || t == "kv_a";  // all read the normed x
+  std::string key = attn ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
   return l.spec.expert >= 0 ? key + "." + std::to_string(l.spec.expert) : key;
 }
 
