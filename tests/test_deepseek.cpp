@@ -78,7 +78,7 @@ TEST_CASE("deepseek config: bad values name the key") {
   CHECK_THROWS_WITH(with([](json& j) { j["num_key_value_heads"] = 2; }), "'num_key_value_heads' (2) must equal");
   CHECK_THROWS_WITH(with([](json& j) { j["hidden_act"] = "gelu"; }), "'hidden_act' \"gelu\" is not supported");
   CHECK_THROWS_WITH(with([](json& j) { j["rope_parameters"] = {{"rope_type", "longrope"}, {"rope_theta", 1e4}}; }),
-                    "rope scaling type 'longrope' (rope_parameters.rope_type) is not supported");
+                    "rope scaling type 'longrope' is not supported (supported: default, linear, llama3, yarn");
   CHECK_THROWS_WITH(with([](json& j) { j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 0}}; }),
                     "'rope_parameters.factor' is 0");
 }

@@ -110,8 +110,8 @@ RopeScaling parse_rope(const json& r, const char* key, int64_t max_positions, co
   ConfigReader in{r, source, where};
   s.type = in.string("rope_type", in.string("type", "default"));
   if (s.type != "default" && s.type != "linear" && s.type != "llama3" && s.type != "yarn")
-    throw Error(source + ": rope scaling type '" + s.type + "' (" + where + "rope_type) is not supported (supported: " +
-                "default, linear, llama3, yarn)");
+    throw Error(source + ": rope scaling type '" + s.type + "' is not supported (supported: default, linear, llama3, " +
+                "yarn; in '" + key + "')");
   if (s.type == "default") return s;
   if (s.type == "yarn") {
     parse_yarn(s, in, max_positions);

@@ -20,8 +20,9 @@ std::pair<at::Tensor, at::Tensor> deepseek_route(const at::Tensor& router_logits
   return {idx, w * c.deepseek.routed_scaling_factor};
 }
 
-// DeepseekV3MoE.forward: the router on float32 inputs and weights; each expert's output times its
-// float32 weight, summed in float32 (final_hidden_states has topk_weights' dtype), cast back; plus
+// DeepseekV3MoE.forward of transformers 5 (route_tokens_to_experts, then DeepseekV3NaiveMoe's eager
+// loop, the same as MixtralExperts): the router on float32 inputs and weights; each expert's output
+// times its float32 weight, cast to the hidden dtype and index_add'ed into zeros of that dtype; plus
 // the shared experts on every token.
 at::Tensor DecoderBlock::deepseek_moe(const at::Tensor& x, const BlockContext& ctx) const {
   const int64_t H = x.size(-1);
@@ -32,16 +33,16 @@ at::Tensor DecoderBlock::deepseek_moe(const at::Tensor& x, const BlockContext& c
   auto routed = deepseek_route(logits, score_bias, *cfg_);
   const at::Tensor& idx = routed.first;
   const at::Tensor& w = routed.second;
-  at::Tensor out = at::zeros(flat.sizes(), flat.options().dtype(at::kFloat));
+  at::Tensor out = at::zeros_like(flat);
   for (int64_t e = 0; e < cfg_->num_experts; ++e) {
     at::Tensor hit = idx.eq(e);  // [N, k]; an expert appears at most once per token
     at::Tensor rows = hit.any(-1).nonzero().squeeze(-1);
     if (rows.numel() == 0) continue;
     at::Tensor we = (w * hit.to(at::kFloat)).sum(-1).index_select(0, rows);
     at::Tensor ye = gated_mlp("mlp.experts." + std::to_string(e) + ".", flat.index_select(0, rows), ctx);
-    out.index_add_(0, rows, ye * we.unsqueeze(-1));
+    out.index_add_(0, rows, (ye * we.unsqueeze(-1)).to(out.scalar_type()));
   }
-  at::Tensor y = out.to(x.scalar_type()).view(x.sizes());
+  at::Tensor y = out.view(x.sizes());
   if (cfg_->deepseek.n_shared_experts > 0) y = y + gated_mlp("mlp.shared_experts.", x, ctx);
   return y;
 }
