@@ -370,8 +370,22 @@ json parity_config(const std::string& arch) {
 }
 }  // namespace
 
-TEST_CASE("rope_scaling types the engine does not implement are refused by name (yarn, longrope, dynamic)") {
+TEST_CASE("rope_scaling types the engine does not implement are refused by name (longrope, dynamic); yarn reads") {
   for (const char* type : {"yarn", "longrope", "dynamic"}) {
+    if (std::string(type) == "yarn") {  // implemented (tests/test_deepseek.cpp checks its numbers): every layout reads it
+      json q = parity_config("qwen3");
+      q["rope_scaling"] = {{"rope_type", type}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
+      CHECK(ModelConfig::from_json(q).rope_scaling.type == "yarn");
+      json m = parity_config("qwen3-moe");
+      m["rope_parameters"]["rope_type"] = type;
+      m["rope_parameters"]["factor"] = 2.0;
+      CHECK(ModelConfig::from_json(m).rope_scaling.factor == 2.0);
+      json g = parity_config("gemma3");
+      g["rope_parameters"]["full_attention"]["rope_type"] = type;
+      g["rope_parameters"]["full_attention"]["factor"] = 8.0;
+      CHECK(ModelConfig::from_json(g).rope_scaling.type == "yarn");
+      continue;
+    }
     json q = parity_config("qwen3");
     q["rope_scaling"] = {{"rope_type", type}, {"factor", 4.0}, {"original_max_position_embeddings", 32768}};
     CHECK_THROWS_WITH(ModelConfig::from_json(q), std::string("rope scaling type '") + type + "' is not supported");

@@ -145,6 +145,9 @@ TEST_CASE("cuda parity gemma3") { parity_on_cuda("gemma3", Residency::Resident);
 TEST_CASE("cuda parity gemma2 resident") { parity_on_cuda("gemma2", Residency::Resident); }
 TEST_CASE("cuda parity mamba (chunked selective scan)") { parity_on_cuda("mamba", Residency::Resident); }
 TEST_CASE("cuda parity mamba streamed") { parity_on_cuda("mamba", Residency::Stream); }
+// DeepSeek-V3: latent attention (scaled SDPA on LibTorch >= 2.1), grouped sigmoid routing, shared expert.
+TEST_CASE("cuda parity deepseek-v3") { parity_on_cuda("deepseek-v3", Residency::Resident); }
+TEST_CASE("cuda parity deepseek-v3 streamed") { parity_on_cuda("deepseek-v3", Residency::Stream); }
 // The demo model is austen-tiny; 96.485491 is transformers' float32 test PPL (its reference.json).
 // 1e-4 relative: the CPU engine agrees to 2.5e-7 (test_perplexity); CUDA kernels sum in other orders.
 constexpr double kDemoPpl = 96.485491;

@@ -62,6 +62,8 @@ const ParityFixture kSecondWave[] = {
     {"gemma3", "Gemma3: q/k norms, layer_types, local/global rope bases, transformers 5 keys"},
     {"phi3", "Phi3: fused qkv_proj and gate_up_proj"},
     {"mamba", "Mamba-1: in_proj, causal conv1d, chunked selective scan, x_proj/dt_proj/A_log/D, out_proj, fp32 residual"},
+    {"deepseek-v3", "DeepSeek-V3: latent attention (q/kv lora, interleaved rope), dense layer 0, grouped sigmoid top-2 "
+                    "with correction bias and routed_scaling_factor, shared expert, transformers 5 keys"},
 };
 
 void register_second_wave() {

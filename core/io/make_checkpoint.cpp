@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/runtime/device.h"
@@ -87,6 +88,8 @@ void write_shards(const MakeCheckpointOptions& o, at::ScalarType dt, const std::
       at::Tensor w = mamba_initial_tensor(t.name, t.shape);
       if (!w.defined() && t.shape.size() == 1 && t.name.find("norm") != std::string::npos)
         w = at::ones(t.shape, at::kFloat);
+      else if (!w.defined() && t.name.find("e_score_correction_bias") != std::string::npos)
+        w = at::zeros(t.shape, at::kFloat);  // transformers initialises the router's choice bias to zeros
       else if (!w.defined())
         w = at::normal(0.0, o.init_std, t.shape, gen, at::TensorOptions().dtype(at::kFloat));
       tensors.emplace_back(t.name, w.to(dt));
@@ -98,6 +101,42 @@ void write_shards(const MakeCheckpointOptions& o, at::ScalarType dt, const std::
     save_safetensors(path, tensors, {{"format", "pt"}});
     written->push_back(path);
   }
+// deepseek-ai/DeepSeek-V3's config.json (61 layers, 671 B parameters: make_checkpoint requires --layers).
+ModelConfig deepseek_v3_preset() {
+  ModelConfig c;
+  c.architecture = "DeepseekV3ForCausalLM";
+  c.model_type = "deepseek_v3";
+  c.hidden_size = 7168;
+  c.intermediate_size = 18432;
+  c.num_layers = 61;
+  c.num_heads = c.num_kv_heads = 128;
+  c.vocab_size = 129280;
+  c.max_position_embeddings = 163840;
+  c.rope_theta = 10000;
+  c.rms_norm_eps = 1e-6;
+  c.rope_scaling.type = "yarn";
+  c.rope_scaling.factor = 40;
+  c.rope_scaling.original_max_position_embeddings = 4096;
+  c.rope_scaling.mscale = c.rope_scaling.mscale_all_dim = 1.0;
+  c.mla = true;
+  DeepseekConfig& d = c.deepseek;
+  d.q_lora_rank = 1536;
+  d.kv_lora_rank = 512;
+  d.qk_nope_head_dim = 128;
+  d.qk_rope_head_dim = 64;
+  d.v_head_dim = 128;
+  d.n_group = 8;
+  d.topk_group = 4;
+  d.routed_scaling_factor = 2.5;
+  d.n_shared_experts = 1;
+  d.first_k_dense_replace = 3;
+  c.head_dim = d.qk_rope_head_dim;
+  c.moe_layout = "deepseek";
+  c.num_experts = 256;
+  c.experts_per_token = 8;
+  c.moe_intermediate_size = 2048;
+  c.norm_topk_prob = true;
+  return c;
 }
 
 }  // namespace
@@ -107,6 +146,7 @@ const std::vector<std::string>& checkpoint_presets() {
     std::vector<std::string> r;
     for (const auto& p : kPresets) r.push_back(p.name);
     for (const auto& n : mamba_presets()) r.push_back(n);
+    r.push_back("deepseek-v3");
     return r;
   }();
   return v;
@@ -114,6 +154,7 @@ const std::vector<std::string>& checkpoint_presets() {
 
 ModelConfig preset_config(const std::string& like) {
   if (auto m = mamba_preset_config(like)) return *m;
+  if (like == "deepseek-v3") return deepseek_v3_preset();
   for (const auto& p : kPresets) {
     if (like != p.name) continue;
     ModelConfig c;
@@ -152,7 +193,12 @@ ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb) {
   if (o.layers < 0 || o.layers > (int64_t(1) << 16))
     throw Error("make-checkpoint: layers must be in 1..65536 (0 keeps the preset's " + std::to_string(c.num_layers) +
                 "), got " + std::to_string(o.layers));
+  if (o.like == "deepseek-v3" && o.layers == 0)
+    throw Error("make-checkpoint --like deepseek-v3 needs --layers N: the full model has 61 layers and 671 B "
+                "parameters (layers 0.." + std::to_string(c.deepseek.first_k_dense_replace - 1) +
+                " are dense, the rest MoE with 256 experts of 44 M parameters each)");
   if (o.layers > 0) c.num_layers = o.layers;
+  if (c.mla) c.deepseek.first_k_dense_replace = std::min(c.deepseek.first_k_dense_replace, c.num_layers);
   if (o.shard_bytes < 1) throw Error("make-checkpoint: shard size must be positive, got " + std::to_string(o.shard_bytes));
   at::ScalarType dt = parse_dtype(o.dtype);
   c.dtype = dtype_name(dt);

@@ -11,7 +11,7 @@ const std::vector<std::string>& supported_architectures() {
   static const std::vector<std::string> a = {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
                                              "MixtralForCausalLM", "Qwen3ForCausalLM", "Qwen3MoeForCausalLM",
                                              "Qwen2MoeForCausalLM", "Phi3ForCausalLM", "Gemma2ForCausalLM",
-                                             "Gemma3ForCausalLM", "MambaForCausalLM"};
+                                             "Gemma3ForCausalLM", "DeepseekV3ForCausalLM", "MambaForCausalLM"};
   return a;
 }
 
@@ -84,6 +84,23 @@ struct ConfigReader {
   }
 };
 
+// yarn's keys (transformers' _compute_yarn_parameters, modeling_rope_utils.py): factor (absent:
+// max_position_embeddings / original_max_position_embeddings), original_max_position_embeddings
+// (absent: max_position_embeddings), attention_factor, mscale, mscale_all_dim, beta_fast / beta_slow
+// ("or 32" / "or 1": 0 or null take the default), truncate.
+void parse_yarn(RopeScaling& s, const ConfigReader& in, int64_t max_positions) {
+  s.original_max_position_embeddings = in.integer("original_max_position_embeddings", max_positions, 1, kMaxPositions);
+  s.factor = in.real("factor", double(max_positions) / double(s.original_max_position_embeddings), 0.0, true);
+  s.attention_factor = in.real("attention_factor", 0.0, 0.0, false);
+  s.mscale = in.real("mscale", 0.0, 0.0, false);
+  s.mscale_all_dim = in.real("mscale_all_dim", 0.0, 0.0, false);
+  s.beta_fast = in.real("beta_fast", 0.0, 0.0, false);
+  s.beta_slow = in.real("beta_slow", 0.0, 0.0, false);
+  if (s.beta_fast == 0.0) s.beta_fast = 32.0;
+  if (s.beta_slow == 0.0) s.beta_slow = 1.0;
+  s.truncate = in.boolean("truncate", true);
+}
+
 // rope_scaling (long-standing layout) or rope_parameters (transformers 5); `key` names which.
 RopeScaling parse_rope(const json& r, const char* key, int64_t max_positions, const std::string& source) {
   RopeScaling s;
@@ -92,9 +109,14 @@ RopeScaling parse_rope(const json& r, const char* key, int64_t max_positions, co
   const std::string where = std::string(key) + ".";
   ConfigReader in{r, source, where};
   s.type = in.string("rope_type", in.string("type", "default"));
-  if (s.type != "default" && s.type != "linear" && s.type != "llama3")
-    throw Error(source + ": rope scaling type '" + s.type + "' is not supported (supported: default, linear, llama3)");
+  if (s.type != "default" && s.type != "linear" && s.type != "llama3" && s.type != "yarn")
+    throw Error(source + ": rope scaling type '" + s.type + "' is not supported (supported: default, linear, llama3, " +
+                "yarn; in '" + key + "')");
   if (s.type == "default") return s;
+  if (s.type == "yarn") {
+    parse_yarn(s, in, max_positions);
+    return s;
+  }
   s.factor = in.real("factor", 1.0, 0.0, true);
   if (s.type == "llama3") {
     s.low_freq_factor = in.real("low_freq_factor", 1.0, 0.0, true);
@@ -160,8 +182,8 @@ void read_family(ModelConfig& c, const ConfigReader& in) {
 
 }  // namespace
 
-RopeScaling parse_rope_scaling(const json& r, const std::string& source) {
-  return parse_rope(r, "rope_parameters", kMaxPositions, source);
+RopeScaling parse_rope_scaling(const json& r, const std::string& source, int64_t max_positions) {
+  return parse_rope(r, "rope_parameters", max_positions > 0 ? max_positions : kMaxPositions, source);
 }
 
 ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
@@ -224,7 +246,16 @@ json ModelConfig::to_hf_json() const {
             {"hidden_act", "silu"},
             {"bos_token_id", 1},
             {"eos_token_id", 2}};
-  if (rope_scaling.type != "default")
+  if (rope_scaling.type == "yarn")
+    j["rope_scaling"] = {{"rope_type", "yarn"},
+                         {"factor", rope_scaling.factor},
+                         {"original_max_position_embeddings", rope_scaling.original_max_position_embeddings},
+                         {"beta_fast", rope_scaling.beta_fast},
+                         {"beta_slow", rope_scaling.beta_slow},
+                         {"mscale", rope_scaling.mscale},
+                         {"mscale_all_dim", rope_scaling.mscale_all_dim},
+                         {"truncate", rope_scaling.truncate}};
+  else if (rope_scaling.type != "default")
     j["rope_scaling"] = {{"rope_type", rope_scaling.type},
                          {"factor", rope_scaling.factor},
                          {"low_freq_factor", rope_scaling.low_freq_factor},
@@ -239,6 +270,7 @@ json ModelConfig::to_hf_json() const {
     j["num_experts_per_tok"] = experts_per_token;
   }
   if (sliding_window > 0) j["sliding_window"] = sliding_window;
+  if (mla) write_deepseek_features(*this, j);
   return j;
 }
 

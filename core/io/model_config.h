@@ -8,11 +8,29 @@
 namespace ptq {
 
 struct RopeScaling {
-  std::string type = "default";  // default | linear | llama3
+  std::string type = "default";  // default | linear | llama3 | yarn
   double factor = 1.0;
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
-  int64_t original_max_position_embeddings = 8192;
+  int64_t original_max_position_embeddings = 8192;  // yarn: defaults to max_position_embeddings
+  // yarn (transformers' _compute_yarn_parameters); 0 = the key is absent / null.
+  double attention_factor = 0.0;  // scales cos and sin; 0 = derived from factor, mscale, mscale_all_dim
+  double mscale = 0.0, mscale_all_dim = 0.0;
+  double beta_fast = 32.0, beta_slow = 1.0;
+  bool truncate = true;
+};
+
+// DeepSeek-V3: multi-head latent attention and its MoE routing (configuration_deepseek_v3.py).
+struct DeepseekConfig {
+  int64_t q_lora_rank = 0;         // 0 = q_proj (q_lora_rank null)
+  int64_t kv_lora_rank = 0;
+  int64_t qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+  bool rope_interleave = true;
+  int64_t n_group = 1, topk_group = 1;
+  double routed_scaling_factor = 1.0;
+  int64_t n_shared_experts = 0;
+  int64_t first_k_dense_replace = 0;
+  int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
 };
 
 struct ModelConfig {
@@ -65,6 +83,10 @@ struct ModelConfig {
   bool norm_topk_prob = true;           // renormalise the top-k routing weights
   std::vector<int64_t> mlp_only_layers; // qwen MoE: layers that keep a dense MLP
   int64_t decoder_sparse_step = 1;      // qwen MoE: layer l is MoE when (l+1) % step == 0
+  // DeepseekV3ForCausalLM (model_config_deepseek.cpp); moe_layout "deepseek". head_dim is the rope
+  // dimension qk_rope_head_dim there, as transformers' DeepseekV3Config sets it.
+  bool mla = false;
+  DeepseekConfig deepseek;
 
   // ---- Mamba-1 (MambaForCausalLM), set by parse_mamba_config (model_config_mamba.cpp): no
   // attention (num_heads 0), intermediate_size = expand · hidden, rms_norm_eps from layer_norm_epsilon.
@@ -93,11 +115,21 @@ struct ModelConfig {
 
 const std::vector<std::string>& supported_architectures();
 // rope_scaling / rope_parameters object -> RopeScaling (throws on unsupported types).
-RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& source);
+// max_positions bounds original_max_position_embeddings and is yarn's default for it (0: no bound).
+RopeScaling parse_rope_scaling(const nlohmann::json& r, const std::string& source, int64_t max_positions = 0);
 // The per-architecture section of from_json for the later families (no-op for the first four).
 void parse_family_features(ModelConfig& c, const nlohmann::json& j, const std::string& source);
 // MambaForCausalLM's config.json (replaces the attention shape keys); and its config.json writer.
 void parse_mamba_config(ModelConfig& c, const nlohmann::json& j, const std::string& source);
 nlohmann::json mamba_hf_json(const ModelConfig& c);
+// DeepSeek-V3's section (model_config_deepseek.cpp) and its keys in to_hf_json.
+void parse_deepseek_features(ModelConfig& c, const nlohmann::json& j, const std::string& source);
+void write_deepseek_features(const ModelConfig& c, nlohmann::json& j);
+// `ptq inspect`'s features of a DeepSeek-V3 checkpoint: latent attention, rope, routing, MoE layers.
+nlohmann::json deepseek_features(const ModelConfig& c);
+// yarn's attention factor (1 for other types) and the attention softmax scale of DeepSeek-V3
+// (qk_head_dim^-1/2 times yarn_get_mscale(factor, mscale_all_dim)^2 when mscale_all_dim is set).
+double rope_attention_factor(const RopeScaling& s);
+double deepseek_softmax_scale(const ModelConfig& c);
 
 }  // namespace ptq

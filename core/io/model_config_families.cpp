@@ -115,9 +115,9 @@ void read_gemma3_rope(ModelConfig& c, const json& j, const std::string& source) 
     if (!full.is_object() || !local.is_object())
       throw Error(source + ": 'rope_parameters.full_attention' and '.sliding_attention' must be objects");
     c.rope_theta = value_or<double>(full, "rope_theta", 1000000.0);
-    c.rope_scaling = parse_rope_scaling(full, source);
+    c.rope_scaling = parse_rope_scaling(full, source, c.max_position_embeddings);
     c.rope_local_theta = value_or<double>(local, "rope_theta", 10000.0);
-    c.rope_local_scaling = parse_rope_scaling(local, source);
+    c.rope_local_scaling = parse_rope_scaling(local, source, c.max_position_embeddings);
   } else {
     c.rope_local_theta = value_or<double>(j, "rope_local_base_freq", 10000.0);
     c.rope_local_scaling = RopeScaling{};
@@ -158,6 +158,7 @@ void read_phi3(ModelConfig& c, const json& j, const std::string& source) {
 
 bool ModelConfig::is_moe_layer(int64_t layer) const {
   if (num_experts <= 0) return false;
+  if (moe_layout == "deepseek") return layer >= deepseek.first_k_dense_replace;
   if (moe_layout != "qwen") return true;
   for (int64_t l : mlp_only_layers)
     if (l == layer) return false;
@@ -184,6 +185,8 @@ void parse_family_features(ModelConfig& c, const json& j, const std::string& sou
     read_phi3(c, j, source);
   } else if (a == "Gemma2ForCausalLM" || a == "Gemma3ForCausalLM") {
     read_gemma(c, j, source, a == "Gemma3ForCausalLM");
+  } else if (a == "DeepseekV3ForCausalLM") {
+    parse_deepseek_features(c, j, source);
   }
   if (c.sliding_window < 0) throw Error(source + ": 'sliding_window' must be >= 0 (or null)");
 }

@@ -44,6 +44,12 @@ std::vector<std::pair<std::string, at::Tensor*>> DecoderBlock::tensors() {
     v.push_back({p + "self_attn.q_norm.weight", &q_norm});
     v.push_back({p + "self_attn.k_norm.weight", &k_norm});
   }
+  if (cfg_->mla) {
+    if (cfg_->deepseek.q_lora_rank > 0) v.push_back({p + "self_attn.q_a_layernorm.weight", &q_a_norm});
+    v.push_back({p + "self_attn.kv_a_layernorm.weight", &kv_a_norm});
+  }
+  if (cfg_->moe_layout == "deepseek" && cfg_->is_moe_layer(index_))
+    v.push_back({p + "mlp.gate.e_score_correction_bias", &score_bias});
   for (auto& l : linears_) {
     v.push_back({linear_weight_key(index_, l.spec.name), &l.weight});
     if (l.spec.bias) v.push_back({linear_bias_key(index_, l.spec.name), &l.bias});
@@ -72,6 +78,7 @@ at::Tensor DecoderBlock::mlp_branch(const at::Tensor& x, const BlockContext& ctx
 }
 
 at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx) const {
+  if (cfg_->mla) return mla_attention(x, ctx);
   const int64_t B = x.size(0), T = x.size(1), D = cfg_->head_dim;
   const int64_t Hq = cfg_->num_heads, Hkv = cfg_->num_kv_heads;
   at::Tensor q, k, v;
@@ -147,6 +154,7 @@ at::Tensor DecoderBlock::gated_mlp(const std::string& prefix, const at::Tensor& 
 at::Tensor DecoderBlock::mlp(const at::Tensor& x, const BlockContext& ctx) const { return gated_mlp("mlp.", x, ctx); }
 
 at::Tensor DecoderBlock::moe(const at::Tensor& x, const BlockContext& ctx) const {
+  if (cfg_->moe_layout == "deepseek") return deepseek_moe(x, ctx);
   const int64_t H = x.size(-1);
   const bool qwen = cfg_->moe_layout == "qwen";
   const std::string base = qwen ? "mlp." : "block_sparse_moe.";

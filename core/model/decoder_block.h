@@ -32,6 +32,8 @@ class DecoderBlock : public Block {
   at::Tensor post_norm;   // post_attention_layernorm.weight (Gemma: on the attention output)
   at::Tensor pre_ff_norm, post_ff_norm;  // Gemma: pre_/post_feedforward_layernorm.weight
   at::Tensor q_norm, k_norm;             // Qwen3, Gemma3: self_attn.q_norm / k_norm.weight [head_dim]
+  at::Tensor q_a_norm, kv_a_norm;        // DeepSeek: self_attn.q_a_layernorm / kv_a_layernorm.weight
+  at::Tensor score_bias;                 // DeepSeek MoE: mlp.gate.e_score_correction_bias [experts]
 
   // Every tensor of the block, in a fixed order, with its checkpoint key.
   std::vector<std::pair<std::string, at::Tensor*>> tensors() override;
@@ -39,6 +41,8 @@ class DecoderBlock : public Block {
 
  private:
   at::Tensor attention(const at::Tensor& x, const BlockContext& ctx) const;
+  at::Tensor mla_attention(const at::Tensor& x, const BlockContext& ctx) const;  // mla_attention.cpp
+  at::Tensor deepseek_moe(const at::Tensor& x, const BlockContext& ctx) const;   // moe_routing.cpp
   at::Tensor mlp(const at::Tensor& x, const BlockContext& ctx) const;
   at::Tensor moe(const at::Tensor& x, const BlockContext& ctx) const;
   at::Tensor gated_mlp(const std::string& prefix, const at::Tensor& x, const BlockContext& ctx) const;

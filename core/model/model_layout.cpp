@@ -4,7 +4,26 @@ namespace ptq {
 
 namespace {
 
+// DeepSeek-V3's multi-head latent attention (DeepseekV3Attention): q_a_proj -> q_a_layernorm ->
+// q_b_proj (or q_proj when q_lora_rank is null); kv_a_proj_with_mqa -> [latent | k_rope], the latent
+// through kv_a_layernorm -> kv_b_proj ([k_nope | v] per head); o_proj. attention_bias biases
+// q_a_proj, kv_a_proj_with_mqa and o_proj only.
+void add_mla(const ModelConfig& c, std::vector<LinearSpec>& v) {
+  const DeepseekConfig& d = c.deepseek;
+  const int64_t H = c.hidden_size, Nh = c.num_heads;
+  if (d.q_lora_rank > 0) {
+    v.push_back({"self_attn.q_a_proj", d.q_lora_rank, H, c.qkv_bias, "q_a"});
+    v.push_back({"self_attn.q_b_proj", Nh * d.qk_head_dim(), d.q_lora_rank, false, "q_b"});
+  } else {
+    v.push_back({"self_attn.q_proj", Nh * d.qk_head_dim(), H, false, "q"});
+  }
+  v.push_back({"self_attn.kv_a_proj_with_mqa", d.kv_lora_rank + d.qk_rope_head_dim, H, c.qkv_bias, "kv_a"});
+  v.push_back({"self_attn.kv_b_proj", Nh * (d.qk_nope_head_dim + d.v_head_dim), d.kv_lora_rank, false, "kv_b"});
+  v.push_back({"self_attn.o_proj", H, Nh * d.v_head_dim, c.o_bias, "o"});
+}
+
 void add_attention(const ModelConfig& c, std::vector<LinearSpec>& v) {
+  if (c.mla) return add_mla(c, v);
   const int64_t H = c.hidden_size, D = c.head_dim;
   if (c.fused_qkv) {
     v.push_back({"self_attn.qkv_proj", (c.num_heads + 2 * c.num_kv_heads) * D, H, c.qkv_bias, "qkv"});
@@ -30,6 +49,13 @@ void add_mlp(const std::string& prefix, int64_t H, int64_t I, bool bias, bool fu
 
 void add_moe(const ModelConfig& c, std::vector<LinearSpec>& v) {
   const int64_t H = c.hidden_size, I = c.expert_intermediate_size();
+  if (c.moe_layout == "deepseek") {  // DeepseekV3MoE: gate (router), experts.E, shared_experts
+    v.push_back({"mlp.gate", c.num_experts, H, false, "router"});
+    for (int e = 0; e < c.num_experts; ++e) add_mlp("mlp.experts." + std::to_string(e) + ".", H, I, false, false, e, v);
+    if (c.deepseek.n_shared_experts > 0)
+      add_mlp("mlp.shared_experts.", H, I * c.deepseek.n_shared_experts, false, false, -1, v);
+    return;
+  }
   if (c.moe_layout == "qwen") {
     v.push_back({"mlp.gate", c.num_experts, H, false, "router"});
     for (int e = 0; e < c.num_experts; ++e) add_mlp("mlp.experts." + std::to_string(e) + ".", H, I, false, false, e, v);
@@ -74,6 +100,12 @@ std::vector<TensorSpec> block_norms(const ModelConfig& c, int64_t layer) {
     t.push_back({p + "self_attn.q_norm.weight", {c.head_dim}});
     t.push_back({p + "self_attn.k_norm.weight", {c.head_dim}});
   }
+  if (c.mla) {
+    if (c.deepseek.q_lora_rank > 0) t.push_back({p + "self_attn.q_a_layernorm.weight", {c.deepseek.q_lora_rank}});
+    t.push_back({p + "self_attn.kv_a_layernorm.weight", {c.deepseek.kv_lora_rank}});
+  }
+  if (c.moe_layout == "deepseek" && c.is_moe_layer(layer))  // the router's choice-only bias (not a norm)
+    t.push_back({p + "mlp.gate.e_score_correction_bias", {c.num_experts}});
   return t;
 }
 
@@ -110,6 +142,10 @@ std::string layer_type_of(const std::string& name) {
   if (ends("mixer.dt_proj")) return "dt_proj";
   if (ends("mixer.out_proj")) return "out_proj";
   if (ends("qkv_proj")) return "qkv";
+  if (ends("q_a_proj")) return "q_a";
+  if (ends("q_b_proj")) return "q_b";
+  if (ends("kv_a_proj_with_mqa")) return "kv_a";
+  if (ends("kv_b_proj")) return "kv_b";
   if (ends("gate_up_proj")) return "gate_up";
   if (ends("moe.gate") || ends("mlp.gate") || ends("shared_expert_gate")) return "router";
   if (ends("q_proj")) return "q";

@@ -13,6 +13,7 @@ struct LinearSpec {
   int64_t out_features = 0, in_features = 0;
   bool bias = false;
   std::string type;  // q, k, v, o, qkv (fused), gate, up, gate_up (fused), down, router;
+                     // DeepSeek's latent attention: q_a, q_b, kv_a (kv_a_proj_with_mqa), kv_b;
                      // Mamba: in_proj, x_proj, dt_proj, out_proj
   int expert = -1;   // expert index for MoE experts
 };
@@ -46,9 +47,9 @@ std::string linear_bias_key(const ModelConfig& c, int layer, const std::string& 
 // Mamba-1's block (mamba_layout.cpp): mixer.in_proj, x_proj, dt_proj, out_proj; and its other tensors.
 std::vector<LinearSpec> mamba_block_linears(const ModelConfig& c);
 std::vector<TensorSpec> mamba_block_tensors(const ModelConfig& c, int64_t layer);
-// Layer type for grouping analyses: q, k, v, o, qkv, gate, up, gate_up, down, router, Mamba's
-// in_proj, x_proj, dt_proj, out_proj, else "other" (experts and
-// Qwen2-MoE's shared expert map to gate/up/down; shared_expert_gate is a router).
+// Layer type for grouping analyses: q, k, v, o, qkv, q_a, q_b, kv_a, kv_b, gate, up, gate_up, down,
+// router, Mamba's in_proj, x_proj, dt_proj, out_proj, else "other" (experts and the shared experts
+// of Qwen2-MoE / DeepSeek map to gate/up/down; shared_expert_gate is a router).
 std::string layer_type_of(const std::string& name);
 int64_t parameter_count(const ModelConfig& c);
 

@@ -49,6 +49,7 @@ nlohmann::json family_features(const ModelConfig& c) {
                 {"shared_expert_intermediate_size", c.shared_expert_intermediate_size},
                 {"norm_topk_prob", c.norm_topk_prob}};
   }
+  if (c.mla) f.update(deepseek_features(c));
   return f;
 }
 }  // namespace

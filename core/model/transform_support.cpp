@@ -56,14 +56,18 @@ std::string rotation_refusal(const ModelConfig& c, const nlohmann::json& params)
   const bool online = params.is_object() && params.contains("online_hadamard") && params["online_hadamard"].is_boolean()
                           ? params["online_hadamard"].get<bool>()
                           : true;
-  if (online && c.moe_layout == "qwen" &&
+  if (online && (c.moe_layout == "qwen" || c.moe_layout == "deepseek") &&
       (c.expert_intermediate_size() != c.intermediate_size ||
-       (c.shared_expert_intermediate_size > 0 && c.shared_expert_intermediate_size != c.intermediate_size)))
+       (c.shared_expert_intermediate_size > 0 && c.shared_expert_intermediate_size != c.intermediate_size) ||
+       (c.mla && c.deepseek.n_shared_experts * c.moe_intermediate_size != c.intermediate_size &&
+        c.deepseek.n_shared_experts > 0)))
     return a + "the online Hadamard on down_proj inputs is planned for intermediate_size " +
            std::to_string(c.intermediate_size) + " but experts' down_proj inputs are " +
            std::to_string(c.expert_intermediate_size()) +
            (c.shared_expert_intermediate_size > 0
                 ? " and the shared expert's " + std::to_string(c.shared_expert_intermediate_size)
+                : c.mla && c.deepseek.n_shared_experts > 0
+                ? " and the shared experts' " + std::to_string(c.moe_intermediate_size * c.deepseek.n_shared_experts)
                 : std::string()) +
            " (run with online_hadamard=false)";
   return "";

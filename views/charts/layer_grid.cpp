@@ -20,10 +20,13 @@ double meanOf(const std::vector<double>& v) {
 }  // namespace
 
 QStringList orderTypes(const QStringList& types) {
-  // Rows in execution order: attention, MLP (fused Phi-3 layers beside their parts), routers, then
-  // Mamba's mixer (in_proj -> x_proj -> dt_proj -> out_proj); unknown types follow, sorted.
-  static const QStringList known = {"q",    "k",      "v",       "qkv",    "o",      "gate",     "up",
-                                    "gate_up", "down", "router", "in_proj", "x_proj", "dt_proj", "out_proj"};
+  // Rows in execution order: attention (fused qkv; DeepSeek's latent q_a -> q_b and kv_a -> kv_b),
+  // MLP (fused gate_up beside its parts), MoE experts' rows (kurtosis_type: expert_*), the router,
+  // then Mamba's mixer (in_proj -> x_proj -> dt_proj -> out_proj); unknown types follow, sorted.
+  static const QStringList known = {"q",           "k",         "v",           "qkv",     "q_a",    "q_b",
+                                    "kv_a",        "kv_b",      "o",           "gate",    "up",     "gate_up",
+                                    "down",        "expert_gate", "expert_up", "expert_down", "router", "in_proj",
+                                    "x_proj",      "dt_proj",   "out_proj"};
   QStringList out, rest;
   for (const auto& k : known)
     if (types.contains(k)) out << k;

@@ -48,33 +48,70 @@ struct ScaleGroup {
   Linear* prev = nullptr;       // the preceding linear (its rows and bias are divided by s)
   std::vector<Linear*> layers;  // their input columns are multiplied by s
   std::string x_from;           // the layer whose input statistic drives the search
+  bool latent = false;          // a norm inside the attention (DeepSeek's q_a / kv_a_layernorm): scored
+                                // on the layer's own output error, as fc -> fc groups
 };
+
+// DeepSeek-V3's latent attention (AutoAWQ's deepseek_v2 groups): input_layernorm -> q_a (or q),
+// kv_a_proj_with_mqa; q_a_layernorm -> q_b_proj; kv_a_layernorm -> kv_b_proj (these two scored on
+// the layer's own output error, like fc -> fc groups). No v -> o group: v is a slice of kv_b_proj's
+// rows per head, interleaved with k_nope, so dividing "prev"'s rows would scale k_nope too.
+void mla_groups(DecoderBlock& b, std::vector<ScaleGroup>& g) {
+  Linear& kv_a = b.linear("self_attn.kv_a_proj_with_mqa");
+  Linear* q_a = b.find("self_attn.q_a_proj");
+  Linear& q_first = q_a ? *q_a : b.linear("self_attn.q_proj");
+  g.push_back({"input_layernorm -> " + std::string(q_a ? "q_a" : "q") + ",kv_a", &b.input_norm, nullptr, {&q_first, &kv_a},
+               kv_a.name()});
+  if (q_a) {
+    Linear& q_b = b.linear("self_attn.q_b_proj");
+    g.push_back({"q_a_layernorm -> q_b", &b.q_a_norm, nullptr, {&q_b}, q_b.name(), true});
+  }
+  Linear& kv_b = b.linear("self_attn.kv_b_proj");
+  g.push_back({"kv_a_layernorm -> kv_b", &b.kv_a_norm, nullptr, {&kv_b}, kv_b.name(), true});
+}
+
+// The routed MoE with its router (Mixtral's block_sparse_moe, DeepSeek's mlp.gate / experts /
+// shared_experts): post_attention_layernorm -> router and every gate/up; then each up -> down.
+bool moe_groups(DecoderBlock& b, std::vector<ScaleGroup>& g) {
+  Linear* router = b.find("block_sparse_moe.gate");
+  // mlp.gate with experts and no sigmoid-gated shared expert (Qwen2-MoE's shared_expert_gate reads the
+  // normed stream too and is not scaled here; transform_support refuses AWQ on Qwen MoE).
+  if (!router && b.find("mlp.experts.0.up_proj") && !b.find("mlp.shared_expert_gate")) router = b.find("mlp.gate");
+  if (!router) return false;
+  const bool mixtral = router->name() == "block_sparse_moe.gate";
+  ScaleGroup in{mixtral ? "post_attention_layernorm -> router,w1,w3" : "post_attention_layernorm -> router,gate,up",
+                &b.post_norm, nullptr, {router}, router->name()};
+  std::vector<ScaleGroup> down;
+  for (auto& l : b.linears()) {
+    if (l.spec.expert < 0 && l.name().rfind("mlp.shared_experts.", 0) != 0) continue;
+    if (l.spec.type == "gate" || l.spec.type == "up") in.layers.push_back(&l);
+    if (l.spec.type == "down") {
+      const std::string p = l.name().substr(0, l.name().rfind('.') + 1);
+      const std::string up = p + (mixtral ? "w3" : "up_proj");
+      down.push_back({up.substr(up.rfind('.') + 1) + " -> " + l.name(), nullptr, &b.linear(up), {&l}, l.name()});
+    }
+  }
+  g.push_back(in);
+  g.insert(g.end(), down.begin(), down.end());
+  return true;
+}
 
 std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
   std::vector<ScaleGroup> g;
-  Linear& q = b.linear("self_attn.q_proj");
-  Linear& k = b.linear("self_attn.k_proj");
-  Linear& v = b.linear("self_attn.v_proj");
-  Linear& o = b.linear("self_attn.o_proj");
-  g.push_back({"input_layernorm -> q,k,v", &b.input_norm, nullptr, {&q, &k, &v}, q.name()});
-  // AWQ scales v -> o only when the shapes match (llm-awq PR #67): with GQA the rows of v do not
-  // line up with the columns of o.
-  if (v.spec.out_features == o.spec.out_features && v.spec.in_features == o.spec.in_features)
-    g.push_back({"v_proj -> o_proj", nullptr, &v, {&o}, o.name()});
-  if (Linear* router = b.find("block_sparse_moe.gate")) {
-    ScaleGroup in{"post_attention_layernorm -> router,w1,w3", &b.post_norm, nullptr, {router}, router->name()};
-    std::vector<ScaleGroup> down;
-    for (auto& l : b.linears()) {
-      if (l.spec.expert < 0) continue;
-      if (l.spec.type == "gate" || l.spec.type == "up") in.layers.push_back(&l);
-      if (l.spec.type == "down") {
-        std::string p = "block_sparse_moe.experts." + std::to_string(l.spec.expert) + ".";
-        down.push_back({p + "w3 -> w2", nullptr, &b.linear(p + "w3"), {&l}, l.name()});
-      }
-    }
-    g.push_back(in);
-    g.insert(g.end(), down.begin(), down.end());
+  if (b.find("self_attn.kv_a_proj_with_mqa")) {
+    mla_groups(b, g);
   } else {
+    Linear& q = b.linear("self_attn.q_proj");
+    Linear& k = b.linear("self_attn.k_proj");
+    Linear& v = b.linear("self_attn.v_proj");
+    Linear& o = b.linear("self_attn.o_proj");
+    g.push_back({"input_layernorm -> q,k,v", &b.input_norm, nullptr, {&q, &k, &v}, q.name()});
+    // AWQ scales v -> o only when the shapes match (llm-awq PR #67): with GQA the rows of v do not
+    // line up with the columns of o.
+    if (v.spec.out_features == o.spec.out_features && v.spec.in_features == o.spec.in_features)
+      g.push_back({"v_proj -> o_proj", nullptr, &v, {&o}, o.name()});
+  }
+  if (!moe_groups(b, g)) {
     Linear& gate = b.linear("mlp.gate_proj");
     Linear& up = b.linear("mlp.up_proj");
     Linear& down = b.linear("mlp.down_proj");
@@ -356,7 +393,7 @@ void awq_transform_block(BlockWork& w) {
   for (const auto& g : groups) {
     stats.names.insert(g.x_from);
     // fc -> fc groups: the folds before them leave their inputs unchanged, so capture now.
-    if (g.prev) stats.gram_names.insert(g.x_from);
+    if (g.prev || g.latent) stats.gram_names.insert(g.x_from);
   }
   if (clip)
     for (auto& l : b.linears()) stats.names.insert(l.name());  // token counts for the clip sampling
@@ -374,7 +411,7 @@ void awq_transform_block(BlockWork& w) {
     }
     auto gi = stats.gram.find(g.x_from);
     ModuleProbe probe;
-    if (g.norm) probe = make_probe(w, g.norm == &b.input_norm);
+    if (g.norm && !g.latent) probe = make_probe(w, g.norm == &b.input_norm);
     search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo, &probe);
     if (gi != stats.gram.end()) stats.gram.erase(gi);
   }
@@ -385,7 +422,8 @@ void awq_transform_block(BlockWork& w) {
     SampleObserver sampler;
     std::vector<std::pair<Linear*, QuantSpec>> todo;
     for (auto& l : b.linears()) {
-      if (l.spec.type == "q" || l.spec.type == "k") continue;  // AWQ: the q·k product is hard to clip for
+      // AWQ: the q·k product is hard to clip for (AutoAWQ skips names with "q_" / "k_": q_a_proj, q_b_proj too)
+      if (l.spec.type == "q" || l.spec.type == "k" || l.spec.type == "q_a" || l.spec.type == "q_b") continue;
       auto spec = w.spec_for(l);
       auto c = stats.count.find(l.name());
       if (!spec || c == stats.count.end() || c->second == 0) continue;

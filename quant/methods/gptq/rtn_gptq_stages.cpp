@@ -21,12 +21,14 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 // GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
 // (Mixtral: the experts' w3,w1 then w2; Phi3's fused qkv_proj and gate_up_proj in the q and up
-// steps; Mamba's mixer: in_proj -> x_proj -> dt_proj -> out_proj, each reading the one before).
-// Without true_sequential, one group.
+// steps; DeepSeek's latent attention: [kv_a,q_a] -> [q_b,kv_b] -> [o], the b projections reading
+// the a projections' normed outputs; Mamba's mixer: in_proj -> x_proj -> dt_proj -> out_proj, each
+// reading the one before). Without true_sequential, one group.
 std::vector<std::vector<Linear*>> sequential_groups(Block& b, bool true_sequential) {
   static const std::vector<std::vector<std::string>> order = {
-      {"k", "v", "q", "qkv"}, {"o"},      {"up", "gate", "gate_up"}, {"down"},
-      {"in_proj"},            {"x_proj"}, {"dt_proj"},               {"out_proj"}};
+      {"k", "v", "q", "qkv", "kv_a", "q_a"}, {"q_b", "kv_b"}, {"o"},       {"up", "gate", "gate_up"},
+      {"down"},                              {"in_proj"},     {"x_proj"},  {"dt_proj"},
+      {"out_proj"}};
   std::vector<std::vector<Linear*>> groups;
   for (const auto& types : order) {
     std::vector<Linear*> g;
@@ -46,7 +48,8 @@ std::vector<std::vector<Linear*>> sequential_groups(Block& b, bool true_sequenti
 // Layers that multiply the same input (q,k,v; gate,up; an expert's w1,w3) share one Hessian.
 std::string input_key(const Linear& l) {
   const std::string& t = l.spec.type;
-  std::string key = (t == "q" || t == "k" || t == "v") ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
+  const bool attn = t == "q" || t == "k" || t == "v" || t == "q_a" || t == "kv_a";  // all read the normed x
+  std::string key = attn ? "attn" : (t == "gate" || t == "up") ? "ffn" : l.name();
   return l.spec.expert >= 0 ? key + "." + std::to_string(l.spec.expert) : key;
 }
 

@@ -4,7 +4,9 @@
 //  1. RMSNorm weights are folded into the linears that read the normed stream
 //     (input_layernorm -> q, k, v; post_attention_layernorm -> gate, up or the Mixtral router and
 //     every expert's w1, w3; the final norm -> lm_head, untied from the embedding first), and the
-//     norms become ones (QuaRot fuse_layer_norms). RMSNorm without a weight commutes with any
+//     norms become ones (QuaRot fuse_layer_norms). DeepSeek-V3: q_a_proj (or q_proj) and
+//     kv_a_proj_with_mqa read the stream; q_b_proj and kv_b_proj read the latent after
+//     q_a_layernorm / kv_a_layernorm and are not touched (those norms are off the stream). RMSNorm without a weight commutes with any
 //     orthogonal Q: rms(xQ) = rms(x).
 //  2. The residual stream is rotated by an orthogonal Q (random Hadamard, or random orthogonal):
 //     E' = E·Q; every linear reading the stream (q, k, v, gate, up, router, w1, w3, lm_head):
@@ -139,7 +141,8 @@ void rotate_block(DecoderBlock& b, const Plan& p) {
     const at::ScalarType dt = l.weight.scalar_type();
     at::Tensor w = l.weight.to(at::kDouble);
     at::Tensor bias = l.bias.defined() ? l.bias.to(at::kDouble) : at::Tensor();
-    if (t == "q" || t == "k" || t == "v") {
+    if (t == "q_b" || t == "kv_b") continue;  // DeepSeek: read the latent (after q_a / kv_a_layernorm), not the stream
+    if (t == "q" || t == "k" || t == "v" || t == "q_a" || t == "kv_a") {
       w = at::matmul(w * g_in.unsqueeze(0), p.q);
       if (t == "v" && p.headwise) {  // each value head · H_d: rows of W, entries of b
         w = headwise_hadamard(w.t(), p.head_dim).t();
@@ -183,7 +186,10 @@ RotationPlan plan_rotation(const ModelConfig& c, const nlohmann::json& params) {
     r.not_run.push_back(size_reason("rotation hadamard (random orthogonal ran instead)", "hidden_size", c.hidden_size));
   }
   if (r.rotation == "hadamard") r.rotation_order = hadamard_base_order(c.hidden_size);
-  if (param_bool(params, "headwise_hadamard", true)) {
+  if (param_bool(params, "headwise_hadamard", true) && c.mla) {
+    r.not_run.push_back("headwise_hadamard: DeepSeek's values are per-head rows of kv_b_proj interleaved with k_nope "
+                        "(no separate v_proj to rotate)");
+  } else if (param_bool(params, "headwise_hadamard", true)) {
     r.headwise = c.head_dim > 0 && hadamard_supported(c.head_dim);
     if (r.headwise) r.headwise_order = hadamard_base_order(c.head_dim);
     else r.not_run.push_back(size_reason("headwise_hadamard", "head_dim", c.head_dim));
