@@ -19,6 +19,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "app/gui/demo.h"
+#include "app/gui/main_window.h"
 #include "core/records/result_store.h"
 #include "core/runtime/errors.h"
 #include "eval/experiment/experiment_spec.h"
@@ -26,6 +28,8 @@
 #include "views/jobs/slurm_sweeps.h"
 #include "views/jobs/slurm_task_model.h"
 #include "views/panels/jobs_panel.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
 #include "views/panels/slurm_settings.h"
 #include "views/panels/sweep_builder.h"
 
@@ -180,6 +184,37 @@ class TestSlurmJobs : public QObject {
     QVERIFY2(error.contains("Invalid partition name specified") && error.contains("are left in"), qPrintable(error));
     QVERIFY(sweeps.sweeps().empty());
     QVERIFY(QDir(results.path() + "/.slurm").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size() == 1);  // files kept
+  }
+
+  // The window: "Submit to Slurm" in the sweep builder submits the demo sweep as an array, the
+  // jobs panel lists its tasks, a record that lands reaches the results browser.
+  void windowSubmitsToSlurm() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    ptq::gui::MainWindow w(&settings);
+    QString err;
+    QVERIFY2(ptq::gui::openDemo(w, dir.filePath("results"), &err), qPrintable(err));
+    const int n = w.sweepBuilder()->runCount();
+    QVERIFY(n > 1);
+    w.slurmSweeps()->setPtqExecutable("/opt/ptq/bin/ptq");
+    w.sweepBuilder()->target()->chooseSlurm(true);
+    QFile::remove(fake_.filePath("sbatch.args"));
+    QString tasks;
+    for (int i = 0; i < n; ++i) tasks += QStringLiteral("4242|%1|PENDING|Priority\n").arg(i);
+    queue(tasks);
+    w.sweepBuilder()->findChild<QPushButton*>("enqueueSweep")->click();
+    QVERIFY(QFile::exists(fake_.filePath("sbatch.args")));
+    QCOMPARE(int(w.slurmSweeps()->sweeps().size()), 1);
+    QVERIFY(w.jobQueue()->jobs().empty());  // nothing ran locally
+    QVERIFY(w.jobsPanel()->slurmTable());
+    QCOMPARE(w.jobsPanel()->slurmTable()->model()->rowCount(), n);
+    const std::string id = w.slurmSweeps()->sweeps().front().status.runs.front().run_id;
+    ptq::write_record(w.resultsBrowser()->directory().toStdString(),
+                      {{"schema", ptq::kResultSchemaName}, {"schema_version", ptq::kResultSchemaVersion}, {"run_id", id},
+                       {"status", "complete"}, {"method", "fp"}});
+    w.slurmSweeps()->poll();
+    QCOMPARE(w.resultsBrowser()->model()->rowCount(), 1);
+    queue("");
   }
 
   void screenshotOfTheSlurmTarget() {
