@@ -49,6 +49,16 @@ expect_error "slurm options need --slurm" "--partition goes with --slurm" "$PTQ"
 "$PTQ" sweep "$T/sweep.json" --results "$T/local" >"$T/local.json" 2>"$T/err"
 check "local sweep: 3 runs done" 'j["done"]==3 and j["failed"]==[]' "$T/local.json"
 
+# What each array task runs: `ptq run LINE --results DIR --skip-complete` leaves a complete record alone.
+head -n 1 "$SD/runs-1.txt" >"$T/line.json"
+first=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['runs'][0]['run_id'])" "$T/dry.json")
+cp -p "$T/local/$first.json" "$T/first-before.json"
+"$PTQ" run "$T/line.json" --results "$T/local" --skip-complete >"$T/skip.json" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$T/local/$first.json" "$T/first-before.json" && ok "ptq run --skip-complete: exit 0, the complete record untouched" ||
+  bad "skip-complete: exit $rc: $(cat "$T/err")"
+check "ptq run --skip-complete says it skipped" "j['skipped'] and j['run_id']=='$first'" "$T/skip.json"
+
 skip() {
   echo "SKIP: $1"
   echo "$pass passed, $fail failed before the skip"
