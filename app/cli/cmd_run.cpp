@@ -15,9 +15,13 @@ namespace ptq::cli {
 
 // ptq run SPEC.json [--results DIR]: one experiment from a JSON ExperimentSpec (relative paths in
 // it are relative to the spec's folder); prints the record and writes it to DIR when given.
+// --skip-complete (a Slurm array task, eval/experiment/slurm_backend.h): when DIR already holds
+// the run's complete record, or another process completes it meanwhile, nothing is run or
+// rewritten: it prints {"run_id", "skipped": true, "record"} and exits 0.
 int cmd_run(const std::vector<std::string>& argv) {
-  Args a(argv, {"results"}, {"force"});
-  if (a.positional().size() != 1) throw Error("usage: ptq run SPEC.json [--results DIR] [--force]");
+  Args a(argv, {"results"}, {"force", "skip-complete"});
+  if (a.positional().size() != 1)
+    throw Error("usage: ptq run SPEC.json [--results DIR] [--force | --skip-complete]");
   const std::string spec_path = a.positional()[0];
   ExperimentSpec spec;
   try {
@@ -27,8 +31,18 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
   spec.resolve_paths(parent_dir(spec_path));
   const std::string results = a.get("results", "");
+  const bool skip_complete = a.flag("skip-complete");
+  if (skip_complete && (results.empty() || a.flag("force")))
+    throw Error("--skip-complete needs --results DIR and cannot go with --force");
+  auto skipped = [&] {
+    const std::string path = join_path(results, spec.run_id() + ".json");
+    std::cerr << "complete record exists, nothing to do: " << path << std::endl;
+    std::cout << json{{"run_id", spec.run_id()}, {"skipped", true}, {"record", path}}.dump() << std::endl;
+    return 0;
+  };
   if (!results.empty()) {
     ensure_results_dir(results);
+    if (skip_complete && record_complete(results, spec.run_id())) return skipped();
     if (record_complete(results, spec.run_id()) && !a.flag("force"))
       throw Error("'" + join_path(results, spec.run_id() + ".json") +
                   "' already holds this run's complete record (pass --force to redo it)");
@@ -50,6 +64,7 @@ int cmd_run(const std::vector<std::string>& argv) {
               << std::endl;
     throw;
   }
+  if (skip_complete && record_complete(results, spec.run_id())) return skipped();  // finished elsewhere meanwhile
   if (!results.empty()) std::cerr << "record: " << write_record(results, record) << std::endl;
   std::cout << record.dump() << std::endl;
   return 0;

@@ -3,6 +3,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/cancel_signals.h"
+#include "app/cli/cmd_sweep_slurm.h"
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/records/json_util.h"
@@ -51,9 +52,14 @@ struct SweepLog {
 // SIGINT / SIGTERM: the current run is abandoned (no record), the summary says what completed and
 // what did not, exit 130 / 143 (cancel_signals.h); --resume goes on from there.
 int cmd_sweep(const std::vector<std::string>& argv) {
-  Args a(argv, {"results"}, {"resume", "dry-run"});
-  if (a.positional().size() != 1) throw Error("usage: ptq sweep SPEC.json --results DIR [--resume] [--dry-run]");
+  Args a(argv, {"results", "partition", "gpus-per-run", "cpus-per-run", "time", "array-limit", "account", "sbatch-arg"},
+         {"resume", "dry-run", "slurm", "status", "cancel"}, {"sbatch-arg"});
+  if (a.positional().size() != 1)
+    throw Error("usage: ptq sweep SPEC.json --results DIR [--resume] [--dry-run] [--slurm [slurm options] | --status | --cancel]");
   const std::string spec_path = a.positional()[0];
+  if (wants_slurm(a)) return sweep_on_slurm(a, spec_path);
+  for (const char* k : {"partition", "gpus-per-run", "cpus-per-run", "time", "array-limit", "account", "sbatch-arg"})
+    if (a.has(k)) throw Error(std::string("--") + k + " goes with --slurm");
   SweepSpec sweep;
   try {
     sweep = SweepSpec::load(spec_path);

@@ -16,11 +16,13 @@
 #include "views/analyses/analysis_view.h"
 #include "views/export/figure_export.h"
 #include "views/jobs/job_queue.h"
+#include "views/jobs/slurm_sweeps.h"
 #include "views/panels/jobs_panel.h"
 #include "views/panels/model_library_panel.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
 #include "views/panels/strategy_panel.h"
+#include "views/panels/slurm_settings.h"
 #include "views/panels/sweep_builder.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
@@ -42,6 +44,8 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
   sweep_ = new SweepBuilder;
   results_ = new ResultsBrowser;
   jobs_ = new JobsPanel(queue_);
+  slurm_ = new SlurmSweeps(this);
+  if (sweep_->target()->slurmAvailable()) jobs_->setSlurm(slurm_);
 
   setup_ = new QTabWidget;
   setup_->addTab(library_, tr("Models"));
@@ -79,6 +83,7 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
   connect(strategy_, &StrategyPanel::runRequested, this, &MainWindow::enqueueExperiment);
   connect(sweep_, &SweepBuilder::enqueueRequested, this, &MainWindow::enqueueSweep);
   connect(queue_, &JobQueue::recordWritten, results_, &ResultsBrowser::addRecordFile);
+  connect(slurm_, &SlurmSweeps::recordLanded, results_, &ResultsBrowser::addRecordFile);
   connect(queue_, &JobQueue::jobFinished, this, [this](int id) {
     if (const Job* j = queue_->job(id)) report(j->title + ": " + j->statusText());
   });
@@ -174,6 +179,12 @@ void MainWindow::enqueueExperiment() {
 
 void MainWindow::enqueueSweep() {
   try {
+    if (sweep_->target()->slurmChosen()) {
+      slurm_->submit(sweep_->runs(), results_->directory(), tr("sweep (%1 runs)").arg(sweep_->runCount()),
+                     sweep_->target()->options());
+      report(tr("sweep submitted to Slurm: %1 runs").arg(sweep_->runCount()));
+      return;
+    }
     queue_->enqueueRuns(sweep_->runs(), results_->directory(), tr("sweep (%1 runs)").arg(sweep_->runCount()));
     report(tr("sweep queued: %1 runs").arg(sweep_->runCount()));
   } catch (const std::exception& e) {

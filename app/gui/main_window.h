@@ -14,6 +14,7 @@ namespace ptq::views {
 class AnalysisView;
 class JobQueue;
 class JobsPanel;
+class SlurmSweeps;
 class ModelLibraryPanel;
 class ResultsBrowser;
 class StrategyPanel;
@@ -33,6 +34,7 @@ class MainWindow : public QMainWindow {
   views::SweepBuilder* sweepBuilder() const { return sweep_; }
   views::ResultsBrowser* resultsBrowser() const { return results_; }
   views::JobQueue* jobQueue() const { return queue_; }
+  views::SlurmSweeps* slurmSweeps() const { return slurm_; }
   views::JobsPanel* jobsPanel() const { return jobs_; }
   QTabWidget* setupTabs() const { return setup_; }
   QTabWidget* viewTabs() const { return viewTabs_; }
@@ -61,6 +63,7 @@ class MainWindow : public QMainWindow {
 
   views::Settings settings_;
   views::JobQueue* queue_;
+  views::SlurmSweeps* slurm_;
   views::ModelLibraryPanel* library_;
   views::StrategyPanel* strategy_;
   views::SweepBuilder* sweep_;

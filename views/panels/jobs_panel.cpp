@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QPushButton>
 #include <QStyledItemDelegate>
 #include <QTableView>
@@ -12,6 +13,8 @@
 
 #include "views/jobs/job_queue.h"
 #include "views/jobs/job_table_model.h"
+#include "views/jobs/slurm_sweeps.h"
+#include "views/jobs/slurm_task_model.h"
 
 namespace ptq::views {
 
@@ -70,6 +73,54 @@ void JobsPanel::cancelSelected() {
   std::set<int> ids;
   for (const QModelIndex& i : table_->selectionModel()->selectedRows()) ids.insert(model_->jobIdAt(i.row()));
   for (int id : ids) queue_->cancel(id);
+}
+
+void JobsPanel::setSlurm(SlurmSweeps* sweeps) {
+  if (slurm_ || !sweeps) return;
+  slurm_ = sweeps;
+  auto* title = new QLabel(tr("<b>Slurm cluster</b>: one row per array task (states from squeue / sacct and the records)"), this);
+  slurmTable_ = new QTableView(this);
+  slurmTable_->setObjectName("slurmTasks");
+  slurmTable_->setModel(new SlurmTaskModel(sweeps, slurmTable_));
+  slurmTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  slurmTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  slurmTable_->verticalHeader()->hide();
+  slurmTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  slurmTable_->horizontalHeader()->setStretchLastSection(true);
+  slurmMessage_ = new QLabel(this);
+  slurmMessage_->setObjectName("slurmMessage");
+  slurmMessage_->setWordWrap(true);
+  auto* cancel = new QPushButton(tr("Cancel on cluster"), this);
+  cancel->setObjectName("cancelSlurm");
+  auto* refresh = new QPushButton(tr("Refresh"), this);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(slurmMessage_, 1);
+  buttons->addWidget(refresh);
+  buttons->addWidget(cancel);
+  auto* lay = static_cast<QVBoxLayout*>(layout());
+  lay->addWidget(title);
+  lay->addWidget(slurmTable_, 1);
+  lay->addLayout(buttons);
+  connect(cancel, &QPushButton::clicked, this, &JobsPanel::cancelSelectedOnCluster);
+  connect(refresh, &QPushButton::clicked, sweeps, &SlurmSweeps::poll);
+}
+
+void JobsPanel::cancelSelectedOnCluster() {
+  if (!slurmTable_) return;
+  auto* model = static_cast<SlurmTaskModel*>(slurmTable_->model());
+  std::set<int> ids;
+  for (const QModelIndex& i : slurmTable_->selectionModel()->selectedRows()) ids.insert(model->sweepIdAt(i.row()));
+  QStringList done;
+  for (int id : ids) {
+    try {
+      slurm_->cancel(id);
+      done << (slurm_->sweep(id) ? slurm_->sweep(id)->title : QString::number(id));
+    } catch (const std::exception& e) {
+      slurmMessage_->setText(QString::fromUtf8(e.what()));
+      return;
+    }
+  }
+  if (!done.isEmpty()) slurmMessage_->setText(tr("scancel sent: %1").arg(done.join(", ")));
 }
 
 }  // namespace ptq::views

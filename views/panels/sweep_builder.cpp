@@ -22,6 +22,7 @@
 #include "eval/experiment/sweep.h"
 #include "quant/strategy_registry.h"
 #include "views/panels/form_widgets.h"
+#include "views/panels/slurm_settings.h"
 #include "views/jobs/job_worker.h"
 
 namespace ptq::views {
@@ -65,7 +66,7 @@ nlohmann::json checkedTexts(const QListWidget* list) {
 
 }  // namespace
 
-SweepBuilder::SweepBuilder(QWidget* parent) : QWidget(parent) {
+SweepBuilder::SweepBuilder(QWidget* parent, int slurmAvailable) : QWidget(parent) {
   auto* inner = new QWidget;
   auto* col = new QVBoxLayout(inner);
   col->addWidget(buildAxes());
@@ -80,6 +81,9 @@ SweepBuilder::SweepBuilder(QWidget* parent) : QWidget(parent) {
   evalLay->addRow(eval_);
   evalLay->addRow(tr("Device"), device_);
   col->addWidget(evalBox);
+  target_ = new SlurmSettings(slurmAvailable < 0 ? ptq::slurm_available() : slurmAvailable > 0, inner);
+  target_->setObjectName("runTarget");
+  col->addWidget(target_);
   col->addStretch();
   auto* scroll = new QScrollArea(this);
   scroll->setWidget(inner);
@@ -112,6 +116,9 @@ SweepBuilder::SweepBuilder(QWidget* parent) : QWidget(parent) {
     if (!f.isEmpty() && !saveFile(f, &err)) count_label_->setText(err);
   });
   connect(enqueue, &QPushButton::clicked, this, &SweepBuilder::enqueueRequested);
+  connect(target_, &SlurmSettings::changed, this, [this, enqueue] {
+    enqueue->setText(target_->slurmChosen() ? tr("Submit to Slurm") : tr("Enqueue sweep"));
+  });
   connect(this, &SweepBuilder::sweepChanged, enqueue, [this, enqueue] { enqueue->setEnabled(count_ > 0); });
   connect(eval_, &EvalSettings::changed, this, &SweepBuilder::recount);
   watch(device_);

@@ -21,11 +21,15 @@ class QTableWidget;
 namespace ptq::views {
 
 class EvalSettings;
+class SlurmSettings;
 
 class SweepBuilder : public QWidget {
   Q_OBJECT
  public:
-  explicit SweepBuilder(QWidget* parent = nullptr);
+  // slurmAvailable < 0: offer the Slurm target when sbatch is on PATH (ptq::slurm_available()).
+  explicit SweepBuilder(QWidget* parent = nullptr, int slurmAvailable = -1);
+  // Where the sweep runs: local devices (the job queue) or the Slurm cluster, and its limits.
+  SlurmSettings* target() const { return target_; }
 
   // The sweep spec (paths absolute). Does not validate: see runs().
   nlohmann::json sweepJson() const;
@@ -64,6 +68,7 @@ class SweepBuilder : public QWidget {
   QCheckBox *asym_, *sym_;
   QTableWidget* calibs_;
   EvalSettings* eval_;
+  SlurmSettings* target_;
   QComboBox* device_;
   QLabel* count_label_;
   nlohmann::json extra_ = nlohmann::json::object();  // loaded keys without an editor
