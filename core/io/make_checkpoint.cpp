@@ -101,6 +101,8 @@ void write_shards(const MakeCheckpointOptions& o, at::ScalarType dt, const std::
     save_safetensors(path, tensors, {{"format", "pt"}});
     written->push_back(path);
   }
+}
+
 // deepseek-ai/DeepSeek-V3's config.json (61 layers, 671 B parameters: make_checkpoint requires --layers).
 ModelConfig deepseek_v3_preset() {
   ModelConfig c;
