@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/io/model_config.h"
+#include "core/model/kv_cache.h"
 #include "core/model/model_layout.h"
 #include "core/model/rope.h"
 
@@ -42,6 +43,8 @@ struct BlockContext {
   // null = rope) and mask (undefined = plain causal, when the sequence fits in the window).
   const RopeTables* local_rope = nullptr;
   at::Tensor sliding_mask;
+  // Set: attention reads K and V from this quantized cache (core/model/kv_cache.h).
+  const KvCacheQuantizer* kv_cache = nullptr;
 };
 
 class DecoderBlock {

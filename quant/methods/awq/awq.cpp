@@ -2,7 +2,7 @@
 // (awq/quantize/auto_scale.py, auto_clip.py).
 //
 // 1. Per-input-channel activation statistic x_mean = mean |x| over the calibration tokens.
-// 2. Scale search per group, in AWQ's Llama order: input_layernorm -> q,k,v; v_proj -> o_proj
+// 2. Scale search per group (the fold machinery: quant/methods/smoothing/scale_fold.h), in AWQ's Llama order: input_layernorm -> q,k,v; v_proj -> o_proj
 //    (only when v and o have the same shape, i.e. no GQA, as AWQ); post_attention_layernorm ->
 //    gate,up (Mixtral: the router and every expert's w1,w3; the router is scaled so the routing is
 //    unchanged but never quantized); up -> down (Mixtral: each expert's w3 -> w2 on its routed
@@ -36,19 +36,12 @@
 
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
+#include "quant/methods/smoothing/scale_fold.h"
 #include "quant/pipeline/block_stage.h"
 
 namespace ptq {
 
 namespace {
-
-struct ScaleGroup {
-  std::string name;             // for notes: "input_layernorm -> q,k,v"
-  at::Tensor* norm = nullptr;   // the preceding RMSNorm weight, or
-  Linear* prev = nullptr;       // the preceding linear (its rows and bias are divided by s)
-  std::vector<Linear*> layers;  // their input columns are multiplied by s
-  std::string x_from;           // the layer whose input statistic drives the search
-};
 
 std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
   std::vector<ScaleGroup> g;
@@ -56,20 +49,20 @@ std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
   Linear& k = b.linear("self_attn.k_proj");
   Linear& v = b.linear("self_attn.v_proj");
   Linear& o = b.linear("self_attn.o_proj");
-  g.push_back({"input_layernorm -> q,k,v", &b.input_norm, nullptr, {&q, &k, &v}, q.name()});
+  g.push_back({"input_layernorm -> q,k,v", &b.input_norm, false, nullptr, {&q, &k, &v}, q.name()});
   // AWQ scales v -> o only when the shapes match (llm-awq PR #67): with GQA the rows of v do not
   // line up with the columns of o.
   if (v.spec.out_features == o.spec.out_features && v.spec.in_features == o.spec.in_features)
-    g.push_back({"v_proj -> o_proj", nullptr, &v, {&o}, o.name()});
+    g.push_back({"v_proj -> o_proj", nullptr, false, &v, {&o}, o.name()});
   if (Linear* router = b.find("block_sparse_moe.gate")) {
-    ScaleGroup in{"post_attention_layernorm -> router,w1,w3", &b.post_norm, nullptr, {router}, router->name()};
+    ScaleGroup in{"post_attention_layernorm -> router,w1,w3", &b.post_norm, false, nullptr, {router}, router->name()};
     std::vector<ScaleGroup> down;
     for (auto& l : b.linears()) {
       if (l.spec.expert < 0) continue;
       if (l.spec.type == "gate" || l.spec.type == "up") in.layers.push_back(&l);
       if (l.spec.type == "down") {
         std::string p = "block_sparse_moe.experts." + std::to_string(l.spec.expert) + ".";
-        down.push_back({p + "w3 -> w2", nullptr, &b.linear(p + "w3"), {&l}, l.name()});
+        down.push_back({p + "w3 -> w2", nullptr, false, &b.linear(p + "w3"), {&l}, l.name()});
       }
     }
     g.push_back(in);
@@ -78,34 +71,10 @@ std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
     Linear& gate = b.linear("mlp.gate_proj");
     Linear& up = b.linear("mlp.up_proj");
     Linear& down = b.linear("mlp.down_proj");
-    g.push_back({"post_attention_layernorm -> gate,up", &b.post_norm, nullptr, {&gate, &up}, gate.name()});
-    g.push_back({"up_proj -> down_proj", nullptr, &up, {&down}, down.name()});
+    g.push_back({"post_attention_layernorm -> gate,up", &b.post_norm, false, nullptr, {&gate, &up}, gate.name()});
+    g.push_back({"up_proj -> down_proj", nullptr, false, &up, {&down}, down.name()});
   }
   return g;
-}
-
-bool foldable(const ScaleGroup& g) {
-  for (const Linear* l : g.layers)
-    if (l->input_transform) return false;
-  return true;
-}
-
-// Folds s (float32 [in]) into the group: exact in real arithmetic, done in float32.
-void apply_scale(const ScaleGroup& g, const at::Tensor& s) {
-  for (Linear* l : g.layers) {
-    at::Tensor sd = s.to(l->weight.device());
-    l->weight = (l->weight.to(at::kFloat) * sd.view({1, -1})).to(l->weight.scalar_type());
-  }
-  if (g.norm) {
-    at::Tensor& n = *g.norm;
-    n = (n.to(at::kFloat) / s.to(n.device())).to(n.scalar_type());
-  }
-  if (g.prev) {
-    Linear& p = *g.prev;
-    at::Tensor sd = s.to(p.weight.device());
-    p.weight = (p.weight.to(at::kFloat) / sd.view({-1, 1})).to(p.weight.scalar_type());
-    if (p.bias.defined()) p.bias = (p.bias.to(at::kFloat) / sd.to(p.bias.device())).to(p.bias.scalar_type());
-  }
 }
 
 // Sum of |x| per input channel and token counts for the layers in `names`; Gram matrices XᵀX
