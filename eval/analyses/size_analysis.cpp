@@ -1,6 +1,7 @@
 // size: metrics.size of the model as it is recorded (eval/metrics/model_size.h).
 #include "core/model/model.h"
 #include "eval/analyses/analysis_classes.h"
+#include "eval/experiment/experiment_spec.h"
 #include "eval/metrics/model_size.h"
 #include "quant/kvcache/kv_cache_spec.h"
 #include "quant/pipeline/pipeline.h"
