@@ -69,6 +69,15 @@ const std::vector<StrategyInfo>& strategy_registry() {
         p_float("max_shrink", 0.5, 0.0, 0.99, "largest shrink of the weight range tried"),
         p_int("n_sample_tokens", 512, 16, 65536, "tokens used by the clipping search")},
        true},
+      {"smoothquant", "SmoothQuant", "smoothing",
+       "Per-channel smoothing s = max|X|^alpha / max|W|^(1-alpha) from calibration activations, folded into the "
+       "preceding RMSNorm, so activation outliers move into the weights (Xiao et al., 2023).",
+       StageKind::BlockTransform,
+       {p_float("alpha", 0.5, 0.0, 1.0, "migration strength: 0 keeps the activations, 1 moves all their range into the weights"),
+        p_bool("search", false, "search alpha per group on a grid, minimising the block output error"),
+        p_int("grid", 20, 2, 100, "points of the alpha grid in [0,1) when searching"),
+        p_bool("linear_groups", false, "also smooth v_proj -> o_proj (same shapes only) and up -> down, as AWQ folds")},
+       true},
       {"rotate", "Rotation (QuaRot)", "rotation",
        "RMSNorm weights folded into the next layers, then a random Hadamard rotation of the residual "
        "stream fused into the weights, and an online Hadamard on down_proj inputs (Ashkboos et al., 2024).",

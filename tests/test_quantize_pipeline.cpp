@@ -224,7 +224,9 @@ TEST_CASE("bad input: bits, groups, method, parameters, calibration, NaN weights
 }
 
 TEST_CASE("registry: every strategy has a schema; compositions resolve") {
-  CHECK(strategy_registry().size() == 5);
+  CHECK(strategy_registry().size() == 6);
+  auto sq = parse_method("smoothquant+gptq");
+  CHECK(sq.size() == 2 && sq[0]->id == "smoothquant" && sq[0]->kind == StageKind::BlockTransform);
   auto st = parse_method("rotate+gptq");
   CHECK(st.size() == 2 && st[0]->id == "rotate" && st[1]->id == "gptq");
   CHECK(parse_method("awq").back()->id == "rtn");

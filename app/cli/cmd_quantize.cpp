@@ -47,6 +47,11 @@ ExperimentSpec spec_of_options(const Args& a) {
   spec.dtype = a.get("dtype", "float32");
   spec.residency = a.get("residency", "auto");
   spec.label = a.get("label", "");
+  spec.kv.bits = int(a.get_int("kv-bits", 0, 0, 8));
+  spec.kv.format = a.get("kv-format", "int");
+  spec.kv.granularity = a.get("kv-granularity", "token");
+  spec.kv.group = a.get_int("kv-group", 0, 0, limits::kMaxSeqlen);
+  spec.kv.residual = a.get_int("kv-residual", 0, 0, limits::kMaxSeqlen);
   return spec;
 }
 
@@ -56,7 +61,8 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   Args a(argv,
          {"model", "method", "bits", "group", "format", "clip-ratio", "calib", "nsamples", "calib-seqlen", "seed",
           "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
-          "residency", "out", "results", "param", "override", "analysis", "task", "label"},
+          "residency", "out", "results", "param", "override", "analysis", "task", "label", "kv-bits", "kv-format",
+          "kv-granularity", "kv-group", "kv-residual"},
          {"sym"}, {"param", "override", "calib", "analysis", "task"});
   ExperimentSpec spec = spec_of_options(a);
   spec.resolve_paths(".");  // the record's spec re-runs from any folder

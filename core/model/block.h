@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/io/model_config.h"
+#include "core/model/kv_cache.h"
 #include "core/model/model_layout.h"
 #include "core/model/rope.h"
 #include "core/model/selective_scan.h"
@@ -48,6 +49,8 @@ struct BlockContext {
   at::Tensor sliding_mask;
   // Mamba: steps per chunk of the selective scan (selective_scan.h; memory O(B·D·N·chunk²)).
   int64_t scan_chunk = kDefaultScanChunk;
+  // Set: attention reads K and V from this quantized cache (core/model/kv_cache.h).
+  const KvCacheQuantizer* kv_cache = nullptr;
 };
 
 class Block {

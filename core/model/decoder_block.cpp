@@ -105,6 +105,12 @@ at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx)
   const RopeTables& rope = (sliding && ctx.local_rope) ? *ctx.local_rope : *ctx.rope;
   q = apply_rope(q, rope);
   k = apply_rope(k, rope);
+  if (ctx.kv_cache) {  // K and V as written into a quantized cache, read back by every later query
+    const double scale = 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(D));
+    at::Tensor o = attend_with_kv_cache(q, k, v, sliding ? ctx.sliding_mask : ctx.mask, scale,
+                                        cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0, *ctx.kv_cache);
+    return run("self_attn.o_proj", o.transpose(1, 2).reshape({B, T, Hq * D}), ctx);
+  }
   if (Hkv != Hq) {  // transformers' repeat_kv
     const int64_t rep = Hq / Hkv;
     k = k.unsqueeze(2).expand({B, Hkv, rep, T, D}).reshape({B, Hq, T, D});

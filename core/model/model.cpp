@@ -211,6 +211,7 @@ BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
   ctx.mask = attention_mask(seq_len);
   if (config().rope_local_theta > 0) ctx.local_rope = &local_rope(seq_len);
   ctx.sliding_mask = sliding_attention_mask(seq_len);
+  ctx.kv_cache = kv_cache_.get();
   return ctx;
 }
 

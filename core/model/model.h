@@ -71,6 +71,10 @@ class Model {
   at::Tensor attention_mask(int64_t seq_len) const;
   at::Tensor sliding_attention_mask(int64_t seq_len) const;  // layers marked sliding_attention
   BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
+  // Attention reads K / V through this quantized cache from now on (null: full precision).
+  // The caller checks kv_cache_refusal (core/model/transform_support.h) first.
+  void set_kv_cache(std::shared_ptr<const KvCacheQuantizer> kv) { kv_cache_ = std::move(kv); }
+  const KvCacheQuantizer* kv_cache() const { return kv_cache_.get(); }
 
   // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
   // hidden_states, if given, receives what transformers' output_hidden_states gives: the embedding
@@ -98,6 +102,7 @@ class Model {
   std::map<int64_t, RopeTables> rope_cache_, local_rope_cache_;
   at::Tensor window_mask(int64_t seq_len) const;
   std::string dir_;
+  std::shared_ptr<const KvCacheQuantizer> kv_cache_;
   std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
 };
 

@@ -73,11 +73,35 @@ std::string rotation_refusal(const ModelConfig& c, const nlohmann::json& params)
   return "";
 }
 
+// SmoothQuant / OS+ fold into the norms before each block's linear groups (scale_fold.h), which
+// exist for every attention + MLP layout the engine runs, Gemma's (1+w) norms included.
+std::string smoothing_refusal(const ModelConfig& c, const std::string& id) {
+  const std::string a = id + " cannot run on " + c.architecture + ": ";
+  if (c.architecture == "DeepseekV3ForCausalLM")
+    return a + "multi-head latent attention: input_layernorm feeds q_a_proj / kv_a_proj_with_mqa and the "
+               "latent norms feed q_b_proj / kv_b_proj, groups the smoothing fold table does not list";
+  if (c.architecture == "MambaForCausalLM")
+    return a + "a Mamba mixer has no attention / MLP linear groups (in_proj, x_proj, dt_proj, out_proj) in the "
+               "smoothing fold table";
+  return "";
+}
+
 }  // namespace
 
 std::string transform_refusal(const ModelConfig& c, const std::string& stage_id, const nlohmann::json& params) {
   if (stage_id == "awq") return awq_refusal(c);
   if (stage_id == "rotate") return rotation_refusal(c, params);
+  if (stage_id == "smoothquant" || stage_id == "osplus") return smoothing_refusal(c, stage_id);
+  return "";
+}
+
+std::string kv_cache_refusal(const ModelConfig& c) {
+  if (c.architecture == "MambaForCausalLM")
+    return "KV-cache quantization cannot run on MambaForCausalLM: a Mamba model has no KV cache (its mixer keeps a "
+           "fixed-size convolution and SSM state); drop the kv_* settings";
+  if (c.architecture == "DeepseekV3ForCausalLM")
+    return "KV-cache quantization cannot run on DeepseekV3ForCausalLM: multi-head latent attention caches the "
+           "compressed latent (kv_lora_rank) and the rope key, not per-head K and V";
   return "";
 }
 

@@ -10,9 +10,15 @@
 
 namespace ptq {
 
-// "" when the stage can run on this architecture, else the reason it cannot ("awq", "rotate";
+// "" when the stage can run on this architecture, else the reason it cannot ("awq", "rotate",
+// "smoothquant", "osplus";
 // every other stage id is ""). `params` are the stage's parameters (rotation: online_hadamard).
 std::string transform_refusal(const ModelConfig& c, const std::string& stage_id,
                               const nlohmann::json& params = nlohmann::json::object());
+
+// "" when the architecture's attention writes per-head K and V that a KV-cache quantizer can read
+// (core/model/kv_cache.h), else the reason it cannot (Mamba has no KV cache; DeepSeek-V3's MLA
+// caches a compressed latent).
+std::string kv_cache_refusal(const ModelConfig& c);
 
 }  // namespace ptq

@@ -16,6 +16,7 @@
 #include "core/text/tokenizer.h"
 #include "eval/analyses/analysis_steps.h"
 #include "eval/metrics/perplexity.h"
+#include "quant/kvcache/kv_cache_quantizer.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/pipeline/pipeline.h"
 #include "quant/strategy_registry.h"
@@ -61,6 +62,7 @@ class Driver {
   void load();
   void run_stage(AnalysisStage stage);
   void quantize();
+  void install_kv_cache();
   nlohmann::json record(const std::string& created_at, Clock::time_point t_start);
   Model& model() { return *model_; }
   const QuantResult& quant_result() const { return qr_; }
@@ -110,6 +112,7 @@ void Driver::load() {
   // After loading: CUDA's allocator exists only once something was allocated (LibTorch 2.x throws
   // before), and the peak then starts at the resident weights.
   reset_peak_memory(device_);
+  spec_.kv.validate_for(model_->config());  // a KV setting on a model without a KV cache fails before any work
   provenance_["dtype"] = dtype_name(model_->dtype());
   const std::string tok_path = model_->checkpoint().tokenizer_path();
   if (!tok_path.empty()) tok_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok_path));
@@ -168,6 +171,10 @@ void Driver::quantize() {
     if (e.info->runs_in(AnalysisStage::DuringQuantization)) e.steps->run(AnalysisStage::DuringQuantization, run_);
 }
 
+// From here on attention reads K / V through the quantized cache (after the weights are quantized:
+// calibration sees a full-precision cache, as KIVI is applied at inference).
+void Driver::install_kv_cache() { model_->set_kv_cache(make_kv_cache_quantizer(spec_.kv, model_->config())); }
+
 nlohmann::json Driver::record(const std::string& created_at, Clock::time_point t_start) {
   note_peak();
   seconds_["total"] = since(t_start);
@@ -177,7 +184,8 @@ nlohmann::json Driver::record(const std::string& created_at, Clock::time_point t
                       {"run_id", spec_.run_id()}, {"label", spec_.label}, {"status", "complete"},
                       {"created_at", created_at}, {"finished_at", utc_now_iso8601()}, {"spec", spec_.to_json()},
                       {"provenance", provenance_}, {"method", spec_.method}, {"quant", nullptr}, {"params", nullptr},
-                      {"calibration", nullptr}, {"seed", spec_.seed}, {"metrics", run_.metrics}};
+                      {"calibration", nullptr}, {"seed", spec_.seed}, {"metrics", run_.metrics},
+                      {"kv_cache", spec_.kv.to_json()}};
   if (run_.quantized) {
     nlohmann::json q = spec_.plan.to_json();
     q["bits"] = spec_.plan.spec.element_bits();
@@ -209,6 +217,7 @@ nlohmann::json run_experiment(const ExperimentSpec& spec, Feedback* fb, const Ex
   d.load();
   d.run_stage(AnalysisStage::BeforeQuantization);
   d.quantize();
+  d.install_kv_cache();
   d.run_stage(AnalysisStage::AfterQuantization);
   if (hooks && hooks->on_quantized && spec.method != "fp") hooks->on_quantized(d.model(), d.quant_result());
   return d.record(created_at, t_start);

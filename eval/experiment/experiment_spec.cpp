@@ -18,7 +18,8 @@ const char* kWhere = "experiment spec";
 
 const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", "format", "sym", "clip_ratio",
                                             "overrides", "params", "calibration", "eval", "analyses", "tasks",
-                                            "device", "dtype", "residency", "label", "seed"};
+                                            "device", "dtype", "residency", "label", "seed", "kv_bits", "kv_format",
+                                            "kv_granularity", "kv_group", "kv_residual"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
 const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
 
@@ -82,6 +83,15 @@ void read_plan(const JsonFields& f, QuantPlan& plan) {
   for (size_t i = 0; i < ov.size(); ++i) plan.overrides.push_back(override_from_json(ov[i], i));
 }
 
+void read_kv(const JsonFields& f, KvCacheSpec& kv) {
+  kv.bits = int(f.integer("kv_bits", 0, 0, 8));
+  if (kv.bits == 1) f.fail("kv_bits", "must be 0 (full-precision cache) or 2..8, got 1");
+  kv.format = f.choice("kv_format", kv.format, kv_formats());
+  kv.granularity = f.choice("kv_granularity", kv.granularity, kv_granularities());
+  kv.group = f.integer("kv_group", 0, 0, limits::kMaxSeqlen);
+  kv.residual = f.integer("kv_residual", 0, 0, limits::kMaxSeqlen);
+}
+
 void read_calibration(const nlohmann::json& j, ExperimentSpec& s) {
   JsonFields c(j, std::string(kWhere) + " 'calibration'", kCalibKeys);
   s.calib.files = c.strings("files");
@@ -137,6 +147,13 @@ nlohmann::json ExperimentSpec::to_json() const {
   j["residency"] = residency;
   j["label"] = label;
   j["seed"] = seed;
+  if (kv.enabled()) {
+    j["kv_bits"] = kv.bits;
+    j["kv_format"] = kv.format;
+    j["kv_granularity"] = kv.granularity;
+    j["kv_group"] = kv.group;
+    j["kv_residual"] = kv.residual;
+  }
   return j;
 }
 
@@ -159,6 +176,7 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   s.residency = f.choice("residency", s.residency, residency_names());
   s.label = f.str("label", "");
   s.seed = uint64_t(f.integer("seed", 0, 0, limits::kMaxSeed));
+  read_kv(f, s.kv);
   s.validate();  // names a bad device or dtype
   s.device = canonical_device(s.device);
   s.dtype = canonical_dtype(s.dtype);
@@ -230,6 +248,11 @@ void ExperimentSpec::validate() const {
   } catch (const Error& e) {
     throw Error(std::string(kWhere) + ": " + e.what());
   }
+  try {
+    kv.validate();
+  } catch (const Error& e) {
+    throw Error(std::string(kWhere) + ": " + e.what());
+  }
   const auto& res = residency_names();
   if (std::find(res.begin(), res.end(), residency) == res.end())
     bad("residency", "has unknown value '" + residency + "' (allowed: " + join_words(res) + ")");
@@ -267,6 +290,7 @@ nlohmann::json ExperimentSpec::identity_json() const {
   j["device"] = canonical_device(device);
   j["dtype"] = canonical_dtype(dtype);
   j["seed"] = seed;
+  if (kv.enabled()) j["kv_cache"] = kv.to_json();  // absent when off: earlier run ids stay as they were
   return j;
 }
 
@@ -278,6 +302,7 @@ std::string ExperimentSpec::run_id() const {
     id += "." + format_name(q.format);
     if (q.format == WeightFormat::Int) id += q.symmetric ? ".sym" : ".asym";
   }
+  if (kv.enabled()) id += "." + kv.label();
   if (!calib.files.empty()) {
     std::string c = "c-" + file_safe(stem(calib.files[0]));
     if (calib.files.size() > 1) c += "+" + std::to_string(calib.files.size() - 1);

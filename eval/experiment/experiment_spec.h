@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/kvcache/kv_cache_spec.h"
 #include "quant/pipeline/calib_spec.h"
 #include "quant/pipeline/quant_plan.h"
 
@@ -16,6 +17,7 @@ struct ExperimentSpec {
   std::string method = "fp";         // "fp" (no quantization) or a strategy id / composition ("awq+gptq")
   QuantPlan plan;                    // bits, group, format, sym, clip ratio, per-layer overrides
   nlohmann::json params = nlohmann::json::object();  // strategy parameters ("gptq.percdamp": 0.01)
+  KvCacheSpec kv;                    // KV-cache quantization in evaluation (bits 0 = off; any method, fp too)
   CalibSpec calib;                   // files empty: no calibration (rtn, rotate, fp)
   int64_t calib_batch = 8;
   std::string eval_text;             // perplexity text ("" = none)

@@ -19,7 +19,8 @@ namespace {
 const char* kWhere = "sweep spec";
 const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "groups", "formats", "sym",
                                              "calibration", "eval", "analyses", "tasks", "params", "overrides",
-                                             "device", "dtype", "residency", "seed"};
+                                             "device", "dtype", "residency", "seed", "kv_bits", "kv_format",
+                                             "kv_granularity", "kv_group", "kv_residual"};
 
 // Relative paths stay as written when no base folder is given.
 std::string absolute_in(const std::string& p, const std::string& base) {
@@ -220,6 +221,18 @@ ExperimentSpec base_run(const SweepSpec& sw, const std::string& model) {
   return base;
 }
 
+void read_kv(const JsonFields& f, SweepSpec& s) {
+  s.kv_bits = list_of<int>(f, "kv_bits", s.kv_bits, [&](const nlohmann::json& v) {
+    const auto b = json_integer_in(v, 0, 8);
+    if (!b || *b == 1) f.fail("kv_bits", "must hold 0 (full-precision cache) or integers in 2..8, got " + v.dump());
+    return int(*b);
+  });
+  s.kv.format = f.choice("kv_format", s.kv.format, kv_formats());
+  s.kv.granularity = f.choice("kv_granularity", s.kv.granularity, kv_granularities());
+  s.kv.group = f.integer("kv_group", 0, 0, limits::kMaxSeqlen);
+  s.kv.residual = f.integer("kv_residual", 0, 0, limits::kMaxSeqlen);
+}
+
 }  // namespace
 
 SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_dir) {
@@ -246,6 +259,7 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
   s.residency = f.choice("residency", s.residency, residency_names());
+  read_kv(f, s);
   for (const auto& m : s.methods)
     if (needs_calibration(m) && s.calibrations.empty())
       f.fail("calibration", "is required: method '" + m + "' needs calibration text");
@@ -262,7 +276,7 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
                               std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end();
   std::vector<ExperimentSpec> out;
   std::set<std::string> seen, used_params;
-  auto add = [&](ExperimentSpec e) {
+  auto add_one = [&](ExperimentSpec e) {
     std::vector<std::string> keep;
     for (const auto& a : analyses) {
       if (a == "compare" && e.method == "fp") continue;
@@ -276,6 +290,14 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
       throw Error(std::string(kWhere) + ": run " + e.method + " on '" + e.model_dir + "': " + err.what());
     }
     if (seen.insert(e.run_id()).second) out.push_back(std::move(e));
+  };
+  auto add = [&](const ExperimentSpec& e) {
+    for (int b : kv_bits) {
+      ExperimentSpec k = e;
+      k.kv = kv;
+      k.kv.bits = b;
+      add_one(std::move(k));
+    }
   };
   for (const auto& model : models) {
     const ExperimentSpec base = base_run(*this, model);

@@ -47,6 +47,10 @@ struct SweepSpec {
   nlohmann::json overrides = nlohmann::json::array();  // as in the experiment spec
   std::string device = "cpu", dtype = "float32", residency = "auto";
   uint64_t seed = 0;
+  // KV cache: every run (fp too) once per kv_bits entry (0 = full-precision cache), with the
+  // other kv_* settings shared.
+  std::vector<int> kv_bits = {0};
+  KvCacheSpec kv;
 
   // Throws ptq::Error naming an unknown key (listing the allowed ones) or a bad value (listing the
   // allowed values). Relative paths are resolved against base_dir ("" keeps them as written).

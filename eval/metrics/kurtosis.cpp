@@ -25,6 +25,14 @@ void for_chunks(const at::Tensor& flat, Fn fn) {
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// {"max", "median", "top": [[channel, max|x|], ...]}, or null when the layer saw no tokens.
+nlohmann::json channels_json(const ChannelAbsmax& c) {
+  if (!c.measured) return nullptr;
+  nlohmann::json top = nlohmann::json::array();
+  for (const auto& [i, v] : c.top) top.push_back({i, number_or_null(v)});
+  return {{"max", number_or_null(c.max)}, {"median", number_or_null(c.median)}, {"top", top}};
+}
+
 }  // namespace
 
 double kurtosis_from_central(double n, double m2, double m4) {
@@ -109,7 +117,33 @@ double MomentAccumulator::kurtosis() const {
 }
 
 void KurtosisObserver::on_linear(int block, const Linear& layer, const at::Tensor& input, const at::Tensor&) {
-  acc_[linear_full_name(block, layer.name())].add(input);
+  const std::string name = linear_full_name(block, layer.name());
+  acc_[name].add(input);
+  if (input.size(0) == 0) return;
+  at::Tensor m = std::get<0>(input.detach().abs().max(0)).to(at::kFloat);
+  auto it = absmax_.find(name);
+  if (it == absmax_.end())
+    absmax_[name] = m;
+  else
+    it->second = at::max(it->second, m);
+}
+
+const at::Tensor* KurtosisObserver::channel_absmax(const std::string& full_name) const {
+  auto it = absmax_.find(full_name);
+  return it == absmax_.end() ? nullptr : &it->second;
+}
+
+ChannelAbsmax summarize_channel_absmax(const at::Tensor& absmax, int64_t top_k) {
+  ChannelAbsmax c;
+  at::Tensor a = absmax.to(at::kCPU).to(at::kDouble).reshape(-1);
+  if (a.numel() == 0) return c;
+  c.measured = true;
+  auto top = a.topk(std::min<int64_t>(top_k, a.numel()));
+  at::Tensor v = std::get<0>(top), i = std::get<1>(top);
+  for (int64_t k = 0; k < v.numel(); ++k) c.top.push_back({i[k].item<int64_t>(), v[k].item<double>()});
+  c.median = a.median().item<double>();  // torch's lower median for an even count
+  c.max = v[0].item<double>();
+  return c;
 }
 
 const MomentAccumulator* KurtosisObserver::find(const std::string& full_name) const {
@@ -129,6 +163,7 @@ void add_block_kurtosis(KurtosisTable& t, const Block& block, const KurtosisObse
     k.weight_channel_mean = row_kurtosis_mean(l.weight);
     const MomentAccumulator* a = obs ? obs->find(k.name) : nullptr;
     k.activation = a ? a->kurtosis() : kNaN;
+    if (const at::Tensor* m = obs ? obs->channel_absmax(k.name) : nullptr) k.channels = summarize_channel_absmax(*m);
     t.layers.push_back(k);
   }
 }
@@ -143,7 +178,7 @@ nlohmann::json KurtosisTable::to_json() const {
     nlohmann::json value() const { return n ? nlohmann::json(sum / double(n)) : nlohmann::json(nullptr); }
   };
   struct TypeMeans {
-    Mean weight, channel, activation;
+    Mean weight, channel, activation, outlier_ratio;
     int64_t layers = 0;
   };
   std::map<std::string, TypeMeans> types;
@@ -151,8 +186,9 @@ nlohmann::json KurtosisTable::to_json() const {
   for (const auto& l : layers) {
     rows.push_back({{"name", l.name}, {"type", l.type}, {"block", l.block}, {"weight", number_or_null(l.weight)},
                     {"weight_channel_mean", number_or_null(l.weight_channel_mean)},
-                    {"activation", number_or_null(l.activation)}});
+                    {"activation", number_or_null(l.activation)}, {"channel_absmax", channels_json(l.channels)}});
     TypeMeans& m = types[l.type];
+    if (l.channels.measured && l.channels.median > 0) m.outlier_ratio.add(l.channels.max / l.channels.median);
     m.weight.add(l.weight);
     m.channel.add(l.weight_channel_mean);
     m.activation.add(l.activation);
@@ -163,6 +199,7 @@ nlohmann::json KurtosisTable::to_json() const {
     by_type[kv.first] = {{"weight", kv.second.weight.value()},
                          {"weight_channel_mean", kv.second.channel.value()},
                          {"activation", kv.second.activation.value()},
+                         {"channel_absmax_max_over_median", kv.second.outlier_ratio.value()},
                          {"layers", kv.second.layers}};
   return {{"definition", kKurtosisDefinition}, {"calib_tokens", calib_tokens}, {"layers", rows}, {"by_type", by_type}};
 }

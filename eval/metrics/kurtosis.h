@@ -63,10 +63,22 @@ class KurtosisObserver : public LinearObserver {
  public:
   void on_linear(int block, const Linear& layer, const at::Tensor& input, const at::Tensor& output) override;
   const MomentAccumulator* find(const std::string& full_name) const;
+  // Per input channel max |x| over every observed token (float32 [in]); null when none seen.
+  const at::Tensor* channel_absmax(const std::string& full_name) const;
 
  private:
   std::map<std::string, MomentAccumulator> acc_;
+  std::map<std::string, at::Tensor> absmax_;
 };
+
+// The outlier channels of a layer's input (what smoothing moves into the weights): the largest
+// per-channel max|x| with their channel indexes, and the median and maximum over channels.
+struct ChannelAbsmax {
+  std::vector<std::pair<int64_t, double>> top;  // (channel, max|x|), largest first
+  double median = 0, max = 0;
+  bool measured = false;
+};
+ChannelAbsmax summarize_channel_absmax(const at::Tensor& absmax, int64_t top_k = 8);
 
 struct LayerKurtosis {
   std::string name;  // full name
@@ -75,6 +87,7 @@ struct LayerKurtosis {
   double weight = 0;               // whole weight tensor
   double weight_channel_mean = 0;  // mean over output channels of each row's kurtosis
   double activation = 0;           // input activations (NaN when the layer saw no tokens)
+  ChannelAbsmax channels;          // per-channel max|x| of the input (not measured without tokens)
 };
 
 // "q".."down", "expert_gate"/"expert_up"/"expert_down" for MoE experts, "router".

@@ -49,6 +49,7 @@ using ModelStageFn = std::function<void(Model&, const nlohmann::json& params, ui
 void rtn_quantize_block(BlockWork& w);
 void gptq_quantize_block(BlockWork& w);
 void awq_transform_block(BlockWork& w);
+void smoothquant_transform_block(BlockWork& w);
 void omniquant_quantize_block(BlockWork& w);
 void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb);
 

@@ -26,6 +26,7 @@ BlockStageFn block_stage(const std::string& id) {
   if (id == "rtn") return rtn_quantize_block;
   if (id == "gptq") return gptq_quantize_block;
   if (id == "awq") return awq_transform_block;
+  if (id == "smoothquant") return smoothquant_transform_block;
   if (id == "omniquant") return omniquant_quantize_block;
   throw Error("no block stage for '" + id + "'");
 }

@@ -2,7 +2,7 @@
 // (awq/quantize/auto_scale.py, auto_clip.py).
 //
 // 1. Per-input-channel activation statistic x_mean = mean |x| over the calibration tokens.
-// 2. Scale search per group, in AWQ's Llama order: input_layernorm -> q,k,v; v_proj -> o_proj
+// 2. Scale search per group (the fold machinery: quant/methods/smoothing/scale_fold.h), in AWQ's Llama order: input_layernorm -> q,k,v; v_proj -> o_proj
 //    (only when v and o have the same shape, i.e. no GQA, as AWQ); post_attention_layernorm ->
 //    gate,up (Mixtral: the router and every expert's w1,w3; the router is scaled so the routing is
 //    unchanged but never quantized); up -> down (Mixtral: each expert's w3 -> w2 on its routed
@@ -36,21 +36,12 @@
 
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
+#include "quant/methods/smoothing/scale_fold.h"
 #include "quant/pipeline/block_stage.h"
 
 namespace ptq {
 
 namespace {
-
-struct ScaleGroup {
-  std::string name;             // for notes: "input_layernorm -> q,k,v"
-  at::Tensor* norm = nullptr;   // the preceding RMSNorm weight, or
-  Linear* prev = nullptr;       // the preceding linear (its rows and bias are divided by s)
-  std::vector<Linear*> layers;  // their input columns are multiplied by s
-  std::string x_from;           // the layer whose input statistic drives the search
-  bool latent = false;          // a norm inside the attention (DeepSeek's q_a / kv_a_layernorm): scored
-                                // on the layer's own output error, as fc -> fc groups
-};
 
 // DeepSeek-V3's latent attention (AutoAWQ's deepseek_v2 groups): input_layernorm -> q_a (or q),
 // kv_a_proj_with_mqa; q_a_layernorm -> q_b_proj; kv_a_layernorm -> kv_b_proj (these two scored on
@@ -60,14 +51,14 @@ void mla_groups(DecoderBlock& b, std::vector<ScaleGroup>& g) {
   Linear& kv_a = b.linear("self_attn.kv_a_proj_with_mqa");
   Linear* q_a = b.find("self_attn.q_a_proj");
   Linear& q_first = q_a ? *q_a : b.linear("self_attn.q_proj");
-  g.push_back({"input_layernorm -> " + std::string(q_a ? "q_a" : "q") + ",kv_a", &b.input_norm, nullptr, {&q_first, &kv_a},
+  g.push_back({"input_layernorm -> " + std::string(q_a ? "q_a" : "q") + ",kv_a", &b.input_norm, false, nullptr, {&q_first, &kv_a},
                kv_a.name()});
   if (q_a) {
     Linear& q_b = b.linear("self_attn.q_b_proj");
-    g.push_back({"q_a_layernorm -> q_b", &b.q_a_norm, nullptr, {&q_b}, q_b.name(), true});
+    g.push_back({"q_a_layernorm -> q_b", &b.q_a_norm, false, nullptr, {&q_b}, q_b.name(), true});
   }
   Linear& kv_b = b.linear("self_attn.kv_b_proj");
-  g.push_back({"kv_a_layernorm -> kv_b", &b.kv_a_norm, nullptr, {&kv_b}, kv_b.name(), true});
+  g.push_back({"kv_a_layernorm -> kv_b", &b.kv_a_norm, false, nullptr, {&kv_b}, kv_b.name(), true});
 }
 
 // The routed MoE with its router (Mixtral's block_sparse_moe, DeepSeek's mlp.gate / experts /
@@ -80,7 +71,7 @@ bool moe_groups(DecoderBlock& b, std::vector<ScaleGroup>& g) {
   if (!router) return false;
   const bool mixtral = router->name() == "block_sparse_moe.gate";
   ScaleGroup in{mixtral ? "post_attention_layernorm -> router,w1,w3" : "post_attention_layernorm -> router,gate,up",
-                &b.post_norm, nullptr, {router}, router->name()};
+                &b.post_norm, false, nullptr, {router}, router->name()};
   std::vector<ScaleGroup> down;
   for (auto& l : b.linears()) {
     if (l.spec.expert < 0 && l.name().rfind("mlp.shared_experts.", 0) != 0) continue;
@@ -88,7 +79,7 @@ bool moe_groups(DecoderBlock& b, std::vector<ScaleGroup>& g) {
     if (l.spec.type == "down") {
       const std::string p = l.name().substr(0, l.name().rfind('.') + 1);
       const std::string up = p + (mixtral ? "w3" : "up_proj");
-      down.push_back({up.substr(up.rfind('.') + 1) + " -> " + l.name(), nullptr, &b.linear(up), {&l}, l.name()});
+      down.push_back({up.substr(up.rfind('.') + 1) + " -> " + l.name(), nullptr, false, &b.linear(up), {&l}, l.name()});
     }
   }
   g.push_back(in);
@@ -105,44 +96,20 @@ std::vector<ScaleGroup> scale_groups(DecoderBlock& b) {
     Linear& k = b.linear("self_attn.k_proj");
     Linear& v = b.linear("self_attn.v_proj");
     Linear& o = b.linear("self_attn.o_proj");
-    g.push_back({"input_layernorm -> q,k,v", &b.input_norm, nullptr, {&q, &k, &v}, q.name()});
+    g.push_back({"input_layernorm -> q,k,v", &b.input_norm, false, nullptr, {&q, &k, &v}, q.name()});
     // AWQ scales v -> o only when the shapes match (llm-awq PR #67): with GQA the rows of v do not
     // line up with the columns of o.
     if (v.spec.out_features == o.spec.out_features && v.spec.in_features == o.spec.in_features)
-      g.push_back({"v_proj -> o_proj", nullptr, &v, {&o}, o.name()});
+      g.push_back({"v_proj -> o_proj", nullptr, false, &v, {&o}, o.name()});
   }
   if (!moe_groups(b, g)) {
     Linear& gate = b.linear("mlp.gate_proj");
     Linear& up = b.linear("mlp.up_proj");
     Linear& down = b.linear("mlp.down_proj");
-    g.push_back({"post_attention_layernorm -> gate,up", &b.post_norm, nullptr, {&gate, &up}, gate.name()});
-    g.push_back({"up_proj -> down_proj", nullptr, &up, {&down}, down.name()});
+    g.push_back({"post_attention_layernorm -> gate,up", &b.post_norm, false, nullptr, {&gate, &up}, gate.name()});
+    g.push_back({"up_proj -> down_proj", nullptr, false, &up, {&down}, down.name()});
   }
   return g;
-}
-
-bool foldable(const ScaleGroup& g) {
-  for (const Linear* l : g.layers)
-    if (l->input_transform) return false;
-  return true;
-}
-
-// Folds s (float32 [in]) into the group: exact in real arithmetic, done in float32.
-void apply_scale(const ScaleGroup& g, const at::Tensor& s) {
-  for (Linear* l : g.layers) {
-    at::Tensor sd = s.to(l->weight.device());
-    l->weight = (l->weight.to(at::kFloat) * sd.view({1, -1})).to(l->weight.scalar_type());
-  }
-  if (g.norm) {
-    at::Tensor& n = *g.norm;
-    n = (n.to(at::kFloat) / s.to(n.device())).to(n.scalar_type());
-  }
-  if (g.prev) {
-    Linear& p = *g.prev;
-    at::Tensor sd = s.to(p.weight.device());
-    p.weight = (p.weight.to(at::kFloat) / sd.view({-1, 1})).to(p.weight.scalar_type());
-    if (p.bias.defined()) p.bias = (p.bias.to(at::kFloat) / sd.to(p.bias.device())).to(p.bias.scalar_type());
-  }
 }
 
 // Sum of |x| per input channel and token counts for the layers in `names`; Gram matrices XᵀX
