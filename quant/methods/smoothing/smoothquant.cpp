@@ -122,7 +122,7 @@ void smoothquant_transform_block(BlockWork& w) {
   const int grid = w.params.value("grid", 20);
   const bool linear_groups = w.params.value("linear_groups", false);
   if (w.inputs.empty()) throw Error("SmoothQuant needs calibration inputs (its scales are activation maxima)");
-  DecoderBlock& b = w.block;
+  DecoderBlock& b = as_decoder(w.block);
   const ModelConfig& c = w.model.config();
   auto t0 = std::chrono::steady_clock::now();
 
