@@ -275,7 +275,9 @@ nlohmann::json SweepBuilder::sweepJson() const {
   nlohmann::json cals = nlohmann::json::array();
   for (int r = 0; r < calibs_->rowCount(); ++r) {
     auto cell = [&](int c) { return calibs_->item(r, c) ? calibs_->item(r, c)->text().trimmed() : QString(); };
-    nlohmann::json c = {{"files", splitPaths(cell(CFiles))}, {"sampling", cell(CSampling).toStdString()}};
+    nlohmann::json c = {{"files", splitPaths(cell(CFiles))}};
+    // An empty cell: each method's reference sampler (the sweep spec without "sampling").
+    if (!cell(CSampling).isEmpty()) c["sampling"] = cell(CSampling).toStdString();
     if (!cell(CName).isEmpty()) c["name"] = cell(CName).toStdString();
     bool ok = false;
     for (auto [col, key] : {std::pair{CSamples, "nsamples"}, {CSeqlen, "seqlen"}, {CSeed, "seed"}, {CBatch, "batch"}}) {
