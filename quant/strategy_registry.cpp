@@ -95,7 +95,7 @@ const std::vector<StrategyInfo>& strategy_registry() {
         p_float("beta", 10.0, 1e-3, 1e6, "initial beta of the half-quadratic split"),
         p_float("kappa", 1.01, 1.0, 10.0, "beta *= kappa per iteration (1: hqq since May 2025, which "
                                           "dropped the schedule)"),
-        p_choice("round_zero", "auto", {"auto", "true", "false"},
+        p_choice("round_zero", "auto", {"auto", "always", "never"},
                  "round the initial zero point (auto: for 4 bits, as hqq's BaseQuantizeConfig)"),
         p_bool("optimize", true, "run the solver (off: min/max parameters only)")},
        false},

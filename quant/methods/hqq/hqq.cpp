@@ -62,7 +62,7 @@ int64_t hqq_optimize_zero(const at::Tensor& x, const at::Tensor& inv_scale, at::
 }
 
 HqqResult hqq_quantize(const at::Tensor& W, const QuantSpec& s, const HqqOptions& o) {
-  at::NoGradGuard ng;
+  at::NoGradGuard no_grad;
   if (!W.defined() || W.dim() != 2) throw Error("HQQ: weight must be a 2-D tensor [out, in]");
   const int64_t out = W.size(0), in = W.size(1);
   s.validate(in);

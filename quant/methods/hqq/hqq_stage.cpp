@@ -18,7 +18,7 @@ HqqOptions hqq_options(const nlohmann::json& p, int bits) {
   o.kappa = p.value("kappa", o.kappa);
   o.optimize = p.value("optimize", o.optimize);
   const std::string rz = p.value("round_zero", std::string("auto"));
-  o.round_zero = rz == "auto" ? bits == 4 : rz == "true";  // BaseQuantizeConfig: round_zero for 4 bits
+  o.round_zero = rz == "auto" ? bits == 4 : rz == "always";  // BaseQuantizeConfig: round_zero for 4 bits
   return o;
 }
 
