@@ -11,7 +11,7 @@ CASES = [
     (300, 17, 24, 5),             # small range: many rejections in _randbelow
     (5000, 512, 8, (1 << 40) + 3),  # a seed of two 32-bit words (init_by_array key length 2)
     ((1 << 33) + 7, 2048, 6, 1),  # a range wider than 32 bits (getrandbits with two words)
-    (int(sys.argv[1]) if len(sys.argv) > 1 else 1, 512, 128, 0),  # austen-train (token count as argument)
+    (int(sys.argv[1]) if len(sys.argv) > 1 else 112481, 512, 128, 0),  # austen-valid (token count, or the argument)
 ]
 
 for ntokens, seqlen, nsamples, seed in CASES:
