@@ -111,8 +111,8 @@ expect_json "quantize --method hqq (no calibration)" 'j["method"]=="hqq" and all
   "$PTQ" quantize --model "$T/tiny" --method hqq --bits 3 --group 32
 expect_json "quantize --method owq (gptq sampler by default)" 'j["method"]=="owq" and "owq kept columns: 2" in j["layers"][0]["note"] and "-gptq." in j["run_id"]' \
   "$PTQ" quantize --model "$T/tiny" --method owq --bits 3 --group 32 --param owq.columns=2 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
-expect_error "owq columns beyond the width" "owq.columns = 128 must be smaller than the layer's input width 128" \
-  "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.columns=128 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
+expect_error "owq columns beyond the width" "layers.0.self_attn.q_proj: owq.columns = 64 must be smaller than the layer's input width 64" \
+  "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.columns=64 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
 expect_error "owq fraction outside (0,1)" "owq.fraction = 1.5 is out of range" \
   "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.fraction=1.5 --calib "$SHARED/corpus/austen-valid.txt"
 
