@@ -232,7 +232,7 @@ void SweepBuilder::addCalibrationRow(const nlohmann::json& c) {
   set(CFiles, joinPaths(files));
   set(CSamples, QString::number(c.value("nsamples", d.nsamples)));
   set(CSeqlen, QString::number(c.value("seqlen", d.seqlen)));
-  set(CSampling, qs(c.value("sampling", d.sampling)));
+  set(CSampling, qs(c.value("sampling", std::string())));  // empty: each method's reference sampler
   set(CSeed, QString::number(c.value("seed", d.seed)));
   set(CBatch, QString::number(c.value("batch", ptq::SweepCalibration{}.batch)));
   block.unblock();
