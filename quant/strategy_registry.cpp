@@ -95,6 +95,31 @@ const std::vector<StrategyInfo>& strategy_registry() {
         p_int("batch", 1, 1, 256, "calibration windows per optimisation step"),
         p_float("init", 4.0, -10.0, 10.0, "initial value of the clipping logits (sigmoid(4) = 0.98)")},
        true},
+      {"hqq", "HQQ", "calibration-free",
+       "Half-quadratic quantization: per group, the zero point is fitted by a proximal solver of the "
+       "weight error in an lp norm with p < 1, without calibration data (Badri & Shaji, 2023; mobiusml/hqq).",
+       StageKind::Quantizer,
+       {p_int("iters", 20, 1, 1000, "solver iterations (stops early when the mean error stops decreasing)"),
+        p_float("lp_norm", 0.7, 0.1, 1.0, "p of the lp-norm shrinkage"),
+        p_float("beta", 10.0, 1e-3, 1e6, "initial beta of the half-quadratic split"),
+        p_float("kappa", 1.01, 1.0, 10.0, "beta *= kappa per iteration (1: hqq since May 2025, which "
+                                          "dropped the schedule)"),
+        p_choice("round_zero", "auto", {"auto", "always", "never"},
+                 "round the initial zero point (auto: for 4 bits, as hqq's BaseQuantizeConfig)"),
+        p_bool("optimize", true, "run the solver (off: min/max parameters only)")},
+       false},
+      {"owq", "OWQ", "saliency",
+       "Outlier-aware weight quantization: the input columns most sensitive by H_jj·||dW_j||² stay in "
+       "fp16, the rest are quantized by GPTQ with their error compensated into them (Lee et al., 2024).",
+       StageKind::Quantizer,
+       {p_int("columns", 0, 0, 1 << 20, "fp16 columns per layer (0: from fraction)"),
+        p_float("fraction", 0.01, 1e-4, 0.99, "fp16 columns as a fraction of the input width, rounded to even"),
+        p_bool("frob_norm", true, "sensitivity H_jj·||dW_j||² (off: H_jj alone)"),
+        p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+        p_int("blocksize", 128, 1, 4096, "columns per lazy batch update"),
+        p_bool("act_order", false, "quantize columns in order of decreasing sensitivity"),
+        p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
+       true},
   };
   return r;
 }

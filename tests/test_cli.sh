@@ -106,6 +106,16 @@ expect_error "nsamples beyond memory" "for the calibration activations on cpu" \
 expect_error "nsamples beyond the text (awq sampling)" "needs 12800000 tokens" \
   "$PTQ" quantize --model "$T/tiny" --method gptq --group 32 --calib "$SHARED/corpus/austen-valid.txt" --sampling awq --nsamples 100000 --calib-seqlen 128
 
+# HQQ and OWQ end to end; each method's reference sampler in the record; bad OWQ parameters.
+expect_json "quantize --method hqq (no calibration)" 'j["method"]=="hqq" and all(l["calib_tokens"]==0 for l in j["layers"])' \
+  "$PTQ" quantize --model "$T/tiny" --method hqq --bits 3 --group 32
+expect_json "quantize --method owq (gptq sampler by default)" 'j["method"]=="owq" and "owq kept columns: 2" in j["layers"][0]["note"] and "-gptq." in j["run_id"]' \
+  "$PTQ" quantize --model "$T/tiny" --method owq --bits 3 --group 32 --param owq.columns=2 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
+expect_error "owq columns beyond the width" "layers.0.self_attn.q_proj: owq.columns = 64 must be smaller than the layer's input width 64" \
+  "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.columns=64 --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
+expect_error "owq fraction outside (0,1)" "owq.fraction = 1.5 is out of range" \
+  "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.fraction=1.5 --calib "$SHARED/corpus/austen-valid.txt"
+
 # NaN or Inf in a weight: an error, never "ppl": null or a record marked complete.
 poison() {  # poison SRC DST TENSOR VALUE-HEX: copy of SRC with the first float32 of TENSOR set to VALUE
   cp -r "$1" "$2"

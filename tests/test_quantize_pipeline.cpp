@@ -107,7 +107,7 @@ SLOW_TEST_CASE("GPTQ beats RTN clearly at w3g128 and w2g64; records carry activa
 TEST_CASE("every strategy runs on every parity architecture, MoE included") {
   at::NoGradGuard ng;
   for (const char* arch : {"llama", "llama3-rope", "qwen2", "mistral", "mixtral"}) {
-    for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "rotate+gptq", "awq+gptq"}) {
+    for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "hqq", "owq", "rotate+gptq", "awq+gptq"}) {
       std::string dir = shared(std::string("parity/") + arch);
       auto model = Model::load(dir);
       Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
@@ -137,7 +137,7 @@ TEST_CASE("second-wave architectures: each strategy runs or refuses with its rea
   at::NoGradGuard ng;
   int ran = 0, refused = 0;
   for (const char* arch : {"qwen3", "qwen3-moe", "qwen2-moe", "gemma2", "gemma3", "phi3"}) {
-    for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "rotate+gptq", "awq+gptq"}) {
+    for (const char* method : {"rtn", "gptq", "awq", "rotate", "omniquant", "hqq", "owq", "rotate+gptq", "awq+gptq"}) {
       const std::string dir = shared(std::string("parity/") + arch), what = std::string(arch) + " " + method;
       auto model = Model::load(dir);
       Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
@@ -224,7 +224,7 @@ TEST_CASE("bad input: bits, groups, method, parameters, calibration, NaN weights
 }
 
 TEST_CASE("registry: every strategy has a schema; compositions resolve") {
-  CHECK(strategy_registry().size() == 6);
+  CHECK(strategy_registry().size() == 8);
   auto sq = parse_method("smoothquant+gptq");
   CHECK(sq.size() == 2 && sq[0]->id == "smoothquant" && sq[0]->kind == StageKind::BlockTransform);
   auto st = parse_method("rotate+gptq");

@@ -34,7 +34,7 @@ ExperimentSpec spec_of_options(const Args& a) {
   spec.calib.nsamples = a.get_int("nsamples", 128, 1, limits::kMaxNsamples);
   spec.calib.seqlen = a.get_int("calib-seqlen", 2048, 2, limits::kMaxSeqlen);
   spec.calib.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
-  spec.calib.sampling = a.get("sampling", "random");
+  spec.calib.sampling = a.get("sampling", default_calib_sampling(spec.method));
   spec.calib_batch = a.get_int("calib-batch", 8, 1, limits::kMaxBatch);
   spec.seed = spec.calib.seed;
   spec.eval_text = a.get("eval-text", "");

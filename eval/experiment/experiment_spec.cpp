@@ -98,7 +98,7 @@ void read_calibration(const nlohmann::json& j, ExperimentSpec& s) {
   s.calib.nsamples = c.integer("nsamples", s.calib.nsamples, 1, limits::kMaxNsamples);
   s.calib.seqlen = c.integer("seqlen", s.calib.seqlen, 2, limits::kMaxSeqlen);
   s.calib.seed = uint64_t(c.integer("seed", 0, 0, limits::kMaxSeed));
-  s.calib.sampling = c.choice("sampling", "random", {"random", "awq"});
+  s.calib.sampling = c.choice("sampling", default_calib_sampling(s.method), calib_sampling_names());
   s.calib_batch = c.integer("batch", s.calib_batch, 1, limits::kMaxBatch);
   if (s.calib.files.empty()) c.fail("files", "must name at least one text file");
 }
@@ -218,8 +218,9 @@ void ExperimentSpec::validate() const {
   if (have_calib) {
     if (calib.nsamples < 1) bad("calibration.nsamples", "must be at least 1");
     if (calib.seqlen < 2) bad("calibration.seqlen", "must be at least 2");
-    if (calib.sampling != "random" && calib.sampling != "awq")
-      bad("calibration.sampling", "has unknown value '" + calib.sampling + "' (allowed: random, awq)");
+    const auto& names = calib_sampling_names();
+    if (std::find(names.begin(), names.end(), calib.sampling) == names.end())
+      bad("calibration.sampling", "has unknown value '" + calib.sampling + "' (allowed: " + join_sampling_names() + ")");
     if (calib_batch < 1) bad("calibration.batch", "must be at least 1");
   }
   if (!eval_text.empty()) {

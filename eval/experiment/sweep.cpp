@@ -138,7 +138,7 @@ SweepCalibration read_calibration(const nlohmann::json& j, size_t i, const std::
   cal.name = c.str("name", stem(cal.files[0]));
   cal.nsamples = c.integer("nsamples", cal.nsamples, 1, limits::kMaxNsamples);
   cal.seqlen = c.integer("seqlen", cal.seqlen, 2, limits::kMaxSeqlen);
-  cal.sampling = c.choice("sampling", cal.sampling, {"random", "awq"});
+  if (c.has("sampling")) cal.sampling = c.choice("sampling", "", calib_sampling_names());
   cal.seed = uint64_t(c.integer("seed", int64_t(seed), 0, limits::kMaxSeed));
   cal.batch = c.integer("batch", cal.batch, 1, limits::kMaxBatch);
   return cal;
@@ -193,7 +193,7 @@ ExperimentSpec with_calibration(ExperimentSpec e, const SweepCalibration& c) {
   e.calib.files = c.files;
   e.calib.nsamples = c.nsamples;
   e.calib.seqlen = c.seqlen;
-  e.calib.sampling = c.sampling;
+  e.calib.sampling = c.sampling.empty() ? default_calib_sampling(e.method) : c.sampling;
   e.calib.seed = c.seed;
   e.calib_batch = c.batch;
   e.label = "calib=" + c.name;

@@ -26,7 +26,7 @@ struct SweepCalibration {
   std::vector<std::string> files;
   int64_t nsamples = 128;
   int64_t seqlen = 2048;
-  std::string sampling = "random";
+  std::string sampling;  // "" = each method's reference sampler (default_calib_sampling)
   uint64_t seed = 0;
   int64_t batch = 8;
 };

@@ -174,6 +174,10 @@ void check_texts(const ExperimentSpec& s, const ModelFacts& m, Facts& facts, Pro
                      " needs " + (need ? std::to_string(*need) : std::string("more than 2^63")) + " tokens; " + files +
                      " has " + std::to_string(tokens) + " (at most " + std::to_string(tokens / s.calib.seqlen) +
                      " samples of this seqlen)");
+  } else if (s.calib.sampling == "llm-awq") {
+    if (tokens < s.calib.seqlen)
+      out->push_back("calibration text " + files + " has " + std::to_string(tokens) +
+                     " tokens, fewer than one llm-awq block of seqlen " + std::to_string(s.calib.seqlen));
   } else if (tokens <= s.calib.seqlen) {
     out->push_back("calibration text " + files + " has " + std::to_string(tokens) +
                    " tokens, too few for windows of seqlen " + std::to_string(s.calib.seqlen));
@@ -232,7 +236,9 @@ Problems problems_of(const ExperimentSpec& s, Facts& facts) {
 int64_t calibration_activation_bytes(const ExperimentSpec& s, const ModelConfig& cfg) {
   // Mamba's residual stream (the blocks' inputs and outputs) stays float32 with residual_in_fp32.
   const int64_t elem = cfg.residual_in_fp32 ? 4 : int64_t(c10::elementSize(parse_dtype(s.dtype)));
-  const auto acts = checked_product({2, s.calib.nsamples, s.calib.seqlen, cfg.hidden_size, elem});
+  // llm-awq sampling: nsamples documents of at most 512 tokens, so at most nsamples * 512 tokens of windows.
+  const int64_t per_sample = s.calib.sampling == "llm-awq" ? std::max<int64_t>(s.calib.seqlen, 512) : s.calib.seqlen;
+  const auto acts = checked_product({2, s.calib.nsamples, per_sample, cfg.hidden_size, elem});
   const auto scores = checked_product({std::min(s.calib_batch, s.calib.nsamples), std::max<int64_t>(cfg.num_heads, 1),
                                        s.calib.seqlen, s.calib.seqlen, 4});
   if (!acts || !scores) return -1;

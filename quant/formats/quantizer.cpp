@@ -231,8 +231,37 @@ at::Tensor dequantize_codes(const at::Tensor& codes, const QuantParams& p, const
   return v.reshape(codes.sizes());
 }
 
+namespace {
+
+// OWQ's implied grouping: the columns not kept, in order, in groups of the group size.
+at::Tensor implied_group_index(int64_t in, const at::Tensor& kept, const QuantSpec& s) {
+  std::vector<int64_t> gi(size_t(in), 0);
+  std::vector<char> is_kept(size_t(in), 0);
+  const at::Tensor k = kept.to(at::kCPU, at::kLong).contiguous();
+  for (int64_t i = 0; i < k.numel(); ++i) {
+    const int64_t c = k.data_ptr<int64_t>()[i];
+    if (c < 0 || c >= in) throw Error("QuantizedWeight: kept column " + std::to_string(c) + " out of range");
+    is_kept[size_t(c)] = 1;
+  }
+  const int64_t G = s.group_size > 0 ? s.group_size : in;
+  int64_t pos = 0;
+  for (int64_t c = 0; c < in; ++c)
+    if (!is_kept[size_t(c)]) gi[size_t(c)] = pos++ / G;
+  return at::tensor(gi, at::kLong);
+}
+
+}  // namespace
+
 at::Tensor QuantizedWeight::dequantize() const {
   if (!codes.defined() || !scales.defined()) throw Error("QuantizedWeight: empty");
+  if (kept_columns.defined()) {
+    QuantizedWeight rest = *this;
+    rest.kept_columns = rest.kept_values = at::Tensor();
+    if (!g_idx.defined()) rest.g_idx = implied_group_index(codes.size(1), kept_columns, spec).to(codes.device());
+    at::Tensor w = rest.dequantize();
+    w.index_copy_(1, kept_columns.to(w.device(), at::kLong), kept_values.to(w.device(), at::kFloat));
+    return w;
+  }
   if (!g_idx.defined()) return dequantize_codes(codes, QuantParams{scales, zeros}, spec);
   if (g_idx.dim() != 1 || g_idx.size(0) != codes.size(1))
     throw Error("QuantizedWeight: g_idx must have one entry per input column");
@@ -246,10 +275,13 @@ at::Tensor QuantizedWeight::dequantize() const {
 int64_t QuantizedWeight::storage_bytes(int scale_bytes) const {
   if (!codes.defined() || !scales.defined()) return 0;
   const int64_t b = spec.element_bits();
-  const int64_t n_codes = codes.numel(), n_params = scales.numel();
+  const int64_t kept = kept_columns.defined() ? kept_columns.numel() : 0;
+  const int64_t n_codes = codes.numel() - (kept ? kept * codes.size(0) : 0), n_params = scales.numel();
   int64_t bytes = (n_codes * b + 7) / 8 + n_params * scale_bytes;
-  if (spec.format == WeightFormat::Int && !spec.symmetric) bytes += (n_params * b + 7) / 8;
+  if (spec.format == WeightFormat::Int && !spec.symmetric)
+    bytes += zero_bytes > 0 ? n_params * zero_bytes : (n_params * b + 7) / 8;
   if (g_idx.defined()) bytes += g_idx.numel() * 4;
+  if (kept) bytes += kept_values.numel() * 2 + kept * 4;
   return bytes;
 }
 

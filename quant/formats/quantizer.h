@@ -57,12 +57,22 @@ struct QuantizedWeight {  // the integer form kept for size accounting and expor
   at::Tensor scales;  // float32 [out, n_groups]
   at::Tensor zeros;   // float32 [out, n_groups] (Int) or undefined (codebook formats)
   at::Tensor g_idx;   // int64 [in]: group of each input column; undefined = consecutive groups
+  // 0: integer zeros, packed at `bits` per group; > 0: real-valued zeros stored at this many
+  // bytes each (HQQ keeps them in fp16: 2).
+  int zero_bytes = 0;
+  // OWQ: input columns kept in full precision (int64 [k], sorted) and their values (float32
+  // [out, k]); their codes are ignored. Without g_idx the groups run over the other columns in
+  // order: group size consecutive quantized columns each, the last one possibly shorter
+  // (owq/recon.py); g_idx, when defined, gives every column's group explicitly.
+  at::Tensor kept_columns, kept_values;
 
   at::Tensor dequantize() const;  // float32 [out, in]
   // Bytes of the stored form: codes packed at element_bits(); one scale per group at
   // `scale_bytes`; zeros packed at `bits` per group (AutoGPTQ qzeros) only for asymmetric
-  // Int (the symmetric zero is the constant 2^(b-1) and costs nothing); g_idx, when defined,
-  // as int32 per input column (AutoGPTQ). Each part is rounded up to whole bytes.
+  // Int (the symmetric zero is the constant 2^(b-1) and costs nothing), or zero_bytes each when
+  // real-valued; g_idx, when defined, as int32 per input column (AutoGPTQ). Kept columns: no
+  // codes, their values in fp16 (2 bytes each) and their indices as int32 (OWQ's outlieridx).
+  // Each part is rounded up to whole bytes.
   int64_t storage_bytes(int scale_bytes = 2) const;
 };
 

@@ -8,6 +8,7 @@
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/text/tokenizer.h"
+#include "quant/pipeline/reference_samplers.h"
 
 namespace ptq {
 
@@ -82,7 +83,9 @@ at::Tensor calibration_windows(const Tokenizer& tok, const CalibSpec& s) {
   if (text.empty()) throw Error("calibration text " + what + " is empty");
   if (s.sampling == "random") return random_windows(tok.encode(text), s, what);
   if (s.sampling == "awq") return awq_windows(tok, text, s, what);
-  throw Error("unknown calibration sampling '" + s.sampling + "' (choose random or awq)");
+  if (s.sampling == "gptq") return gptq_reference_windows(tok.encode(text), s, what);
+  if (s.sampling == "llm-awq") return llm_awq_windows(tok, text, s, what);
+  throw Error("unknown calibration sampling '" + s.sampling + "' (choose " + join_sampling_names() + ")");
 }
 
 }  // namespace ptq

@@ -28,6 +28,8 @@ BlockStageFn block_stage(const std::string& id) {
   if (id == "awq") return awq_transform_block;
   if (id == "smoothquant") return smoothquant_transform_block;
   if (id == "omniquant") return omniquant_quantize_block;
+  if (id == "hqq") return hqq_quantize_block;
+  if (id == "owq") return owq_quantize_block;
   throw Error("no block stage for '" + id + "'");
 }
 

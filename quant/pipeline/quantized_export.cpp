@@ -60,13 +60,16 @@ json stored_form_description() {
           {"scales", "float32 [out, groups]"},
           {"zeros", "float32 [out, groups] (int formats)"},
           {"g_idx", "int64 [in] (act-order)"},
+          {"kept_columns", "int64 [k]: columns kept in full precision (OWQ)"},
+          {"kept_values", "float32 [out, k]: their values"},
           {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
 }
 
 // Bytes of what was written, by part, beside the packed layout's bytes of the same quantized
 // layers (metrics.size counts those; this folder does not store them).
 json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
-  json parts = {{"codes", 0}, {"scales", 0}, {"zeros", 0}, {"g_idx", 0}, {"changed", 0}};
+  json parts = {{"codes", 0},        {"scales", 0},      {"zeros", 0}, {"g_idx", 0},
+                {"kept_columns", 0}, {"kept_values", 0}, {"changed", 0}};
   int64_t total = 0;
   for (const auto& kv : ts) {
     const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
@@ -98,6 +101,8 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
     ts.emplace_back(kv.first + ".scales", q.scales);
     if (q.zeros.defined()) ts.emplace_back(kv.first + ".zeros", q.zeros);
     if (q.g_idx.defined()) ts.emplace_back(kv.first + ".g_idx", q.g_idx);
+    if (q.kept_columns.defined()) ts.emplace_back(kv.first + ".kept_columns", q.kept_columns);
+    if (q.kept_values.defined()) ts.emplace_back(kv.first + ".kept_values", q.kept_values);
     layers[kv.first] = spec_json(q.spec);
   }
   const bool untied = head_untied(m) && m.config().tie_word_embeddings;
@@ -210,6 +215,8 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
       q.scales = f.load(full + ".scales");
       if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
       if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
+      if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
+      if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
       place(full, l.weight, q.dequantize());
     }
     b.mark_modified();

@@ -173,8 +173,11 @@ QWidget* StrategyPanel::buildCalibBox() {
   calibSeed_ = makeSpin(calibBox_, "calibSeed", 0, 1 << 30);
   sampling_ = new QComboBox(calibBox_);
   sampling_->setObjectName("sampling");
-  sampling_->addItems({"random", "awq"});
-  sampling_->setToolTip(tr("random: GPTQ's random windows; awq: AWQ's shuffled paragraphs"));
+  sampling_->addItem(tr("method default"));  // default_calib_sampling(method)
+  for (const auto& n : ptq::calib_sampling_names()) sampling_->addItem(qs(n));
+  sampling_->setToolTip(tr("method default: the sampler of the method's reference code (llm-awq for AWQ, gptq "
+                           "otherwise); gptq / llm-awq: IST-DASLab/gptq's and mit-han-lab/llm-awq's samplers exactly; "
+                           "random: uniform windows (own generator); awq: shuffled paragraphs"));
   form->addRow(tr("Text"), withBrowseButton(calibFiles_, true, calibBox_));
   form->addRow(tr("Samples"), nsamples_);
   form->addRow(tr("Sequence length"), calibSeqlen_);
@@ -307,7 +310,8 @@ nlohmann::json StrategyPanel::spec() const {
     s.calib.nsamples = nsamples_->value();
     s.calib.seqlen = calibSeqlen_->value();
     s.calib.seed = uint64_t(calibSeed_->value());
-    s.calib.sampling = sampling_->currentText().toStdString();
+    s.calib.sampling = sampling_->currentIndex() == 0 ? ptq::default_calib_sampling(s.method)
+                                                      : sampling_->currentText().toStdString();
     s.calib_batch = calibBatch_->value();
   }
   s.eval_text = eval_->text().toStdString();

@@ -239,7 +239,7 @@ void SweepBuilder::addCalibrationRow(const nlohmann::json& c) {
   set(CFiles, joinPaths(files));
   set(CSamples, QString::number(c.value("nsamples", d.nsamples)));
   set(CSeqlen, QString::number(c.value("seqlen", d.seqlen)));
-  set(CSampling, qs(c.value("sampling", d.sampling)));
+  set(CSampling, qs(c.value("sampling", std::string())));  // empty: each method's reference sampler
   set(CSeed, QString::number(c.value("seed", d.seed)));
   set(CBatch, QString::number(c.value("batch", ptq::SweepCalibration{}.batch)));
   block.unblock();
@@ -282,7 +282,9 @@ nlohmann::json SweepBuilder::sweepJson() const {
   nlohmann::json cals = nlohmann::json::array();
   for (int r = 0; r < calibs_->rowCount(); ++r) {
     auto cell = [&](int c) { return calibs_->item(r, c) ? calibs_->item(r, c)->text().trimmed() : QString(); };
-    nlohmann::json c = {{"files", splitPaths(cell(CFiles))}, {"sampling", cell(CSampling).toStdString()}};
+    nlohmann::json c = {{"files", splitPaths(cell(CFiles))}};
+    // An empty cell: each method's reference sampler (the sweep spec without "sampling").
+    if (!cell(CSampling).isEmpty()) c["sampling"] = cell(CSampling).toStdString();
     if (!cell(CName).isEmpty()) c["name"] = cell(CName).toStdString();
     bool ok = false;
     for (auto [col, key] : {std::pair{CSamples, "nsamples"}, {CSeqlen, "seqlen"}, {CSeed, "seed"}, {CBatch, "batch"}}) {

@@ -73,7 +73,8 @@ struct GptqWork {
   const QuantSpec& s;
   const GptqOptions& o;
   int64_t rows = 0, cols = 0, G = 0, ng = 0;
-  bool grouped = false, is_int = false;
+  int64_t nq = 0;  // quantized columns (the first nq of the order; cols unless OWQ)
+  bool grouped = false, is_int = false, permuted = false;
   at::Tensor Wf, H, Hinv;
   QuantParams cur;                  // per-channel parameters, or the current dynamic group's
   at::Tensor static_sc, static_zr;  // static groups: every group's parameters, [rows, ng]
@@ -98,6 +99,19 @@ void check_gptq_inputs(const at::Tensor& W, const at::Tensor& H, const QuantSpec
                                     std::to_string(o.blocksize));
   if (!(o.percdamp >= 0.0)) throw Error("GPTQ: percdamp must be >= 0, got " +
                                         std::to_string(o.percdamp));
+  if (o.quantized_columns > cols || o.quantized_columns == 0)
+    throw Error("GPTQ: quantized_columns must be in 1.." + std::to_string(cols) + " (or -1), got " +
+                std::to_string(o.quantized_columns));
+  if (!o.order.empty()) {
+    std::vector<char> seen(size_t(cols), 0);
+    bool ok = int64_t(o.order.size()) == cols;
+    for (size_t i = 0; ok && i < o.order.size(); ++i) {
+      ok = o.order[i] >= 0 && o.order[i] < cols && !seen[size_t(o.order[i])];
+      if (ok) seen[size_t(o.order[i])] = 1;
+    }
+    if (!ok) throw Error("GPTQ: the column order must be a permutation of 0.." + std::to_string(cols - 1));
+    if (o.act_order || o.static_groups) throw Error("GPTQ: a given column order excludes act_order and static_groups");
+  }
 }
 
 // fasterquant up to the column loop: initial parameters, dead columns, static groups, act_order
@@ -107,7 +121,7 @@ void prepare_gptq(GptqWork& g) {
   const GptqOptions& o = g.o;
   // gptq.py calls quantizer.find_params(W) before the dead-column step; this is what the
   // per-channel mode uses (in group mode it is overwritten at column 0).
-  if (!g.grouped) g.cur = find_params(g.Wf, s);
+  if (!g.grouped) g.cur = find_params(g.Wf.slice(1, 0, g.nq), s);  // OWQ: the quantized columns only
 
   const at::Tensor dead = g.H.diagonal() == 0;
   g.dead_columns = dead.sum().item<int64_t>();
@@ -127,10 +141,11 @@ void prepare_gptq(GptqWork& g) {
     if (g.is_int) g.static_zr = at::cat(zr, 1);
   }
 
-  if (o.act_order) {
+  if (g.permuted) {
     // Stable sort by decreasing diag(H): deterministic ties (gptq.py's argsort is not stable).
     const at::Tensor perm =
-        std::get<1>(at::sort(g.H.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
+        !o.order.empty() ? at::tensor(o.order, at::kLong).to(g.Wf.device())
+                         : std::get<1>(at::sort(g.H.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
     g.Wf = g.Wf.index_select(1, perm);
     g.H = g.H.index_select(0, perm).index_select(1, perm);
     g.invperm = at::empty_like(perm).scatter_(0, perm, at::arange(g.cols, perm.options()));
@@ -166,7 +181,7 @@ void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
     for (int64_t i = 0; i < count;) {
       const int64_t col = i1 + i;
       if (col % g.G == 0) {
-        g.cur = find_params(g.Wf.slice(1, col, col + g.G), g.s);
+        g.cur = find_params(g.Wf.slice(1, col, std::min(col + g.G, g.nq)), g.s);
         g.scales.select(1, col / g.G).copy_(g.cur.scale.squeeze(1));
         if (g.is_int) g.zeros.select(1, col / g.G).copy_(g.cur.zero.squeeze(1));
       }
@@ -189,8 +204,8 @@ void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
 ColumnLoop run_column_blocks(GptqWork& g) {
   const int64_t bs = g.o.blocksize;
   ColumnRunner runner(g.s, g.rows, std::min(bs, g.cols), g.Wf.device());
-  for (int64_t i1 = 0; i1 < g.cols; i1 += bs) {
-    const int64_t i2 = std::min(i1 + bs, g.cols), count = i2 - i1;
+  for (int64_t i1 = 0; i1 < g.nq; i1 += bs) {
+    const int64_t i2 = std::min(i1 + bs, g.nq), count = i2 - i1;
     ColumnBlock& b = runner.block();
     b.W1.slice(1, 0, count).copy_(g.Wf.slice(1, i1, i2));
     b.Hinv1.slice(0, 0, count).slice(1, 0, count).copy_(g.Hinv.slice(0, i1, i2).slice(1, i1, i2));
@@ -219,7 +234,10 @@ GptqResult finish_gptq(GptqWork& g, at::ScalarType out_dtype) {
   res.q.spec = g.s;
   res.q.scales = g.scales;
   res.q.zeros = g.is_int ? g.zeros : at::Tensor();
-  if (g.o.act_order) {
+  // OWQ: the columns after the quantized ones keep their compensated values (recon.py
+  // `Q[:, n_nonout:] = W[:, n_nonout:]`).
+  if (g.nq < g.cols) g.Q.slice(1, g.nq).copy_(g.Wf.slice(1, g.nq));
+  if (g.permuted) {
     g.Q = g.Q.index_select(1, g.invperm);
     g.codes = g.codes.index_select(1, g.invperm);
     // Dynamic groups were formed in the permuted order: column c sits at position
@@ -245,8 +263,10 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   g.H = H.detach().to(W.device(), at::kFloat).clone();  // the caller's H is left untouched
   g.grouped = s.group_size > 0;
   g.G = s.effective_group(g.cols);
-  g.ng = s.n_groups(g.cols);
+  g.nq = o.quantized_columns < 0 ? g.cols : o.quantized_columns;
+  g.ng = g.nq < g.cols ? (g.grouped ? (g.nq + g.G - 1) / g.G : 1) : s.n_groups(g.cols);
   g.is_int = s.format == WeightFormat::Int;
+  g.permuted = o.act_order || !o.order.empty();
   prepare_gptq(g);
   const ColumnLoop loop = run_column_blocks(g);
   GptqResult res = finish_gptq(g, W.scalar_type());

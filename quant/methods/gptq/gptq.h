@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "quant/formats/quantizer.h"
 #include "quant/methods/gptq/gptq_columns.h"
@@ -38,6 +39,13 @@ struct GptqOptions {
   int64_t blocksize = 128;  // lazy-batch block width
   bool act_order = false;   // process columns by decreasing diag(H)
   bool static_groups = false;  // group params from the original W (before any update)
+  // OWQ (owq/recon.py GPTQ_OWQ.fasterquant): a column order given by the caller (a permutation
+  // of 0..in-1, instead of act_order's), and the number of leading columns of that order that are
+  // quantized; the columns after them are not quantized, only updated with the error of the
+  // quantized ones, and return their compensated values in `weight` (codes 0). Groups run over
+  // the quantized positions, the last one clipped to them. -1: all columns.
+  std::vector<int64_t> order;
+  int64_t quantized_columns = -1;
 };
 
 struct GptqResult {

@@ -10,14 +10,9 @@
 #include "core/runtime/errors.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/gptq/gptq.h"
+#include "quant/methods/gptq/gptq_stage_helpers.h"
 
 namespace ptq {
-
-namespace {
-
-double since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // GPTQ's true-sequential order inside a block: [k,v,q] -> [o] -> [up,gate] -> [down]
 // (Mixtral: the experts' w3,w1 then w2; Phi3's fused qkv_proj and gate_up_proj in the q and up
@@ -58,21 +53,21 @@ bool same_spec(const QuantSpec& a, const QuantSpec& b) {
          a.clip_ratio == b.clip_ratio;
 }
 
-// One Hessian per distinct input: accumulated from the first layer of each input key that runs.
-struct HessianObserver : LinearObserver {
-  std::map<std::string, HessianAccumulator> acc;  // by input key
-  std::map<std::string, const Linear*> owner;
-  std::map<std::string, int64_t> tokens;
-  void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
-    const std::string key = input_key(l);
-    auto it = acc.find(key);
-    if (it == acc.end()) return;
-    auto o = owner.emplace(key, &l).first;
-    if (o->second != &l) return;  // the same input, already accumulated
-    it->second.add(in);
-    tokens[key] += in.size(0);
-  }
-};
+void HessianObserver::on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) {
+  const std::string key = input_key(l);
+  auto it = acc.find(key);
+  if (it == acc.end()) return;
+  auto o = owner.emplace(key, &l).first;
+  if (o->second != &l) return;  // the same input, already accumulated
+  it->second.add(in);
+  tokens[key] += in.size(0);
+}
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 // The layer record's note on which column loop ran: "gptq_column_loop: cuda_graph" or
 // "gptq_column_loop: eager", with the first line of the capture error when a capture failed.
