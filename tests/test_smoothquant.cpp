@@ -45,13 +45,13 @@ void check_fold(const std::string& name) {
   at::Tensor ids = SafetensorsFile(dir + "/reference.safetensors").load("input_ids");
   auto m = Model::load(dir);
   at::Tensor want = m->forward(ids);
-  at::Tensor norm0 = m->acquire(0).input_norm.clone();
+  at::Tensor norm0 = as_decoder(m->acquire(0)).input_norm.clone();
   int folded = 0;
   for (int i = 0; i < m->num_blocks(); ++i) {
-    folded += smoothquant_fold_random_scales(m->acquire(i), m->config(), 7 + uint64_t(i), 1.0, true);
+    folded += smoothquant_fold_random_scales(as_decoder(m->acquire(i)), m->config(), 7 + uint64_t(i), 1.0, true);
     m->release(i);
   }
-  CHECK_MSG(max_abs(norm0, m->acquire(0).input_norm) > 1e-2, name + ": input_layernorm was not scaled");
+  CHECK_MSG(max_abs(norm0, as_decoder(m->acquire(0)).input_norm) > 1e-2, name + ": input_layernorm was not scaled");
   const double d = max_abs(m->forward(ids), want);
   std::printf("      %s: %d groups folded, max |logits - unfolded| = %.2e\n", name.c_str(), folded, d);
   CHECK(folded >= 2 * m->num_blocks());  // both norm groups of every block at least
@@ -116,7 +116,7 @@ TEST_CASE("smoothquant flattens the outlier channels of q/gate inputs (kurtosis 
   Tokenizer tok = Tokenizer::from_file(test::tiny() + "/tokenizer.json");
   std::vector<int64_t> ids = tok.encode(read_text_file(test::corpus("austen-test.txt")).substr(0, 20000));
   at::Tensor x = at::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + 4 * 128), at::kLong).reshape({4, 128});
-  DecoderBlock& b = m->acquire(0);
+  DecoderBlock& b = as_decoder(m->acquire(0));
   BlockContext ctx = m->context(128);
   std::vector<at::Tensor> inputs = {m->embed(x)}, fp = {b.forward(inputs[0], ctx)};
   QuantPlan plan;

@@ -13,7 +13,7 @@
 namespace ptq {
 
 // [k,v,q] -> [o] -> [up,gate] -> [down] (one group without true_sequential).
-std::vector<std::vector<Linear*>> sequential_groups(DecoderBlock& b, bool true_sequential);
+std::vector<std::vector<Linear*>> sequential_groups(Block& b, bool true_sequential);
 // "attn", "ffn" (per expert) or the layer's own name.
 std::string input_key(const Linear& l);
 bool same_spec(const QuantSpec& a, const QuantSpec& b);
