@@ -147,6 +147,13 @@ QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
       xmin = xmin * s.clip_ratio;
       xmax = xmax * s.clip_ratio;
     }
+    if (s.symmetric && s.absmax_sym) {  // SmoothQuant: scales.clamp_(min=1e-5).div_(q_max), zero 2^(b-1)
+      const double qmax = std::ldexp(1.0, s.bits - 1) - 1.0;
+      at::Tensor amax = at::maximum(x.abs().amax(1) * s.clip_ratio, at::scalar_tensor(1e-5, x.options()));
+      p.scale = (amax / at::scalar_tensor(qmax, x.options())).unsqueeze(1);
+      p.zero = at::full_like(p.scale, std::ldexp(1.0, s.bits - 1));
+      return p;
+    }
     // Divide by a 0-dim tensor on x's device, as gptq does with its maxq buffer: a CPU
     // scalar divisor makes CUDA multiply by the reciprocal (1-ulp differences vs CPU).
     p.scale = (xmax - xmin) / at::scalar_tensor(maxq, x.options());
