@@ -27,6 +27,8 @@ ExperimentSpec spec_of_options(const Args& a) {
   spec.plan.spec.group_size = a.get_int("group", 128, -1, limits::kMaxGroup);
   spec.plan.spec.symmetric = a.flag("sym");
   spec.plan.spec.format = parse_format(a.get("format", "int"));
+  const int64_t block = format_block_size(spec.plan.spec.format);  // mxfp4 / mxfp8 / nvfp4: the group is the block
+  if (block > 0 && !a.has("group")) spec.plan.spec.group_size = block;
   spec.plan.spec.clip_ratio = a.get_double("clip-ratio", 1.0, 1e-6, 1.0);
   const std::string sym_style = a.get("sym-style", "gptq");
   if (sym_style != "gptq" && sym_style != "absmax")

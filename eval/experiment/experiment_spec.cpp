@@ -93,6 +93,8 @@ void read_plan(const JsonFields& f, QuantPlan& plan) {
   plan.spec.group_size = f.integer("group", 128, -1, limits::kMaxGroup);
   plan.spec.symmetric = f.boolean("sym", false);
   plan.spec.format = parse_format(f.choice("format", "int", format_names()));
+  const int64_t block = format_block_size(plan.spec.format);  // mxfp4 / mxfp8 / nvfp4: the group is the block
+  if (block > 0 && !f.has("group")) plan.spec.group_size = block;
   plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
   plan.spec.absmax_sym = f.choice("sym_style", "gptq", {"gptq", "absmax"}) == "absmax";
   if (plan.spec.absmax_sym && !plan.spec.symmetric) f.fail("sym_style", "'absmax' needs \"sym\": true");
@@ -288,7 +290,8 @@ nlohmann::json ExperimentSpec::identity_json() const {
     j["clip_ratio"] = q.clip_ratio;
     j["overrides"] = plan.to_json()["overrides"];  // in order: later entries win
     j["params"] = resolve_params(parse_method(method), params);
-    for (auto& kv : plan.act.to_json().items()) j[kv.key()] = kv.value();  // only when enabled: old ids stay
+    const nlohmann::json act = plan.act.to_json();  // only when enabled: old ids stay
+    for (auto& kv : act.items()) j[kv.key()] = kv.value();
   }
   j["calibration"] = nullptr;
   if (!calib.files.empty()) j["calibration"] = calib.to_json();

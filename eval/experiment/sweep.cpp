@@ -177,7 +177,8 @@ void expand_method(const SweepSpec& sw, const ExperimentSpec& m, const std::func
     const WeightFormat wf = parse_format(fmt);
     const bool is_int = wf == WeightFormat::Int;
     for (int b : is_int ? sw.bits : std::vector<int>{sw.bits[0]}) {
-      for (int64_t g : sw.groups) {
+      const int64_t block = format_block_size(wf);  // block formats: the group is the block
+      for (int64_t g : block > 0 ? std::vector<int64_t>{block} : sw.groups) {
         for (bool sy : is_int ? sw.sym : std::vector<bool>{false}) {
           for (int ab : sw.act_bits) {
             ExperimentSpec e = m;

@@ -54,6 +54,27 @@ at::Tensor round_to_minifloat(const at::Tensor& x_in, WeightFormat f) {
   return at::copysign(r, x);
 }
 
+at::Tensor block_scale(const at::Tensor& amax_in, WeightFormat f, const at::Tensor& global_amax) {
+  at::Tensor amax = amax_in.to(at::kFloat);
+  if (f == WeightFormat::NVFP4) {
+    at::Tensor g_amax = (global_amax.defined() ? global_amax : amax.amax()).to(at::kFloat);
+    at::Tensor global = 448.0 * 6.0 / g_amax.clamp_min(std::numeric_limits<float>::min());
+    global = at::nan_to_num(global, 1.0, 1.0, 1.0);  // compressed-tensors generate_gparam
+    at::Tensor s = round_to_minifloat((global * (amax / 6.0)).clamp(-448.0, 448.0), WeightFormat::FP8_E4M3);
+    s = at::where(s == 0, at::full({}, 0.125, s.options()), s);
+    return s / global;
+  }
+  if (f != WeightFormat::MXFP4 && f != WeightFormat::MXFP8)
+    throw Error("format " + format_name(f) + " is not a block format (mxfp4, mxfp8, nvfp4)");
+  // compressed-tensors round_to_power_2: add 2^21 to the float32 pattern, keep sign+exponent.
+  at::Tensor p2 = (amax.contiguous().view(at::kInt) + (1 << 21)).bitwise_and(int32_t(0xff800000u)).view(at::kFloat);
+  const int64_t offset = f == WeightFormat::MXFP4 ? 2 : 8;  // floor(log2(6)), floor(log2(448))
+  at::Tensor biased = (floor_log2(p2) + 127 - offset).clamp(0, 254);
+  // 2^(biased - 127); for biased 0 that is 2^-127, a float32 subnormal (exactly 2^-126 / 2).
+  at::Tensor normal = pow2((biased - 127).clamp_min(-126));
+  return at::where(biased == 0, normal * 0.5, normal);
+}
+
 at::Tensor fake_quantize_blocks(const at::Tensor& x_in, WeightFormat f, const at::Tensor& global_amax) {
   const int64_t block = format_block_size(f);
   if (block <= 0) throw Error("format " + format_name(f) + " is not a block format (mxfp4, mxfp8, nvfp4)");
@@ -63,26 +84,9 @@ at::Tensor fake_quantize_blocks(const at::Tensor& x_in, WeightFormat f, const at
                 " does not divide the width " + std::to_string(W));
   at::Tensor x = x_in.to(at::kFloat).reshape({-1, W / block, block});
   at::Tensor amax = x.abs().amax(-1, true);
-  const WeightFormat elem = element_format(f);
-  const double emax = minifloat_max(elem);
-  at::Tensor scale;
-  if (f == WeightFormat::NVFP4) {
-    at::Tensor g_amax = global_amax.defined() ? global_amax.to(at::kFloat) : amax.amax();
-    at::Tensor global = 448.0 * 6.0 / g_amax.clamp_min(std::numeric_limits<float>::min());
-    global = at::nan_to_num(global, 1.0, 1.0, 1.0);
-    at::Tensor s = round_to_minifloat((global * (amax / 6.0)).clamp(-448.0, 448.0), WeightFormat::FP8_E4M3);
-    s = at::where(s == 0, at::full({}, 0.125, s.options()), s);
-    scale = s / global;
-  } else {
-    // compressed-tensors round_to_power_2: add 2^21 to the float32 pattern, keep sign+exponent.
-    at::Tensor p2 = (amax.contiguous().view(at::kInt) + (1 << 21)).bitwise_and(int32_t(0xff800000u)).view(at::kFloat);
-    const int64_t offset = f == WeightFormat::MXFP4 ? 2 : 8;  // floor(log2(6)), floor(log2(448))
-    at::Tensor biased = (floor_log2(p2) + 127 - offset).clamp(0, 254);
-    // 2^(biased - 127); for biased 0 that is 2^-127, a float32 subnormal (exactly 2^-126 / 2).
-    at::Tensor normal = pow2((biased - 127).clamp_min(-126));
-    scale = at::where(biased == 0, normal * 0.5, normal);
-  }
-  at::Tensor y = round_to_minifloat((x / scale).clamp(-emax, emax), elem) * scale;
+  const double emax = minifloat_max(element_format(f));
+  at::Tensor scale = block_scale(amax, f, global_amax.defined() ? global_amax : amax.amax());
+  at::Tensor y = round_to_minifloat((x / scale).clamp(-emax, emax), element_format(f)) * scale;
   return y.reshape(x_in.sizes());
 }
 

@@ -29,6 +29,12 @@ WeightFormat element_format(WeightFormat f);
 // Largest finite magnitude: 6, 448, 57344 (element format for the block formats).
 double minifloat_max(WeightFormat f);
 
+// Block scales from block maxima amax (float32, any shape): MX: the E8M0 power of two
+// (compressed-tensors generate_mx_scales); NVFP4: fp8_e4m3(global · amax / 6) / global with
+// global = 448·6 / global_amax (a zero block scale becomes 0.125 first). The element of x is then
+// round_to_minifloat(clamp(x / scale, ±max), element_format(f)) · scale.
+at::Tensor block_scale(const at::Tensor& amax, WeightFormat f, const at::Tensor& global_amax = {});
+
 // Fake quantization in a block format along the last dimension (its size a multiple of the
 // block, else ptq::Error); float32 in and out, same shape. NVFP4's global scale comes from
 // `global_amax` when defined (a calibrated per-tensor max), else from x's own max.

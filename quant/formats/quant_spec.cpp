@@ -71,6 +71,10 @@ void QuantSpec::validate(int64_t in_features) const {
   if (group_size == 0 || group_size < -1)
     throw Error("group_size must be -1 (per channel) or positive, got " +
                 std::to_string(group_size));
+  const int64_t block = format_block_size(format);
+  if (block > 0 && group_size != block)
+    throw Error("format " + format_name(format) + " quantizes blocks of " + std::to_string(block) +
+                " elements: the group must be " + std::to_string(block) + ", got " + std::to_string(group_size));
   if (group_size > 0 && in_features % group_size != 0)
     throw Error("group_size " + std::to_string(group_size) + " does not divide in_features " +
                 std::to_string(in_features));

@@ -87,7 +87,8 @@ nlohmann::json QuantPlan::to_json() const {
                       {"sym", spec.symmetric},   {"format", format_name(spec.format)},
                       {"clip_ratio", spec.clip_ratio}, {"overrides", ov}};
   if (spec.absmax_sym) j["sym_style"] = "absmax";                      // only when set
-  for (auto& kv : act.to_json().items()) j[kv.key()] = kv.value();  // act_* keys, only when enabled
+  const nlohmann::json a = act.to_json();  // act_* keys, only when enabled (a named json: items() keeps a reference)
+  for (auto& kv : a.items()) j[kv.key()] = kv.value();
   return j;
 }
 
