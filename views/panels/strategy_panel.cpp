@@ -143,6 +143,7 @@ QWidget* StrategyPanel::buildQuantBox() {
   for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_, overrides_}) watch(w);
   for (const auto& p : ptq::plan_param_schema()) {  // sym_style and the activation quantizer
     QWidget* e = makeParamEditor(p, quantBox_);
+    e->setObjectName(qs("plan." + p.name));
     planEditors_[p.name] = e;
     form->addRow(qs(p.name), e);
     watch(e);
