@@ -28,6 +28,22 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 }  // namespace
 
+const std::vector<ParamSpec>& plan_param_schema() {
+  static const std::vector<ParamSpec> schema = {
+      p_choice("sym_style", "gptq", {"gptq", "absmax"},
+               "symmetric int weights: gptq's 2·max|w|/(2^b-1) or SmoothQuant's absmax max|w|/(2^(b-1)-1)"),
+      p_int("act_bits", 0, 0, 8, "activation bits (0 = full precision; int 2-8, fp8 8, fp4/mxfp4/nvfp4 4)"),
+      p_choice("act_format", "int", {"int", "fp8_e4m3", "fp8_e5m2", "fp4", "mxfp4", "mxfp8", "nvfp4"},
+               "number format of linear-layer inputs"),
+      p_choice("act_granularity", "token", {"tensor", "token", "group"}, "one activation scale per tensor, token or group"),
+      p_int("act_group", 128, 1, 1 << 20, "channels per activation scale (granularity group)"),
+      p_choice("act_static", "dynamic", {"dynamic", "absmax", "percentile:99.9", "percentile:99.99", "mse"},
+               "dynamic scales per batch, or static scales calibrated on the calibration text"),
+      p_bool("act_qkv_out", false, "also quantize the q/k/v projection outputs"),
+  };
+  return schema;
+}
+
 json StrategyInfo::to_json() const {
   json ps = json::array();
   for (const auto& p : params) {

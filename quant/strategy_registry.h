@@ -33,6 +33,11 @@ struct StrategyInfo {
 };
 
 const std::vector<StrategyInfo>& strategy_registry();
+// The quantization settings every method shares beyond bits / group / format / sym (the spec's
+// top-level keys, not "params"): sym_style and the activation keys act_bits (0 = full
+// precision), act_format, act_granularity, act_group, act_static, act_qkv_out. The GUI's forms
+// are built from it like the strategies' schemas.
+const std::vector<ParamSpec>& plan_param_schema();
 const StrategyInfo& find_strategy(const std::string& id);  // throws listing the ids
 
 // "awq+gptq" -> [awq, gptq]. Exactly one quantizer, last; transforms before it. A lone

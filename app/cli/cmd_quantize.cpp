@@ -27,7 +27,20 @@ ExperimentSpec spec_of_options(const Args& a) {
   spec.plan.spec.group_size = a.get_int("group", 128, -1, limits::kMaxGroup);
   spec.plan.spec.symmetric = a.flag("sym");
   spec.plan.spec.format = parse_format(a.get("format", "int"));
+  const int64_t block = format_block_size(spec.plan.spec.format);  // mxfp4 / mxfp8 / nvfp4: the group is the block
+  if (block > 0 && !a.has("group")) spec.plan.spec.group_size = block;
   spec.plan.spec.clip_ratio = a.get_double("clip-ratio", 1.0, 1e-6, 1.0);
+  const std::string sym_style = a.get("sym-style", "gptq");
+  if (sym_style != "gptq" && sym_style != "absmax")
+    throw Error("--sym-style has unknown value '" + sym_style + "' (allowed: gptq, absmax)");
+  spec.plan.spec.absmax_sym = sym_style == "absmax";
+  if (spec.plan.spec.absmax_sym && !spec.plan.spec.symmetric) throw Error("--sym-style absmax needs --sym");
+  spec.plan.act.bits = int(a.get_int("act-bits", 0, 0, limits::kMaxBits));
+  spec.plan.act.format = parse_format(a.get("act-format", "int"));
+  spec.plan.act.granularity = parse_act_granularity(a.get("act-granularity", "token"));
+  spec.plan.act.group_size = a.get_int("act-group", 128, 1, limits::kMaxGroup);
+  parse_act_static(a.get("act-static", "dynamic"), spec.plan.act);
+  spec.plan.act.qkv_out = a.flag("act-qkv-out");
   for (const auto& o : a.all("override")) spec.plan.overrides.push_back(parse_override(o));
   for (const auto& p : a.all("param")) parse_param_assignment(p, spec.params);
   spec.calib.files = a.all("calib");
@@ -62,8 +75,9 @@ int cmd_quantize(const std::vector<std::string>& argv) {
          {"model", "method", "bits", "group", "format", "clip-ratio", "calib", "nsamples", "calib-seqlen", "seed",
           "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
           "residency", "out", "results", "param", "override", "analysis", "task", "label", "kv-bits", "kv-format",
-          "kv-granularity", "kv-group", "kv-residual"},
-         {"sym"}, {"param", "override", "calib", "analysis", "task"});
+          "kv-granularity", "kv-group", "kv-residual", "sym-style", "act-bits", "act-format", "act-granularity",
+          "act-group", "act-static"},
+         {"sym", "act-qkv-out"}, {"param", "override", "calib", "analysis", "task"});
   ExperimentSpec spec = spec_of_options(a);
   spec.resolve_paths(".");  // the record's spec re-runs from any folder
   if (spec.method == "fp") throw Error("--method fp does not quantize; use `ptq run` or `ptq ppl` for a baseline");

@@ -6,7 +6,9 @@ namespace ptq {
 
 at::Tensor Linear::forward(const at::Tensor& x, LinearObserver* obs, int block) const {
   at::Tensor in = input_transform ? input_transform(x) : x;
+  if (input_quantizer) in = input_quantizer(in);
   at::Tensor out = at::linear(in, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt);
+  if (output_quantizer) out = output_quantizer(out);
   if (obs) {
     const int64_t n_in = in.size(-1), n_out = out.size(-1);
     obs->on_linear(block, *this, in.reshape({-1, n_in}), out.reshape({-1, n_out}));
@@ -15,7 +17,7 @@ at::Tensor Linear::forward(const at::Tensor& x, LinearObserver* obs, int block) 
 }
 
 Block::Block(const ModelConfig& c, int index) : cfg_(&c), index_(index) {
-  for (auto& s : block_linears(c, index)) linears_.push_back(Linear{s, {}, {}, {}});
+  for (auto& s : block_linears(c, index)) linears_.push_back(Linear{s, {}, {}, {}, {}, {}});
 }
 
 Linear* Block::find(const std::string& name) {

@@ -26,6 +26,10 @@ struct Linear {
   // Optional online transform of the input before the matmul (e.g. a Hadamard rotation of
   // down_proj inputs); observers see the transformed input, the one the weight multiplies.
   std::function<at::Tensor(const at::Tensor&)> input_transform;
+  // Optional fake quantization of the input (after input_transform, so it sees what the weight
+  // multiplies) and of the output (q/k/v for attention); unset = full precision. Installed by
+  // quant/pipeline/act_install.h; observers see the quantized input.
+  std::function<at::Tensor(const at::Tensor&)> input_quantizer, output_quantizer;
 
   const std::string& name() const { return spec.name; }
   at::Tensor forward(const at::Tensor& x, class LinearObserver* obs, int block) const;

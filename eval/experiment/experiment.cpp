@@ -191,6 +191,7 @@ nlohmann::json Driver::record(const std::string& created_at, Clock::time_point t
     q["bits"] = spec_.plan.spec.element_bits();
     r["quant"] = q;
     r["params"] = qr_.params;
+    if (!qr_.activations.is_null()) r["activations"] = qr_.activations;
   }
   if (!spec_.calib.files.empty()) {
     nlohmann::json c = spec_.calib.to_json();

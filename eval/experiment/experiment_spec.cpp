@@ -17,7 +17,8 @@ namespace {
 const char* kWhere = "experiment spec";
 
 const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", "format", "sym", "clip_ratio",
-                                            "overrides", "params", "calibration", "eval", "analyses", "tasks",
+                                            "sym_style", "act_bits", "act_format", "act_granularity", "act_group", "act_static",
+                                            "act_qkv_out", "overrides", "params", "calibration", "eval", "analyses", "tasks",
                                             "device", "dtype", "residency", "label", "seed", "kv_bits", "kv_format",
                                             "kv_granularity", "kv_group", "kv_residual"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
@@ -71,12 +72,35 @@ LayerOverride override_from_json(const nlohmann::json& o, size_t i) {
   return lo;
 }
 
+}  // namespace
+
+void read_act_options(const JsonFields& f, ActQuantSpec& a) {
+  a.format = parse_format(f.choice("act_format", "int", act_format_names()));
+  a.granularity = parse_act_granularity(f.choice("act_granularity", "token", act_granularity_names()));
+  a.group_size = f.integer("act_group", 128, 1, limits::kMaxGroup);
+  try {
+    parse_act_static(f.str("act_static", "dynamic"), a);
+  } catch (const Error& e) {
+    f.fail("act_static", e.what());
+  }
+  a.qkv_out = f.boolean("act_qkv_out", false);
+}
+
+namespace {
+
+
 void read_plan(const JsonFields& f, QuantPlan& plan) {
   plan.spec.bits = int(f.integer("bits", 4, limits::kMinBits, limits::kMaxBits));
   plan.spec.group_size = f.integer("group", 128, -1, limits::kMaxGroup);
   plan.spec.symmetric = f.boolean("sym", false);
   plan.spec.format = parse_format(f.choice("format", "int", format_names()));
+  const int64_t block = format_block_size(plan.spec.format);  // mxfp4 / mxfp8 / nvfp4: the group is the block
+  if (block > 0 && !f.has("group")) plan.spec.group_size = block;
   plan.spec.clip_ratio = f.number("clip_ratio", 1.0);
+  plan.spec.absmax_sym = f.choice("sym_style", "gptq", {"gptq", "absmax"}) == "absmax";
+  if (plan.spec.absmax_sym && !plan.spec.symmetric) f.fail("sym_style", "'absmax' needs \"sym\": true");
+  plan.act.bits = int(f.integer("act_bits", 0, 0, limits::kMaxBits));  // 0: activations in full precision
+  read_act_options(f, plan.act);
   if (!f.has("overrides")) return;
   const auto& ov = f.raw("overrides");
   if (!ov.is_array()) f.fail("overrides", "must be an array, got " + ov.dump());
@@ -211,6 +235,17 @@ void ExperimentSpec::validate() const {
     if (q.group_size == 0 || q.group_size < -1)
       bad("group", "must be -1 (per channel) or a positive group size, got " + std::to_string(q.group_size));
     if (!(q.clip_ratio > 0 && q.clip_ratio <= 1)) bad("clip_ratio", "must be in (0, 1]");
+    if (q.absmax_sym && !(q.symmetric && q.format == WeightFormat::Int))
+      bad("sym_style", "'absmax' applies to symmetric int weights only (\"sym\": true, \"format\": \"int\")");
+    try {
+      plan.act.validate();
+    } catch (const Error& e) {
+      throw Error(std::string(kWhere) + ": " + e.what());
+    }
+    if (plan.act.enabled() && plan.act.is_static() && calib.files.empty())
+      bad("act_static", "'" + act_static_name(plan.act) + "' calibrates activation scales: 'calibration' is required");
+  } else if (plan.act.enabled()) {
+    bad("act_bits", "needs a quantization method (rtn, gptq, ...): method fp leaves the model in full precision");
   }
   (void)transforms;
   const bool have_calib = !calib.files.empty();
@@ -274,10 +309,13 @@ nlohmann::json ExperimentSpec::identity_json() const {
     j["format"] = format_name(q.format);
     j["bits"] = q.element_bits();
     if (is_int) j["sym"] = q.symmetric;
+    if (is_int && q.absmax_sym) j["sym_style"] = "absmax";  // only when set: old ids stay
     j["group"] = q.group_size;
     j["clip_ratio"] = q.clip_ratio;
     j["overrides"] = plan.to_json()["overrides"];  // in order: later entries win
     j["params"] = resolve_params(parse_method(method), params);
+    const nlohmann::json act = plan.act.to_json();  // only when enabled: old ids stay
+    for (auto& kv : act.items()) j[kv.key()] = kv.value();
   }
   j["calibration"] = nullptr;
   if (!calib.files.empty()) j["calibration"] = calib.to_json();
@@ -299,9 +337,14 @@ std::string ExperimentSpec::run_id() const {
   std::string id = file_safe(base_name(model_dir)) + "." + file_safe(method);
   if (method != "fp") {
     const QuantSpec& q = plan.spec;
-    id += ".w" + std::to_string(q.element_bits()) + "g" + (q.group_size < 0 ? std::string("ch") : std::to_string(q.group_size));
+    const ActQuantSpec& a = plan.act;
+    id += ".w" + std::to_string(q.element_bits()) + (a.enabled() ? "a" + std::to_string(a.bits) : std::string()) + "g" +
+          (q.group_size < 0 ? std::string("ch") : std::to_string(q.group_size));
     id += "." + format_name(q.format);
-    if (q.format == WeightFormat::Int) id += q.symmetric ? ".sym" : ".asym";
+    if (q.format == WeightFormat::Int) id += q.symmetric ? (q.absmax_sym ? ".sym-absmax" : ".sym") : ".asym";
+    if (a.enabled()) id += ".a-" + format_name(a.format) + "-" + act_granularity_name(a.granularity) +
+                           (a.granularity == ActGranularity::Group ? std::to_string(a.group_size) : std::string()) +
+                           (a.is_static() ? "-" + file_safe(act_static_name(a)) : std::string());
   }
   if (kv.enabled()) id += "." + kv.label();
   if (!calib.files.empty()) {

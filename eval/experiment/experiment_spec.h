@@ -57,6 +57,10 @@ struct ExperimentSpec {
   void resolve_paths(const std::string& base_dir);
 };
 
+// The act_* keys other than act_bits (act_format, act_granularity, act_group, act_static,
+// act_qkv_out) into `a`; shared by the experiment and sweep specs.
+void read_act_options(const class JsonFields& f, ActQuantSpec& a);
+
 // The analyses an experiment knows ("size" is always measured and may be listed).
 const std::vector<std::string>& experiment_analyses();
 // Sorted, without duplicates and without the no-op "size".

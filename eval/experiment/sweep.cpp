@@ -17,7 +17,8 @@ namespace ptq {
 namespace {
 
 const char* kWhere = "sweep spec";
-const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "groups", "formats", "sym",
+const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "groups", "formats", "sym", "act_bits",
+                                             "act_format", "act_granularity", "act_group", "act_static", "act_qkv_out",
                                              "calibration", "eval", "analyses", "tasks", "params", "overrides",
                                              "device", "dtype", "residency", "seed", "kv_bits", "kv_format",
                                              "kv_granularity", "kv_group", "kv_residual"};
@@ -106,6 +107,12 @@ void read_grid(const JsonFields& f, SweepSpec& s) {
       f.fail("formats", "has unknown format '" + x + "' (allowed: " + join_words(known) + ")");
     return x;
   });
+  s.act_bits = list_of<int>(f, "act_bits", s.act_bits, [&](const nlohmann::json& v) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > limits::kMaxBits)
+      f.fail("act_bits", "must hold integers in 0..8 (0 = activations in full precision), got " + v.dump());
+    return v.get<int>();
+  });
+  read_act_options(f, s.act);
   s.sym = list_of<bool>(f, "sym", s.sym, [&](const nlohmann::json& v) {
     if (!v.is_boolean()) f.fail("sym", "must be true, false or a list of them, got " + v.dump());
     return v.get<bool>();
@@ -171,18 +178,25 @@ void expand_method(const SweepSpec& sw, const ExperimentSpec& m, const std::func
     const WeightFormat wf = parse_format(fmt);
     const bool is_int = wf == WeightFormat::Int;
     for (int b : is_int ? sw.bits : std::vector<int>{sw.bits[0]}) {
-      for (int64_t g : sw.groups) {
+      const int64_t block = format_block_size(wf);  // block formats: the group is the block
+      for (int64_t g : block > 0 ? std::vector<int64_t>{block} : sw.groups) {
         for (bool sy : is_int ? sw.sym : std::vector<bool>{false}) {
-          ExperimentSpec e = m;
-          e.plan.spec.format = wf;
-          e.plan.spec.bits = is_int ? b : QuantSpec{0, g, false, wf}.element_bits();
-          e.plan.spec.group_size = g;
-          e.plan.spec.symmetric = sy;
-          if (!calib) {
-            add(e);
-            continue;
+          for (int ab : sw.act_bits) {
+            ExperimentSpec e = m;
+            e.plan.spec.format = wf;
+            QuantSpec fmt_only;
+            fmt_only.format = wf;
+            e.plan.spec.bits = is_int ? b : fmt_only.element_bits();
+            e.plan.spec.group_size = g;
+            e.plan.spec.symmetric = sy;
+            e.plan.act = sw.act;
+            e.plan.act.bits = ab;
+            if (!calib && !e.plan.act.is_static()) {
+              add(e);
+              continue;
+            }
+            for (const auto& c : sw.calibrations) add(with_calib(e, c));
           }
-          for (const auto& c : sw.calibrations) add(with_calib(e, c));
         }
       }
     }
@@ -263,6 +277,8 @@ SweepSpec SweepSpec::from_json(const nlohmann::json& j, const std::string& base_
   for (const auto& m : s.methods)
     if (needs_calibration(m) && s.calibrations.empty())
       f.fail("calibration", "is required: method '" + m + "' needs calibration text");
+  if (s.act.is_static() && s.calibrations.empty())
+    f.fail("calibration", "is required: act_static '" + act_static_name(s.act) + "' calibrates activation scales");
   s.expand();  // validates every run before anything runs
   return s;
 }

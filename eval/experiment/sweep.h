@@ -38,6 +38,8 @@ struct SweepSpec {
   std::vector<int64_t> groups = {128};
   std::vector<std::string> formats = {"int"};
   std::vector<bool> sym = {false};
+  std::vector<int> act_bits = {0};   // 0 = activations in full precision; each value a run
+  ActQuantSpec act;                  // act_format, act_granularity, act_group, act_static, act_qkv_out
   std::vector<SweepCalibration> calibrations;
   std::string eval_text;
   int64_t eval_seqlen = 2048, eval_max_windows = 0, eval_batch = 4;

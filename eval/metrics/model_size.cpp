@@ -16,7 +16,9 @@ const char* const kPackedLayoutDescription =
 int64_t quantized_linear_bytes(int64_t out, int64_t in, const QuantSpec& s, bool g_idx) {
   const int64_t b = s.element_bits();
   const int64_t n_params = out * s.n_groups(in);
-  int64_t bytes = (out * in * b + 7) / 8 + n_params * 2;
+  const bool block = format_block_size(s.format) > 0;  // MX / NV: one-byte E8M0 / E4M3 block scales
+  int64_t bytes = (out * in * b + 7) / 8 + n_params * (block ? 1 : 2);
+  if (s.format == WeightFormat::NVFP4) bytes += 4;  // its FP32 global scale
   if (s.format == WeightFormat::Int && !s.symmetric) bytes += (n_params * b + 7) / 8;
   if (g_idx) bytes += in * 4;
   return bytes;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/runtime/errors.h"
+#include "quant/formats/number_formats.h"
 
 namespace ptq {
 
@@ -47,7 +48,7 @@ const MiniFloat& minifloat(WeightFormat f) {
   static const MiniFloat fp4{1, 1, 6.0, 7};
   static const MiniFloat e4m3{3, 7, 448.0, 126};
   static const MiniFloat e5m2{2, 15, 57344.0, 123};
-  switch (f) {
+  switch (element_format(f)) {  // the block formats' elements: MXFP4 / NVFP4 E2M1, MXFP8 E4M3
     case WeightFormat::FP4: return fp4;
     case WeightFormat::FP8_E4M3: return e4m3;
     case WeightFormat::FP8_E5M2: return e5m2;
@@ -77,7 +78,7 @@ const std::vector<float>& grid_values(WeightFormat f) {
   static const std::vector<float> fp4 = build(WeightFormat::FP4);
   static const std::vector<float> e4m3 = build(WeightFormat::FP8_E4M3);
   static const std::vector<float> e5m2 = build(WeightFormat::FP8_E5M2);
-  switch (f) {
+  switch (element_format(f)) {
     case WeightFormat::NF4: return nf4;
     case WeightFormat::FP4: return fp4;
     case WeightFormat::FP8_E4M3: return e4m3;
@@ -122,7 +123,9 @@ at::Tensor format_grid(WeightFormat f, at::Device dev) {
   return dev.is_cpu() ? t : t.to(dev);
 }
 
-QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
+QuantParams find_params(const at::Tensor& w, const QuantSpec& s) { return find_params(w, s, at::Tensor()); }
+
+QuantParams find_params(const at::Tensor& w, const QuantSpec& s, const at::Tensor& nv_global_amax) {
   check_matrix(w, "find_params");
   if (w.size(1) == 0) throw Error("find_params: slice has no columns");
   if (!at::isFloatingType(w.scalar_type()))
@@ -147,12 +150,23 @@ QuantParams find_params(const at::Tensor& w, const QuantSpec& s) {
       xmin = xmin * s.clip_ratio;
       xmax = xmax * s.clip_ratio;
     }
+    if (s.symmetric && s.absmax_sym) {  // SmoothQuant: scales.clamp_(min=1e-5).div_(q_max), zero 2^(b-1)
+      const double qmax = std::ldexp(1.0, s.bits - 1) - 1.0;
+      at::Tensor amax = at::maximum(x.abs().amax(1) * s.clip_ratio, at::scalar_tensor(1e-5, x.options()));
+      p.scale = (amax / at::scalar_tensor(qmax, x.options())).unsqueeze(1);
+      p.zero = at::full_like(p.scale, std::ldexp(1.0, s.bits - 1));
+      return p;
+    }
     // Divide by a 0-dim tensor on x's device, as gptq does with its maxq buffer: a CPU
     // scalar divisor makes CUDA multiply by the reciprocal (1-ulp differences vs CPU).
     p.scale = (xmax - xmin) / at::scalar_tensor(maxq, x.options());
     p.zero = s.symmetric ? at::full_like(p.scale, std::ldexp(1.0, s.bits - 1))
                          : at::round(-xmin / p.scale);
     p.zero = p.zero.unsqueeze(1);
+  } else if (format_block_size(s.format) > 0) {  // MX / NV block scales (number_formats.h)
+    at::Tensor amax = x.abs().amax(1);
+    if (s.clip_ratio != 1.0) amax = amax * s.clip_ratio;
+    p.scale = block_scale(amax, s.format, nv_global_amax.defined() ? nv_global_amax : amax.amax());
   } else {
     at::Tensor amax = x.abs().amax(1);
     amax = at::where(amax == 0, at::ones_like(amax), amax);
@@ -187,15 +201,15 @@ void quantize_dequantize(const at::Tensor& w, const QuantParams& p, const QuantS
     // Round to the nearest minifloat: exponent from frexp (exact), floored at emin so small
     // values fall on the subnormal grid; the mantissa is rounded half-to-even at mbits;
     // magnitudes saturate at max (no inf).
+    // The value from round_to_minifloat (number_formats.h: RNE, subnormals, saturation); its
+    // pattern p = (e - emin)·2^mbits + r/step from the rounded value's binade e (>= emin).
     const MiniFloat& m = minifloat(s.format);
     const double tiny = std::ldexp(1.0, m.emin());
-    const at::Tensor a = at::clamp_max(y.abs(), m.maxv);
-    const at::Tensor a_exp = at::clamp_min(a, tiny);
-    const auto fr = at::frexp(a_exp);                        // a_exp = mant * 2^E
-    const at::Tensor pow2 = a_exp / std::get<0>(fr) * 0.5;  // 2^floor(log2 a), exact
+    const at::Tensor r = round_to_minifloat(y, s.format).abs();
+    const at::Tensor r_exp = at::clamp_min(r, tiny);
+    const auto fr = at::frexp(r_exp);                        // r_exp = mant * 2^E
+    const at::Tensor pow2 = r_exp / std::get<0>(fr) * 0.5;  // 2^floor(log2 r), exact
     const at::Tensor step = pow2 * std::ldexp(1.0, -m.mbits);
-    const at::Tensor r = at::clamp_max(at::round(a / step) * step, m.maxv);
-    // Pattern p = (e - emin)·2^mbits + r/step; a carry into the next binade stays consistent.
     const at::Tensor e = std::get<1>(fr).to(at::kFloat) - 1.0;
     const at::Tensor pat = (e - m.emin()) * std::ldexp(1.0, m.mbits) + r / step;
     const at::Tensor neg = y < 0;
@@ -277,7 +291,9 @@ int64_t QuantizedWeight::storage_bytes(int scale_bytes) const {
   const int64_t b = spec.element_bits();
   const int64_t kept = kept_columns.defined() ? kept_columns.numel() : 0;
   const int64_t n_codes = codes.numel() - (kept ? kept * codes.size(0) : 0), n_params = scales.numel();
-  int64_t bytes = (n_codes * b + 7) / 8 + n_params * scale_bytes;
+  const bool block = format_block_size(spec.format) > 0;  // E8M0 / E4M3 scales: one byte
+  int64_t bytes = (n_codes * b + 7) / 8 + n_params * (block ? 1 : scale_bytes);
+  if (spec.format == WeightFormat::NVFP4) bytes += 4;  // the FP32 global scale
   if (spec.format == WeightFormat::Int && !spec.symmetric)
     bytes += zero_bytes > 0 ? n_params * zero_bytes : (n_params * b + 7) / 8;
   if (g_idx.defined()) bytes += g_idx.numel() * 4;
@@ -291,7 +307,7 @@ QuantizedWeight quantize_weight(const at::Tensor& w, const QuantSpec& s) {
   s.validate(in);
   const int64_t ng = s.n_groups(in), gs = s.effective_group(in);
   const at::Tensor x = w.detach().to(at::kFloat);
-  QuantParams flat = find_params(x.reshape({out * ng, gs}), s);  // one row per group
+  QuantParams flat = find_params(x.reshape({out * ng, gs}), s, x.abs().amax());  // one row per group
   QuantParams p{flat.scale.reshape({out, ng}),
                 flat.zero.defined() ? flat.zero.reshape({out, ng}) : at::Tensor()};
   QuantizedWeight q;
@@ -308,7 +324,7 @@ at::Tensor fake_quantize(const at::Tensor& w, const QuantSpec& s) {
   const at::Tensor x = w.detach().to(at::kFloat).reshape({-1, in});
   s.validate(in);
   const int64_t rows = x.size(0), ng = s.n_groups(in), gs = s.effective_group(in);
-  QuantParams flat = find_params(x.reshape({rows * ng, gs}), s);
+  QuantParams flat = find_params(x.reshape({rows * ng, gs}), s, x.abs().amax());
   QuantParams p{flat.scale.reshape({rows, ng}),
                 flat.zero.defined() ? flat.zero.reshape({rows, ng}) : at::Tensor()};
   at::Tensor deq;

@@ -12,6 +12,10 @@
 //   clip_ratio p shrinks the range to p*min .. p*max (the grid of gptq's mse search).
 // Codebook formats (NF4, FP4, FP8): scale = clip_ratio·absmax / max|grid| per group, the
 // element is w/scale rounded to the nearest grid value; codes index the sorted grid.
+// Block formats (MXFP4, MXFP8, NVFP4): groups are the format's blocks (32, 32, 16), scales as
+// quant/formats/number_formats.h, elements on the E2M1 / E4M3 grid.
+// Symmetric Int with absmax_sym (--sym-style absmax): scale = max(max|w|, 1e-5)/(2^(b-1)-1),
+// zero 2^(b-1) (SmoothQuant fake_quant.py quantize_weight_per_channel_absmax).
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -31,6 +35,9 @@ struct QuantParams {
 // Row-wise parameters for a slice w[rows, cols] treated as one group per row
 // (result [rows, 1]); spec.group_size is ignored here. Used by GPTQ per group.
 QuantParams find_params(const at::Tensor& w, const QuantSpec& s);
+// Block formats: MX scales are E8M0 powers of two; NVFP4's depend on the whole tensor's max
+// (`nv_global_amax`, float32 scalar; undefined = the slice's own max). number_formats.h.
+QuantParams find_params(const at::Tensor& w, const QuantSpec& s, const at::Tensor& nv_global_amax);
 
 // Codes (uint8) for w[rows, cols] under params [rows, g]; g must divide cols and each
 // params column covers cols/g consecutive columns (g == 1 broadcasts). Int: 0..2^b-1;

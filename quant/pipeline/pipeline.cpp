@@ -10,6 +10,8 @@
 #include "core/model/model.h"
 #include "core/model/transform_support.h"
 #include "core/text/tokenizer.h"
+#include "quant/pipeline/act_calibration.h"
+#include "quant/pipeline/act_install.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"
@@ -82,11 +84,16 @@ void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std
       } catch (const Error& e) {
         throw Error("layer " + linear_full_name(i, s.name) + ": " + e.what());
       }
+      if (req.plan.act_spec_for(linear_full_name(i, s.name), s.type))
+        req.plan.act.validate_width(s.in_features, linear_full_name(i, s.name));
     }
   bool needs_calib = false;
   for (const auto* s : stages) needs_calib |= s->needs_calibration;
   if (needs_calib && req.calib.files.empty())
     throw Error("method '" + req.method + "' needs calibration text (--calib FILE)");
+  if (req.plan.act.enabled() && req.plan.act.is_static() && req.calib.files.empty())
+    throw Error("act_static '" + act_static_name(req.plan.act) +
+                "' calibrates activation scales on calibration data: give --calib FILE (or use dynamic scales)");
 }
 
 // Embedded calibration windows, in batches of calib_batch, on the model's device.
@@ -158,6 +165,8 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
         if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
     block_stage(s->id)(w);
     if (s->kind != StageKind::Quantizer) continue;
+    if (req.plan.act.enabled() && req.plan.act.is_static())  // on the inputs the quantizer will see
+      for (auto& kv : calibrate_static_act_scales(p.blk, ctx, p.inputs, req.plan)) res.act_scales[kv.first] = kv.second;
     BlockRecord br;
     br.block = p.index;
     if (have_calib) measure_quantized_block(p, ctx, err, br, fb);
@@ -190,10 +199,12 @@ nlohmann::json QuantResult::to_json() const {
   for (const auto& l : layers) ls.push_back(l.to_json());
   for (const auto& b : blocks) bs.push_back(b.to_json());
   const auto& s = plan.spec;
-  return {{"method", method}, {"bits", s.element_bits()}, {"group", s.group_size}, {"sym", s.symmetric},
-          {"format", format_name(s.format)}, {"params", params}, {"plan", plan.to_json()},
-          {"calibration", calibration}, {"layers", ls}, {"blocks", bs}, {"quantize_seconds", seconds},
-          {"peak_gpu_bytes", peak_gpu_bytes}};
+  nlohmann::json j = {{"method", method}, {"bits", s.element_bits()}, {"group", s.group_size}, {"sym", s.symmetric},
+                      {"format", format_name(s.format)}, {"params", params}, {"plan", plan.to_json()},
+                      {"calibration", calibration}, {"layers", ls}, {"blocks", bs}, {"quantize_seconds", seconds},
+                      {"peak_gpu_bytes", peak_gpu_bytes}};
+  if (!activations.is_null()) j["activations"] = activations;
+  return j;
 }
 
 QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantRequest& req, Feedback* fb) {
@@ -244,6 +255,8 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     model.release(i);
     report(fb, "quantize", i + 1, cfg.num_layers);
   }
+  if (!req.transform_only && req.plan.act.enabled())
+    res.activations = activation_record(model, req.plan, install_activation_quantizers(model, req.plan, res.act_scales));
   synchronize(model.device());
   res.seconds = since(t0);
   res.peak_gpu_bytes = peak_memory_bytes(model.device());

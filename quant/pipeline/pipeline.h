@@ -46,6 +46,10 @@ struct QuantResult {
   double seconds = 0;
   int64_t peak_gpu_bytes = 0;
   std::map<std::string, QuantizedWeight> quantized;  // integer forms by full layer name (CPU)
+  // Activation quantization (plan.act): calibrated static scales by full layer name (CPU; empty
+  // for dynamic scales) and the record (act_install.h activation_record; null when off).
+  std::map<std::string, at::Tensor> act_scales;
+  nlohmann::json activations;
   nlohmann::json to_json() const;                     // everything but the integer forms
 };
 

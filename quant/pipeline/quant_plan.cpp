@@ -69,6 +69,11 @@ std::optional<QuantSpec> QuantPlan::spec_for(const std::string& full_name, const
   return s;
 }
 
+std::optional<ActQuantSpec> QuantPlan::act_spec_for(const std::string& full_name, const std::string& layer_type) const {
+  if (!act.enabled() || !spec_for(full_name, layer_type)) return std::nullopt;
+  return act;
+}
+
 nlohmann::json QuantPlan::to_json() const {
   nlohmann::json ov = nlohmann::json::array();
   for (const auto& o : overrides) {
@@ -78,8 +83,13 @@ nlohmann::json QuantPlan::to_json() const {
     if (o.skip) j["skip"] = *o.skip;
     ov.push_back(j);
   }
-  return {{"bits", spec.bits}, {"group", spec.group_size}, {"sym", spec.symmetric},
-          {"format", format_name(spec.format)}, {"clip_ratio", spec.clip_ratio}, {"overrides", ov}};
+  nlohmann::json j = {{"bits", spec.bits},       {"group", spec.group_size},
+                      {"sym", spec.symmetric},   {"format", format_name(spec.format)},
+                      {"clip_ratio", spec.clip_ratio}, {"overrides", ov}};
+  if (spec.absmax_sym) j["sym_style"] = "absmax";                      // only when set
+  const nlohmann::json a = act.to_json();  // act_* keys, only when enabled (a named json: items() keeps a reference)
+  for (auto& kv : a.items()) j[kv.key()] = kv.value();
+  return j;
 }
 
 LayerOverride parse_override(const std::string& s) {

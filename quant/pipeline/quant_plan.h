@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "quant/formats/act_spec.h"
 #include "quant/formats/quant_spec.h"
 
 namespace ptq {
@@ -20,10 +21,14 @@ struct LayerOverride {
 
 struct QuantPlan {
   QuantSpec spec;
+  ActQuantSpec act;                      // activations (bits 0 = full precision)
   std::vector<LayerOverride> overrides;  // later entries win
 
   // nullopt: leave the layer in full precision.
   std::optional<QuantSpec> spec_for(const std::string& full_name, const std::string& layer_type) const;
+  // The activation spec of a layer's input: nullopt when activations are not quantized or the
+  // layer stays in full precision (router, skipped by an override; lm_head is not a block layer).
+  std::optional<ActQuantSpec> act_spec_for(const std::string& full_name, const std::string& layer_type) const;
   nlohmann::json to_json() const;
 };
 

@@ -124,6 +124,30 @@ class TestStrategyPanel : public QObject {
     QCOMPARE(child<QSpinBox>(panel, "bits")->isEnabled(), method != "fp");
   }
 
+  // sym_style and the activation quantizer's keys (ptq::plan_param_schema) get editors too and
+  // reach the spec (a W4A8 GPTQ run with FP8 activations), and load back.
+  void activationSettingsFromTheForm() {
+    StrategyPanel panel;
+    panel.setModel(kModel);
+    compose(panel, "gptq", {});
+    for (const auto& p : ptq::plan_param_schema()) QVERIFY(panel.findChild<QWidget*>(QString::fromStdString("plan." + p.name)));
+    child<QLineEdit>(panel, "calibFiles")->setText(kCalib);
+    child<QSpinBox>(panel, "plan.act_bits")->setValue(8);
+    child<QComboBox>(panel, "plan.act_format")->setCurrentText("fp8_e4m3");
+    QCOMPARE(panel.validationError(), QString());
+    json s = panel.spec();
+    QCOMPARE(s["act_bits"], json(8));
+    QCOMPARE(s["act_format"], json("fp8_e4m3"));
+    QVERIFY(QString::fromStdString(ptq::ExperimentSpec::from_json(s).run_id()).contains(".w4a8g128."));
+    StrategyPanel again;
+    QString err;
+    QVERIFY2(again.setSpec(s, &err), qPrintable(err));
+    QCOMPARE(child<QSpinBox>(again, "plan.act_bits")->value(), 8);
+    QCOMPARE(again.spec(), s);
+    child<QSpinBox>(panel, "plan.act_bits")->setValue(4);  // 4 bits are not an FP8 format
+    QVERIFY(panel.validationError().contains("act_bits must be 8 for act_format fp8_e4m3"));
+  }
+
   void specFromTheForm() {
     StrategyPanel panel;
     panel.setModel(kModel);

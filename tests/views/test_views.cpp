@@ -18,6 +18,7 @@
 #include "views/analyses/token_distribution_view.h"
 #include "views/analyses/tradeoff_view.h"
 #include "views/analyses/view_catalog.h"
+#include "views/records/record_fields.h"
 
 using namespace ptq::views;
 using Points = std::vector<ParetoPoint>;
@@ -33,6 +34,23 @@ constexpr double kTol = 1e-9;
 class TestViews : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // W-A records read like the literature: w4a8g128, the activation format when not int.
+  void weightActivationLabels() {
+    using namespace ptq::views;
+    Record wa = {{"method", "gptq"}, {"quant", {{"bits", 4}, {"group", 128}, {"format", "int"}, {"act_bits", 8}}}};
+    QCOMPARE(quantTag(wa), QString("w4a8g128"));
+    QCOMPARE(actBits(wa), 8.0);
+    wa["quant"]["act_format"] = "fp8_e4m3";
+    wa["quant"]["act_bits"] = 8;
+    wa["quant"]["bits"] = 8;
+    wa["quant"]["group"] = -1;
+    QCOMPARE(quantTag(wa), QString("w8a8 per-ch a-fp8_e4m3"));
+    QVERIFY(pointLabel(wa).endsWith("w8a8"));
+    Record w = {{"method", "gptq"}, {"quant", {{"bits", 4}, {"group", 128}, {"format", "int"}}}};
+    QCOMPARE(quantTag(w), QString("w4g128"));
+    QCOMPARE(actBits(w), 0.0);
+  }
+
   void pareto_data() {
     QTest::addColumn<Points>("points");
     QTest::addColumn<bool>("maximize");

@@ -73,7 +73,10 @@ void TradeoffView::rebuild() {
     double x = bpw ? number(r, "metrics/size/bits_per_weight") : number(r, "metrics/size/total_bytes") / unit_;
     double y = quality == "ppl" ? number(r, "metrics/ppl") : taskAccuracy(r, quality);
     if (!std::isfinite(x) || !std::isfinite(y)) continue;
-    points_.push_back({methodName(r), pointLabel(r), x, y, static_cast<int>(i)});
+    // One series per method and activation width: "rtn" (weights only), "rtn a8", "rtn a4".
+    const double a = actBits(r);
+    const QString series = a > 0 ? methodName(r) + QStringLiteral(" a%1").arg(a) : methodName(r);
+    points_.push_back({series, pointLabel(r), x, y, static_cast<int>(i)});
   }
   std::stable_sort(points_.begin(), points_.end(), [](const TradeoffPoint& a, const TradeoffPoint& b) {
     return a.method != b.method ? a.method < b.method : a.x < b.x;

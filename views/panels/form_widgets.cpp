@@ -51,14 +51,7 @@ QString joinPaths(const std::vector<std::string>& paths) {
 }
 
 const std::vector<std::string>& weightFormatNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (auto f : {ptq::WeightFormat::Int, ptq::WeightFormat::NF4, ptq::WeightFormat::FP4, ptq::WeightFormat::FP8_E4M3,
-                   ptq::WeightFormat::FP8_E5M2})
-      out.push_back(ptq::format_name(f));
-    return out;
-  }();
-  return names;
+  return ptq::format_names();  // int, nf4, fp4, fp8_e4m3, fp8_e5m2, mxfp4, mxfp8, nvfp4
 }
 
 EvalSettings::EvalSettings(QWidget* parent) : QWidget(parent) {

@@ -141,6 +141,13 @@ QWidget* StrategyPanel::buildQuantBox() {
   overrides_->setToolTip(tr("per-layer overrides as the spec's JSON array (later entries win)"));
   form->addRow(tr("Overrides"), overrides_);
   for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_, overrides_}) watch(w);
+  for (const auto& p : ptq::plan_param_schema()) {  // sym_style and the activation quantizer
+    QWidget* e = makeParamEditor(p, quantBox_);
+    e->setObjectName(qs("plan." + p.name));
+    planEditors_[p.name] = e;
+    form->addRow(qs(p.name), e);
+    watch(e);
+  }
   return quantBox_;
 }
 
@@ -325,7 +332,10 @@ nlohmann::json StrategyPanel::spec() const {
   s.task_files = splitPaths(tasks_->text());
   s.label = label_->text().toStdString();
   // The JSON round trip is the engine's own validation (names the key that is wrong).
-  return ptq::ExperimentSpec::from_json(s.to_json()).to_json();
+  nlohmann::json j = s.to_json();
+  if (s.method != "fp")
+    for (const auto& p : ptq::plan_param_schema()) j[p.name] = paramEditorValue(planEditors_.at(p.name), p);
+  return ptq::ExperimentSpec::from_json(j).to_json();
 }
 
 QString StrategyPanel::validationError() const {
@@ -367,7 +377,10 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
   format_->setCurrentText(qs(ptq::format_name(s.plan.spec.format)));
   sym_->setChecked(s.plan.spec.symmetric);
   clip_->setValue(s.plan.spec.clip_ratio);
-  const nlohmann::json ov = s.plan.to_json()["overrides"];
+  const nlohmann::json plan = s.plan.to_json();
+  for (const auto& p : ptq::plan_param_schema())
+    setParamEditorValue(planEditors_.at(p.name), p, plan.value(p.name, p.default_value));
+  const nlohmann::json ov = plan["overrides"];
   overrides_->setText(ov.empty() ? QString() : qs(ov.dump()));
   for (const auto& st : ptq::strategy_registry())
     for (const auto& p : st.params) {

@@ -82,6 +82,7 @@ class StrategyPanel : public QWidget {
   QCheckBox* sym_;
   QDoubleSpinBox* clip_;
   QLineEdit* overrides_;
+  std::map<std::string, QWidget*> planEditors_;  // ptq::plan_param_schema(): sym_style, act_*
   std::map<std::string, StageForm> stages_;
   QGroupBox* calibBox_;
   QLineEdit* calibFiles_;

@@ -72,9 +72,13 @@ QString quantTag(const Record& r) {
   if (isBaseline(r)) return QStringLiteral("fp");
   double b = bits(r), g = groupSize(r);
   QString tag = QStringLiteral("w%1").arg(std::isnan(b) ? QStringLiteral("?") : QString::number(b));
+  const double a = actBits(r);
+  if (a > 0) tag += QStringLiteral("a%1").arg(a);  // w4a8g128, as the literature writes it
   tag += (std::isnan(g) || g <= 0) ? QStringLiteral(" per-ch") : QStringLiteral("g%1").arg(g);
   QString fmt = text(r, "quant/format");
   if (!fmt.isEmpty() && fmt != "int") tag += " " + fmt;
+  QString afmt = text(r, "quant/act_format");
+  if (a > 0 && !afmt.isEmpty() && afmt != "int") tag += " a-" + afmt;
   if (field(r, "quant/sym").is_boolean() && field(r, "quant/sym").get<bool>()) tag += " sym";
   return tag;
 }
@@ -86,8 +90,16 @@ QString recordLabel(const Record& r, bool withLabel) {
   return s;
 }
 
+double actBits(const Record& r) {
+  if (isBaseline(r)) return 0;
+  const double a = number(r, "quant/act_bits");
+  return std::isnan(a) ? 0 : a;
+}
+
 QString pointLabel(const Record& r) {
   if (isBaseline(r)) return modelName(r) + " fp";
+  const double a = actBits(r);
+  if (a > 0) return modelName(r) + " w" + QString::number(bits(r)) + "a" + QString::number(a);
   return modelName(r) + " " + QString::number(bits(r)) + "b";
 }
 

@@ -23,6 +23,8 @@ QString methodName(const Record& r);   // "fp" for a baseline
 bool isBaseline(const Record& r);      // method "fp" or no quant block
 // Bits of the quantized linears; 16 for a baseline (as it is stored for size accounting).
 double bits(const Record& r);
+// Activation bits of a W-A record (quant.act_bits); 0 when activations stayed in full precision.
+double actBits(const Record& r);
 // Group size; 0 = per channel; NaN for a baseline.
 double groupSize(const Record& r);
 // "w3g128", "w4 per-ch", "fp"; with format/sym when not the default int/asym ("w4g128 nf4").

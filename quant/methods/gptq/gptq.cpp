@@ -82,6 +82,7 @@ struct GptqWork {
   at::Tensor invperm;
   at::Tensor Q, codes, scales, zeros, row_loss;
   int64_t dead_columns = 0;
+  at::Tensor nv_global;             // NVFP4: max |W| of the original weight (its FP32 global scale)
   GptqWork(const QuantSpec& spec, const GptqOptions& opt) : s(spec), o(opt) {}
 };
 
@@ -121,7 +122,7 @@ void prepare_gptq(GptqWork& g) {
   const GptqOptions& o = g.o;
   // gptq.py calls quantizer.find_params(W) before the dead-column step; this is what the
   // per-channel mode uses (in group mode it is overwritten at column 0).
-  if (!g.grouped) g.cur = find_params(g.Wf.slice(1, 0, g.nq), s);  // OWQ: the quantized columns only
+  if (!g.grouped) g.cur = find_params(g.Wf.slice(1, 0, g.nq), s, g.nv_global);  // OWQ: the quantized columns only
 
   const at::Tensor dead = g.H.diagonal() == 0;
   g.dead_columns = dead.sum().item<int64_t>();
@@ -133,7 +134,7 @@ void prepare_gptq(GptqWork& g) {
   if (g.grouped && o.static_groups) {  // on the original (dead-zeroed) W
     std::vector<at::Tensor> sc, zr;
     for (int64_t k = 0; k < g.ng; ++k) {
-      QuantParams p = find_params(g.Wf.slice(1, k * g.G, (k + 1) * g.G), s);
+      QuantParams p = find_params(g.Wf.slice(1, k * g.G, (k + 1) * g.G), s, g.nv_global);
       sc.push_back(p.scale);
       if (g.is_int) zr.push_back(p.zero);
     }
@@ -181,7 +182,7 @@ void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
     for (int64_t i = 0; i < count;) {
       const int64_t col = i1 + i;
       if (col % g.G == 0) {
-        g.cur = find_params(g.Wf.slice(1, col, std::min(col + g.G, g.nq)), g.s);
+        g.cur = find_params(g.Wf.slice(1, col, std::min(col + g.G, g.nq)), g.s, g.nv_global);
         g.scales.select(1, col / g.G).copy_(g.cur.scale.squeeze(1));
         if (g.is_int) g.zeros.select(1, col / g.G).copy_(g.cur.zero.squeeze(1));
       }
@@ -267,6 +268,7 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   g.ng = g.nq < g.cols ? (g.grouped ? (g.nq + g.G - 1) / g.G : 1) : s.n_groups(g.cols);
   g.is_int = s.format == WeightFormat::Int;
   g.permuted = o.act_order || !o.order.empty();
+  if (s.format == WeightFormat::NVFP4) g.nv_global = g.Wf.abs().amax();  // llm-compressor: from the weight before GPTQ
   prepare_gptq(g);
   const ColumnLoop loop = run_column_blocks(g);
   GptqResult res = finish_gptq(g, W.scalar_type());
