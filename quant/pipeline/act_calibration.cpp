@@ -21,7 +21,7 @@ struct LayerStats {
 
 class StaticObserver : public LinearObserver {
  public:
-  StaticObserver(const DecoderBlock& b, const QuantPlan& plan) {
+  StaticObserver(const Block& b, const QuantPlan& plan) {
     for (const auto& l : b.linears()) {
       auto s = plan.act_spec_for(linear_full_name(b.index(), l.name()), l.spec.type);
       if (s && s->is_static()) stats_[l.name()].spec = *s;
@@ -98,7 +98,7 @@ at::Tensor act_units(const at::Tensor& x, const ActQuantSpec& s) {
   return a.reshape({a.size(0), W / g, g}).permute({1, 0, 2}).reshape({W / g, -1});
 }
 
-std::map<std::string, at::Tensor> calibrate_static_act_scales(const DecoderBlock& block, const BlockContext& ctx,
+std::map<std::string, at::Tensor> calibrate_static_act_scales(const Block& block, const BlockContext& ctx,
                                                               const std::vector<at::Tensor>& inputs,
                                                               const QuantPlan& plan) {
   StaticObserver obs(block, plan);

@@ -24,7 +24,7 @@ namespace ptq {
 
 // Scales (float32, CPU) by full layer name for every layer of `block` whose input is quantized:
 // [1] (tensor granularity) or [width / group] (group granularity).
-std::map<std::string, at::Tensor> calibrate_static_act_scales(const DecoderBlock& block, const BlockContext& ctx,
+std::map<std::string, at::Tensor> calibrate_static_act_scales(const Block& block, const BlockContext& ctx,
                                                               const std::vector<at::Tensor>& inputs,
                                                               const QuantPlan& plan);
 
