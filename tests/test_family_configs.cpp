@@ -6,10 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "core/io/checkpoint.h"
+#include "core/io/make_checkpoint.h"
+#include "core/model/model_layout.h"
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
@@ -166,3 +170,35 @@ TEST_CASE("later families: a per-architecture key of the wrong type is named, no
 }
 
 TEST_MAIN()
+
+// make-checkpoint's later-family shapes are the hub config.json files: each parses, its parameter
+// count is the model card's figure at the card's precision (8.2B, 30.5B, 9.24B, 3.8B: the count is
+// exact arithmetic on the shapes, so only the card's rounding is allowed), and the JSON written
+// for a 2-layer run reads back as the same model with 2 layers.
+TEST_CASE("make-checkpoint: qwen3-8b, qwen3-30b-a3b, gemma-2-9b, gemma-3-12b, phi-3-mini shapes") {
+  struct Card {
+    const char* like;
+    double billions, precision;  // precision: half a unit of the card's last digit
+  };
+  const Card cards[] = {{"qwen3-8b", 8.2, 0.05}, {"qwen3-30b-a3b", 30.5, 0.05}, {"gemma-2-9b", 9.24, 0.005},
+                        {"phi-3-mini", 3.8, 0.05}, {"gemma-3-12b", 0, 0}};
+  for (const auto& card : cards) {
+    const ModelConfig c = preset_config(card.like);
+    const double b = double(parameter_count(c)) / 1e9;
+    std::printf("      %s: %s, %lld layers, %.4f B parameters\n", card.like, c.architecture.c_str(),
+                (long long)c.num_layers, b);
+    if (card.billions > 0) CHECK_MSG(std::fabs(b - card.billions) < card.precision, std::string(card.like) + ": " + std::to_string(b));
+    const auto j = family_preset_json(card.like, 2, "bfloat16");
+    CHECK(j.has_value());
+    const ModelConfig back = ModelConfig::from_json(*j);
+    CHECK(back.num_layers == 2 && back.dtype == "bfloat16" && back.architecture == c.architecture);
+    CHECK(back.hidden_size == c.hidden_size && back.head_dim == c.head_dim && back.num_kv_heads == c.num_kv_heads &&
+          back.vocab_size == c.vocab_size && back.num_experts == c.num_experts);
+  }
+  const ModelConfig g3 = preset_config("gemma-3-12b");  // 5 local layers, then a global one
+  CHECK(g3.is_sliding_layer(0) && g3.is_sliding_layer(4) && !g3.is_sliding_layer(5) && g3.sliding_window == 1024);
+  CHECK(g3.rope_local_theta == 10000.0 && g3.rope_theta == 1000000.0 && g3.rope_scaling.factor == 8.0);
+  const ModelConfig g2 = preset_config("gemma-2-9b");
+  CHECK(g2.attn_softcap == 50.0 && g2.final_softcap == 30.0 && g2.is_sliding_layer(0) && !g2.is_sliding_layer(1));
+  CHECK(preset_config("qwen3-30b-a3b").is_moe_layer(0) && preset_config("phi-3-mini").fused_qkv);
+}

@@ -148,6 +148,7 @@ const std::vector<std::string>& checkpoint_presets() {
     std::vector<std::string> r;
     for (const auto& p : kPresets) r.push_back(p.name);
     for (const auto& n : mamba_presets()) r.push_back(n);
+    for (const auto& n : family_presets()) r.push_back(n);
     r.push_back("deepseek-v3");
     return r;
   }();
@@ -156,6 +157,7 @@ const std::vector<std::string>& checkpoint_presets() {
 
 ModelConfig preset_config(const std::string& like) {
   if (auto m = mamba_preset_config(like)) return *m;
+  if (auto j = family_preset_json(like, 0, "bfloat16")) return ModelConfig::from_json(*j, "make-checkpoint shape '" + like + "'");
   if (like == "deepseek-v3") return deepseek_v3_preset();
   for (const auto& p : kPresets) {
     if (like != p.name) continue;
@@ -232,7 +234,8 @@ ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb) {
     write_json_atomic(join_path(o.out_dir, "model.safetensors.index.json"),
                       {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
   }
-  write_json_atomic(join_path(o.out_dir, "config.json"), c.to_hf_json(), 2);
+  const auto family = family_preset_json(o.like, c.num_layers, c.dtype);
+  write_json_atomic(join_path(o.out_dir, "config.json"), family ? *family : c.to_hf_json(), 2);
   return c;
 }
 

@@ -30,6 +30,11 @@ ModelConfig preset_config(const std::string& like);  // throws ptq::Error listin
 const std::vector<std::string>& mamba_presets();
 std::optional<ModelConfig> mamba_preset_config(const std::string& like);
 at::Tensor mamba_initial_tensor(const std::string& name, const std::vector<int64_t>& shape);
+// The later families' hub shapes (make_checkpoint_families.cpp: qwen3-8b, qwen3-30b-a3b, gemma-2-9b,
+// gemma-3-12b, phi-3-mini): their names, and the hub config.json of one with `layers` (> 0) and
+// `dtype` set (nullopt for any other name). make_checkpoint writes that JSON as the config.
+const std::vector<std::string>& family_presets();
+std::optional<nlohmann::json> family_preset_json(const std::string& like, int64_t layers, const std::string& dtype);
 // Returns the config written.
 ModelConfig make_checkpoint(const MakeCheckpointOptions& o, Feedback* fb = nullptr);
 
