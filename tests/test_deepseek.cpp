@@ -190,9 +190,9 @@ TEST_CASE("deepseek AWQ folds (latent norms, router with experts and shared expe
   // Block 0 (dense): input_layernorm -> q_a,kv_a; q_a_layernorm -> q_b; kv_a_layernorm -> kv_b;
   // post_attention_layernorm -> gate,up; up -> down. Block 1: the same three, post-norm -> router +
   // 4 experts + shared, and 5 up -> down.
-  CHECK(awq_fold_random_scales(m->acquire(0), 100, 1.0) == 5);
-  CHECK(awq_fold_random_scales(m->acquire(1), 101, 1.0) == 9);
-  CHECK_MSG(max_abs(m->block(1).kv_a_norm, Model::load(fixture())->block(1).kv_a_norm) > 1e-2, "kv_a_layernorm not scaled");
+  CHECK(awq_fold_random_scales(as_decoder(m->acquire(0)), 100, 1.0) == 5);
+  CHECK(awq_fold_random_scales(as_decoder(m->acquire(1)), 101, 1.0) == 9);
+  CHECK_MSG(max_abs(as_decoder(m->block(1)).kv_a_norm, as_decoder(Model::load(fixture())->block(1)).kv_a_norm) > 1e-2, "kv_a_layernorm not scaled");
   // Exact in real arithmetic; float32 roundings of scales within e^±1 measured 2e-6 here.
   const double d = max_abs(m->forward(ids), want);
   std::printf("      deepseek-v3 AWQ folds: max |logits - unscaled| = %.2e\n", d);
@@ -274,7 +274,7 @@ TEST_CASE("deepseek GPTQ: experts without calibration tokens fall back to RTN, r
   at::NoGradGuard ng;
   Tokenizer tok = Tokenizer::from_file(fixture() + "/tokenizer.json");
   auto model = Model::load(fixture());
-  DecoderBlock& b = model->acquire(1);
+  DecoderBlock& b = as_decoder(model->acquire(1));
   b.score_bias = at::tensor({0.0f, 0.0f, 0.0f, -100.0f});
   b.mark_modified();
   QuantResult r = quantize_model(*model, &tok, deepseek_request("gptq"));
