@@ -58,8 +58,11 @@ json StrategyInfo::to_json() const {
           {"kind", k}, {"needs_calibration", needs_calibration}, {"params", ps}};
 }
 
-const std::vector<StrategyInfo>& strategy_registry() {
-  static const std::vector<StrategyInfo> r = {
+namespace {
+
+// The table, in the order the GUI lists it: baseline, compensation, saliency, smoothing ...
+std::vector<StrategyInfo> rounding_and_scaling_entries() {
+  return {
       {"rtn", "RTN", "baseline",
        "Round-to-nearest of every weight with per-channel or per-group min/max scales.",
        StageKind::Quantizer, {}, false},
@@ -94,6 +97,12 @@ const std::vector<StrategyInfo>& strategy_registry() {
         p_int("grid", 20, 2, 100, "points of the alpha grid in [0,1) when searching"),
         p_bool("linear_groups", false, "also smooth v_proj -> o_proj (same shapes only) and up -> down, as AWQ folds")},
        true},
+  };
+}
+
+// ... rotation, optimization, calibration-free, saliency with fp16 columns.
+std::vector<StrategyInfo> rotation_and_later_entries() {
+  return {
       {"rotate", "Rotation (QuaRot)", "rotation",
        "RMSNorm weights folded into the next layers, then a random Hadamard rotation of the residual "
        "stream fused into the weights, and an online Hadamard on down_proj inputs (Ashkboos et al., 2024).",
@@ -137,6 +146,16 @@ const std::vector<StrategyInfo>& strategy_registry() {
         p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
        true},
   };
+}
+
+}  // namespace
+
+const std::vector<StrategyInfo>& strategy_registry() {
+  static const std::vector<StrategyInfo> r = [] {
+    std::vector<StrategyInfo> all = rounding_and_scaling_entries();
+    for (auto& e : rotation_and_later_entries()) all.push_back(std::move(e));
+    return all;
+  }();
   return r;
 }
 

@@ -207,12 +207,41 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   return s;
 }
 
+namespace {
+
+// The device, dtype, KV-cache and residency keys of a spec (ExperimentSpec::validate's last part).
+void validate_runtime(const ExperimentSpec& s) {
+  auto bad = [](const std::string& key, const std::string& problem) -> void {
+    throw Error(std::string(kWhere) + ": '" + key + "' " + problem);
+  };
+  try {
+    canonical_device(s.device);
+  } catch (const Error&) {
+    bad("device", "has unknown value '" + s.device + "' (allowed: cpu, cuda, cuda:N, auto)");
+  }
+  try {
+    canonical_dtype(s.dtype);
+  } catch (const Error& e) {
+    throw Error(std::string(kWhere) + ": " + e.what());
+  }
+  try {
+    s.kv.validate();
+  } catch (const Error& e) {
+    throw Error(std::string(kWhere) + ": " + e.what());
+  }
+  const auto& res = residency_names();
+  if (std::find(res.begin(), res.end(), s.residency) == res.end())
+    bad("residency", "has unknown value '" + s.residency + "' (allowed: " + join_words(res) + ")");
+}
+
+}  // namespace
+
 void ExperimentSpec::validate() const {
   auto bad = [](const std::string& key, const std::string& problem) -> void {
     throw Error(std::string(kWhere) + ": '" + key + "' " + problem);
   };
   if (model_dir.empty()) bad("model", "is required (a checkpoint folder)");
-  bool needs_calib = false, transforms = false;
+  bool needs_calib = false;
   if (method != "fp") {
     std::vector<const StrategyInfo*> stages;
     try {
@@ -222,7 +251,6 @@ void ExperimentSpec::validate() const {
     }
     for (const auto* st : stages) {
       needs_calib |= st->needs_calibration;
-      transforms |= st->kind != StageKind::Quantizer;
     }
     try {
       resolve_params(stages, params);
@@ -247,7 +275,6 @@ void ExperimentSpec::validate() const {
   } else if (plan.act.enabled()) {
     bad("act_bits", "needs a quantization method (rtn, gptq, ...): method fp leaves the model in full precision");
   }
-  (void)transforms;
   const bool have_calib = !calib.files.empty();
   if (needs_calib && !have_calib) bad("calibration", "is required: method '" + method + "' needs calibration text");
   if (have_calib) {
@@ -274,24 +301,7 @@ void ExperimentSpec::validate() const {
     const std::string unmet = unmet_needs(find_analysis(a), inputs);
     if (!unmet.empty()) bad("analyses", "'" + a + "' " + unmet);
   }
-  try {
-    canonical_device(device);
-  } catch (const Error&) {
-    bad("device", "has unknown value '" + device + "' (allowed: cpu, cuda, cuda:N, auto)");
-  }
-  try {
-    canonical_dtype(dtype);
-  } catch (const Error& e) {
-    throw Error(std::string(kWhere) + ": " + e.what());
-  }
-  try {
-    kv.validate();
-  } catch (const Error& e) {
-    throw Error(std::string(kWhere) + ": " + e.what());
-  }
-  const auto& res = residency_names();
-  if (std::find(res.begin(), res.end(), residency) == res.end())
-    bad("residency", "has unknown value '" + residency + "' (allowed: " + join_words(res) + ")");
+  validate_runtime(*this);
 }
 
 void ExperimentSpec::resolve_paths(const std::string& base_dir) {
