@@ -2,6 +2,7 @@
 
 #include "core/records/json_util.h"
 #include "core/runtime/errors.h"
+#include "quant/kvcache/kv_cache_spec.h"
 
 namespace ptq {
 
@@ -40,6 +41,12 @@ const std::vector<ParamSpec>& plan_param_schema() {
       p_choice("act_static", "dynamic", {"dynamic", "absmax", "percentile:99.9", "percentile:99.99", "mse"},
                "dynamic scales per batch, or static scales calibrated on the calibration text"),
       p_bool("act_qkv_out", false, "also quantize the q/k/v projection outputs"),
+      p_int("kv_bits", 0, 0, 8, "KV-cache bits (0 = full-precision cache; int 2-8, fp8 8)"),
+      p_choice("kv_format", "int", kv_formats(), "number format of the cached K and V"),
+      p_choice("kv_granularity", "token", kv_granularities(),
+               "K per token, per group of channels, or per channel over groups of tokens (KIVI); V per token"),
+      p_int("kv_group", 0, 0, 1 << 20, "channels (group) or tokens (channel) per scale; 0 with token"),
+      p_int("kv_residual", 0, 0, 1 << 20, "most recent tokens kept in full precision (KIVI's residual)"),
   };
   return schema;
 }

@@ -35,7 +35,8 @@ struct StrategyInfo {
 const std::vector<StrategyInfo>& strategy_registry();
 // The quantization settings every method shares beyond bits / group / format / sym (the spec's
 // top-level keys, not "params"): sym_style and the activation keys act_bits (0 = full
-// precision), act_format, act_granularity, act_group, act_static, act_qkv_out. The GUI's forms
+// precision), act_format, act_granularity, act_group, act_static, act_qkv_out, and the KV cache's
+// kv_bits (0 = full precision), kv_format, kv_granularity, kv_group, kv_residual. The GUI's forms
 // are built from it like the strategies' schemas.
 const std::vector<ParamSpec>& plan_param_schema();
 const StrategyInfo& find_strategy(const std::string& id);  // throws listing the ids

@@ -148,6 +148,29 @@ class TestStrategyPanel : public QObject {
     QVERIFY(panel.validationError().contains("act_bits must be 8 for act_format fp8_e4m3"));
   }
 
+  void kvCacheSettingsFromTheForm() {  // the kv_* keys: editors from plan_param_schema, spec round trip
+    StrategyPanel panel;
+    panel.setModel(kModel);
+    compose(panel, "rtn", {});
+    child<QSpinBox>(panel, "plan.kv_bits")->setValue(4);
+    child<QComboBox>(panel, "plan.kv_granularity")->setCurrentText("channel");
+    child<QSpinBox>(panel, "plan.kv_group")->setValue(32);
+    child<QSpinBox>(panel, "plan.kv_residual")->setValue(64);
+    QCOMPARE(panel.validationError(), QString());
+    json s = panel.spec();
+    QCOMPARE(s["kv_bits"], json(4));
+    QCOMPARE(s["kv_granularity"], json("channel"));
+    QCOMPARE(s["kv_residual"], json(64));
+    QVERIFY(QString::fromStdString(ptq::ExperimentSpec::from_json(s).run_id()).contains(".kv4"));
+    StrategyPanel again;
+    QString err;
+    QVERIFY2(again.setSpec(s, &err), qPrintable(err));
+    QCOMPARE(child<QSpinBox>(again, "plan.kv_group")->value(), 32);
+    QCOMPARE(again.spec(), s);
+    child<QSpinBox>(panel, "plan.kv_group")->setValue(0);  // per-channel K needs its token groups
+    QVERIFY(panel.validationError().contains("kv_group"));
+  }
+
   void specFromTheForm() {
     StrategyPanel panel;
     panel.setModel(kModel);

@@ -141,7 +141,7 @@ QWidget* StrategyPanel::buildQuantBox() {
   overrides_->setToolTip(tr("per-layer overrides as the spec's JSON array (later entries win)"));
   form->addRow(tr("Overrides"), overrides_);
   for (QWidget* w : std::initializer_list<QWidget*>{bits_, group_, format_, sym_, clip_, overrides_}) watch(w);
-  for (const auto& p : ptq::plan_param_schema()) {  // sym_style and the activation quantizer
+  for (const auto& p : ptq::plan_param_schema()) {  // sym_style, the activation quantizer, the KV cache
     QWidget* e = makeParamEditor(p, quantBox_);
     e->setObjectName(qs("plan." + p.name));
     planEditors_[p.name] = e;
@@ -377,9 +377,10 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
   format_->setCurrentText(qs(ptq::format_name(s.plan.spec.format)));
   sym_->setChecked(s.plan.spec.symmetric);
   clip_->setValue(s.plan.spec.clip_ratio);
-  const nlohmann::json plan = s.plan.to_json();
+  const nlohmann::json plan = s.plan.to_json(), whole = s.to_json();  // the kv_* keys are the spec's
   for (const auto& p : ptq::plan_param_schema())
-    setParamEditorValue(planEditors_.at(p.name), p, plan.value(p.name, p.default_value));
+    setParamEditorValue(planEditors_.at(p.name), p,
+                        plan.contains(p.name) ? plan[p.name] : whole.value(p.name, p.default_value));
   const nlohmann::json ov = plan["overrides"];
   overrides_->setText(ov.empty() ? QString() : qs(ov.dump()));
   for (const auto& st : ptq::strategy_registry())
