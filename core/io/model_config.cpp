@@ -1,4 +1,5 @@
 #include "core/io/model_config.h"
+#include "core/io/config_reader.h"
 
 #include <cmath>
 
@@ -33,56 +34,6 @@ constexpr int64_t kMaxHeadDim = int64_t(1) << 12;
 constexpr int64_t kMaxVocab = int64_t(1) << 24;
 constexpr int64_t kMaxExperts = int64_t(1) << 14;
 constexpr int64_t kMaxPositions = int64_t(1) << 30;
-
-// Typed reads of config.json keys; every failure names the file, the key, the value and the range.
-struct ConfigReader {
-  const json& j;
-  const std::string& source;
-  std::string prefix = "";  // "rope_scaling." for keys of a nested object
-
-  [[noreturn]] void fail(const std::string& key, const json& v, const std::string& want) const {
-    throw Error(source + ": '" + prefix + key + "' is " + v.dump() + ", expected " + want);
-  }
-  const json* find(const char* key) const {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-  }
-  int64_t integer(const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) const {
-    const json* v = find(key);
-    const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v) {
-      if (required) throw Error(source + ": '" + prefix + key + "' is missing (" + want + ")");
-      return def;
-    }
-    if (!v->is_number_integer()) fail(key, *v, want);
-    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(hi)) fail(key, *v, want);
-    const int64_t x = v->get<int64_t>();
-    if (x < lo || x > hi) fail(key, *v, want);
-    return x;
-  }
-  double real(const char* key, double def, double lo, bool lo_open, double hi = 1e300) const {
-    const json* v = find(key);
-    if (!v) return def;
-    std::string want = std::string("a finite number ") + (lo_open ? "> " : ">= ") + json(lo).dump();
-    if (hi < 1e300) want += " and <= " + json(hi).dump();
-    if (!v->is_number()) fail(key, *v, want);
-    const double x = v->get<double>();
-    if (!std::isfinite(x) || x < lo || (lo_open && x == lo) || x > hi) fail(key, *v, want);
-    return x;
-  }
-  bool boolean(const char* key, bool def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(key, *v, "true or false");
-    return v->get<bool>();
-  }
-  std::string string(const char* key, const std::string& def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_string()) fail(key, *v, "a string");
-    return v->get<std::string>();
-  }
-};
 
 // yarn's keys (transformers' _compute_yarn_parameters, modeling_rope_utils.py): factor (absent:
 // max_position_embeddings / original_max_position_embeddings), original_max_position_embeddings

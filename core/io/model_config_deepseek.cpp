@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/io/config_reader.h"
 #include "core/io/model_config.h"
 #include "core/runtime/errors.h"
 
@@ -16,46 +17,10 @@ using json = nlohmann::json;
 
 namespace {
 
-struct DeepseekReader {
-  const json& j;
-  const std::string& source;
-
-  const json* find(const char* key) const {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-  }
-  [[noreturn]] void fail(const char* key, const std::string& why) const {
-    throw Error(source + ": '" + key + "' " + why);
-  }
-  int64_t integer(const char* key, int64_t def, int64_t lo, int64_t hi) const {
-    const json* v = find(key);
-    if (!v) return def;
-    const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)))
-      fail(key, "is " + v->dump() + ", expected " + want);
-    const int64_t x = v->get<int64_t>();
-    if (x < lo || x > hi) fail(key, "is " + v->dump() + ", expected " + want);
-    return x;
-  }
-  double positive(const char* key, double def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() <= 0)
-      fail(key, "is " + v->dump() + ", expected a finite number > 0");
-    return v->get<double>();
-  }
-  bool boolean(const char* key, bool def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(key, "is " + v->dump() + ", expected true or false");
-    return v->get<bool>();
-  }
-};
-
 constexpr int64_t kMaxRank = int64_t(1) << 16;
 constexpr int64_t kMaxExperts = int64_t(1) << 14;
 
-void read_attention(ModelConfig& c, const DeepseekReader& in) {
+void read_attention(ModelConfig& c, const ConfigReader& in) {
   DeepseekConfig& d = c.deepseek;
   // q_lora_rank null: q_proj straight from the hidden state (DeepSeek-V2-Lite); absent: the default 1536.
   const bool q_null = in.j.contains("q_lora_rank") && in.j["q_lora_rank"].is_null();
@@ -79,7 +44,7 @@ void read_attention(ModelConfig& c, const DeepseekReader& in) {
                 ") for multi-head latent attention (kv_b_proj makes keys and values for every head)");
 }
 
-void read_moe(ModelConfig& c, const DeepseekReader& in) {
+void read_moe(ModelConfig& c, const ConfigReader& in) {
   DeepseekConfig& d = c.deepseek;
   c.moe_layout = "deepseek";
   c.num_experts = in.integer("n_routed_experts", 256, 1, kMaxExperts);
@@ -100,7 +65,7 @@ void read_moe(ModelConfig& c, const DeepseekReader& in) {
   if (d.topk_group > d.n_group)
     throw Error(in.source + ": 'topk_group' (" + std::to_string(d.topk_group) + ") exceeds 'n_group' (" +
                 std::to_string(d.n_group) + ")");
-  d.routed_scaling_factor = in.positive("routed_scaling_factor", 2.5);
+  d.routed_scaling_factor = in.real("routed_scaling_factor", 2.5, 0.0, true);
   d.n_shared_experts = in.integer("n_shared_experts", 1, 0, kMaxExperts);
   d.first_k_dense_replace = in.integer("first_k_dense_replace", 3, 0, c.num_layers);
 }
@@ -108,7 +73,7 @@ void read_moe(ModelConfig& c, const DeepseekReader& in) {
 }  // namespace
 
 void parse_deepseek_features(ModelConfig& c, const json& j, const std::string& source) {
-  DeepseekReader in{j, source};
+  ConfigReader in{j, source};
   c.mla = true;
   c.qkv_bias = c.o_bias = in.boolean("attention_bias", false);  // q_a_proj, kv_a_proj_with_mqa, o_proj
   c.mlp_bias = false;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/io/config_reader.h"
 #include "core/io/model_config.h"
 #include "core/runtime/errors.h"
 
@@ -16,51 +17,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// Typed, range-checked reads; every failure names the file, the key, the value and the range.
-struct MambaKeys {
-  const json& j;
-  const std::string& source;
-
-  const json* find(const char* key) const {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-  }
-  [[noreturn]] void fail(const char* key, const json& v, const std::string& want) const {
-    throw Error(source + ": '" + key + "' is " + v.dump() + ", expected " + want);
-  }
-  int64_t integer(const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) const {
-    const json* v = find(key);
-    const std::string want = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v) {
-      if (required) throw Error(source + ": '" + key + "' is missing (" + want + ")");
-      return def;
-    }
-    if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(hi))) fail(key, *v, want);
-    const int64_t x = v->get<int64_t>();
-    if (x < lo || x > hi) fail(key, *v, want);
-    return x;
-  }
-  bool boolean(const char* key, bool def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_boolean()) fail(key, *v, "true or false");
-    return v->get<bool>();
-  }
-  std::string string(const char* key, const std::string& def) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_string()) fail(key, *v, "a string");
-    return v->get<std::string>();
-  }
-  double positive(const char* key, double def, double hi) const {
-    const json* v = find(key);
-    if (!v) return def;
-    if (!v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() <= 0 || v->get<double>() > hi)
-      fail(key, *v, "a finite number > 0 and <= " + json(hi).dump());
-    return v->get<double>();
-  }
-};
-
 // Bounds far above the released models (hidden 2560, 64 layers, state 16, conv 4, expand 2).
 constexpr int64_t kMaxHidden = int64_t(1) << 17;
 constexpr int64_t kMaxLayers = int64_t(1) << 12;
@@ -69,7 +25,7 @@ constexpr int64_t kMaxState = 1024;
 constexpr int64_t kMaxKernel = 64;
 constexpr int64_t kMaxExpand = 16;
 
-void read_time_step_rank(ModelConfig& c, const MambaKeys& in) {
+void read_time_step_rank(ModelConfig& c, const ConfigReader& in) {
   const json* r = in.find("time_step_rank");
   if (!r || (r->is_string() && r->get<std::string>() == "auto")) {
     c.time_step_rank = (c.hidden_size + 15) / 16;  // math.ceil(hidden_size / 16)
@@ -81,7 +37,7 @@ void read_time_step_rank(ModelConfig& c, const MambaKeys& in) {
 }  // namespace
 
 void parse_mamba_config(ModelConfig& c, const json& j, const std::string& source) {
-  MambaKeys in{j, source};
+  ConfigReader in{j, source};
   for (const char* attention_key : {"num_attention_heads", "q_lora_rank", "kv_lora_rank", "num_local_experts"})
     if (in.find(attention_key))
       throw Error(source + ": MambaForCausalLM has no attention or experts, but config.json sets '" +
@@ -98,7 +54,7 @@ void parse_mamba_config(ModelConfig& c, const json& j, const std::string& source
     throw Error(source + ": 'intermediate_size' is " + std::to_string(written) + " but expand (" + std::to_string(expand) +
                 ") x hidden_size (" + std::to_string(c.hidden_size) + ") is " + std::to_string(c.intermediate_size));
   read_time_step_rank(c, in);
-  c.rms_norm_eps = in.positive("layer_norm_epsilon", 1e-5, 1.0);
+  c.rms_norm_eps = in.real("layer_norm_epsilon", 1e-5, 0.0, true, 1.0);
   c.mixer_bias = in.boolean("use_bias", true);
   c.conv_bias = in.boolean("use_conv_bias", true);
   c.residual_in_fp32 = in.boolean("residual_in_fp32", true);
