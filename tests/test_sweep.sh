@@ -74,6 +74,25 @@ print(json.dumps({"ok": ok, "fp": fp, "kl": {f"{m}{b}": v for (m, b), v in kl.it
 PY
 check "records agree: same fp PPL, ppl = ppl_q, KL gptq3 < rtn3, 4 bits < 3 bits" 'j["ok"]' "$T/cross"
 
+# Two CPU workers side by side (the device pool, as N GPUs run N runs): the same five records, with
+# the same numbers, as the sequential sweep; a device of the wrong kind is refused before any run.
+"$PTQ" sweep "$T/sweep.json" --results "$T/pool" --devices cpu,cpu >"$T/pool.json" 2>"$T/pool.err" \
+  || bad "--devices cpu,cpu: $(cat "$T/pool.err")"
+check "--devices cpu,cpu runs all five" 'j["done"]==5 and j["failed"]==[]' "$T/pool.json"
+python3 - "$R" "$T/pool" >"$T/poolcmp" <<'PY'  # layers: without their timings
+import json, glob, os, sys
+def recs(d): return {os.path.basename(f): json.load(open(f)) for f in glob.glob(d + "/*.json")}
+a, b = recs(sys.argv[1]), recs(sys.argv[2])
+diff = [(k, x, a[k]["layers"][i][x], l[x]) for k in a for i, l in enumerate(b[k]["layers"]) for x in l if x != "seconds" and a[k]["layers"][i][x] != l[x]]
+same = a.keys() == b.keys() and all(a[k]["metrics"]["ppl"] == b[k]["metrics"]["ppl"] for k in a)
+print(json.dumps({"ok": same and not diff, "n": len(b), "diff": diff[:5]}))
+PY
+check "pool records equal the sequential ones (PPL and per-layer errors)" 'j["ok"] and j["n"]==5' "$T/poolcmp"
+grep -q "on cpu" "$T/pool.err" && ok "the pool says where each run went" || bad "no placement in: $(cat "$T/pool.err")"
+"$PTQ" sweep "$T/sweep.json" --results "$T/pool2" --devices cuda:0 >/dev/null 2>"$T/poolbad" && bad "--devices cuda:0 for CPU runs accepted"
+grep -q "'cuda:0' is not of the kind the runs ask for" "$T/poolbad" && [ ! -e "$T/pool2" ] && ok "--devices of the wrong kind refused before any run" \
+  || bad "wrong-kind --devices: $(cat "$T/poolbad")"
+
 # SIGINT / SIGTERM mid-sweep (issue 11): the current run is abandoned, nothing is half written,
 # the summary says what completed and what did not, exit 130 / 143; --resume completes the sweep.
 # A script's background jobs inherit SIGINT as ignored (ptq keeps it so); "${DEFAULT_SIGNALS[@]}" CMD

@@ -21,6 +21,14 @@
 
 namespace ptq {
 
+int cuda_device_count() {
+#ifdef PTQ_WITH_CUDA
+  return at::hasCUDA() ? int(c10::cuda::device_count()) : 0;
+#else
+  return 0;
+#endif
+}
+
 bool cuda_available() {
 #ifdef PTQ_WITH_CUDA
   return at::hasCUDA() && c10::cuda::device_count() > 0;

@@ -13,6 +13,7 @@ at::ScalarType parse_dtype(const std::string& s);
 std::string dtype_name(at::ScalarType t);
 
 bool cuda_available();
+int cuda_device_count();  // 0 without CUDA
 std::string device_description(const at::Device& d);  // "NVIDIA H100 80GB HBM3" or "CPU (N threads)"
 std::string torch_version();
 std::string cuda_version();  // "" without CUDA

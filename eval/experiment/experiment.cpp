@@ -48,7 +48,8 @@ std::vector<int64_t> tokenize_file(const Tokenizer& tok, const std::string& path
 // One run: the shared state, the enabled analyses, the progress bar and the clock of every phase.
 class Driver {
  public:
-  Driver(const ExperimentSpec& spec, Feedback* fb) : spec_(spec), fb_(fb), run_{spec, fb} {
+  Driver(const ExperimentSpec& spec, Feedback* fb, const std::string& run_device)
+      : spec_(spec), fb_(fb), run_{spec, fb}, run_device_(run_device.empty() ? spec.device : run_device) {
     run_.quantized = spec.method != "fp";
     if (run_.quantized)
       for (const auto* st : parse_method(spec.method)) run_.transforms |= st->kind != StageKind::Quantizer;
@@ -85,6 +86,7 @@ class Driver {
   const ExperimentSpec& spec_;
   Feedback* fb_;
   ExperimentRun run_;
+  const std::string run_device_;  // the spec's device, or where the device pool placed the run
   std::vector<EnabledAnalysis> enabled_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tok_;
@@ -101,11 +103,11 @@ class Driver {
 void Driver::load() {
   enter(1);
   const auto t0 = Clock::now();
-  provenance_ = runtime_provenance(spec_.device);
+  provenance_ = runtime_provenance(run_device_);
   provenance_["model"] = model_provenance(spec_.model_dir);
-  device_ = parse_device(spec_.device);
+  device_ = parse_device(run_device_);
   LoadOptions lo;
-  lo.device = spec_.device;
+  lo.device = run_device_;
   lo.dtype = spec_.dtype;
   lo.residency = parse_residency(spec_.residency);
   model_ = Model::load(spec_.model_dir, lo, fb_);
@@ -214,7 +216,7 @@ nlohmann::json run_experiment(const ExperimentSpec& spec, Feedback* fb, const Ex
   at::NoGradGuard no_grad;
   const auto t_start = Clock::now();
   const std::string created_at = utc_now_iso8601();
-  Driver d(spec, fb);
+  Driver d(spec, fb, hooks ? hooks->device : std::string());
   d.load();
   d.run_stage(AnalysisStage::BeforeQuantization);
   d.quantize();

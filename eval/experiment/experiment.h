@@ -18,8 +18,12 @@ struct QuantResult;
 
 // Optional hooks into a run. on_quantized: after quantization and every measurement, with the
 // quantized model and its result (cmd_quantize saves the artifacts there).
+// device: run on this device instead of spec.device (the device pool's placement,
+// eval/experiment/sweep_devices.h); the record keeps the spec's run_id and device, its provenance
+// names the device that ran it.
 struct ExperimentHooks {
   std::function<void(Model&, const QuantResult&)> on_quantized;
+  std::string device;
 };
 
 // Runs the experiment and returns its complete record (not written: see result_store.h).

@@ -29,6 +29,52 @@ nlohmann::json SweepSummary::to_json() const {
           {"failed", f}, {"results", results_dir}};
 }
 
+RunOutcome run_sweep_entry(const ExperimentSpec& spec, size_t i, size_t total, const std::string& results_dir,
+                           const RecordRunner& runner, const SweepOptions& options, Feedback& fb,
+                           const std::function<void(const SweepEvent&)>& emit, int worker) {
+  SweepEvent ev;
+  ev.index = i;
+  ev.total = total;
+  ev.worker = worker;
+  try {
+    fb.check();
+    fb.set_stage_range(0.0, 1.0);
+    ev.run_id = spec.run_id();
+    if (ev.run_id.empty()) throw Error("run " + std::to_string(i + 1) + " has an empty run id");
+    ev.path = join_path(results_dir, ev.run_id + ".json");
+    if (options.skip_complete && record_complete(results_dir, ev.run_id)) {
+      ev.state = "skipped";
+      emit(ev);
+      return {RunOutcome::Skipped, ev.run_id, ""};
+    }
+    if (file_exists(ev.path) && !options.resume)
+      throw Error("'" + ev.path + "' exists but is not a complete record; pass --resume to redo the run");
+    ev.state = "started";
+    emit(ev);
+    nlohmann::json record;
+    ev.path = run_one(spec, ev.run_id, results_dir, runner, fb, &record);
+    ev.state = "done";
+    ev.record = &record;
+    emit(ev);
+    return {RunOutcome::Done, ev.run_id, ""};
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    ev.error = e.what();
+    if (ev.error.empty()) ev.error = "unknown error";
+    ev.state = "failed";
+    ev.record = nullptr;
+    emit(ev);
+    return {RunOutcome::Failed, ev.run_id, ev.error};
+  }
+}
+
+void SweepSummary::add(const RunOutcome& o) {
+  if (o.state == RunOutcome::Done) ++done;
+  if (o.state == RunOutcome::Skipped) skipped.push_back(o.run_id);
+  if (o.state == RunOutcome::Failed) failed.emplace_back(o.run_id, o.error);
+}
+
 SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::string& results_dir,
                        const RecordRunner& runner, const SweepOptions& options, Feedback& fb,
                        const std::function<void(const SweepEvent&)>& on_event) {
@@ -42,42 +88,12 @@ SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::strin
     if (on_event) on_event(e);
   };
   for (size_t i = 0; i < runs.size(); ++i) {
-    SweepEvent ev;
-    ev.index = i;
-    ev.total = runs.size();
     try {
-      fb.check();
-      fb.set_stage_range(0.0, 1.0);
-      ev.run_id = runs[i].run_id();
-      if (ev.run_id.empty()) throw Error("run " + std::to_string(i + 1) + " has an empty run id");
-      ev.path = join_path(results_dir, ev.run_id + ".json");
-      if (options.skip_complete && record_complete(results_dir, ev.run_id)) {
-        sum.skipped.push_back(ev.run_id);
-        ev.state = "skipped";
-        emit(ev);
-        continue;
-      }
-      if (file_exists(ev.path) && !options.resume)
-        throw Error("'" + ev.path + "' exists but is not a complete record; pass --resume to redo the run");
-      ev.state = "started";
-      emit(ev);
-      nlohmann::json record;
-      ev.path = run_one(runs[i], ev.run_id, results_dir, runner, fb, &record);
-      ++sum.done;
-      ev.state = "done";
-      ev.record = &record;
-      emit(ev);
+      sum.add(run_sweep_entry(runs[i], i, runs.size(), results_dir, runner, options, fb, emit, -1));
     } catch (const Cancelled&) {
       if (options.rethrow_cancel) throw;
       sum.cancelled = true;
       break;
-    } catch (const std::exception& e) {
-      ev.error = e.what();
-      if (ev.error.empty()) ev.error = "unknown error";
-      sum.failed.emplace_back(ev.run_id, ev.error);
-      ev.state = "failed";
-      ev.record = nullptr;
-      emit(ev);
     }
   }
   return sum;

@@ -28,7 +28,14 @@ struct SweepEvent {
   std::string state;  // "skipped" (complete record exists), "started", "done", "failed"
   std::string error;  // for "failed"
   std::string path;   // the record's path for "done" and "skipped"
+  int worker = -1;    // the device pool's worker that ran it (sweep_devices.h); -1 in run_sweep
   const nlohmann::json* record = nullptr;  // for "done"
+};
+
+// What became of one run of a sweep.
+struct RunOutcome {
+  enum State { Done, Skipped, Failed } state = Done;
+  std::string run_id, error;
 };
 
 struct SweepSummary {
@@ -39,6 +46,7 @@ struct SweepSummary {
   bool cancelled = false;  // stopped by ptq::Cancelled (only with SweepOptions::rethrow_cancel off)
   // {"runs", "done", "skipped", "skipped_runs", "failed": [{"run_id", "error"}], "results"}
   nlohmann::json to_json() const;
+  void add(const RunOutcome& o);
 };
 
 struct SweepOptions {
@@ -46,6 +54,13 @@ struct SweepOptions {
   bool resume = false;         // redo runs whose <run_id>.json exists but is incomplete
   bool rethrow_cancel = true;  // false: a cancel ends the loop and sets SweepSummary::cancelled
 };
+
+// One run of a sweep under the rules above: skip, refuse, or run it and write its record; events go
+// to `emit`. A failed run is returned as Failed; ptq::Cancelled propagates. run_sweep and the
+// device pool (sweep_devices.h) share it.
+RunOutcome run_sweep_entry(const ExperimentSpec& spec, size_t index, size_t total, const std::string& results_dir,
+                           const RecordRunner& runner, const SweepOptions& options, Feedback& fb,
+                           const std::function<void(const SweepEvent&)>& emit, int worker);
 
 // `fb` reports the progress of the current run and carries the cancel request.
 SweepSummary run_sweep(const std::vector<ExperimentSpec>& runs, const std::string& results_dir,
