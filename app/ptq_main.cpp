@@ -6,6 +6,7 @@
 #include "app/cli/cancel_signals.h"
 #include "app/cli/commands.h"
 #include "core/runtime/device.h"
+#include "core/runtime/host_allocator.h"
 #include "core/runtime/errors.h"
 
 namespace ptq::cli {
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? 2 : 0;
   }
+  ptq::configure_host_allocator();
   try {
     ptq::configure_threads();
   } catch (const ptq::Error& e) {

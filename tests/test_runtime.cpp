@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/runtime/device.h"
+#include "core/runtime/host_allocator.h"
 #include "core/runtime/errors.h"
 #include "tests/check.h"
 
@@ -67,4 +68,12 @@ TEST_CASE("a bad thread count names the variable and the value") {
   EnvGuard ptq("PTQ_THREADS", std::nullopt);
   EnvGuard omp("OMP_NUM_THREADS", std::string("many"));
   CHECK_THROWS_WITH(configure_threads(), "OMP_NUM_THREADS must be a thread count");
+}
+
+// glibc accepts both settings (it refuses an mmap threshold above 32 MB: a larger value would be
+// silently ignored, which this catches).
+TEST_CASE("configure_host_allocator: glibc takes the settings") {
+#if defined(__GLIBC__)
+  CHECK(configure_host_allocator());
+#endif
 }

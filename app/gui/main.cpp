@@ -11,8 +11,10 @@
 #include "app/gui/headless.h"
 #include "app/gui/main_window.h"
 #include "app/gui/workbench_paths.h"
+#include "core/runtime/host_allocator.h"
 
 int main(int argc, char** argv) {
+  ptq::configure_host_allocator();  // the engine's jobs run in this process
   // Without a window there may be no display either.
   for (int i = 1; i < argc; ++i)
     if ((!std::strcmp(argv[i], "--headless") || !std::strcmp(argv[i], "--screenshots")) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
