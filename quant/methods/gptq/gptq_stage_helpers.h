@@ -3,12 +3,14 @@
 // true-sequential layer groups, the key of a layer's input (layers that share it share H) and
 // the observer that accumulates one Hessian per input. quant/methods/gptq/rtn_gptq_stages.cpp.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/model/decoder_block.h"
 #include "quant/formats/quant_spec.h"
 #include "quant/methods/gptq/gptq.h"
+#include "quant/pipeline/block_stage.h"
 
 namespace ptq {
 
@@ -18,12 +20,26 @@ std::vector<std::vector<Linear*>> sequential_groups(Block& b, bool true_sequenti
 std::string input_key(const Linear& l);
 bool same_spec(const QuantSpec& a, const QuantSpec& b);
 
+// Thrown by HessianObserver to end a block's forward early (not a std::exception, so no handler
+// for errors takes it for one).
+struct StopBlockForward {};
+
 // One Hessian per distinct input: accumulated from the first layer of each input key that runs.
 struct HessianObserver : LinearObserver {
   std::map<std::string, HessianAccumulator> acc;  // by input key
   std::map<std::string, const Linear*> owner;
   std::map<std::string, int64_t> tokens;
+  // capture_hessians: the keys fed in the current batch; once every key of acc is, the rest of
+  // the block's forward is not needed and on_linear ends it (throws StopBlockForward).
+  bool stop_when_complete = false;
+  std::set<std::string> seen;
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override;
 };
+
+// Runs the block on every calibration batch for `obs`, ending each batch's forward as soon as every
+// Hessian of obs.acc has its input (the layers after the last one observed are not run: for the
+// first true-sequential groups, most of the block). A group whose layers may see no tokens in a
+// batch (MoE experts) runs the whole block. H and token counts are those of a full forward.
+void capture_hessians(const BlockWork& w, HessianObserver& obs);
 
 }  // namespace ptq

@@ -61,6 +61,24 @@ void HessianObserver::on_linear(int, const Linear& l, const at::Tensor& in, cons
   if (o->second != &l) return;  // the same input, already accumulated
   it->second.add(in);
   tokens[key] += in.size(0);
+  if (stop_when_complete && seen.insert(key).second && seen.size() == acc.size()) throw StopBlockForward();
+}
+
+void capture_hessians(const BlockWork& w, HessianObserver& obs) {
+  BlockContext c = w.ctx;
+  c.observer = &obs;
+  bool experts = false;
+  for (auto& l : w.block.linears()) experts |= l.spec.expert >= 0 && obs.acc.count(input_key(l));
+  obs.stop_when_complete = !experts;
+  for (const auto& x : w.inputs) {
+    check_cancel(w.fb);
+    obs.seen.clear();
+    try {
+      (void)w.block.forward(x, c);
+    } catch (const StopBlockForward&) {  // every H of the group has this batch's input
+    }
+  }
+  obs.stop_when_complete = false;
 }
 
 namespace {
@@ -152,7 +170,7 @@ void gptq_quantize_block(BlockWork& w) {
     }
     if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
-    w.run(&obs);  // inputs of this group, with the earlier groups already quantized
+    capture_hessians(w, obs);  // inputs of this group, with the earlier groups already quantized
     if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
     const double capture = since(t0) / double(sets.size());
     for (auto& [key, set] : sets) {
