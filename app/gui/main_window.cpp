@@ -14,6 +14,9 @@
 #include <QTabWidget>
 
 #include "views/analyses/analysis_view.h"
+#include "views/analyses/selection_link.h"
+#include "views/analyses/tradeoff_view.h"
+#include "views/charts/qt_chart_view_base.h"
 #include "views/export/figure_export.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/slurm_sweeps.h"
@@ -66,6 +69,12 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
     AnalysisView* v = e.make(viewTabs_);
     views_.push_back(v);
     viewTabs_->addTab(v, e.title);
+    if (auto* tradeoff = qobject_cast<TradeoffView*>(v)) linkSelection(tradeoff, results_);
+    if (auto* chart = qobject_cast<QtChartViewBase*>(v))
+      connect(chart, &QtChartViewBase::exportRequested, this, [this, v] {
+        viewTabs_->setCurrentWidget(v);
+        exportFigureAction_->trigger();
+      });
   }
   auto* centre = new QSplitter(Qt::Vertical);
   centre->addWidget(results_);
@@ -102,10 +111,11 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
 
 void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("Open &model…"), this, [this] {
+  QAction* openModelAction = file->addAction(tr("Open &model…"), this, [this] {
     QString d = QFileDialog::getExistingDirectory(this, tr("Hugging Face checkpoint folder"));
     if (!d.isEmpty()) openModel(d);
   });
+  openModelAction->setShortcut(QKeySequence::Open);
   file->addAction(tr("Open &results directory…"), this, [this] {
     QString d = QFileDialog::getExistingDirectory(this, tr("Results directory"), results_->directory());
     if (!d.isEmpty()) openResults(d);
@@ -113,7 +123,7 @@ void MainWindow::buildMenus() {
   recentModels_ = file->addMenu(tr("Recent models"));
   recentResults_ = file->addMenu(tr("Recent results directories"));
   file->addSeparator();
-  file->addAction(tr("Export &figure…"), this, [this] {
+  exportFigureAction_ = file->addAction(tr("Export &figure…"), this, [this] {
     QString dir = settings_.get(setting::lastExportDir);
     QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), dir, tr("Figures (*.png *.svg *.pdf)"));
     if (path.isEmpty()) return;
@@ -135,7 +145,10 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) exportResultsTable(path);
   });
   file->addSeparator();
-  file->addAction(tr("&Quit"), this, &QWidget::close);
+  file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+  // View: the docks back after closing them.
+  auto* view = menuBar()->addMenu(tr("&View"));
+  for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
   refreshRecentMenus();
 }
 

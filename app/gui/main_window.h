@@ -72,6 +72,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* setup_;
   QTabWidget* viewTabs_;
   std::vector<views::AnalysisView*> views_;
+  QAction* exportFigureAction_ = nullptr;
   QMenu* recentModels_ = nullptr;
   QMenu* recentResults_ = nullptr;
   std::function<bool(int)> confirmQuit_;

@@ -333,7 +333,7 @@ class TestViews : public QObject {
     QFETCH(double, gptq3x);
     TradeoffView v;
     v.setRecords(sample::demoSet());
-    QCOMPARE(v.qualities(), (QStringList{"ppl", "lambada"}));
+    QCOMPARE(v.qualities(), (QStringList{"ppl", "dppl", "kl", "top1", "lambada"}));
     QVERIFY(v.setQuality(quality));
     v.setXAxis(static_cast<TradeoffView::XAxis>(xAxis));
     QCOMPARE(v.sizeUnit(), 1e6);
