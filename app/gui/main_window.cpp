@@ -27,6 +27,7 @@
 #include "views/panels/strategy_panel.h"
 #include "views/panels/slurm_settings.h"
 #include "views/panels/sweep_builder.h"
+#include "views/panels/wheel_guard.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
 
@@ -41,6 +42,7 @@ bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "compari
 
 MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(parent), settings_(settings) {
   setWindowTitle(tr("PTQ Workbench"));
+  WheelGuard::install();  // the wheel scrolls the forms; only a focused input reacts to it
   queue_ = new JobQueue(engineForJobs(), this);
   library_ = new ModelLibraryPanel(checkpointReader());
   strategy_ = new StrategyPanel;
@@ -145,7 +147,7 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) exportResultsTable(path);
   });
   file->addSeparator();
-  file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+  file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));  // QKeySequence::Quit is empty on some platforms
   // View: the docks back after closing them.
   auto* view = menuBar()->addMenu(tr("&View"));
   for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
@@ -226,6 +228,32 @@ bool MainWindow::exportResultsTable(const QString& path) {
   return ok;
 }
 
+void MainWindow::saveSession() {
+  settings_.set(setting::sessionModels, library_->modelDirs());
+  settings_.set(setting::sessionResultsDir, results_->directory());
+  try {
+    settings_.set(setting::sessionExperiment, QString::fromStdString(strategy_->spec().dump()));
+  } catch (const std::exception&) {
+    // A form that does not validate is not saved; the last valid one stays.
+  }
+}
+
+bool MainWindow::restoreSession() {
+  const QStringList models = settings_.get(setting::sessionModels);
+  const QString results = settings_.get(setting::sessionResultsDir);
+  if (models.isEmpty() && results.isEmpty()) return false;
+  for (const QString& dir : models)
+    if (QFileInfo(dir).isDir()) openModel(dir);
+  if (!results.isEmpty() && QFileInfo(results).isDir()) openResults(results);
+  const QString experiment = settings_.get(setting::sessionExperiment);
+  if (!experiment.isEmpty()) {
+    nlohmann::json spec = nlohmann::json::parse(experiment.toStdString(), nullptr, false);
+    QString error;
+    if (spec.is_discarded() || !strategy_->setSpec(spec, &error)) report(tr("experiment form not restored: %1").arg(error));
+  }
+  return true;
+}
+
 void MainWindow::report(const QString& message) { statusBar()->showMessage(message, 10000); }
 
 bool MainWindow::askToQuit(int activeJobs) {
@@ -247,6 +275,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     statusBar()->showMessage(tr("Cancelling jobs…"));
     queue_->cancelAllAndWait();  // the current runs stop between units of work; nothing half written
   }
+  saveSession();
   settings_.set(setting::windowGeometry, saveGeometry());
   settings_.set(setting::windowState, saveState());
   settings_.sync();
