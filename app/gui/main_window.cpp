@@ -11,7 +11,9 @@
 #include <QMessageBox>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QHeaderView>
 #include <QTabWidget>
+#include <QTableView>
 
 #include "views/analyses/analysis_view.h"
 #include "views/analyses/selection_link.h"
@@ -79,9 +81,16 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
       });
   }
   auto* centre = new QSplitter(Qt::Vertical);
+  centre->setObjectName("centre");
   centre->addWidget(results_);
   centre->addWidget(viewTabs_);
+  // A view opening must not squeeze the results table to two rows: it keeps room for about eight
+  // and a third of the height to start with; neither side collapses.
+  results_->table()->setMinimumHeight(results_->table()->verticalHeader()->defaultSectionSize() * 8);
+  centre->setChildrenCollapsible(false);
+  centre->setStretchFactor(0, 1);
   centre->setStretchFactor(1, 2);
+  centre->setSizes({300, 600});
   setCentralWidget(centre);
 
   connect(library_, &ModelLibraryPanel::modelAdded, this, [this](const QString& dir) {

@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "sample_records.h"
+#include "views/analyses/compare_runs_view.h"
 #include "views/analyses/kurtosis_view.h"
 #include "views/analyses/layer_error_view.h"
 #include "views/analyses/selection_link.h"
@@ -255,6 +256,27 @@ class TestCharts : public QObject {
     QVERIFY(isLogAxis(axis(c, Qt::Vertical)) && !isLogAxis(axis(c, Qt::Horizontal)));
     v.setLogFrequency(false);
     QCOMPARE(qobject_cast<QLineSeries*>(v.qchart()->series()[0])->count(), 4);
+  }
+
+  void compareRuns() {
+    auto records = sample::demoSet();
+    records[3]["layers"][3]["weight_rel_error"] = 0.9;  // gptq w4, block 1 down (else 0.45)
+    CompareRunsView v;
+    v.setRecords(records);
+    QCOMPARE(v.runCount(), 4);  // the fp baseline has no layers
+    QCOMPARE(int(v.grids().size()), 4);
+    QCOMPARE(v.panelTitles()[2], QString("austen-tiny gptq w4g128"));
+    // One colour scale over all panels: 0.1 (q, block 0) to 0.9.
+    QVERIFY(std::fabs(v.scale().lo - 0.1) < kTol && std::fabs(v.scale().hi - 0.9) < kTol && !v.scale().diverging);
+    v.setMode(CompareRunsView::Difference);
+    v.selectPair(1, 2);  // A gptq w3, B gptq w4
+    QCOMPARE(int(v.grids().size()), 1);
+    QVERIFY(std::fabs(v.grids()[0].at(1, "down") - 0.45) < kTol);  // 0.9 - 0.45
+    QVERIFY(std::fabs(v.grids()[0].at(0, "q")) < kTol);
+    QVERIFY(v.scale().diverging && std::fabs(v.scale().lo + 0.45) < kTol && std::fabs(v.scale().hi - 0.45) < kTol);
+    QVERIFY2(v.panelTitles()[0].contains("gptq w4g128 − austen-tiny gptq w3g128"), qPrintable(v.panelTitles()[0]));
+    v.setRecords({records[1]});
+    QVERIFY(!v.hasData() && v.noDataMessage().contains("two runs"));
   }
 
   void decimation() {

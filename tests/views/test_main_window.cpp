@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QHeaderView>
+#include <QTableView>
 #include <QWheelEvent>
 #include <QMenuBar>
 #include <QTabWidget>
@@ -233,6 +235,19 @@ class TestMainWindow : public QObject {
     QTRY_VERIFY(combo->hasFocus());
     wheel();
     QCOMPARE(combo->currentIndex(), 1);
+  }
+
+  // Opening a view leaves the results table room for rows.
+  void resultsTableIsNotSqueezed() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    w.resize(1200, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    for (int i = 0; i < w.viewTabs()->count(); ++i) w.viewTabs()->setCurrentIndex(i);
+    QTableView* table = w.resultsBrowser()->table();
+    QVERIFY2(table->height() >= 6 * table->verticalHeader()->defaultSectionSize(), qPrintable(QString::number(table->height())));
   }
 
   void recordsFeedTheViewsAndExport() {

@@ -390,7 +390,7 @@ class TestViews : public QObject {
       QVERIFY(!v->dataTable().rows.empty());
       ids << e.id;
     }
-    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "kurtosis", "token_distribution", "comparison"}));
+    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison"}));
     QVERIFY(findView("kurtosis") != nullptr);
     QVERIFY(findView("nope") == nullptr);
   }
