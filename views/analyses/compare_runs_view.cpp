@@ -133,7 +133,10 @@ void CompareRunsView::paintFigure(QPainter& p, const QRectF& target) {
   const double w = target.width() / cols, h = target.height() / rows;
   for (int i = 0; i < n; ++i) {
     QRectF cell(target.left() + (i % cols) * w, target.top() + (i / cols) * h, w, h);
-    paintHeatmap(p, s, cell.adjusted(s.pt(2), s.pt(2), -s.pt(2), -s.pt(2)), grids_[i], titles_[i], label, scale_);
+    // The scale is shared: its label once per row, at the right.
+    const bool lastInRow = i % cols == cols - 1 || i == n - 1;
+    paintHeatmap(p, s, cell.adjusted(s.pt(2), s.pt(2), -s.pt(2), -s.pt(2)), grids_[i], titles_[i], lastInRow ? label : QString(),
+                 scale_);
   }
 }
 

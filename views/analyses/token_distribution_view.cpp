@@ -193,8 +193,11 @@ QChart* TokenDistributionView::buildChart(const ChartStyle& s) const {
   auto* c = new QChart;
   styleChart(c, s, tr("Token frequencies, calibration vs test"));
   const bool logX = logX_->isChecked(), logY = logY_->isChecked();
-  std::vector<double> ranks(dist_.ids.size());
-  std::iota(ranks.begin(), ranks.end(), 1.0);
+  // The x range covers the ranks that have a point (on a log frequency axis, not the tail of
+  // tokens neither text has).
+  std::vector<double> ranks;
+  for (size_t i = 0; i < dist_.ids.size(); ++i)
+    if (!logY || dist_.calibFreq[i] > 0 || dist_.testFreq[i] > 0) ranks.push_back(double(i + 1));
   std::vector<double> all = dist_.calibFreq;
   all.insert(all.end(), dist_.testFreq.begin(), dist_.testFreq.end());
   PlotAxis fx = PlotAxis::fit(ranks, logX, false, 0.01), fy = PlotAxis::fit(all, logY, !logY, 0.05);
