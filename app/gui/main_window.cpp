@@ -19,6 +19,7 @@
 #include "views/analyses/selection_link.h"
 #include "views/analyses/tradeoff_view.h"
 #include "views/charts/qt_chart_view_base.h"
+#include "views/export/export_dialog.h"
 #include "views/export/figure_export.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/slurm_sweeps.h"
@@ -135,20 +136,10 @@ void MainWindow::buildMenus() {
   recentResults_ = file->addMenu(tr("Recent results directories"));
   file->addSeparator();
   exportFigureAction_ = file->addAction(tr("Export &figure…"), this, [this] {
-    QString dir = settings_.get(setting::lastExportDir);
-    QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), dir, tr("Figures (*.png *.svg *.pdf)"));
-    if (path.isEmpty()) return;
-    const QStringList presets = {"single-column", "double-column"};
-    bool ok = false;
-    QString preset = QInputDialog::getItem(this, tr("Export figure"), tr("Paper preset (3.5 in / 7 in wide)"), presets,
-                                           int(std::max<qsizetype>(0, presets.indexOf(settings_.get(setting::lastExportPreset)))), false, &ok);
-    if (!ok) return;
-    int dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (PNG), DPI"),
-                                   settings_.get(setting::lastExportDpi), 72, 2400, 50, &ok);
-    if (!ok) return;
-    settings_.set(setting::lastExportPreset, preset);
-    settings_.set(setting::lastExportDpi, dpi);
-    exportCurrentFigure(path);
+    auto* v = qobject_cast<AnalysisView*>(viewTabs_->currentWidget());
+    if (!v) return;
+    ExportDialog dialog(*v, settings_, this);  // remembers format, preset, DPI and folder
+    if (dialog.exec() == QDialog::Accepted) report(tr("figure written: %1").arg(dialog.path()));
   });
   file->addAction(tr("Export &table…"), this, [this] {
     QString dir = settings_.get(setting::lastExportDir);
