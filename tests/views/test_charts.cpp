@@ -2,7 +2,10 @@
 // their series and axes, the hover tooltip from a synthetic mouse move, legend toggling, zoom and
 // reset, renamed series, the linked selection between the trade-off view and the results table,
 // the label placement and the decimation of long curves.
+#include <QApplication>
+#include <QGraphicsItem>
 #include <QItemSelectionModel>
+#include <QWheelEvent>
 #include <QTableView>
 #include <QToolTip>
 #include <QtCharts/QAbstractAxis>
@@ -160,6 +163,45 @@ class TestCharts : public QObject {
     QVERIFY(std::fabs(v.axisRange(Qt::Vertical).lo - 80) < 1e-12 * 80);
     QVERIFY(std::fabs(v.axisRange(Qt::Vertical).hi - 130) < 1e-12 * 130);
     QVERIFY(qobject_cast<QCategoryAxis*>(axis(v.qchart(), Qt::Vertical))->categoriesLabels().contains("100"));
+  }
+
+  // A left drag zooms to the rubber band; a wheel event zooms around the cursor.
+  void rubberBandAndWheel() {
+    TradeoffView v;
+    v.setRecords(sample::demoSet());
+    v.setLogScale(false);
+    showAndWait(v);
+    QWidget* vp = v.chartView()->viewport();
+    const AxisRange before = v.axisRange(Qt::Horizontal);
+    const QPoint c = vp->rect().center();
+    QTest::mousePress(vp, Qt::LeftButton, {}, c - QPoint(60, 40));
+    QTest::mouseMove(vp, c + QPoint(60, 40));
+    QTest::mouseRelease(vp, Qt::LeftButton, {}, c + QPoint(60, 40));
+    const AxisRange banded = v.axisRange(Qt::Horizontal);
+    QVERIFY2(banded.hi - banded.lo < 0.5 * (before.hi - before.lo),
+             qPrintable(QString("%1..%2 from %3..%4").arg(banded.lo).arg(banded.hi).arg(before.lo).arg(before.hi)));
+    v.resetZoom();
+    QWheelEvent wheel(QPointF(c), vp->mapToGlobal(QPointF(c)), {}, {0, 120}, Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(vp, &wheel);
+    const AxisRange wheeled = v.axisRange(Qt::Horizontal);
+    QVERIFY(std::fabs((wheeled.hi - wheeled.lo) * 1.25 - (before.hi - before.lo)) < 1e-6 * (before.hi - before.lo));
+  }
+
+  // Two runs at the same size and perplexity: one ring, one label naming both.
+  void identicalPointsStack() {
+    auto a = sample::quantRecord("gptq", 4, 1.3e6, 95, 4.2), b = sample::quantRecord("awq", 4, 1.3e6, 95, 4.2);
+    TradeoffView v;
+    v.setRecords({sample::fpRecord(4e6, 90), a, b});
+    showAndWait(v);
+    v.chartView()->viewport()->grab();  // paints the label layer
+    PointLabelLayer* layer = nullptr;
+    for (QGraphicsItem* item : v.qchart()->childItems())
+      if (auto* l = dynamic_cast<PointLabelLayer*>(item)) layer = l;
+    QVERIFY(layer);
+    QStringList texts;
+    for (const auto& [text, box] : layer->placed()) texts << text;
+    QVERIFY2(texts.contains("×2: awq 4b, gptq 4b"), qPrintable(texts.join(" | ")));
+    QVERIFY(texts.contains("fp"));
   }
 
   void renamedSeries() {
