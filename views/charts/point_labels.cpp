@@ -67,7 +67,10 @@ void PointLabelLayer::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidge
   std::vector<QSizeF> sizes;
   std::vector<QString> joined;
   for (const auto& t : texts) {
-    QString s = t.size() > 1 ? QStringLiteral("×%1: %2").arg(t.size()).arg(t.join(", ")) : t.first();
+    // "×2: awq 4b, gptq 4b"; the same run twice (two records of one setting) reads "×2: rtn 3b".
+    QStringList distinct = t;
+    distinct.removeDuplicates();
+    QString s = t.size() > 1 ? QStringLiteral("×%1: %2").arg(t.size()).arg(distinct.join(", ")) : t.first();
     joined.push_back(s);
     sizes.emplace_back(fm.horizontalAdvance(s) + 2, fm.height());
   }
