@@ -1,5 +1,5 @@
 // ptq-workbench: the desktop application.
-//   ptq-workbench                      opens on the bundled demo model and demo sweep
+//   ptq-workbench                      reopens the last session, else the bundled demo model and demo sweep
 //   ptq-workbench MODEL_DIR...         opens these checkpoint folders in the model library
 //   ptq-workbench --headless --out DIR [--sweep SPEC] [--results DIR]   (no window; headless.h)
 //   ptq-workbench --screenshots DIR [--results DIR]                      (PNGs of every panel and view)
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   MainWindow w;
   const QStringList models = cli.positionalArguments();
   if (models.isEmpty()) {
-    openDemo(w, cli.isSet("results") ? cli.value("results") : defaultResultsDir());
+    // The last session (library, results folder, experiment form), else the bundled demo.
+    if (!w.restoreSession()) openDemo(w, cli.isSet("results") ? cli.value("results") : defaultResultsDir());
   } else {
     for (const QString& dir : models) w.openModel(dir);
     w.openResults(cli.isSet("results") ? cli.value("results") : defaultResultsDir());

@@ -11,9 +11,15 @@
 #include <QMessageBox>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QHeaderView>
 #include <QTabWidget>
+#include <QTableView>
 
 #include "views/analyses/analysis_view.h"
+#include "views/analyses/selection_link.h"
+#include "views/analyses/tradeoff_view.h"
+#include "views/charts/qt_chart_view_base.h"
+#include "views/export/export_dialog.h"
 #include "views/export/figure_export.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/slurm_sweeps.h"
@@ -24,6 +30,7 @@
 #include "views/panels/strategy_panel.h"
 #include "views/panels/slurm_settings.h"
 #include "views/panels/sweep_builder.h"
+#include "views/panels/wheel_guard.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
 
@@ -38,6 +45,7 @@ bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "compari
 
 MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(parent), settings_(settings) {
   setWindowTitle(tr("PTQ Workbench"));
+  WheelGuard::install();  // the wheel scrolls the forms; only a focused input reacts to it
   queue_ = new JobQueue(engineForJobs(), this);
   library_ = new ModelLibraryPanel(checkpointReader());
   strategy_ = new StrategyPanel;
@@ -66,11 +74,24 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
     AnalysisView* v = e.make(viewTabs_);
     views_.push_back(v);
     viewTabs_->addTab(v, e.title);
+    if (auto* tradeoff = qobject_cast<TradeoffView*>(v)) linkSelection(tradeoff, results_);
+    if (auto* chart = qobject_cast<QtChartViewBase*>(v))
+      connect(chart, &QtChartViewBase::exportRequested, this, [this, v] {
+        viewTabs_->setCurrentWidget(v);
+        exportFigureAction_->trigger();
+      });
   }
   auto* centre = new QSplitter(Qt::Vertical);
+  centre->setObjectName("centre");
   centre->addWidget(results_);
   centre->addWidget(viewTabs_);
+  // A view opening must not squeeze the results table to two rows: it keeps room for about eight
+  // and a third of the height to start with; neither side collapses.
+  results_->table()->setMinimumHeight(results_->table()->verticalHeader()->defaultSectionSize() * 8);
+  centre->setChildrenCollapsible(false);
+  centre->setStretchFactor(0, 1);
   centre->setStretchFactor(1, 2);
+  centre->setSizes({300, 600});
   setCentralWidget(centre);
 
   connect(library_, &ModelLibraryPanel::modelAdded, this, [this](const QString& dir) {
@@ -102,10 +123,11 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
 
 void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("Open &model…"), this, [this] {
+  QAction* openModelAction = file->addAction(tr("Open &model…"), this, [this] {
     QString d = QFileDialog::getExistingDirectory(this, tr("Hugging Face checkpoint folder"));
     if (!d.isEmpty()) openModel(d);
   });
+  openModelAction->setShortcut(QKeySequence::Open);
   file->addAction(tr("Open &results directory…"), this, [this] {
     QString d = QFileDialog::getExistingDirectory(this, tr("Results directory"), results_->directory());
     if (!d.isEmpty()) openResults(d);
@@ -113,21 +135,11 @@ void MainWindow::buildMenus() {
   recentModels_ = file->addMenu(tr("Recent models"));
   recentResults_ = file->addMenu(tr("Recent results directories"));
   file->addSeparator();
-  file->addAction(tr("Export &figure…"), this, [this] {
-    QString dir = settings_.get(setting::lastExportDir);
-    QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), dir, tr("Figures (*.png *.svg *.pdf)"));
-    if (path.isEmpty()) return;
-    const QStringList presets = {"single-column", "double-column"};
-    bool ok = false;
-    QString preset = QInputDialog::getItem(this, tr("Export figure"), tr("Paper preset (3.5 in / 7 in wide)"), presets,
-                                           int(std::max<qsizetype>(0, presets.indexOf(settings_.get(setting::lastExportPreset)))), false, &ok);
-    if (!ok) return;
-    int dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (PNG), DPI"),
-                                   settings_.get(setting::lastExportDpi), 72, 2400, 50, &ok);
-    if (!ok) return;
-    settings_.set(setting::lastExportPreset, preset);
-    settings_.set(setting::lastExportDpi, dpi);
-    exportCurrentFigure(path);
+  exportFigureAction_ = file->addAction(tr("Export &figure…"), this, [this] {
+    auto* v = qobject_cast<AnalysisView*>(viewTabs_->currentWidget());
+    if (!v) return;
+    ExportDialog dialog(*v, settings_, this);  // remembers format, preset, DPI and folder
+    if (dialog.exec() == QDialog::Accepted) report(tr("figure written: %1").arg(dialog.path()));
   });
   file->addAction(tr("Export &table…"), this, [this] {
     QString dir = settings_.get(setting::lastExportDir);
@@ -135,7 +147,10 @@ void MainWindow::buildMenus() {
     if (!path.isEmpty()) exportResultsTable(path);
   });
   file->addSeparator();
-  file->addAction(tr("&Quit"), this, &QWidget::close);
+  file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));  // QKeySequence::Quit is empty on some platforms
+  // View: the docks back after closing them.
+  auto* view = menuBar()->addMenu(tr("&View"));
+  for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
   refreshRecentMenus();
 }
 
@@ -213,6 +228,32 @@ bool MainWindow::exportResultsTable(const QString& path) {
   return ok;
 }
 
+void MainWindow::saveSession() {
+  settings_.set(setting::sessionModels, library_->modelDirs());
+  settings_.set(setting::sessionResultsDir, results_->directory());
+  try {
+    settings_.set(setting::sessionExperiment, QString::fromStdString(strategy_->spec().dump()));
+  } catch (const std::exception&) {
+    // A form that does not validate is not saved; the last valid one stays.
+  }
+}
+
+bool MainWindow::restoreSession() {
+  const QStringList models = settings_.get(setting::sessionModels);
+  const QString results = settings_.get(setting::sessionResultsDir);
+  if (models.isEmpty() && results.isEmpty()) return false;
+  for (const QString& dir : models)
+    if (QFileInfo(dir).isDir()) openModel(dir);
+  if (!results.isEmpty() && QFileInfo(results).isDir()) openResults(results);
+  const QString experiment = settings_.get(setting::sessionExperiment);
+  if (!experiment.isEmpty()) {
+    nlohmann::json spec = nlohmann::json::parse(experiment.toStdString(), nullptr, false);
+    QString error;
+    if (spec.is_discarded() || !strategy_->setSpec(spec, &error)) report(tr("experiment form not restored: %1").arg(error));
+  }
+  return true;
+}
+
 void MainWindow::report(const QString& message) { statusBar()->showMessage(message, 10000); }
 
 bool MainWindow::askToQuit(int activeJobs) {
@@ -234,6 +275,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     statusBar()->showMessage(tr("Cancelling jobs…"));
     queue_->cancelAllAndWait();  // the current runs stop between units of work; nothing half written
   }
+  saveSession();
   settings_.set(setting::windowGeometry, saveGeometry());
   settings_.set(setting::windowState, saveState());
   settings_.sync();

@@ -44,6 +44,10 @@ class MainWindow : public QMainWindow {
   bool openResults(const QString& dir);
   bool exportCurrentFigure(const QString& path);  // through views/figure_export.h
   bool exportResultsTable(const QString& path);   // .csv or .tex
+  // The session of the last close (settings session/*): the library's models that still exist,
+  // the results folder and the experiment form. False when there was none to restore.
+  bool restoreSession();
+  void saveSession();
 
   // Closing with jobs queued or running asks (a QMessageBox) whether to cancel them and quit;
   // tests answer instead: confirm(activeJobs) -> quit?
@@ -72,6 +76,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* setup_;
   QTabWidget* viewTabs_;
   std::vector<views::AnalysisView*> views_;
+  QAction* exportFigureAction_ = nullptr;
   QMenu* recentModels_ = nullptr;
   QMenu* recentResults_ = nullptr;
   std::function<bool(int)> confirmQuit_;

@@ -12,6 +12,7 @@
 #include "core/runtime/errors.h"
 #include "core/records/result_store.h"
 #include "views/analyses/analysis_view.h"
+#include "views/analyses/compare_runs_view.h"
 #include "views/export/figure_export.h"
 #include "views/analyses/view_catalog.h"
 
@@ -62,6 +63,15 @@ int main(int argc, char** argv) {
       QString path = out.filePath(e.id + ".png");
       if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
       std::printf("%s\n", qPrintable(path));
+      // The compare view's second mode: the first two runs' difference B − A.
+      if (auto* compare = qobject_cast<CompareRunsView*>(v.get()); compare && compare->runCount() >= 2) {
+        compare->setMode(CompareRunsView::Difference);
+        compare->selectPair(0, 1);
+        QApplication::processEvents();
+        path = out.filePath(e.id + "-difference.png");
+        if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
+        std::printf("%s\n", qPrintable(path));
+      }
       continue;
     }
     for (const auto& fmt : figureFormats()) {

@@ -4,7 +4,10 @@
 // the CSV / LaTeX of a two-row table are exact.
 #include <QDir>
 #include <QFile>
+#include <QComboBox>
 #include <QImage>
+#include <QLineEdit>
+#include <QSpinBox>
 #include <QRegularExpression>
 #include <QStandardItemModel>
 #include <QTemporaryDir>
@@ -16,7 +19,9 @@
 #include "views/analyses/analysis_view.h"
 #include "views/charts/chart_style.h"
 #include "views/analyses/comparison_table.h"
+#include "views/export/export_dialog.h"
 #include "views/export/figure_export.h"
+#include "views/records/settings.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
 
@@ -195,6 +200,36 @@ class TestExport : public QObject {
     QVERIFY(error.contains("unknown format 'xls'"));
     QVERIFY(!v.exportTo("/nonexistent/runs.csv", &error));
     QVERIFY(error.contains("/nonexistent/runs.csv"));
+  }
+
+  // One export dialog: DPI only for PNG, the choices remembered, an error shown in the dialog.
+  void exportDialog() {
+    QTemporaryDir dir;
+    QSettings store(dir.filePath("s.ini"), QSettings::IniFormat);
+    Settings settings(&store);
+    auto v = makeView("tradeoff");
+    {
+      ExportDialog d(*v, settings);
+      QCOMPARE(d.format()->currentData().toString(), QString("pdf"));
+      QVERIFY(!d.dpi()->isEnabled());
+      d.format()->setCurrentIndex(d.format()->findData("png"));
+      QVERIFY(d.dpi()->isEnabled());
+      d.dpi()->setValue(150);
+      d.preset()->setCurrentIndex(d.preset()->findData("double-column"));
+      d.fileName()->setText("/nonexistent/dir/fig");
+      QVERIFY(!d.exportNow());
+      QVERIFY2(d.error().contains("does not exist"), qPrintable(d.error()));
+      QVERIFY(d.result() != QDialog::Accepted);
+      d.fileName()->setText(dir.filePath("fig.svg"));  // the format's suffix replaces it
+      QCOMPARE(d.path(), dir.filePath("fig.png"));
+      QVERIFY2(d.exportNow(), qPrintable(d.error()));
+      QCOMPARE(QImage(dir.filePath("fig.png")).width(), int(std::lround(177.8 / 25.4 * 150)));
+    }
+    ExportDialog again(*v, settings);
+    QCOMPARE(again.format()->currentData().toString(), QString("png"));
+    QCOMPARE(again.dpi()->value(), 150);
+    QCOMPARE(again.preset()->currentData().toString(), QString("double-column"));
+    QVERIFY(again.fileName()->text().startsWith(dir.path()));
   }
 
   void tableFromAnyModel() {

@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QThread>
 #include <QTimer>
+#include <QImage>
+#include <QTableView>
 #include <QtTest>
 #include <chrono>
 #include <cmath>
@@ -20,6 +22,7 @@
 #include "core/records/result_store.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/job_table_model.h"
+#include "views/panels/jobs_panel.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
 
@@ -157,7 +160,10 @@ class TestJobQueue : public QObject {
       if (j->status != JobStatus::Running) return;
       fractions.push_back(j->fraction);
       etas.push_back(j->etaSeconds);
-      stage = model.index(0, JobTableModel::Stage).data().toString();
+      // The last stage shown while a run reported; once the run is over it is cleared (no stale label).
+      const QString shown = model.index(0, JobTableModel::Stage).data().toString();
+      if (!shown.isEmpty()) stage = shown;
+      if (j->written == 1) QCOMPARE(j->stage, QString());
     });
     q.enqueue(fakeSpec("p"), dir.path());
     QVERIFY(waitIdle(q, 10000));
@@ -219,6 +225,25 @@ class TestJobQueue : public QObject {
     QVERIFY(s->errors.first().startsWith(ptq::views::runIdOf(fakeSpec("bad-s2")) + ": "));
     QVERIFY(s->statusText().contains("1 of 3 runs"));
     QVERIFY(engine.find("s3"));  // the run after the failure ran
+    // Honest progress: the failed single run has no full bar and says so; no stale stage.
+    QVERIFY(q.job(bad)->fraction < 1.0);
+    QVERIFY(model.index(0, JobTableModel::Progress).data().toString().startsWith("failed at"));
+    QCOMPARE(s->stage, QString());
+    // Painted red, not blue: the sweep's bar (all runs over, one failed) in the jobs panel.
+    ptq::views::JobsPanel panel(&q);
+    panel.resize(900, 300);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    const QImage img = panel.table()->viewport()->grab().toImage();
+    const QRect cell = panel.table()->visualRect(panel.model()->index(2, JobTableModel::Progress));
+    int red = 0, blue = 0;
+    for (int y = cell.top(); y <= cell.bottom(); ++y)
+      for (int x = cell.left(); x <= cell.right(); ++x) {
+        const QColor c = img.pixelColor(x * img.width() / panel.table()->viewport()->width(), y * img.height() / panel.table()->viewport()->height());
+        red += c.red() > 150 && c.green() < 120 && c.blue() < 120;
+        blue += c.blue() > 150 && c.red() < 120;
+      }
+    QVERIFY2(red > 50 && blue < red / 10, qPrintable(QString("red %1 blue %2").arg(red).arg(blue)));
   }
 
   void completeRecordsAreNotRunAgain() {

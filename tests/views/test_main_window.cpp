@@ -2,6 +2,12 @@
 // demo sweep, a ready experiment), keeps its geometry and recent folders in the settings, and
 // exports the results table and the current figure.
 #include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QHeaderView>
+#include <QTableView>
+#include <QWheelEvent>
 #include <QMenuBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -146,6 +152,102 @@ class TestMainWindow : public QObject {
     QVERIFY(!ptq::views::Settings(&settings).get(ptq::views::setting::windowGeometry).isEmpty());
     MainWindow again(&settings);
     QCOMPARE(again.size(), closedAt);
+  }
+
+  // Reopening restores the library, the results folder and the experiment form.
+  void sessionRoundTrip() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    QString model, results = dir.filePath("demo-results");
+    {
+      MainWindow w(&settings);
+      QString err;
+      QVERIFY2(ptq::gui::openDemo(w, results, &err), qPrintable(err));
+      model = w.modelLibrary()->modelDirs().first();
+      json spec = w.strategyPanel()->spec();
+      spec["bits"] = 2;
+      spec["group"] = 32;
+      QVERIFY2(w.strategyPanel()->setSpec(spec, &err), qPrintable(err));
+      w.close();
+    }
+    MainWindow again(&settings);
+    QCOMPARE(again.modelLibrary()->modelCount(), 0);
+    QVERIFY(again.restoreSession());
+    QCOMPARE(again.modelLibrary()->modelDirs(), QStringList{model});
+    QCOMPARE(again.resultsBrowser()->directory(), results);
+    QCOMPARE(again.strategyPanel()->spec()["bits"].get<int>(), 2);
+    QCOMPARE(again.strategyPanel()->spec()["group"].get<int>(), 32);
+    QTemporaryDir empty;
+    QSettings fresh(empty.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow first(&fresh);
+    QVERIFY(!first.restoreSession());  // nothing saved yet: the caller opens the demo
+  }
+
+  // Ctrl+O / Ctrl+Q, and a View menu that brings closed docks back.
+  void menusAndShortcuts() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    QStringList shortcuts, view;
+    for (QAction* menu : w.menuBar()->actions()) {
+      for (QAction* a : menu->menu()->actions()) {
+        if (!a->shortcut().isEmpty()) shortcuts << a->shortcut().toString();
+        if (menu->text().remove('&') == "View") view << a->text();
+      }
+    }
+    QVERIFY2(shortcuts.contains("Ctrl+O") && shortcuts.contains("Ctrl+Q"), qPrintable(shortcuts.join(",")));
+    QCOMPARE(view, (QStringList{"Setup", "Jobs"}));
+    auto* dock = w.findChild<QDockWidget*>("jobsDock");
+    w.show();
+    dock->close();
+    QVERIFY(!dock->isVisible());
+    for (QAction* menu : w.menuBar()->actions())
+      if (menu->text().remove('&') == "View")
+        for (QAction* a : menu->menu()->actions())
+          if (a->text() == "Jobs") a->trigger();
+    QVERIFY(dock->isVisible());
+  }
+
+  // Over the form, the wheel changes only the input that has the focus.
+  void wheelIgnoredByUnfocusedInputs() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QComboBox* combo = nullptr;
+    for (auto* c : w.strategyPanel()->findChildren<QComboBox*>())
+      if (c->count() > 1 && c->isEnabled()) { combo = c; break; }
+    QVERIFY(combo);
+    QCOMPARE(combo->focusPolicy(), Qt::StrongFocus);  // the wheel does not focus it
+    combo->setCurrentIndex(0);
+    auto wheel = [&] {
+      QPoint c = combo->rect().center();
+      QWheelEvent e(c, combo->mapToGlobal(c), {}, {0, -120}, Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+      QApplication::sendEvent(combo, &e);
+    };
+    w.setFocus();
+    QVERIFY(!combo->hasFocus());
+    wheel();
+    QCOMPARE(combo->currentIndex(), 0);
+    w.activateWindow();
+    combo->setFocus();
+    QTRY_VERIFY(combo->hasFocus());
+    wheel();
+    QCOMPARE(combo->currentIndex(), 1);
+  }
+
+  // Opening a view leaves the results table room for rows.
+  void resultsTableIsNotSqueezed() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    w.resize(1200, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    for (int i = 0; i < w.viewTabs()->count(); ++i) w.viewTabs()->setCurrentIndex(i);
+    QTableView* table = w.resultsBrowser()->table();
+    QVERIFY2(table->height() >= 6 * table->verticalHeader()->defaultSectionSize(), qPrintable(QString::number(table->height())));
   }
 
   void recordsFeedTheViewsAndExport() {

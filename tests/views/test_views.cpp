@@ -333,7 +333,7 @@ class TestViews : public QObject {
     QFETCH(double, gptq3x);
     TradeoffView v;
     v.setRecords(sample::demoSet());
-    QCOMPARE(v.qualities(), (QStringList{"ppl", "lambada"}));
+    QCOMPARE(v.qualities(), (QStringList{"ppl", "dppl", "kl", "top1", "lambada"}));
     QVERIFY(v.setQuality(quality));
     v.setXAxis(static_cast<TradeoffView::XAxis>(xAxis));
     QCOMPARE(v.sizeUnit(), 1e6);
@@ -390,7 +390,7 @@ class TestViews : public QObject {
       QVERIFY(!v->dataTable().rows.empty());
       ids << e.id;
     }
-    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "kurtosis", "token_distribution", "comparison"}));
+    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison"}));
     QVERIFY(findView("kurtosis") != nullptr);
     QVERIFY(findView("nope") == nullptr);
   }

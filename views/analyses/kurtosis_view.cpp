@@ -2,17 +2,19 @@
 
 #include <QCheckBox>
 
+#include "views/analyses/run_description.h"
+#include "views/charts/bar_qchart.h"
 #include "views/charts/chart_style.h"
 #include "views/charts/layer_grid.h"
 
 namespace ptq::views {
 
-KurtosisView::KurtosisView(QWidget* parent) : ChartViewBase("kurtosis", tr("Kurtosis"), parent) {
+KurtosisView::KurtosisView(QWidget* parent) : QtChartViewBase("kurtosis", tr("Kurtosis"), parent) {
   picker_ = addCombo("record", "", {});
   grouping_ = addCombo("grouping", tr("Group by"), {tr("layer type"), tr("block")});
   quantity_ = addCombo("quantity", tr("Show"), {tr("weights and activations"), tr("weights"), tr("activations")});
-  log_ = addCheck("log", tr("log scale"), true);
-  rebuild();
+  log_ = addCheck("log", tr("log scale"), false);
+  refresh();
 }
 
 void KurtosisView::setRecords(const std::vector<nlohmann::json>& records) {
@@ -32,7 +34,7 @@ void KurtosisView::setRecords(const std::vector<nlohmann::json>& records) {
 }
 
 QString KurtosisView::noDataMessage() const {
-  if (records_.empty()) return tr("no data: run an experiment with analysis \"kurtosis\" (ptq run --analysis kurtosis)");
+  if (records_.empty()) return tr("no data: run an experiment with the analysis \"kurtosis\" ticked (Experiment tab, Analyses)");
   if (chart_.barCount() == 0) return tr("no data: the kurtosis analysis of this record has no layers");
   return {};
 }
@@ -86,6 +88,19 @@ void KurtosisView::rebuild() {
   }
 }
 
-void KurtosisView::paintFigure(QPainter& p, const QRectF& target) { paintBarChart(p, ChartStyle(p), target, chart_); }
+double KurtosisView::gaussianReference() const {
+  int idx = picker_->currentIndex();
+  if (idx < 0 || idx >= int(records_.size())) return 3.0;
+  return text(records_[idx], "analyses/kurtosis/fp/definition") == "fisher" ? 0.0 : 3.0;
+}
+
+QChart* KurtosisView::buildChart(const ChartStyle& s) const {
+  int idx = picker_->currentIndex();
+  const QString context = idx >= 0 && idx < int(records_.size()) ? runDescription(records_[idx]) : QString();
+  const double ref = gaussianReference();
+  std::vector<ReferenceLine> refs;
+  if (!chart_.log || ref > 0) refs.push_back({tr("Gaussian (kurtosis %1)").arg(ref), ref, QColor(90, 90, 90)});
+  return barQChart(chart_, s, [this](const QString& k) { return displayName(k); }, context, refs);
+}
 
 }  // namespace ptq::views

@@ -1,15 +1,16 @@
 #pragma once
 // Kurtosis of weights and of input activations (LLMC's Figure 3): grouped bars per layer type or
 // per block, full precision vs after the method's transform (AWQ scales, rotation), log axis
-// option. Fed by records carrying analyses.kurtosis ("ptq run --analysis kurtosis").
+// option (default linear: a log axis draws bars from an arbitrary floor), and the Gaussian's
+// kurtosis 3 as a dashed reference line (Pearson's definition; 0 under Fisher's). Fed by records carrying analyses.kurtosis ("ptq run --analysis kurtosis").
 #include "views/charts/bar_chart.h"
-#include "views/charts/chart_view_base.h"
+#include "views/charts/qt_chart_view_base.h"
 
 class QCheckBox;
 
 namespace ptq::views {
 
-class KurtosisView : public ChartViewBase {
+class KurtosisView : public QtChartViewBase {
   Q_OBJECT
  public:
   enum Grouping { ByType = 0, ByBlock = 1 };
@@ -26,10 +27,12 @@ class KurtosisView : public ChartViewBase {
   void selectRecord(int index);
   int recordCount() const { return static_cast<int>(records_.size()); }
   const BarChart& chart() const { return chart_; }
+  // The reference line drawn: 3 for Pearson's kurtosis, 0 for Fisher's (excess) kurtosis.
+  double gaussianReference() const;
 
  protected:
   void rebuild() override;
-  void paintFigure(QPainter& p, const QRectF& target) override;
+  QChart* buildChart(const ChartStyle& s) const override;
 
  private:
   std::vector<Record> records_;  // those with analyses.kurtosis

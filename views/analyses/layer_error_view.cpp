@@ -5,8 +5,11 @@
 #include <QPainter>
 #include <QVBoxLayout>
 
+#include "views/analyses/run_description.h"
+#include "views/charts/bar_qchart.h"
 #include "views/charts/chart_style.h"
 #include "views/charts/heatmap_widget.h"
+#include "views/charts/interactive_chart.h"
 #include "views/charts/plot_frame.h"
 
 namespace ptq::views {
@@ -44,14 +47,14 @@ nlohmann::json LayerErrorView::measuredLayers(const nlohmann::json& layers) {
   return out;
 }
 
-LayerErrorView::LayerErrorView(QWidget* parent) : ChartViewBase("layer_error", tr("Per-layer error"), parent) {
+LayerErrorView::LayerErrorView(QWidget* parent) : QtChartViewBase("layer_error", tr("Per-layer error"), parent) {
   picker_ = addCombo("record", "", {});
   metric_ = addCombo("metric", tr("Metric"), {metricLabel(WeightRelError), metricLabel(OutCosine), metricLabel(OutRelMse)});
   log_ = addCheck("log", tr("log scale (bars)"), false);
   heatmap_ = new HeatmapWidget(this);
   body()->insertWidget(0, heatmap_, 3);
-  body()->setStretchFactor(canvas(), 2);
-  rebuild();
+  body()->setStretchFactor(chartView(), 2);
+  refresh();
 }
 
 void LayerErrorView::setRecords(const std::vector<nlohmann::json>& records) {
@@ -67,7 +70,7 @@ void LayerErrorView::setRecords(const std::vector<nlohmann::json>& records) {
 }
 
 QString LayerErrorView::noDataMessage() const {
-  if (records_.empty()) return tr("no data: quantize a model (ptq run --method rtn|gptq|...) to get per-layer errors");
+  if (records_.empty()) return tr("no data: quantize a model (Experiment tab, method rtn, gptq, ...) and select its row in the results table");
   const char* key = metricKey(static_cast<Metric>(metric_->currentIndex()));
   if (grid_.empty()) return tr("no data: this record has no \"%1\" per layer").arg(key);
   if (!grid_.hasValues())
@@ -119,6 +122,7 @@ void LayerErrorView::rebuild() {
 
 void LayerErrorView::paintFigure(QPainter& p, const QRectF& target) {
   ChartStyle s(p);
+  const ChartStyle es = exportStyle(p);  // before the title's pixel-sized font replaces the base one
   QFontMetricsF tit(s.font(1.15, true));
   double titleH = tit.height() + s.pt(4);
   p.setPen(s.textColor());
@@ -130,16 +134,24 @@ void LayerErrorView::paintFigure(QPainter& p, const QRectF& target) {
   QRectF heat(QPointF(target.left(), top), QPointF(target.right(), split));
   paintHeatmap(p, s, heat, grid_, "", "");
   HeatmapGeometry geo = heatmapGeometry(s, heat, grid_, "");
-  paintBarChart(p, s, QRectF(QPointF(target.left(), split), target.bottomRight()), bars_, geo.grid.left(), geo.grid.right());
+  // The bars below, their plot area lined up with the heatmap's columns (scene units: exportStyle).
+  const QRectF below(QPointF(target.left(), split), target.bottomRight());
+  const QSizeF scene = exportSceneSize(p, below);
+  const double k = scene.width() / below.width();
+  QChart* c = makeChart(es);
+  c->setTitle(QString());
+  QFontMetricsF fm(es.font(0.9));
+  const double plotTop = es.pt(6), plotBottom = scene.height() - 2.6 * fm.height() - es.pt(8);
+  renderChart(c, scene, p, below,
+              QRectF(QPointF((geo.grid.left() - below.left()) * k, plotTop), QPointF((geo.grid.right() - below.left()) * k, plotBottom)));
 }
 
-void LayerErrorView::paintCanvas(QPainter& p, const QRectF& target) {
-  if (!hasData()) {
-    paintMessage(p, target, noDataMessage());
-    return;
-  }
-  p.fillRect(target, Qt::white);
-  paintBarChart(p, ChartStyle(p), target, bars_);
+QChart* LayerErrorView::buildChart(const ChartStyle& s) const {
+  int idx = picker_->currentIndex();
+  const QString context = idx >= 0 && idx < int(records_.size()) ? runDescription(records_[idx]) : QString();
+  BarChart bars = bars_;
+  bars.title = title_;
+  return barQChart(bars, s, [this](const QString& k) { return displayName(k); }, context);
 }
 
 }  // namespace ptq::views

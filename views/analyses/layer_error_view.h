@@ -1,12 +1,12 @@
 #pragma once
 // Per-layer quantization error: a heatmap of layer types × blocks (hover for the exact value)
-// above bars along depth (the mean over layer types of each block). The metric is switchable:
+// above bars along depth (the mean over layer types of each block; Qt Charts, hover for the value). The metric is switchable:
 // weight relative error, output cosine, output relative MSE (the record's layers[] fields).
 // Values a run did not measure (null: output errors without calibration text, the weight error of
 // layers left in full precision) are grey cells labelled "not measured", never plotted as numbers;
 // records written before null was used carry -1 sentinels and 0 weight errors, read the same way.
 #include "views/charts/bar_chart.h"
-#include "views/charts/chart_view_base.h"
+#include "views/charts/qt_chart_view_base.h"
 #include "views/charts/layer_grid.h"
 
 class QCheckBox;
@@ -15,7 +15,7 @@ namespace ptq::views {
 
 class HeatmapWidget;
 
-class LayerErrorView : public ChartViewBase {
+class LayerErrorView : public QtChartViewBase {
   Q_OBJECT
  public:
   enum Metric { WeightRelError = 0, OutCosine = 1, OutRelMse = 2 };
@@ -40,8 +40,10 @@ class LayerErrorView : public ChartViewBase {
 
  protected:
   void rebuild() override;
+  // The figure: the custom-painted heatmap above the depth bars (Qt Charts, its plot aligned
+  // with the heatmap's columns).
   void paintFigure(QPainter& p, const QRectF& target) override;
-  void paintCanvas(QPainter& p, const QRectF& target) override;
+  QChart* buildChart(const ChartStyle& s) const override;
 
  private:
   std::vector<Record> records_;  // those with per-layer errors

@@ -9,7 +9,12 @@
 #include <cmath>
 #include <numeric>
 
-#include "views/charts/plot_frame.h"
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QScatterSeries>
+#include <tuple>
+
+#include "views/charts/plot_axis.h"
+#include "views/charts/point_labels.h"
 
 namespace ptq::views {
 namespace {
@@ -94,11 +99,11 @@ TokenDistribution tokenDistribution(const nlohmann::json& a) {
 }
 
 TokenDistributionView::TokenDistributionView(QWidget* parent)
-    : ChartViewBase("token_distribution", tr("Token distribution"), parent) {
+    : QtChartViewBase("token_distribution", tr("Token distribution"), parent) {
   picker_ = addCombo("analysis", "", {});
   logY_ = addCheck("logFrequency", tr("log frequency"), true);
   logX_ = addCheck("logRank", tr("log rank"), false);
-  rebuild();
+  refresh();
 }
 
 void TokenDistributionView::setRecords(const std::vector<nlohmann::json>& records) {
@@ -120,7 +125,7 @@ void TokenDistributionView::setRecords(const std::vector<nlohmann::json>& record
 
 QString TokenDistributionView::noDataMessage() const {
   if (analyses_.empty())
-    return tr("no data: run an experiment with analysis \"token_kl\" (ptq token-kl --calib FILE --test FILE)");
+    return tr("no data: run an experiment with the analysis \"token_kl\" ticked (Experiment tab: calibration and eval text)");
   if (dist_.ids.empty()) return tr("no data: the token_kl analysis has neither counts nor a top list");
   return {};
 }
@@ -144,67 +149,87 @@ void TokenDistributionView::rebuild() {
   dist_ = (idx >= 0 && idx < static_cast<int>(analyses_.size())) ? tokenDistribution(analyses_[idx]) : TokenDistribution{};
 }
 
-void TokenDistributionView::paintFigure(QPainter& p, const QRectF& target) {
-  ChartStyle s(p);
-  PlotFrame f(p, s, target);
-  f.title = tr("Token frequencies, calibration vs test");
-  std::vector<double> ranks(dist_.ids.size());
-  std::iota(ranks.begin(), ranks.end(), 1.0);
-  f.x = PlotAxis::fit(ranks, logX_->isChecked(), false, 0.01);
-  f.x.label = tr("token rank by calibration frequency");
+std::vector<int> decimatedIndices(const std::vector<double>& v, int maxPoints) {
+  std::vector<int> out;
+  const int n = int(v.size());
+  if (n <= maxPoints) {
+    for (int i = 0; i < n; ++i) out.push_back(i);
+    return out;
+  }
+  const int buckets = std::max(1, maxPoints / 2);
+  for (int b = 0; b < buckets; ++b) {
+    int lo = int(int64_t(b) * n / buckets), hi = int(int64_t(b + 1) * n / buckets);
+    int mn = lo, mx = lo;
+    for (int i = lo; i < hi; ++i) {
+      if (v[i] < v[mn]) mn = i;
+      if (v[i] > v[mx]) mx = i;
+    }
+    out.push_back(std::min(mn, mx));
+    if (mn != mx) out.push_back(std::max(mn, mx));
+  }
+  if (out.back() != n - 1) out.push_back(n - 1);
+  return out;
+}
+
+namespace {
+constexpr int kMaxPoints = 4000;
+
+QXYSeries* frequencySeries(QXYSeries* ser, const TokenDistribution& d, const std::vector<double>& freq, bool logY,
+                           const QString& which, const QAbstractAxis* ax, const QAbstractAxis* ay) {
+  QStringList tips;
+  for (int i : decimatedIndices(freq, kMaxPoints)) {
+    if (logY && !(freq[i] > 0)) continue;
+    ser->append(toAxis(ax, i + 1), toAxis(ay, freq[i]));
+    tips << QObject::tr("token id %1 (rank %2)\n%3 frequency: %4\ncalibration: %5\ntest: %6")
+                .arg(d.ids[i]).arg(i + 1).arg(which, formatNumber(freq[i], 6), QFileInfo(d.calib).fileName(),
+                     QFileInfo(d.test).fileName());
+  }
+  ser->setProperty(chart_prop::tips, tips);
+  return ser;
+}
+}  // namespace
+
+QChart* TokenDistributionView::buildChart(const ChartStyle& s) const {
+  auto* c = new QChart;
+  styleChart(c, s, tr("Token frequencies, calibration vs test"));
+  const bool logX = logX_->isChecked(), logY = logY_->isChecked();
+  // The x range covers the ranks that have a point (on a log frequency axis, not the tail of
+  // tokens neither text has).
+  std::vector<double> ranks;
+  for (size_t i = 0; i < dist_.ids.size(); ++i)
+    if (!logY || dist_.calibFreq[i] > 0 || dist_.testFreq[i] > 0) ranks.push_back(double(i + 1));
   std::vector<double> all = dist_.calibFreq;
   all.insert(all.end(), dist_.testFreq.begin(), dist_.testFreq.end());
-  f.y = PlotAxis::fit(all, logY_->isChecked(), !logY_->isChecked(), 0.05);
-  f.y.label = tr("frequency");
+  PlotAxis fx = PlotAxis::fit(ranks, logX, false, 0.01), fy = PlotAxis::fit(all, logY, !logY, 0.05);
+  QAbstractAxis* ax = makeValueAxis(s, tr("token rank by calibration frequency"), fx.lo, fx.hi, logX);
+  QAbstractAxis* ay = makeValueAxis(s, tr("frequency"), fy.lo, fy.hi, logY);
+  c->addAxis(ax, Qt::AlignBottom);
+  c->addAxis(ay, Qt::AlignLeft);
   const QColor calibColor = ChartStyle::seriesColor(0), testColor = ChartStyle::seriesColor(5);
-  f.legend = {{tr("calibration: %1 (%2 tokens)").arg(QFileInfo(dist_.calib).fileName()).arg(dist_.calibTokens), calibColor, LegendItem::Line},
-              {tr("test: %1 (%2 tokens)").arg(QFileInfo(dist_.test).fileName()).arg(dist_.testTokens), testColor, LegendItem::Point}};
-  f.notes << tr("KL(test‖calib) = %1 nats").arg(formatNumber(dist_.kl, 3))
-          << tr("KL(calib‖test) = %1 nats").arg(formatNumber(dist_.klCalibTest, 3))
-          << tr("JS = %1 nats").arg(formatNumber(dist_.js, 3));
-  f.drawFrame();
-  p.save();
-  p.setClipRect(f.plotRect());
-  // The calibration curve decimated to one device column (the min and max of the values it
-  // covers), so a 128k vocabulary stays a few thousand primitives in SVG and PDF.
-  auto columns = [&](const std::vector<double>& v, auto&& emit) {
-    double col = NAN, lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!f.y.valid(v[i])) continue;
-      double px = std::floor(f.x.map(ranks[i], f.plotRect().left(), f.plotRect().right()));
-      if (px != col && std::isfinite(col)) { emit(col, lo, hi); lo = INFINITY; hi = -INFINITY; }
-      col = px;
-      lo = std::min(lo, v[i]);
-      hi = std::max(hi, v[i]);
-    }
-    if (std::isfinite(col)) emit(col, lo, hi);
-  };
-  // Test frequencies as dots, one per occupied device pixel.
-  double dot = s.pt(0.9);
-  QColor dotColor = testColor;
-  dotColor.setAlphaF(0.6);
-  p.setPen(Qt::NoPen);
-  p.setBrush(dotColor);
-  QSet<qint64> drawn;
-  for (size_t i = 0; i < dist_.testFreq.size(); ++i) {
-    if (!f.y.valid(dist_.testFreq[i])) continue;
-    QPointF c = f.map(ranks[i], dist_.testFreq[i]);
-    qint64 key = (static_cast<qint64>(std::floor(c.x() / dot)) << 32) ^ static_cast<qint64>(std::floor(c.y() / dot));
-    if (drawn.contains(key)) continue;
-    drawn.insert(key);
-    p.drawEllipse(c, dot / 2, dot / 2);
+  const QString calibKey = tr("calibration: %1 (%2 tokens)").arg(QFileInfo(dist_.calib).fileName()).arg(dist_.calibTokens);
+  const QString testKey = tr("test: %1 (%2 tokens)").arg(QFileInfo(dist_.test).fileName()).arg(dist_.testTokens);
+  auto* test = new QScatterSeries;
+  test->setMarkerSize(s.pt(2.2));
+  QColor dot = testColor;
+  dot.setAlphaF(0.6);
+  test->setColor(dot);
+  test->setBorderColor(dot);
+  auto* calib = new QLineSeries;
+  calib->setPen(s.seriesPen(calibColor, 1.2));
+  for (auto [ser, key, freq, which] : {std::tuple<QXYSeries*, QString, const std::vector<double>*, QString>{calib, calibKey, &dist_.calibFreq, tr("calibration")},
+                                       {test, testKey, &dist_.testFreq, tr("test")}}) {
+    ser->setName(displayName(key));
+    ser->setProperty(chart_prop::key, key);
+    frequencySeries(ser, dist_, *freq, logY, which, ax, ay);
+    c->addSeries(ser);
+    ser->attachAxis(ax);
+    ser->attachAxis(ay);
   }
-  QPainterPath path;
-  columns(dist_.calibFreq, [&](double px, double lo, double hi) {
-    QPointF a(px + 0.5, f.mapY(hi)), b(px + 0.5, f.mapY(lo));
-    if (path.elementCount() == 0) path.moveTo(a); else path.lineTo(a);
-    if (lo != hi) path.lineTo(b);
-  });
-  p.setBrush(Qt::NoBrush);
-  p.setPen(s.seriesPen(calibColor, 1.2));
-  p.drawPath(path);
-  p.restore();
-  f.finish();
+  new NotesLayer(c, {tr("KL(test‖calib) = %1 nats").arg(formatNumber(dist_.kl, 3)),
+                     tr("KL(calib‖test) = %1 nats").arg(formatNumber(dist_.klCalibTest, 3)),
+                     tr("JS = %1 nats").arg(formatNumber(dist_.js, 3))},
+                 s.font(0.85));
+  return c;
 }
 
 }  // namespace ptq::views

@@ -1,8 +1,9 @@
 #pragma once
 // Token frequencies of the calibration text against the test text (LLMC's Figure 2): token ids
 // ranked by calibration frequency, the calibration curve and the test frequency of the same ids,
-// KL and JS divergences annotated; log options. Fed by analyses.token_kl (ptq token-kl).
-#include "views/charts/chart_view_base.h"
+// KL and JS divergences annotated; log options. On Qt Charts: the curves are decimated to at most
+// kMaxPoints per series (the min and max of each rank bucket), so a 128k vocabulary stays light. Fed by analyses.token_kl (ptq token-kl).
+#include "views/charts/qt_chart_view_base.h"
 
 class QCheckBox;
 
@@ -20,7 +21,11 @@ struct TokenDistribution {
 // From one analyses.token_kl object: full counts when present, else the "top" list.
 TokenDistribution tokenDistribution(const nlohmann::json& tokenKl);
 
-class TokenDistributionView : public ChartViewBase {
+// Indices of `values` kept when decimating to about `maxPoints`: every index when there are
+// fewer, else the first, the min and the max of each equal-width bucket of ranks, and the last.
+std::vector<int> decimatedIndices(const std::vector<double>& values, int maxPoints);
+
+class TokenDistributionView : public QtChartViewBase {
   Q_OBJECT
  public:
   explicit TokenDistributionView(QWidget* parent = nullptr);
@@ -38,7 +43,7 @@ class TokenDistributionView : public ChartViewBase {
 
  protected:
   void rebuild() override;
-  void paintFigure(QPainter& p, const QRectF& target) override;
+  QChart* buildChart(const ChartStyle& s) const override;
 
  private:
   std::vector<nlohmann::json> analyses_;

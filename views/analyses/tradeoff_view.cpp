@@ -1,27 +1,60 @@
 #include "views/analyses/tradeoff_view.h"
 
 #include <QCheckBox>
-#include <QFontMetricsF>
-#include <QPainter>
+#include <QtCharts/QLegend>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QScatterSeries>
 #include <algorithm>
 #include <cmath>
+#include <set>
 
+#include "views/analyses/run_description.h"
+#include "views/charts/interactive_chart.h"
 #include "views/charts/pareto.h"
-#include "views/charts/plot_frame.h"
+#include "views/charts/plot_axis.h"
+#include "views/charts/point_labels.h"
 
 namespace ptq::views {
+namespace {
+const QString kFrontier = QStringLiteral("Pareto frontier");
 
-TradeoffView::TradeoffView(QWidget* parent) : ChartViewBase("tradeoff", tr("Size vs quality"), parent) {
+bool maximized(const QString& quality) { return quality != "ppl" && quality != "dppl" && quality != "kl"; }
+bool logCapable(const QString& quality) { return quality == "ppl" || quality == "kl"; }
+
+QString qualityText(const QString& q) {
+  if (q == "ppl") return QObject::tr("perplexity");
+  if (q == "dppl") return QObject::tr("ΔPPL (vs full precision)");
+  if (q == "kl") return QObject::tr("KL to full precision (nats)");
+  if (q == "top1") return QObject::tr("top-1 agreement");
+  return QObject::tr("accuracy: %1").arg(q);
+}
+}  // namespace
+
+TradeoffView::TradeoffView(QWidget* parent) : QtChartViewBase("tradeoff", tr("Size vs quality"), parent) {
   x_ = addCombo("xAxis", tr("x"), {tr("model size"), tr("bits per weight")});
   quality_ = addCombo("quality", tr("y"), {});
-  log_ = addCheck("log", tr("log scale (perplexity)"), true);
-  rebuild();
+  log_ = addCheck("log", tr("log scale (perplexity, KL)"), true);
+  connect(chartView(), &InteractiveChart::recordClicked, this, [this](int record) {
+    const QString id = runIdOf(record);
+    if (!id.isEmpty()) Q_EMIT runClicked(id);
+  });
+  refresh();
+}
+
+double TradeoffView::qualityOf(const Record& r, const QString& quality) const {
+  if (quality == "ppl") return number(r, "metrics/ppl");
+  if (quality == "dppl") return deltaPpl(r, records_);
+  if (quality == "kl") return number(r, "metrics/compare/kl_mean");
+  if (quality == "top1") return number(r, "metrics/compare/top1_agreement");
+  return taskAccuracy(r, quality);
 }
 
 QStringList TradeoffView::qualities() const {
   QStringList q;
-  for (const auto& r : records_)
-    if (!std::isnan(number(r, "metrics/ppl"))) { q << "ppl"; break; }
+  for (const char* key : {"ppl", "dppl", "kl", "top1"})
+    for (const auto& r : records_)
+      if (std::isfinite(qualityOf(r, key)) && (std::string(key) != "dppl" || !isBaseline(r))) { q << key; break; }
   for (const auto& t : taskNames(records_)) q << t;
   return q;
 }
@@ -31,14 +64,15 @@ void TradeoffView::setRecords(const std::vector<nlohmann::json>& records) {
   for (const auto& r : records)
     if (!std::isnan(number(r, "metrics/size/total_bytes"))) records_.push_back(r);
   QStringList keys = qualities(), texts;
-  for (const auto& q : keys) texts << (q == "ppl" ? tr("perplexity") : tr("accuracy: %1").arg(q));
+  for (const auto& q : keys) texts << qualityText(q);
   refill(quality_, texts, keys);
   refresh();
 }
 
 QString TradeoffView::noDataMessage() const {
-  if (records_.empty()) return tr("no data: run experiments (ptq run / ptq sweep) that measure model size");
-  if (points_.empty()) return tr("no data: no record has both a model size and a perplexity or task accuracy");
+  if (records_.empty())
+    return tr("no data: open a results folder (File ▸ Open results directory) or run a sweep (Sweep tab) whose runs measure model size");
+  if (points_.empty()) return tr("no data: no record has both a model size and a perplexity, KL or task accuracy");
   return {};
 }
 
@@ -59,6 +93,29 @@ QStringList TradeoffView::methods() const {
   return m;
 }
 
+QString TradeoffView::runIdOf(int record) const {
+  return record >= 0 && record < int(records_.size()) ? text(records_[record], "run_id") : QString();
+}
+
+void TradeoffView::highlightRuns(const QStringList& runIds) {
+  if (runIds == highlighted_) return;
+  highlighted_ = runIds;
+  showChart();
+}
+
+QString TradeoffView::xLabel() const {
+  if (x_->currentIndex() == BitsPerWeight) return tr("bits per weight");
+  return unit_ == 1e9 ? tr("model size (GB)") : tr("model size (MB)");
+}
+
+QString TradeoffView::yLabel() const { return qualityText(quality_->currentData().toString()); }
+
+QString TradeoffView::figureTitle() const {
+  QString y = yLabel();
+  if (!y.isEmpty()) y[0] = y[0].toUpper();
+  return tr("%1 vs %2").arg(y, xLabel());
+}
+
 void TradeoffView::rebuild() {
   points_.clear();
   frontier_.clear();
@@ -71,7 +128,7 @@ void TradeoffView::rebuild() {
   for (size_t i = 0; i < records_.size(); ++i) {
     const Record& r = records_[i];
     double x = bpw ? number(r, "metrics/size/bits_per_weight") : number(r, "metrics/size/total_bytes") / unit_;
-    double y = quality == "ppl" ? number(r, "metrics/ppl") : taskAccuracy(r, quality);
+    double y = qualityOf(r, quality);
     if (!std::isfinite(x) || !std::isfinite(y)) continue;
     // One series per method and activation width: "rtn" (weights only), "rtn a8", "rtn a4".
     const double a = actBits(r);
@@ -83,90 +140,93 @@ void TradeoffView::rebuild() {
   });
   std::vector<ParetoPoint> pp;
   for (const auto& p : points_) pp.push_back({p.x, p.y});
-  frontier_ = paretoFrontier(pp, quality != "ppl");
+  frontier_ = paretoFrontier(pp, maximized(quality));
 }
 
 TextTable TradeoffView::dataTable() const {
   TextTable t;
   if (points_.empty()) return t;
-  bool bpw = x_->currentIndex() == BitsPerWeight;
-  t.headers << tr("run") << tr("method")
-            << (bpw ? tr("bits per weight") : unit_ == 1e9 ? tr("size (GB)") : tr("size (MB)")) << quality_->currentText()
-            << tr("pareto");
+  t.headers << tr("run") << tr("method") << xLabel() << yLabel() << tr("pareto");
   for (size_t i = 0; i < points_.size(); ++i) {
     const auto& p = points_[i];
     bool onFrontier = std::find(frontier_.begin(), frontier_.end(), static_cast<int>(i)) != frontier_.end();
-    t.rows.push_back({recordLabel(records_[p.record]), p.method, QString::number(p.x, 'g', 6), QString::number(p.y, 'g', 6),
-                      onFrontier ? "yes" : "no"});
+    t.rows.push_back({recordLabel(records_[p.record]), displayName(p.method), QString::number(p.x, 'g', 6),
+                      QString::number(p.y, 'g', 6), onFrontier ? "yes" : "no"});
   }
   return t;
 }
 
-void TradeoffView::paintFigure(QPainter& p, const QRectF& target) {
-  ChartStyle s(p);
-  PlotFrame f(p, s, target);
-  bool ppl = quality_->currentData().toString() == "ppl";
-  bool bpw = x_->currentIndex() == BitsPerWeight;
-  f.title = tr("Model size vs %1").arg(ppl ? tr("perplexity") : quality_->currentText());
+QChart* TradeoffView::buildChart(const ChartStyle& s) const {
+  auto* c = new QChart;
+  styleChart(c, s, figureTitle());
+  const QString quality = quality_->currentData().toString();
   std::vector<double> xs, ys;
   for (const auto& pt : points_) { xs.push_back(pt.x); ys.push_back(pt.y); }
-  f.x = PlotAxis::fit(xs, false, false, 0.12);
-  f.x.label = bpw ? tr("bits per weight") : unit_ == 1e9 ? tr("model size (GB)") : tr("model size (MB)");
-  f.y = PlotAxis::fit(ys, ppl && log_->isChecked(), false, 0.1);
-  f.y.label = ppl ? tr("perplexity") : quality_->currentText();
-  for (const auto& m : methods()) f.legend.push_back({m, ChartStyle::methodColor(m), LegendItem::Point});
-  f.legend.push_back({tr("Pareto frontier"), QColor(90, 90, 90), LegendItem::Line});
-  f.drawFrame();
-  p.save();
-  p.setClipRect(f.plotRect());
-  QPen frontierPen = s.seriesPen(QColor(90, 90, 90), 1.0);
-  frontierPen.setStyle(Qt::DashLine);
-  p.setPen(frontierPen);
-  for (size_t k = 1; k < frontier_.size(); ++k) {
-    const auto &a = points_[frontier_[k - 1]], &b = points_[frontier_[k]];
-    p.drawLine(f.map(a.x, a.y), f.map(b.x, b.y));
-  }
-  double r = s.pt(2.6);
-  QFontMetricsF fm(s.font(0.8));
-  p.setFont(s.font(0.8));
-  std::vector<QRectF> taken;  // points, then labels as they are placed
-  for (const auto& pt : points_) {
-    QPointF c = f.map(pt.x, pt.y);
-    taken.emplace_back(c.x() - r, c.y() - r, 2 * r, 2 * r);
-  }
-  for (size_t i = 0; i < points_.size(); ++i) {
-    const auto& pt = points_[i];
-    QPointF c = f.map(pt.x, pt.y);
-    bool onFrontier = std::find(frontier_.begin(), frontier_.end(), static_cast<int>(i)) != frontier_.end();
-    p.setPen(onFrontier ? QPen(Qt::black, s.pt(0.8)) : Qt::NoPen);
-    p.setBrush(ChartStyle::methodColor(pt.method));
-    p.drawEllipse(c, r, r);
-  }
-  // Labels: the first of eight positions around the point that stays inside the plot and clear of
-  // every point and earlier label; the first inside position when none is clear.
-  p.setPen(s.textColor());
-  for (const auto& pt : points_) {
-    QPointF c = f.map(pt.x, pt.y);
-    QSizeF sz(fm.horizontalAdvance(pt.label) + 2, fm.height());
-    double g = r + s.pt(1);
-    const QPointF corners[] = {{c.x() + g, c.y() - sz.height()}, {c.x() + g, c.y()}, {c.x() - g - sz.width(), c.y() - sz.height()},
-                               {c.x() - g - sz.width(), c.y()},  {c.x() - sz.width() / 2, c.y() - g - sz.height()},
-                               {c.x() - sz.width() / 2, c.y() + g}, {c.x() + g, c.y() - sz.height() / 2},
-                               {c.x() - g - sz.width(), c.y() - sz.height() / 2}};
-    QRectF best, fallback;
-    for (const auto& corner : corners) {
-      QRectF box(corner, sz);
-      if (!f.plotRect().contains(box)) continue;
-      if (fallback.isNull()) fallback = box;
-      bool clear = std::none_of(taken.begin(), taken.end(), [&](const QRectF& t) { return t.intersects(box); });
-      if (clear) { best = box; break; }
+  const bool log = logCapable(quality) && log_->isChecked();
+  PlotAxis fx = PlotAxis::fit(xs, false, false, 0.12), fy = PlotAxis::fit(ys, log, false, 0.1);
+  QAbstractAxis* ax = makeValueAxis(s, xLabel(), fx.lo, fx.hi, false);
+  QAbstractAxis* ay = makeValueAxis(s, yLabel(), fy.lo, fy.hi, log);
+  c->addAxis(ax, Qt::AlignBottom);
+  c->addAxis(ay, Qt::AlignLeft);
+  std::set<QString> models;
+  for (const auto& pt : points_) models.insert(modelName(records_[pt.record]));
+  std::vector<PointLabel> labels;
+  const double radius = s.pt(2.6);
+  for (const QString& m : methods()) {
+    auto* ser = new QScatterSeries;
+    ser->setName(displayName(m));
+    ser->setProperty(chart_prop::key, m);
+    ser->setColor(ChartStyle::methodColor(m));
+    ser->setBorderColor(ChartStyle::methodColor(m));
+    ser->setMarkerSize(2 * radius);
+    QStringList tips;
+    QVariantList ids;
+    for (const auto& pt : points_) {
+      if (pt.method != m) continue;
+      ser->append(pt.x, toAxis(ay, pt.y));
+      const Record& r = records_[pt.record];
+      tips << tr("%1\n%2: %3\n%4: %5").arg(runDescription(r), xLabel(), formatNumber(pt.x, 6), yLabel(), formatNumber(pt.y, 6));
+      ids << pt.record;
+      QString tag = models.size() > 1 ? pt.label : pt.label.section(' ', -1);
+      labels.push_back({{pt.x, toAxis(ay, pt.y)}, ser, tag == m ? displayName(m) : displayName(m) + " " + tag});
     }
-    if (best.isNull()) best = fallback.isNull() ? QRectF(corners[0], sz) : fallback;
-    taken.push_back(best);
-    p.drawText(best, Qt::AlignLeft | Qt::AlignVCenter, pt.label);
+    ser->setProperty(chart_prop::tips, tips);
+    ser->setProperty(chart_prop::ids, ids);
+    c->addSeries(ser);
+    ser->attachAxis(ax);
+    ser->attachAxis(ay);
+    QObject::connect(ser, &QAbstractSeries::visibleChanged, c, [c] { c->update(); });
   }
-  p.restore();
-  f.finish();
+  addFrontierAndRings(c, s, ax, ay);
+  new PointLabelLayer(c, std::move(labels), s.font(0.8), radius);
+  return c;
+}
+
+void TradeoffView::addFrontierAndRings(QChart* c, const ChartStyle& s, QAbstractAxis* ax, QAbstractAxis* ay) const {
+  auto* frontier = new QLineSeries;
+  frontier->setName(displayName(kFrontier));
+  frontier->setProperty(chart_prop::key, kFrontier);
+  QPen pen = s.seriesPen(QColor(90, 90, 90), 1.0);
+  pen.setStyle(Qt::DashLine);
+  frontier->setPen(pen);
+  for (int i : frontier_) frontier->append(points_[i].x, toAxis(ay, points_[i].y));
+  c->addSeries(frontier);
+  frontier->attachAxis(ax);
+  frontier->attachAxis(ay);
+  if (highlighted_.isEmpty()) return;
+  auto* rings = new QScatterSeries;
+  rings->setName(tr("selected"));
+  rings->setProperty(chart_prop::passive, true);
+  rings->setColor(Qt::transparent);
+  rings->setBorderColor(Qt::black);
+  rings->setPen(QPen(Qt::black, s.pt(1.2)));
+  rings->setMarkerSize(s.pt(9));
+  for (const auto& pt : points_)
+    if (highlighted_.contains(runIdOf(pt.record))) rings->append(pt.x, toAxis(ay, pt.y));
+  c->addSeries(rings);
+  rings->attachAxis(ax);
+  rings->attachAxis(ay);
+  c->legend()->markers(rings).value(0)->setVisible(false);
 }
 
 }  // namespace ptq::views

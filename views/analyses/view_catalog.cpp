@@ -2,6 +2,7 @@
 
 #include <QObject>
 
+#include "views/analyses/compare_runs_view.h"
 #include "views/analyses/comparison_table.h"
 #include "views/analyses/kurtosis_view.h"
 #include "views/analyses/layer_error_view.h"
@@ -14,6 +15,7 @@ const std::vector<ViewEntry>& viewCatalog() {
   static const std::vector<ViewEntry> entries = {
       {"tradeoff", QObject::tr("Size vs quality"), [](QWidget* p) -> AnalysisView* { return new TradeoffView(p); }},
       {"layer_error", QObject::tr("Per-layer error"), [](QWidget* p) -> AnalysisView* { return new LayerErrorView(p); }},
+      {"compare_runs", QObject::tr("Compare runs"), [](QWidget* p) -> AnalysisView* { return new CompareRunsView(p); }},
       {"kurtosis", QObject::tr("Kurtosis"), [](QWidget* p) -> AnalysisView* { return new KurtosisView(p); }},
       {"token_distribution", QObject::tr("Token distribution"),
        [](QWidget* p) -> AnalysisView* { return new TokenDistributionView(p); }},

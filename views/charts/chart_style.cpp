@@ -75,4 +75,19 @@ QColor ChartStyle::colorMap(double t) {
   return QColor(mix(0), mix(1), mix(2));
 }
 
+QColor ChartStyle::divergingMap(double t) {
+  // ColorBrewer RdBu (11 classes), reversed so that negative differences are blue.
+  static const double anchors[][3] = {{5, 48, 97},     {33, 102, 172},  {67, 147, 195},  {146, 197, 222},
+                                      {209, 229, 240}, {247, 247, 247}, {253, 219, 199}, {244, 165, 130},
+                                      {214, 96, 77},   {178, 24, 43},   {103, 0, 31}};
+  constexpr int n = 11;
+  if (!(t >= 0)) t = 0;
+  t = std::min(1.0, t);
+  double pos = t * (n - 1);
+  int i = std::min(n - 2, static_cast<int>(pos));
+  double f = pos - i;
+  auto mix = [&](int c) { return static_cast<int>(std::lround(anchors[i][c] * (1 - f) + anchors[i + 1][c] * f)); };
+  return QColor(mix(0), mix(1), mix(2));
+}
+
 }  // namespace ptq::views

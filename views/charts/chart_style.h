@@ -33,6 +33,9 @@ class ChartStyle {
   static QColor methodColor(const QString& method);
   // Sequential colour map (viridis), t in [0, 1].
   static QColor colorMap(double t);
+  // Diverging colour map (ColorBrewer RdBu reversed: blue below the middle, white at 0.5, red
+  // above), t in [0, 1]: differences centred on 0.
+  static QColor divergingMap(double t);
 
  private:
   double dpi_;

@@ -12,8 +12,8 @@
 
 namespace ptq::views {
 namespace {
-PlotAxis colorAxis(const LayerGrid& g, const QString& label) {
-  PlotAxis a = PlotAxis::fit({g.minValue(), g.maxValue()}, false, false, 0.0);
+PlotAxis colorAxis(const LayerGrid& g, const QString& label, const HeatmapScale& scale) {
+  PlotAxis a = scale.fixed() ? PlotAxis{scale.lo, scale.hi, false, {}} : PlotAxis::fit({g.minValue(), g.maxValue()}, false, false, 0.0);
   a.label = label;
   return a;
 }
@@ -31,13 +31,18 @@ std::pair<int, int> HeatmapGeometry::hit(const QPointF& pos) const {
   return {row, col};
 }
 
-HeatmapGeometry heatmapGeometry(const ChartStyle& s, const QRectF& target, const LayerGrid& g, const QString& title) {
+static QColor cellColor(const HeatmapScale& scale, double t) {
+  return scale.diverging ? ChartStyle::divergingMap(t) : ChartStyle::colorMap(t);
+}
+
+HeatmapGeometry heatmapGeometry(const ChartStyle& s, const QRectF& target, const LayerGrid& g, const QString& title,
+                                const HeatmapScale& scale) {
   QFontMetricsF tick(s.font(0.9)), lab(s.font(1.0)), tit(s.font(1.15, true));
   double pad = s.pt(4);
   double typeW = 0;
   for (const auto& t : g.types) typeW = std::max(typeW, tick.horizontalAdvance(t));
   double barTickW = 0;
-  PlotAxis a = colorAxis(g, "");
+  PlotAxis a = colorAxis(g, "", scale);
   for (double t : a.ticks()) barTickW = std::max(barTickW, tick.horizontalAdvance(a.tickLabel(t)));
   double top = target.top() + pad + (title.isEmpty() ? 0 : tit.height() + pad);
   double bottom = target.bottom() - pad - lab.height() - tick.height() - pad;
@@ -53,9 +58,9 @@ HeatmapGeometry heatmapGeometry(const ChartStyle& s, const QRectF& target, const
 }
 
 void paintHeatmap(QPainter& p, const ChartStyle& s, const QRectF& target, const LayerGrid& g, const QString& title,
-                  const QString& valueLabel) {
-  HeatmapGeometry geo = heatmapGeometry(s, target, g, title);
-  PlotAxis a = colorAxis(g, valueLabel);
+                  const QString& valueLabel, const HeatmapScale& scale) {
+  HeatmapGeometry geo = heatmapGeometry(s, target, g, title, scale);
+  PlotAxis a = colorAxis(g, valueLabel, scale);
   p.save();
   QFontMetricsF tick(s.font(0.9)), lab(s.font(1.0));
   p.setPen(s.textColor());
@@ -68,7 +73,7 @@ void paintHeatmap(QPainter& p, const ChartStyle& s, const QRectF& target, const 
       double v = g.values[r][c];
       QRectF cell = geo.cell(r, c);
       if (std::isfinite(v))
-        p.fillRect(cell, ChartStyle::colorMap((v - a.lo) / (a.hi - a.lo)));
+        p.fillRect(cell, cellColor(scale, (v - a.lo) / (a.hi - a.lo)));
       else
         p.fillRect(cell, QColor(235, 235, 235));
     }
@@ -99,7 +104,7 @@ void paintHeatmap(QPainter& p, const ChartStyle& s, const QRectF& target, const 
   for (int i = 0; i < strips; ++i) {
     double y0 = geo.colorBar.bottom() - geo.colorBar.height() * (i + 1) / strips;
     p.fillRect(QRectF(geo.colorBar.left(), y0, geo.colorBar.width(), geo.colorBar.height() / strips + 0.5),
-               ChartStyle::colorMap((i + 0.5) / strips));
+               cellColor(scale, (i + 0.5) / strips));
   }
   p.setPen(s.axisPen());
   p.setFont(s.font(0.9));

@@ -21,9 +21,18 @@ struct HeatmapGeometry {
   std::pair<int, int> hit(const QPointF& pos) const;
 };
 
-HeatmapGeometry heatmapGeometry(const ChartStyle& s, const QRectF& target, const LayerGrid& grid, const QString& title);
+// The colour scale: from the grid's own range (default) or a given one, shared by several
+// heatmaps (small multiples); diverging: a blue-white-red map centred on 0 (differences).
+struct HeatmapScale {
+  double lo = NAN, hi = NAN;
+  bool diverging = false;
+  bool fixed() const { return std::isfinite(lo) && std::isfinite(hi) && lo < hi; }
+};
+
+HeatmapGeometry heatmapGeometry(const ChartStyle& s, const QRectF& target, const LayerGrid& grid, const QString& title,
+                                const HeatmapScale& scale = {});
 void paintHeatmap(QPainter& p, const ChartStyle& s, const QRectF& target, const LayerGrid& grid, const QString& title,
-                  const QString& valueLabel);
+                  const QString& valueLabel, const HeatmapScale& scale = {});
 
 class HeatmapWidget : public FigureCanvas {
   Q_OBJECT

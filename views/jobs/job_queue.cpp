@@ -145,7 +145,11 @@ void JobQueue::onRunDone(int id, int run, const RunOutcome& o) {
   Job* j = find(id);
   if (!j) return;
   j->run = run;
-  j->fraction = double(run + 1) / double(j->specs.size());
+  // A failed run of a single-run job has not got further than it reached: no full bar. The stage
+  // of a finished run is over: cleared, not left showing until the next run reports.
+  if (o.kind != RunOutcome::Failed || j->specs.size() > 1) j->fraction = double(run + 1) / double(j->specs.size());
+  j->stage.clear();
+  j->step = j->total = 0;
   switch (o.kind) {
     case RunOutcome::Written: ++j->written; j->paths << o.path; break;
     case RunOutcome::Skipped: ++j->skipped; j->paths << o.path; break;

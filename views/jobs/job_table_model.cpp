@@ -39,6 +39,7 @@ QVariant JobTableModel::data(const QModelIndex& index, int role) const {
   const Job& j = queue_->jobs()[size_t(index.row())];
   if (role == FractionRole) return j.fraction;
   if (role == JobIdRole) return j.id;
+  if (role == StatusRole) return int(j.status);
   if (role == Qt::ToolTipRole) {
     if (!j.errors.isEmpty()) return j.errors.join('\n');
     return j.title + "\n" + QFileInfo(j.resultsDir).absoluteFilePath();
@@ -48,7 +49,8 @@ QVariant JobTableModel::data(const QModelIndex& index, int role) const {
     case Title: return j.title;
     case Device: return j.device;
     case Status: return j.statusText();
-    case Progress: return QStringLiteral("%1%").arg(int(j.fraction * 100));
+    case Progress:
+      return j.status == JobStatus::Failed ? tr("failed at %1%").arg(int(j.fraction * 100)) : QStringLiteral("%1%").arg(int(j.fraction * 100));
     case Stage: {
       if (!j.active()) return {};
       QString s = j.specs.size() > 1 ? QStringLiteral("run %1/%2 · ").arg(j.run + 1).arg(j.specs.size()) : QString();

@@ -13,6 +13,7 @@ class JobTableModel : public QAbstractTableModel {
   enum Column { Title, Device, Status, Progress, Stage, Eta, ColumnCount };
   static constexpr int FractionRole = Qt::UserRole + 1;
   static constexpr int JobIdRole = Qt::UserRole + 2;
+  static constexpr int StatusRole = Qt::UserRole + 3;  // int(JobStatus): the bar of a failed job is red
 
   explicit JobTableModel(JobQueue* queue, QObject* parent = nullptr);
 

@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
+#include <QPainter>
 #include <QPushButton>
 #include <QStyledItemDelegate>
 #include <QTableView>
@@ -33,6 +34,14 @@ class ProgressDelegate : public QStyledItemDelegate {
     bar.text = index.data().toString();
     bar.textVisible = true;
     bar.state = opt.state | QStyle::State_Horizontal;
+    bar.palette = opt.palette;
+    if (index.data(JobTableModel::StatusRole).toInt() == int(JobStatus::Failed)) {
+      // A failed job is red, up to where it got; a failure before any progress still shows red.
+      bar.palette.setColor(QPalette::Highlight, QColor(200, 40, 40));
+      bar.palette.setColor(QPalette::Base, QColor(250, 215, 215));
+      bar.palette.setColor(QPalette::Window, QColor(250, 215, 215));
+      p->fillRect(bar.rect, QColor(250, 215, 215));
+    }
     QApplication::style()->drawControl(QStyle::CE_ProgressBar, &bar, p);
   }
 };

@@ -25,6 +25,12 @@ inline const SettingKey<QStringList> recentResultsDirs{"recent/results_dirs", {}
 inline const SettingKey<QString> lastExportPreset{"export/preset", QStringLiteral("single-column")};
 inline const SettingKey<int> lastExportDpi{"export/dpi", 300};
 inline const SettingKey<QString> lastExportDir{"export/dir", {}};
+inline const SettingKey<QString> lastExportFormat{"export/format", QStringLiteral("pdf")};
+// The session a reopened window comes back to: the model library, the results folder, the
+// experiment form (ExperimentSpec JSON) and the sweep form (SweepSpec JSON).
+inline const SettingKey<QStringList> sessionModels{"session/models", {}};
+inline const SettingKey<QString> sessionResultsDir{"session/results_dir", {}};
+inline const SettingKey<QString> sessionExperiment{"session/experiment", {}};
 }  // namespace setting
 
 class Settings {
