@@ -1,7 +1,8 @@
-// Transforms searched against W-A quantization, as LLMC: AWQ with --act-bits scores its scales
-// with the scaled inputs quantized (Q_a(x / s) · Q(W·s)ᵀ). Its folds keep the full-precision
-// function (logits within 1e-4), the search leaves no quantizer behind, it composes with GPTQ,
-// and on austen-small it is measured against naive W4A8 / W6A6.
+// Transforms searched against W-A quantization, as LLMC: AWQ with --act-bits scores its scales with
+// the scaled inputs quantized (Q_a(x / s) · Q(W·s)ᵀ), OS+ (channel-wise scaling of outliers, no
+// shift on RMSNorm models) likewise. Their folds keep the full-precision function (logits within
+// 1e-4), the searches leave no quantizer behind, they compose with GPTQ, and on austen-small they
+// are measured against naive W4A8 / W6A6.
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
@@ -85,9 +86,25 @@ TEST_CASE("awq --act-bits: the scale search scores quantized activations; folds 
   CHECK(differ > 0);  // the activation quantizer changed what the search chose
 }
 
-TEST_CASE("awq+gptq with --act-bits 8: act quantizers installed after the transform") {
+TEST_CASE("osplus: scaling folds keep fp logits (parity llama), no shift, layers noted") {
+  const auto n = notes(transform_only("osplus", 8));
+  int scaled = 0;
+  for (const auto& [name, note] : n) {
+    if (name.find("q_proj") != std::string::npos || name.find("gate_proj") != std::string::npos) {
+      CHECK_MSG(note.find("osplus ") != std::string::npos && note.find("with a8 activations") != std::string::npos, note);
+      const auto at = note.find("scaled_channels=");
+      scaled += std::stoi(note.substr(at + 16));
+    }
+    if (name.find("o_proj") != std::string::npos || name.find("down_proj") != std::string::npos)
+      CHECK_MSG(note.find("osplus: input not scaled") != std::string::npos, note);
+  }
+  std::printf("      osplus a8: %d channels scaled over the q/gate groups\n", scaled);
+  CHECK(scaled > 0);
+}
+
+TEST_CASE("awq+gptq and osplus+gptq with --act-bits 8: act quantizers installed after the transforms") {
   at::NoGradGuard ng;
-  for (const char* method : {"awq+gptq"}) {
+  for (const char* method : {"awq+gptq", "osplus+gptq"}) {
     auto m = Model::load(parity("llama"));
     Tokenizer tok = Tokenizer::from_file(parity("llama") + "/tokenizer.json");
     QuantResult r = quantize_model(*m, &tok, request(method, 4, 16, 8));
@@ -97,7 +114,7 @@ TEST_CASE("awq+gptq with --act-bits 8: act quantizers installed after the transf
   }
 }
 
-SLOW_TEST_CASE("austen-small: awq before W-A quantization vs naive W4A8 g128 and W6A6") {
+SLOW_TEST_CASE("austen-small: awq / osplus before W-A quantization vs naive W4A8 g128 and W6A6") {
   at::NoGradGuard ng;
   const std::string dir = test::shared_dir() + "/models/austen-small";
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
@@ -116,10 +133,13 @@ SLOW_TEST_CASE("austen-small: awq before W-A quantization vs naive W4A8 g128 and
     return perplexity(*model, ids, po).ppl;
   };
   const double fp = ppl_of("fp", 0, 0, 0);
-  const double n48 = ppl_of("rtn", 4, 128, 8), a48 = ppl_of("awq+rtn", 4, 128, 8), ag48 = ppl_of("awq+gptq", 4, 128, 8);
-  const double n66 = ppl_of("rtn", 6, -1, 6), a66 = ppl_of("awq+rtn", 6, -1, 6);
-  std::printf("      fp %.4f | w4a8g128: rtn %.4f awq+rtn %.4f awq+gptq %.4f | w6a6: rtn %.4f awq+rtn %.4f\n", fp, n48,
-              a48, ag48, n66, a66);
+  const double n48 = ppl_of("rtn", 4, 128, 8), a48 = ppl_of("awq+rtn", 4, 128, 8), ag48 = ppl_of("awq+gptq", 4, 128, 8),
+               o48 = ppl_of("osplus+rtn", 4, 128, 8);
+  const double n66 = ppl_of("rtn", 6, -1, 6), a66 = ppl_of("awq+rtn", 6, -1, 6), o66 = ppl_of("osplus+rtn", 6, -1, 6),
+               og66 = ppl_of("osplus+gptq", 6, -1, 6);
+  std::printf("      fp %.4f | w4a8g128: rtn %.4f awq+rtn %.4f awq+gptq %.4f osplus+rtn %.4f | "
+              "w6a6: rtn %.4f awq+rtn %.4f osplus+rtn %.4f osplus+gptq %.4f\n",
+              fp, n48, a48, ag48, o48, n66, a66, o66, og66);
   CHECK(a48 < n48);  // AWQ's scales help W4A8 as they help W4A16
   CHECK(ag48 < n48);
 }
