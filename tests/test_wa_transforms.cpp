@@ -126,20 +126,17 @@ SLOW_TEST_CASE("austen-small: awq / osplus before W-A quantization vs naive W4A8
   auto ppl_of = [&](const std::string& method, int wbits, int64_t group, int abits) {
     QuantRequest q = request(method, wbits, group, abits);
     q.plan.spec.symmetric = abits == 6;  // LLMC's w6a6: symmetric per-channel weights
-    q.calib.nsamples = 16;
-    q.calib.seqlen = 256;
+    q.calib.nsamples = 8;  // 8 x 128 tokens: OS+ scores >= 100 thresholds per group on them
+    q.calib.seqlen = 128;
     auto model = Model::load(dir);
     if (method != "fp") quantize_model(*model, &tok, q);
     return perplexity(*model, ids, po).ppl;
   };
   const double fp = ppl_of("fp", 0, 0, 0);
-  const double n48 = ppl_of("rtn", 4, 128, 8), a48 = ppl_of("awq+rtn", 4, 128, 8), ag48 = ppl_of("awq+gptq", 4, 128, 8),
-               o48 = ppl_of("osplus+rtn", 4, 128, 8);
-  const double n66 = ppl_of("rtn", 6, -1, 6), a66 = ppl_of("awq+rtn", 6, -1, 6), o66 = ppl_of("osplus+rtn", 6, -1, 6),
-               og66 = ppl_of("osplus+gptq", 6, -1, 6);
-  std::printf("      fp %.4f | w4a8g128: rtn %.4f awq+rtn %.4f awq+gptq %.4f osplus+rtn %.4f | "
-              "w6a6: rtn %.4f awq+rtn %.4f osplus+rtn %.4f osplus+gptq %.4f\n",
-              fp, n48, a48, ag48, o48, n66, a66, o66, og66);
+  const double n48 = ppl_of("rtn", 4, 128, 8), a48 = ppl_of("awq+rtn", 4, 128, 8), ag48 = ppl_of("awq+gptq", 4, 128, 8);
+  const double n66 = ppl_of("rtn", 6, -1, 6), a66 = ppl_of("awq+rtn", 6, -1, 6), o66 = ppl_of("osplus+rtn", 6, -1, 6);
+  std::printf("      fp %.4f | w4a8g128: rtn %.4f awq+rtn %.4f awq+gptq %.4f | w6a6: rtn %.4f awq+rtn %.4f osplus+rtn %.4f\n",
+              fp, n48, a48, ag48, n66, a66, o66);
   CHECK(a48 < n48);  // AWQ's scales help W4A8 as they help W4A16
   CHECK(ag48 < n48);
 }
