@@ -68,21 +68,33 @@ QuantResult transform_only(const std::string& method, int abits, const nlohmann:
   return r;
 }
 
+// "awq alpha=0.35 (searched with a2 activations); ..." -> "0.35".
+std::string alpha_of(const std::string& note) {
+  const auto at = note.find("awq alpha=");
+  if (at == std::string::npos) return "";
+  const auto from = at + 10;
+  return note.substr(from, note.find_first_of(" ;", from) - from);
+}
+
 }  // namespace
 
+// a2: the harshest setting (on the parity model an a4 quantizer leaves the q/gate argmin of the
+// 20-point grid where it was; a2 moves all four).
 TEST_CASE("awq --act-bits: the scale search scores quantized activations; folds keep fp logits") {
   const nlohmann::json p = {{"clip", false}};
-  const auto wa = notes(transform_only("awq", 4, p)), w = notes(transform_only("awq", 0, p));
+  const auto wa = notes(transform_only("awq", 2, p)), w = notes(transform_only("awq", 0, p));
   int differ = 0;
   for (const auto& [name, note] : wa) {
     if (name.find("q_proj") == std::string::npos && name.find("gate_proj") == std::string::npos &&
         name.find("down_proj") == std::string::npos)
       continue;
-    CHECK_MSG(note.find("(searched with a4 activations)") != std::string::npos, name + ": " + note);
+    CHECK_MSG(note.find("(searched with a2 activations)") != std::string::npos, name + ": " + note);
     CHECK_MSG(w.at(name).find("searched with") == std::string::npos, w.at(name));
-    differ += note.substr(0, note.find(" (searched")) != w.at(name);
+    // q/k/v and gate/up are scored on the attention / MLP probe either way, so a changed alpha there
+    // comes from Q_a alone (up -> down also changes from the Gram shortcut to the probe).
+    if (name.find("down_proj") == std::string::npos) differ += alpha_of(note) != alpha_of(w.at(name));
   }
-  std::printf("      layers whose awq alpha changed under a4: %d\n", differ);
+  std::printf("      q/gate layers whose awq alpha changed under a2: %d\n", differ);
   CHECK(differ > 0);  // the activation quantizer changed what the search chose
 }
 
