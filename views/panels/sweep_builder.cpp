@@ -200,10 +200,8 @@ QWidget* SweepBuilder::buildAxes() {
   for (int a : kActBits)
     checkRow(QStringLiteral("act_bits.%1").arg(a), act_bits_[a], a == 0 ? tr("full precision") : QString::number(a),
              actRow);
-  {
-    QSignalBlocker quiet(act_bits_[0]);  // the rest of the form does not exist yet
-    act_bits_[0]->setChecked(true);      // weights only unless asked
-  }
+  QSignalBlocker quiet(act_bits_[0]);  // weights only unless asked; the rest of the form does not exist yet
+  act_bits_[0]->setChecked(true);
   actRow->addStretch();
   form->addRow(tr("Activation bits"), actRow);
   connect(models_, &QListWidget::itemChanged, this, &SweepBuilder::recount);

@@ -397,13 +397,11 @@ void awq_transform_block(BlockWork& w) {
         if (w.spec_for(*l)) add_note(record(w, *l), "awq: not scaled (online input transform)");
       continue;
     }
-    auto gi = stats.gram.find(g.x_from);
-    ModuleProbe probe;
-    const bool act_search = quantizes_inputs(w, g.layers);  // LLMC: every group scored with Q_a on its inputs
-    if (act_search || (g.norm && !g.latent)) probe = make_probe(w, in_attention(b, g));
-    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo,
-                 act_search || gi == stats.gram.end() ? &probe : nullptr);
-    if (gi != stats.gram.end()) stats.gram.erase(gi);
+    auto gi = stats.gram.find(g.x_from);  // absent for norm groups and under --act-bits (Q_a needs the probe)
+    const bool probed = gi == stats.gram.end();
+    ModuleProbe probe = probed ? make_probe(w, in_attention(b, g)) : ModuleProbe{};
+    search_group(w, g, x_mean, probed ? at::Tensor() : gi->second, grid, duo, probed ? &probe : nullptr);
+    if (!probed) stats.gram.erase(gi);
   }
   b.mark_modified();
 
