@@ -104,6 +104,13 @@ std::vector<StrategyInfo> rounding_and_scaling_entries() {
         p_int("grid", 20, 2, 100, "points of the alpha grid in [0,1) when searching"),
         p_bool("linear_groups", false, "also smooth v_proj -> o_proj (same shapes only) and up -> down, as AWQ folds")},
        true},
+      {"osplus", "OS+ (Outlier Suppression+)", "smoothing",
+       "Channel-wise scaling of outlier channels, s = max(max x / t, min x / -t, 1), the threshold t searched on the "
+       "inspected module's output error under weight and activation quantization, folded into the preceding RMSNorm "
+       "(Wei et al., 2023, as LLMC; RMSNorm models get no shift, as LLMC's).",
+       StageKind::BlockTransform,
+       {p_int("steps", 100, 1, 10000, "fewest thresholds tried between max|x| and 1 (LLMC: max(100, max x / 0.5))")},
+       true},
   };
 }
 

@@ -229,6 +229,14 @@ check "ptq quantize keeps its keys and writes a record" 'all(k in j for k in ("p
 check "quantize record" 'j["schema"]=="ptq-workbench.result" and j["quant"]["bits"]==3' "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['record'])" "$T/q.json")"
 "$PTQ" compare --model "$M" --quantized "$T/art" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2 >"$T/cmp.json" 2>"$T/err" || bad "compare: $(cat "$T/err")"
 check "ptq compare matches the quantize run's PPL" "abs(j['ppl_q'] - $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ppl'])" "$T/q.json")) < 1e-4 * j['ppl_q'] and j['kl_mean'] > 0 and j['tokens'] == 254" "$T/cmp.json"
+# A W-A run (static per-tensor A8 scales) with a 4-bit KV cache: the artifacts restore the activation
+# and KV quantizers, so compare's PPL of the loaded model is the run's.
+"$PTQ" quantize --model "$M" --method rtn --bits 4 --act-bits 8 --act-granularity tensor --act-static absmax --kv-bits 4 \
+  --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64 --eval-text "$SHARED/corpus/austen-test.txt" \
+  --eval-seqlen 128 --eval-max-windows 2 --out "$T/art-wa" >"$T/qwa.json" 2>"$T/err" || bad "quantize w4a8 kv4: $(cat "$T/err")"
+check "W-A artifacts name the act and KV settings" 'j["version"]==2 and j["activations"]["setting"]["act_static"]=="absmax" and j["kv_cache"]["bits"]==4' "$T/art-wa/artifacts.json"
+"$PTQ" compare --model "$M" --quantized "$T/art-wa" --text "$SHARED/corpus/austen-test.txt" --seqlen 128 --max-windows 2 >"$T/cmpwa.json" 2>"$T/err" || bad "compare w4a8 kv4: $(cat "$T/err")"
+check "ptq compare of a loaded W-A run matches its PPL" "abs(j['ppl_q'] - $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ppl'])" "$T/qwa.json")) < 1e-4 * j['ppl_q']" "$T/cmpwa.json"
 
 # ptq quantize (and run) on SIGTERM: the run is abandoned, no record, exit 143, what happened on stdout.
 "${DEFAULT_SIGNALS[@]}" "$PTQ" quantize --model "$M" --method gptq --bits 4 --calib "$SHARED/corpus/austen-valid.txt" \

@@ -94,7 +94,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   ExperimentHooks hooks;
   hooks.on_quantized = [&](Model& model, const QuantResult& r) {
     out = r.to_json();
-    if (!out_dir.empty()) save_quantized_artifacts(model, r, out_dir);
+    if (!out_dir.empty()) save_quantized_artifacts(model, r, out_dir, spec.kv);
   };
   json record;
   try {

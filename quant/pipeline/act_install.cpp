@@ -21,6 +21,17 @@ ActQuantSpec output_spec(const ActQuantSpec& s) {
 
 }  // namespace
 
+void install_activation_quantizer(Linear& l, const ActQuantSpec& s, const at::Tensor& static_scale) {
+  if (s.is_static() && !static_scale.defined()) throw Error("internal: no static activation scale for " + l.name());
+  const at::Tensor scale = static_scale;
+  l.input_quantizer = [s, scale](const at::Tensor& x) { return fake_quantize_activation(x, s, scale); };
+  l.output_quantizer = nullptr;
+  if (s.qkv_out && is_qkv(l.spec.type)) {
+    const ActQuantSpec o = output_spec(s);
+    l.output_quantizer = [o](const at::Tensor& y) { return fake_quantize_activation(y, o); };
+  }
+}
+
 int install_activation_quantizers(Model& model, const QuantPlan& plan,
                                   const std::map<std::string, at::Tensor>& static_scales) {
   remove_activation_quantizers(model);
@@ -36,12 +47,7 @@ int install_activation_quantizers(Model& model, const QuantPlan& plan,
         if (it == static_scales.end()) throw Error("internal: no static activation scale for " + full);
         scale = it->second.to(model.device());
       }
-      const ActQuantSpec s = *spec;
-      l.input_quantizer = [s, scale](const at::Tensor& x) { return fake_quantize_activation(x, s, scale); };
-      if (s.qkv_out && is_qkv(l.spec.type)) {
-        const ActQuantSpec o = output_spec(s);
-        l.output_quantizer = [o](const at::Tensor& y) { return fake_quantize_activation(y, o); };
-      }
+      install_activation_quantizer(l, *spec, scale);
       ++n;
     }
   }

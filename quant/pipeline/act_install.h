@@ -22,6 +22,11 @@ class Model;
 // quantized. Any earlier quantizers are replaced.
 int install_activation_quantizers(Model& model, const QuantPlan& plan,
                                   const std::map<std::string, at::Tensor>& static_scales = {});
+// One linear's quantizers: `s` on its input (with `static_scale` when s is static: [1] or
+// [width / group], on the model's device) and, when s.qkv_out and the layer is q/k/v, per-token
+// quantization of its output. Used by the above and by load_quantized_model.
+struct Linear;
+void install_activation_quantizer(Linear& l, const ActQuantSpec& s, const at::Tensor& static_scale = {});
 // Removes every activation quantizer (the model computes activations in full precision again).
 void remove_activation_quantizers(Model& model);
 

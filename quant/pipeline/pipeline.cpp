@@ -18,6 +18,9 @@
 
 namespace ptq {
 
+// quant/methods/smoothing/osplus.cpp (declared here, not in block_stage.h, so adding it recompiles one file).
+void osplus_transform_block(BlockWork& w);
+
 namespace {
 
 double since(std::chrono::steady_clock::time_point t0) {
@@ -29,6 +32,7 @@ BlockStageFn block_stage(const std::string& id) {
   if (id == "gptq") return gptq_quantize_block;
   if (id == "awq") return awq_transform_block;
   if (id == "smoothquant") return smoothquant_transform_block;
+  if (id == "osplus") return osplus_transform_block;
   if (id == "omniquant") return omniquant_quantize_block;
   if (id == "hqq") return hqq_quantize_block;
   if (id == "owq") return owq_quantize_block;

@@ -10,13 +10,18 @@
 #include "core/records/json_util.h"
 #include "core/runtime/device.h"
 #include "core/io/safetensors.h"
+#include "quant/formats/settings_json.h"
+#include "quant/kvcache/kv_cache_quantizer.h"
 #include "quant/methods/rotation/hadamard.h"
+#include "quant/pipeline/act_install.h"
 
 namespace ptq {
 
 namespace {
 
 using nlohmann::json;
+
+constexpr int kArtifactsVersion = 2;  // 2: activation quantizers and the KV-cache setting
 
 json spec_json(const QuantSpec& s) {
   return {{"bits", s.bits}, {"group", s.group_size}, {"sym", s.symmetric}, {"format", format_name(s.format)},
@@ -62,6 +67,7 @@ json stored_form_description() {
           {"g_idx", "int64 [in] (act-order)"},
           {"kept_columns", "int64 [k]: columns kept in full precision (OWQ)"},
           {"kept_values", "float32 [out, k]: their values"},
+          {"act_scale", "float32 [1] or [width / group]: static activation scale of a layer's input"},
           {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
 }
 
@@ -69,14 +75,15 @@ json stored_form_description() {
 // layers (metrics.size counts those; this folder does not store them).
 json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
   json parts = {{"codes", 0},        {"scales", 0},      {"zeros", 0}, {"g_idx", 0},
-                {"kept_columns", 0}, {"kept_values", 0}, {"changed", 0}};
+                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"changed", 0}};
   int64_t total = 0;
   for (const auto& kv : ts) {
     const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
     const auto dot = kv.first.rfind('.');
     const std::string part = dot == std::string::npos ? "" : kv.first.substr(dot + 1);
     const bool quantized_part = r.quantized.count(kv.first.substr(0, dot == std::string::npos ? 0 : dot)) > 0;
-    const std::string key = quantized_part && parts.contains(part) ? part : "changed";
+    std::string key = quantized_part && parts.contains(part) ? part : "changed";
+    if (part == "act_scale") key = part;
     parts[key] = parts[key].get<int64_t>() + b;
     total += b;
   }
@@ -85,13 +92,32 @@ json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, con
   return {{"file", file_size}, {"tensors", total}, {"by_part", parts}, {"quantized_layers_packed", packed}};
 }
 
+// The layers whose input the run quantizes (as install_activation_quantizers chose them) and
+// their static scales; null when activations stay in full precision.
+json activation_artifacts(Model& m, const QuantResult& r, std::vector<std::pair<std::string, at::Tensor>>& ts) {
+  if (!r.plan.act.enabled()) return nullptr;
+  json names = json::array();
+  for (int i = 0; i < m.num_blocks(); ++i)
+    for (const auto& l : m.block(i).linears()) {
+      const std::string full = linear_full_name(i, l.name());
+      if (!r.plan.act_spec_for(full, l.spec.type)) continue;
+      names.push_back(full);
+      if (!r.plan.act.is_static()) continue;
+      auto it = r.act_scales.find(full);
+      if (it == r.act_scales.end()) throw Error("internal: no static activation scale for " + full + " to save");
+      ts.emplace_back(full + ".act_scale", it->second.to(at::kCPU, at::kFloat).contiguous());
+    }
+  return {{"setting", r.plan.act.to_json()}, {"layers", names}};
+}
+
 }  // namespace
 
 bool has_quantized_artifacts(const std::string& dir) {
   return !dir.empty() && is_directory(dir) && file_exists(join_path(dir, "artifacts.json"));
 }
 
-void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string& dir) {
+void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string& dir, const KvCacheSpec& kv) {
+  kv.validate();
   const Checkpoint& ck = m.checkpoint();
   std::vector<std::pair<std::string, at::Tensor>> ts;
   json layers = json::object(), changed = json::array(), hadamard = json::array();
@@ -125,9 +151,12 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
       if (!quantized.count(kv.second)) keep_if_changed(kv.first, *kv.second);
     m.release(i);
   }
+  const json activations = activation_artifacts(m, r, ts);
   json meta = {{"format", "ptq-workbench.quantized"},
                {"stores", stored_form_description()},
-               {"version", 1},
+               {"version", kArtifactsVersion},
+               {"activations", activations},
+               {"kv_cache", kv.to_json()},
                {"base_model", absolute(ck.dir())},
                {"method", r.method},
                {"dtype", dtype_name(m.dtype())},
@@ -151,15 +180,11 @@ std::string shape_string(const at::Tensor& t) {
 
 // A name in artifacts.json that met no tensor of the base model would silently leave that part in
 // full precision: refuse instead.
-void check_all_applied(const std::string& meta_path, const std::set<std::string>& changed,
-                       const std::set<std::string>& hadamard, const json& layers, const std::set<std::string>& applied) {
+void check_all_applied(const std::string& meta_path, const std::set<std::string>& expected,
+                       const std::set<std::string>& applied) {
   std::vector<std::string> missing;
-  for (const auto& k : changed)
+  for (const auto& k : expected)
     if (!applied.count(k)) missing.push_back(k);
-  for (const auto& k : hadamard)
-    if (!applied.count(k + " (online Hadamard)")) missing.push_back(k + " (online Hadamard)");
-  for (auto it = layers.begin(); it != layers.end(); ++it)
-    if (!applied.count(it.key())) missing.push_back(it.key());
   if (missing.empty()) return;
   std::string list;
   for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
@@ -168,22 +193,99 @@ void check_all_applied(const std::string& meta_path, const std::set<std::string>
               " (were the artifacts made from another model?)");
 }
 
-}  // namespace
+// The activation quantizers artifacts.json describes (disabled for version 1 and weight-only runs).
+struct ActivationArtifacts {
+  ActQuantSpec spec;
+  std::set<std::string> layers;
+};
 
-std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
-  const std::string meta_path = join_path(dir, "artifacts.json");
+ActivationArtifacts read_activation_artifacts(const json& meta, const std::string& meta_path) {
+  ActivationArtifacts a;
+  auto it = meta.find("activations");
+  if (it == meta.end() || it->is_null()) return a;
+  try {
+    a.spec = act_spec_from_json(it->at("setting"));
+    a.layers = it->at("layers").get<std::set<std::string>>();
+  } catch (const json::exception& e) {
+    throw Error("'" + meta_path + "': \"activations\" needs \"setting\" and \"layers\": " + e.what());
+  } catch (const Error& e) {
+    throw Error("'" + meta_path + "': the activation quantizers cannot be restored: " + e.what());
+  }
+  if (!a.spec.enabled() && !a.layers.empty())
+    throw Error("'" + meta_path + "': \"activations\" lists layers but its setting has no act_bits");
+  return a;
+}
+
+KvCacheSpec read_kv_artifacts(const json& meta, const std::string& meta_path) {
+  try {
+    return kv_spec_from_json(meta.value("kv_cache", json()));
+  } catch (const Error& e) {
+    throw Error("'" + meta_path + "': the KV-cache setting cannot be restored: " + e.what());
+  }
+}
+
+json read_artifacts_meta(const std::string& dir, const std::string& meta_path) {
   if (!file_exists(meta_path))
     throw Error("'" + dir + "' holds no quantized model (artifacts.json missing; write one with ptq quantize --out)");
   json meta = read_json_file(meta_path);
   if (meta.value("format", "") != "ptq-workbench.quantized")
     throw Error("'" + meta_path + "' is not a ptq-workbench quantized-model description");
+  const json v = meta.value("version", json(1));
+  if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > kArtifactsVersion)
+    throw Error("'" + meta_path + "' has version " + v.dump() + "; this build reads versions 1 to " +
+                std::to_string(kArtifactsVersion) + " (written by a newer ptq-workbench?)");
+  return meta;
+}
+
+// Every name the artifacts list, as `applied` will record it once placed.
+std::set<std::string> expected_names(const json& meta, const ActivationArtifacts& act) {
+  std::set<std::string> e = meta.at("changed").get<std::set<std::string>>();
+  for (const auto& k : meta.at("online_hadamard").get<std::set<std::string>>()) e.insert(k + " (online Hadamard)");
+  const json& layers = meta.at("layers");
+  for (auto it = layers.begin(); it != layers.end(); ++it) e.insert(it.key());
+  for (const auto& k : act.layers) e.insert(k + " (activation quantizer)");
+  return e;
+}
+
+QuantizedWeight load_quantized_weight(const SafetensorsFile& f, const std::string& full, const json& spec) {
+  QuantizedWeight q;
+  q.spec = spec_from(spec);
+  q.codes = f.load(full + ".codes");
+  q.scales = f.load(full + ".scales");
+  if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
+  if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
+  if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
+  if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
+  return q;
+}
+
+void install_stored_act_quantizer(Linear& l, const std::string& full, const ActivationArtifacts& act,
+                                  const SafetensorsFile& f, const std::string& dir, const Model& m) {
+  at::Tensor scale;
+  if (act.spec.is_static()) {
+    if (!f.contains(full + ".act_scale"))
+      throw Error("'" + dir + "': " + full + " has static activation scales (act_static " + act_static_name(act.spec) +
+                  ") but quantized.safetensors holds no " + full + ".act_scale");
+    scale = f.load(full + ".act_scale").to(m.device());
+  }
+  install_activation_quantizer(l, act.spec, scale);
+}
+
+}  // namespace
+
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
+  const std::string meta_path = join_path(dir, "artifacts.json");
+  const json meta = read_artifacts_meta(dir, meta_path);
   const std::string base = meta.at("base_model").get<std::string>();
   if (!is_directory(base)) throw Error("the base checkpoint '" + base + "' named in " + meta_path + " is missing");
+  const ActivationArtifacts act = read_activation_artifacts(meta, meta_path);
+  const KvCacheSpec kv = read_kv_artifacts(meta, meta_path);
   SafetensorsFile f(join_path(dir, "quantized.safetensors"));
   auto m = Model::load(base, opts, fb);
+  if (kv.enabled()) m->set_kv_cache(make_kv_cache_quantizer(kv, m->config()));  // refuses Mamba, MLA
   if (meta.value("untied_head", false)) m->untie_head();
-  std::set<std::string> changed = meta.at("changed").get<std::set<std::string>>();
-  std::set<std::string> hadamard = meta.at("online_hadamard").get<std::set<std::string>>();
+  const std::set<std::string> changed = meta.at("changed").get<std::set<std::string>>();
+  const std::set<std::string> hadamard = meta.at("online_hadamard").get<std::set<std::string>>();
   const json& layers = meta.at("layers");
   std::set<std::string> applied;  // every name the artifacts list must meet a tensor of the base model
   auto place = [&](const std::string& key, at::Tensor& t, const at::Tensor& v) {
@@ -207,23 +309,18 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
         l.input_transform = [](const at::Tensor& x) { return fast_hadamard_transform(x); };
         applied.insert(full + " (online Hadamard)");
       }
+      if (act.layers.count(full)) {
+        install_stored_act_quantizer(l, full, act, f, dir, *m);
+        applied.insert(full + " (activation quantizer)");
+      }
       auto it = layers.find(full);
-      if (it == layers.end()) continue;
-      QuantizedWeight q;
-      q.spec = spec_from(*it);
-      q.codes = f.load(full + ".codes");
-      q.scales = f.load(full + ".scales");
-      if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
-      if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
-      if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
-      if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
-      place(full, l.weight, q.dequantize());
+      if (it != layers.end()) place(full, l.weight, load_quantized_weight(f, full, *it).dequantize());
     }
     b.mark_modified();
     m->release(i);
     report(fb, "load quantized", i + 1, m->num_blocks());
   }
-  check_all_applied(meta_path, changed, hadamard, layers, applied);
+  check_all_applied(meta_path, expected_names(meta, act), applied);
   return m;
 }
 

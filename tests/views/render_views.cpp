@@ -3,7 +3,11 @@
 // .svg and .pdf (exportFigure) plus the comparison table as comparison.csv / .tex. With
 // --screenshots: a grab of each view's widget (controls included) as OUT_DIR/<id>.png, the
 // images docs/screenshots/ holds. Views without data are reported and skipped (exit 1).
+// --only ID renders that view alone; --set NAME=INDEX (repeatable) selects item INDEX of the
+// view's combo box named NAME first (kurtosis: --set mode=1 for LLMC's Figure 3); --name STEM
+// writes OUT_DIR/STEM.<ext> instead of <id>.<ext>.
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QPixmap>
 #include <cstdio>
@@ -29,8 +33,19 @@ int main(int argc, char** argv) {
     if (args[s + 1] == "single") size = FigureSize::singleColumn();
     args.remove(s, 2);
   }
+  auto option = [&](const QString& flag) {
+    QStringList values;
+    for (int i = static_cast<int>(args.indexOf(flag)); i >= 0 && i + 1 < args.size();
+         i = static_cast<int>(args.indexOf(flag))) {
+      values << args[i + 1];
+      args.remove(i, 2);
+    }
+    return values;
+  };
+  const QStringList only = option("--only"), sets = option("--set"), names = option("--name");
   if (args.size() != 2) {
-    std::fprintf(stderr, "usage: render_views RESULTS_DIR OUT_DIR [--screenshots] [--size single|double]\n");
+    std::fprintf(stderr, "usage: render_views RESULTS_DIR OUT_DIR [--screenshots] [--size single|double] [--only ID]\n"
+                         "       [--set NAME=INDEX]... [--name STEM]\n");
     return 2;
   }
   std::vector<nlohmann::json> records;
@@ -48,8 +63,12 @@ int main(int argc, char** argv) {
   }
   int missing = 0;
   for (const auto& e : viewCatalog()) {
+    if (!only.isEmpty() && !only.contains(e.id)) continue;
     std::unique_ptr<AnalysisView> v(e.make(nullptr));
     v->setRecords(records);
+    for (const auto& s : sets)
+      if (auto* combo = v->findChild<QComboBox*>(s.section('=', 0, 0))) combo->setCurrentIndex(s.section('=', 1).toInt());
+    const QString stem = names.isEmpty() ? e.id : names.front();
     if (!v->hasData()) {
       std::fprintf(stderr, "%s: %s\n", qPrintable(e.id), qPrintable(v->noDataMessage()));
       ++missing;
@@ -60,7 +79,7 @@ int main(int argc, char** argv) {
       v->resize(960, 640);
       v->show();
       QApplication::processEvents();
-      QString path = out.filePath(e.id + ".png");
+      QString path = out.filePath(stem + ".png");
       if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
       std::printf("%s\n", qPrintable(path));
       // The compare view's second mode: the first two runs' difference B − A.
@@ -75,7 +94,7 @@ int main(int argc, char** argv) {
       continue;
     }
     for (const auto& fmt : figureFormats()) {
-      QString path = out.filePath(e.id + "." + fmt), error;
+      QString path = out.filePath(stem + "." + fmt), error;
       if (!exportFigure(*v, path, size, &error)) { std::fprintf(stderr, "%s\n", qPrintable(error)); return 2; }
       std::printf("%s\n", qPrintable(path));
     }

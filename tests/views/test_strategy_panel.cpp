@@ -301,6 +301,44 @@ class TestStrategyPanel : public QObject {
     QCOMPARE(gui, cli);
   }
 
+  // A W-A sweep (act_bits a list): the builder reads and writes act_bits, its run ids are the CLI's
+  // (w4a8, w4a4 next to the weight-only w4), and checking another width adds its runs.
+  void waSweepRunIdsAreTheCliOnes() {
+    QTemporaryDir dir;
+    // Clean absolute paths: the builder writes them so, and the run id hashes the model path.
+    const json sweep = {{"models", {QDir::cleanPath(kModel).toStdString()}},
+                        {"methods", {"rtn", "gptq"}},
+                        {"bits", {4}},
+                        {"act_bits", {0, 4, 8}},
+                        {"act_granularity", "token"},
+                        {"calibration", {{{"files", {QDir::cleanPath(kCalib).toStdString()}}, {"nsamples", 4}, {"seqlen", 64}}}}};
+    const QString path = dir.filePath("wa-sweep.json");
+    ptq::write_json_atomic(path.toStdString(), sweep, 2);
+    std::vector<std::string> cli;
+    for (const auto& r : ptq::SweepSpec::load(path.toStdString()).expand()) cli.push_back(r.run_id());
+    SweepBuilder b;
+    QString err;
+    QVERIFY2(b.loadFile(path, &err), qPrintable(err));
+    QVERIFY(child<QCheckBox>(b, "act_bits.4")->isChecked() && !child<QCheckBox>(b, "act_bits.6")->isChecked());
+    QCOMPARE(b.sweepJson()["act_bits"], json::array({0, 4, 8}));
+    QCOMPARE(b.sweepJson()["act_granularity"], json("token"));  // kept, no editor
+    std::vector<std::string> gui;
+    for (const auto& spec : b.runs()) gui.push_back(ptq::views::runIdOf(spec).toStdString());
+    std::sort(cli.begin(), cli.end());
+    std::sort(gui.begin(), gui.end());
+    QCOMPARE(int(cli.size()), 6);
+    QCOMPARE(gui, cli);
+    int wa = 0;
+    for (const auto& id : gui) wa += id.find("a8") != std::string::npos || id.find("a4") != std::string::npos;
+    QCOMPARE(wa, 4);
+    child<QCheckBox>(b, "act_bits.6")->setChecked(true);
+    QCOMPARE(b.runCount(), 8);
+    // Weights only: act_bits leaves the spec, as a sweep written before it.
+    for (int a : {4, 6, 8}) child<QCheckBox>(b, QStringLiteral("act_bits.%1").arg(a))->setChecked(false);
+    QVERIFY(!b.sweepJson().contains("act_bits"));
+    QCOMPARE(b.runCount(), 2);
+  }
+
   void sweepBuilderCountsAndRoundTrips() {
     QTemporaryDir dir;
     // A spec with relative paths, as shipped next to its data.

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 
+#include "views/analyses/kurtosis_inputs.h"
 #include "views/analyses/run_description.h"
 #include "views/charts/bar_qchart.h"
 #include "views/charts/chart_style.h"
@@ -11,6 +12,8 @@ namespace ptq::views {
 
 KurtosisView::KurtosisView(QWidget* parent) : QtChartViewBase("kurtosis", tr("Kurtosis"), parent) {
   picker_ = addCombo("record", "", {});
+  mode_ = addCombo("mode", tr("Mode"), {tr("all layers"), tr("inputs by layer type (LLMC Fig. 3)"), tr("outlier channels")});
+  layer_ = addCombo("layer", tr("Layer"), {});
   grouping_ = addCombo("grouping", tr("Group by"), {tr("layer type"), tr("block")});
   quantity_ = addCombo("quantity", tr("Show"), {tr("weights and activations"), tr("weights"), tr("activations")});
   log_ = addCheck("log", tr("log scale"), false);
@@ -35,6 +38,8 @@ void KurtosisView::setRecords(const std::vector<nlohmann::json>& records) {
 
 QString KurtosisView::noDataMessage() const {
   if (records_.empty()) return tr("no data: run an experiment with the analysis \"kurtosis\" ticked (Experiment tab, Analyses)");
+  if (chart_.barCount() == 0 && mode_->currentIndex() == OutlierChannels)
+    return tr("no data: this record's kurtosis analysis has no per-channel max|x| (channel_absmax) for the layer");
   if (chart_.barCount() == 0) return tr("no data: the kurtosis analysis of this record has no layers");
   return {};
 }
@@ -43,12 +48,42 @@ void KurtosisView::setGrouping(Grouping g) { grouping_->setCurrentIndex(g); }
 void KurtosisView::setQuantity(Quantity q) { quantity_->setCurrentIndex(q); }
 void KurtosisView::setLogScale(bool on) { log_->setChecked(on); }
 void KurtosisView::selectRecord(int index) { picker_->setCurrentIndex(index); }
+void KurtosisView::setMode(Mode m) { mode_->setCurrentIndex(m); }
+
+bool KurtosisView::selectLayer(const QString& name) {
+  const int i = layer_->findText(name);
+  if (i < 0) return false;
+  layer_->setCurrentIndex(i);
+  return true;
+}
+
+TextTable KurtosisView::dataTable() const {
+  const int idx = picker_->currentIndex();
+  if (mode_->currentIndex() == OutlierChannels && idx >= 0 && idx < static_cast<int>(records_.size()))
+    return channelTable(records_[idx], layer_->currentText());
+  return chart_.table();
+}
 
 void KurtosisView::rebuild() {
   chart_ = BarChart{};
   int idx = picker_->currentIndex();
   if (idx < 0 || idx >= static_cast<int>(records_.size())) return;
   const Record& r = records_[idx];
+  const int mode = mode_->currentIndex();
+  grouping_->setEnabled(mode == AllLayers);
+  quantity_->setEnabled(mode == AllLayers);
+  refill(layer_, channelLayers(r));
+  layer_->setEnabled(mode == OutlierChannels);
+  if (mode == InputsByType) {
+    chart_ = inputKurtosisChart(r, log_->isChecked());
+  } else if (mode == OutlierChannels) {
+    chart_ = channelAbsmaxChart(r, layer_->currentText(), log_->isChecked());
+  } else {
+    rebuildAllLayers(r);
+  }
+}
+
+void KurtosisView::rebuildAllLayers(const Record& r) {
   bool byBlock = grouping_->currentIndex() == ByBlock;
   int q = quantity_->currentIndex();
   chart_.log = log_->isChecked();
@@ -99,7 +134,7 @@ QChart* KurtosisView::buildChart(const ChartStyle& s) const {
   const QString context = idx >= 0 && idx < int(records_.size()) ? runDescription(records_[idx]) : QString();
   const double ref = gaussianReference();
   std::vector<ReferenceLine> refs;
-  if (!chart_.log || ref > 0) refs.push_back({tr("Gaussian (kurtosis %1)").arg(ref), ref, QColor(90, 90, 90)});
+  if (mode_->currentIndex() != OutlierChannels && (!chart_.log || ref > 0)) refs.push_back({tr("Gaussian (kurtosis %1)").arg(ref), ref, QColor(90, 90, 90)});
   return barQChart(chart_, s, [this](const QString& k) { return displayName(k); }, context, refs);
 }
 

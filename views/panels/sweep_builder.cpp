@@ -1,5 +1,6 @@
 #include "views/panels/sweep_builder.h"
 
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -13,6 +14,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QScrollArea>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -32,10 +34,12 @@ namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 const std::vector<int> kGroups = {-1, 32, 64, 128, 256};
+// Activation widths the literature sweeps (LLMC: w4a8, w6a6, w8a8, w4a4); 0 = weights only.
+const std::vector<int> kActBits = {0, 4, 6, 8};
 enum CalibCol { CName, CFiles, CSamples, CSeqlen, CSampling, CSeed, CBatch, CalibCols };
 
 // Keys the form edits; everything else in a loaded spec is carried over untouched.
-const std::vector<std::string> kEdited = {"models", "methods", "bits", "groups", "formats", "sym",
+const std::vector<std::string> kEdited = {"models", "methods", "bits", "groups", "formats", "sym", "act_bits",
                                           "calibration", "eval", "analyses", "device"};
 
 QString absolute(const QString& base, const std::string& p) {
@@ -126,7 +130,7 @@ SweepBuilder::SweepBuilder(QWidget* parent, int slurmAvailable) : QWidget(parent
 }
 
 QWidget* SweepBuilder::buildAxes() {
-  auto* box = new QGroupBox(tr("Runs: models × methods × bits × groups × formats × sym × calibration"));
+  auto* box = new QGroupBox(tr("Runs: models × methods × bits × groups × formats × sym × activation bits × calibration"));
   auto* form = new QFormLayout(box);
   models_ = new QListWidget(box);
   models_->setObjectName("models");
@@ -192,6 +196,14 @@ QWidget* SweepBuilder::buildAxes() {
   checkRow("sym.true", sym_, tr("symmetric"), symRow);
   symRow->addStretch();
   form->addRow(tr("Sym"), symRow);
+  auto* actRow = new QHBoxLayout;
+  for (int a : kActBits)
+    checkRow(QStringLiteral("act_bits.%1").arg(a), act_bits_[a], a == 0 ? tr("full precision") : QString::number(a),
+             actRow);
+  QSignalBlocker quiet(act_bits_[0]);  // weights only unless asked; the rest of the form does not exist yet
+  act_bits_[0]->setChecked(true);
+  actRow->addStretch();
+  form->addRow(tr("Activation bits"), actRow);
   connect(models_, &QListWidget::itemChanged, this, &SweepBuilder::recount);
   connect(methods_, &QListWidget::itemChanged, this, &SweepBuilder::recount);
   return box;
@@ -279,6 +291,12 @@ nlohmann::json SweepBuilder::sweepJson() const {
   j["sym"] = nlohmann::json::array();
   if (asym_->isChecked()) j["sym"].push_back(false);
   if (sym_->isChecked()) j["sym"].push_back(true);
+  // act_bits only when some run quantizes activations, so weight-only sweeps read as before.
+  nlohmann::json act = nlohmann::json::array();
+  for (int a : kActBits)
+    if (act_bits_.at(a)->isChecked()) act.push_back(a);
+  if (act == nlohmann::json::array({0})) j.erase("act_bits");
+  else j["act_bits"] = act;
   nlohmann::json cals = nlohmann::json::array();
   for (int r = 0; r < calibs_->rowCount(); ++r) {
     auto cell = [&](int c) { return calibs_->item(r, c) ? calibs_->item(r, c)->text().trimmed() : QString(); };
@@ -331,6 +349,7 @@ bool SweepBuilder::setSweepJson(const nlohmann::json& in, const QString& baseDir
   for (auto& [f, box] : formats_) box->setChecked(has("formats", f, d.formats.front()));
   asym_->setChecked(has("sym", false, bool(d.sym.front())));
   sym_->setChecked(has("sym", true, bool(d.sym.front())));
+  for (auto& [a, box] : act_bits_) box->setChecked(has("act_bits", a, d.act_bits.front()));
   calibs_->setRowCount(0);
   if (j.contains("calibration"))
     for (auto c : asList(j["calibration"])) {

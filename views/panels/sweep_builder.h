@@ -1,5 +1,6 @@
 #pragma once
-// Sweep builder: models × methods × bits × groups × formats × sym × calibration sets, with the
+// Sweep builder: models × methods × bits × groups × formats × sym × activation bits × calibration
+// sets, with the
 // eval text, analyses and device, as the sweep spec JSON that eval/sweep.h parses (`ptq sweep`
 // reads the same file). Shows how many runs the sweep expands to (fp once per model; see
 // eval/sweep.h), saves and loads the spec, and asks for it to be enqueued. Keys the form has no
@@ -64,6 +65,7 @@ class SweepBuilder : public QWidget {
   QLineEdit* customMethod_;
   std::map<int, QCheckBox*> bits_;
   std::map<int, QCheckBox*> groups_;
+  std::map<int, QCheckBox*> act_bits_;  // 0 = activations in full precision (W-only)
   std::map<std::string, QCheckBox*> formats_;
   QCheckBox *asym_, *sym_;
   QTableWidget* calibs_;

@@ -23,6 +23,17 @@
 //    the group's partial dot product; the weight is clamped to [-best, best]. Sampled tokens are
 //    AWQ's input_feat[0::n // n_sample_tokens] (so between n_sample_tokens and twice that many).
 //
+// With activation quantization (plan.act, --act-bits) the search sees quantized activations, as
+// LLMC's Awq (ModelTC/llmc llmc/compression/quantization/awq.py search_scale_subset: unless w_only,
+// x_tmp = fake_quantize_input(scaling_input(x, s)), aquantizer.fake_quant_act_dynamic, before the
+// inspected module): each candidate is scored as Q_a(x / s) · Q(W·s)ᵀ on the group's own layers
+// (dynamic scales of the run's granularity; a static act setting is calibrated after the
+// transform), the other layers of the inspected module unquantized. LLMC scores v -> o and
+// up -> down on that layer's own output with quantized inputs, so those groups use the attention /
+// MLP probe too (o_proj and down_proj are the modules' last ops: the same error up to the
+// per-batch weighting) instead of the Gram-matrix shortcut, which cannot see Q_a. The act
+// quantizers of the run itself are installed after every block is quantized (the pipeline).
+//
 // Groups with a layer that has an online input transform (rotation's Hadamard before down_proj)
 // are skipped: the fold is only exact when the layer multiplies the preceding op's output.
 #include <ATen/ATen.h>
@@ -37,6 +48,7 @@
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
 #include "quant/methods/smoothing/scale_fold.h"
+#include "quant/methods/smoothing/search_act_quant.h"
 #include "quant/pipeline/block_stage.h"
 
 namespace ptq {
@@ -204,6 +216,13 @@ ModuleProbe make_probe(const BlockWork& w, bool attention) {
   return p;
 }
 
+// Whether the group's layers belong to the attention (scored on attention_branch) or the MLP.
+bool in_attention(DecoderBlock& b, const ScaleGroup& g) {
+  if (g.norm == &b.input_norm) return true;
+  if (g.norm == &b.post_norm) return false;
+  return g.layers[0]->name().rfind("self_attn.", 0) == 0;
+}
+
 // AutoAWQ's w_mean: |W| / absmax per quantization group, averaged over the output rows.
 at::Tensor weight_mean(const std::vector<Linear*>& layers, int64_t group) {
   std::vector<at::Tensor> ws;
@@ -253,7 +272,7 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     check_cancel(w.fb);
     const double ratio = double(n) / double(grid);
     at::Tensor s = ratio_scales(x_mean, w_mean, ratio);
-    if (gram.defined()) {
+    if (gram.defined() && !probe) {
       double err = 0;
       for (auto& [l, spec] : q) {
         at::Tensor W = l->weight.to(at::kFloat), sd = s.to(W.device()).view({1, -1});
@@ -271,6 +290,7 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     }
     double err = 0;
     try {
+      ScaledInputQuant act(w, g.layers, s);
       err = probe->error(w);
     } catch (...) {
       for (size_t i = 0; i < q.size(); ++i) q[i].first->weight = orig[i];
@@ -287,7 +307,8 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     throw Error("AWQ: block " + std::to_string(w.block.index()) + ", " + g.name +
                 ": the output error is not finite for any scale");
   apply_scale(g, best_s);
-  for (auto& p : q) add_note(record(w, *p.first), "awq alpha=" + fmt("%.4g", best_ratio));
+  const std::string with_act = quantizes_inputs(w, g.layers) ? " (searched with " + w.plan.act.label() + " activations)" : "";
+  for (auto& p : q) add_note(record(w, *p.first), "awq alpha=" + fmt("%.4g", best_ratio) + with_act);
   return best_ratio;
 }
 
@@ -360,7 +381,7 @@ void awq_transform_block(BlockWork& w) {
   for (const auto& g : groups) {
     stats.names.insert(g.x_from);
     // fc -> fc groups: the folds before them leave their inputs unchanged, so capture now.
-    if (g.prev || g.latent) stats.gram_names.insert(g.x_from);
+    if ((g.prev || g.latent) && !quantizes_inputs(w, g.layers)) stats.gram_names.insert(g.x_from);
   }
   if (clip)
     for (auto& l : b.linears()) stats.names.insert(l.name());  // token counts for the clip sampling
@@ -376,11 +397,11 @@ void awq_transform_block(BlockWork& w) {
         if (w.spec_for(*l)) add_note(record(w, *l), "awq: not scaled (online input transform)");
       continue;
     }
-    auto gi = stats.gram.find(g.x_from);
-    ModuleProbe probe;
-    if (g.norm && !g.latent) probe = make_probe(w, g.norm == &b.input_norm);
-    search_group(w, g, x_mean, gi == stats.gram.end() ? at::Tensor() : gi->second, grid, duo, &probe);
-    if (gi != stats.gram.end()) stats.gram.erase(gi);
+    auto gi = stats.gram.find(g.x_from);  // absent for norm groups and under --act-bits (Q_a needs the probe)
+    const bool probed = gi == stats.gram.end();
+    ModuleProbe probe = probed ? make_probe(w, in_attention(b, g)) : ModuleProbe{};
+    search_group(w, g, x_mean, probed ? at::Tensor() : gi->second, grid, duo, probed ? &probe : nullptr);
+    if (!probed) stats.gram.erase(gi);
   }
   b.mark_modified();
 
