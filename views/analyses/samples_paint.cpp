@@ -69,6 +69,28 @@ void paintLegend(QPainter& p, const ChartStyle& st, const QRectF& r) {
   p.drawText(QPointF(x, r.top() + fm.ascent()), QObject::tr("first token that differs from full precision"));
 }
 
+// The prompt: its end (what the continuations follow), at most four lines, under a heading.
+// Returns the y below it.
+double paintPromptText(QPainter& p, const ChartStyle& st, QString prompt, double left, double y, double width, bool draw) {
+  const QFont body = st.font(1.0), bold = st.font(1.0, true);
+  const QFontMetricsF fm(body, p.device());
+  if (prompt.size() > 400) prompt = QStringLiteral("…") + prompt.right(399);
+  const double h = std::min(4 * fm.lineSpacing(), fm.boundingRect(QRectF(0, 0, width, 1e6), Qt::TextWordWrap, prompt).height());
+  const QRectF box(left, y + fm.lineSpacing(), width, h);
+  if (draw) {
+    p.setFont(bold);
+    p.setPen(st.textColor());
+    p.drawText(QPointF(left, y + fm.ascent()), QObject::tr("Prompt"));
+    p.setFont(body);
+    p.setPen(QColor(70, 70, 70));
+    p.save();
+    p.setClipRect(box);
+    p.drawText(box, Qt::TextWordWrap | Qt::AlignBottom, prompt);
+    p.restore();
+  }
+  return box.bottom() + st.pt(10);
+}
+
 }  // namespace
 
 std::vector<SampleCell> SamplesView::layout(const QRectF& target) const {
@@ -91,27 +113,7 @@ std::vector<SampleCell> SamplesView::paintPrompt(QPainter& p, const QRectF& targ
   const double m = st.pt(8), left = target.left() + m, width = target.width() - 2 * m;
   double y = target.top() + m;
 
-  // The prompt: its end (what the continuations follow), at most four lines.
-  QString prompt = sp.prompt;
-  if (prompt.size() > 400) prompt = QStringLiteral("…") + prompt.right(399);
-  const QRectF promptBox(left, y, width, std::min(4 * fm.lineSpacing(), fm.boundingRect(QRectF(0, 0, width, 1e6),
-                                                                         Qt::TextWordWrap, prompt).height()));
-  if (draw) {
-    p.setFont(bold);
-    p.setPen(st.textColor());
-    p.drawText(QPointF(left, y + fm.ascent()), tr("Prompt"));
-  }
-  y += fm.lineSpacing();
-  const QRectF promptRect = promptBox.translated(0, fm.lineSpacing());
-  if (draw) {
-    p.setFont(body);
-    p.setPen(QColor(70, 70, 70));
-    p.save();
-    p.setClipRect(promptRect);
-    p.drawText(promptRect, Qt::TextWordWrap | Qt::AlignBottom, prompt);
-    p.restore();
-  }
-  y += promptBox.height() + st.pt(10);
+  y = paintPromptText(p, st, sp.prompt, left, y, width, draw);
 
   std::vector<Column> cols;
   cols.push_back({tr("full precision"), tr("reference"), &sp.fp, {}});

@@ -28,6 +28,8 @@ SamplesView::SamplesView(QWidget* parent) : AnalysisView(parent) {
   setObjectName("samples");
   prompts_ = new QListWidget;
   prompts_->setObjectName("prompts");
+  prompts_->setTextElideMode(Qt::ElideLeft);  // a prompt's end leads into the continuations
+  prompts_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   runs_ = new QListWidget;
   runs_->setObjectName("runs");
   canvas_ = new FigureCanvas([this](QPainter& p, const QRectF& r) { exportPaint(p, r); });
@@ -70,9 +72,7 @@ void SamplesView::setRecords(const std::vector<nlohmann::json>& records) {
     QSignalBlocker b1(prompts_), b2(runs_);
     prompts_->clear();
     for (const auto& p : data_.prompts) {
-      QString shown = p.prompt.simplified();
-      if (shown.size() > 80) shown = QStringLiteral("…") + shown.right(79);  // the end leads into the continuation
-      auto* item = new QListWidgetItem(shown);
+      auto* item = new QListWidgetItem(p.prompt.simplified());
       item->setToolTip(p.prompt);
       prompts_->addItem(item);
     }
