@@ -65,9 +65,16 @@ expect_json "eval-tasks piqa + last word" 'j["tasks"]["austen-piqa"]["n"]==10 an
 printf '{"text": "In the beginning God created the heaven and the earth"}\n\n{"text": "And the LORD spake unto Moses"}\n' >"$T/lambada.jsonl"
 expect_json "eval-tasks LAMBADA passages" 'j["tasks"]["lambada"]["n"]==2 and 0<=j["tasks"]["lambada"]["acc"]<=1 and j["tasks"]["lambada"]["ppl"]>=1' \
   "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --lambada "$T/lambada.jsonl"
+printf '%s\n' '{"question": "q", "subject": "s", "choices": ["a", "b", "c", "d"]}' >"$T/mmlu_bad.jsonl"
 printf '{"context": "Q", "choices": ["a"], "gold": 0}\n{"context": "Q"\n' >"$T/bad.jsonl"
 expect_error "eval-tasks bad task line" "line 2" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/bad.jsonl"
 expect_error "eval-tasks nothing to do" "give at least one" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny"
+expect_json "eval-tasks MMLU with a dev split" 'j["tasks"]["mmlu"]["n"]==2 and j["tasks"]["mmlu"]["num_fewshot"]==1 and "acc_norm" not in j["tasks"]["mmlu"] and j["tasks"]["arc_easy"]["n"]==3' \
+  "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/tests/data/mmlu.jsonl" --num-fewshot 1 --fewshot mmlu="$ROOT/tests/data/mmlu-dev.jsonl" \
+  --fewshot arc_easy="$ROOT/tests/data/arc_easy.jsonl" --task "$ROOT/tests/data/arc_easy.jsonl"
+expect_error "eval-tasks --fewshot syntax" "--fewshot wants NAME=FILE" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/tests/data/mmlu.jsonl" --num-fewshot 1 --fewshot "$ROOT/tests/data/mmlu-dev.jsonl"
+expect_error "eval-tasks few-shot file without K" "needs num_fewshot > 0" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$ROOT/tests/data/mmlu.jsonl" --fewshot mmlu="$ROOT/tests/data/mmlu-dev.jsonl"
+expect_error "eval-tasks missing field" "line 1: missing field \"answer\"" "$PTQ" eval-tasks --model "$SHARED/models/austen-tiny" --task "$T/mmlu_bad.jsonl"
 
 # Issue 11: integers are range-checked, never wrapped; bad overrides and counts are named.
 expect_error "--bits that wraps to 4" "option --bits must be in 2..8, got 4294967300" \

@@ -17,16 +17,20 @@
 namespace ptq::cli {
 
 // ptq eval-tasks --model DIR [--task FILE.jsonl ...] [--lambada LAMBADA.jsonl|.txt]
+//   [--num-fewshot K --fewshot NAME=DEV.jsonl ...]
 //   [--lastword TEXT --lastword-n 200 --lastword-context 50 --seed 0] [--limit N]
 //   [--device D --dtype T --residency R]
-// prints {"tasks": {name: {"acc", "acc_norm"?, "ppl"?, "n"}}, "model": DIR}. --lambada is the real
-// LAMBADA data (one passage per line, target = its last word; "lambada"); --lastword builds a
-// last-word task from any text ("lastword:<file name>").
+// prints {"tasks": {name: {"acc", "acc_norm"?, "ppl"?, "exact_match"?, "n", "num_fewshot"?}}, "model": DIR}.
+// --task takes lm-eval JSONL exports (ARC, HellaSwag, PIQA, WinoGrande, BoolQ, MMLU, LAMBADA,
+// GSM8K; docs/task-files.md) and this project's formats; --fewshot NAME=FILE gives task NAME its
+// few-shot examples (the first K of FILE, K = --num-fewshot). --lambada is the real LAMBADA data
+// (one passage per line, target = its last word; "lambada"); --lastword builds a last-word task
+// from any text ("lastword:<file name>").
 int cmd_eval_tasks(const std::vector<std::string>& argv) {
   Args a(argv,
          {"model", "task", "lambada", "lastword", "lastword-n", "lastword-context", "seed", "limit", "device", "dtype",
-          "residency"},
-         {}, {"task"});
+          "residency", "num-fewshot", "fewshot"},
+         {}, {"task", "fewshot"});
   at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   TaskOptions o;
@@ -37,9 +41,18 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   o.lastword.context_words = a.get_int("lastword-context", o.lastword.context_words, 1, limits::kMaxSeqlen);
   o.lastword.seed = uint64_t(a.get_int("seed", 0, 0, limits::kMaxSeed));
   o.limit = a.get_int("limit", 0, 0, limits::kMaxWindows);
+  o.num_fewshot = int(a.get_int("num-fewshot", 0, 0, 1000));
+  for (const std::string& nf : a.all("fewshot")) {
+    const size_t eq = nf.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == nf.size())
+      throw Error("--fewshot wants NAME=FILE (the task's name, its file name without extension), got '" + nf + "'");
+    if (!o.fewshot_files.emplace(nf.substr(0, eq), nf.substr(eq + 1)).second)
+      throw Error("--fewshot names task '" + nf.substr(0, eq) + "' twice");
+  }
   if (o.task_files.empty() && o.lambada_file.empty() && o.lastword_text.empty())
     throw Error("give at least one --task FILE.jsonl, --lambada FILE or --lastword TEXT");
   if (o.limit < 0) throw Error("--limit must be 0 (all items) or more, got " + std::to_string(o.limit));
+  check_task_files(o);  // a bad task or few-shot file fails before the model loads
   Feedback fb;
   ProgressLine line(fb);
   CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143

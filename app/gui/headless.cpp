@@ -90,7 +90,8 @@ int runHeadlessChecked(const HeadlessOptions& o) {
   }
   const Job& job = *ran;
 
-  nlohmann::json figures = nlohmann::json::array(), tables = nlohmann::json::array(), problems = nlohmann::json::array();
+  nlohmann::json figures = nlohmann::json::array(), tables = nlohmann::json::array(), problems = nlohmann::json::array(),
+                 noData = nlohmann::json::array();
   auto table = [&](const TextTable& t, const QString& stem) {
     for (const char* suffix : {".csv", ".tex"}) {
       QString path = QDir(o.out).absoluteFilePath(stem + suffix), err;
@@ -103,6 +104,10 @@ int runHeadlessChecked(const HeadlessOptions& o) {
     std::unique_ptr<AnalysisView> view(entry.make(nullptr));
     view->setRecords(records);
     view->resize(size.widthPx(), size.heightPx());
+    if (!view->hasData()) {  // e.g. the Samples view when no run of the sweep generated text
+      noData.push_back({{"view", entry.id.toStdString()}, {"message", view->noDataMessage().toStdString()}});
+      continue;
+    }
     for (const QString& fmt : figureFormats()) {
       QString path = QDir(o.out).absoluteFilePath(entry.id + "." + fmt), err;
       if (exportFigure(*view, path, size, &err)) figures.push_back(path.toStdString());
@@ -127,7 +132,8 @@ int runHeadlessChecked(const HeadlessOptions& o) {
                             {"records", records.size()},
                             {"figures", figures},
                             {"tables", tables},
-                            {"problems", problems}};
+                            {"problems", problems},
+                            {"views_without_data", noData}};
   std::cout << summary.dump(1) << std::endl;
   return failed.empty() && problems.empty() ? 0 : 1;
 }

@@ -15,6 +15,8 @@ class TasksAnalysis : public AnalysisSteps {
   static TaskOptions options(const ExperimentRun& r) {
     TaskOptions o;
     o.task_files = r.spec.task_files;
+    o.num_fewshot = r.spec.fewshot.num;
+    o.fewshot_files = r.spec.fewshot.files;
     return o;
   }
 

@@ -20,7 +20,7 @@ const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", 
                                             "sym_style", "act_bits", "act_format", "act_granularity", "act_group", "act_static",
                                             "act_qkv_out", "overrides", "params", "calibration", "eval", "analyses", "tasks",
                                             "device", "dtype", "residency", "label", "seed", "kv_bits", "kv_format",
-                                            "kv_granularity", "kv_group", "kv_residual"};
+                                            "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
 const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
 
@@ -166,6 +166,7 @@ nlohmann::json ExperimentSpec::to_json() const {
     j["eval"] = nullptr;
   j["analyses"] = analyses;
   j["tasks"] = task_files;
+  fewshot.write(j);
   j["device"] = device;
   j["dtype"] = dtype;
   j["residency"] = residency;
@@ -195,6 +196,7 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   if (f.has("eval")) read_eval(f.raw("eval"), s);
   s.analyses = canonical_analyses(f.strings("analyses"));
   s.task_files = f.strings("tasks");
+  s.fewshot = FewshotSpec::read(f);
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
   s.residency = f.choice("residency", s.residency, residency_names());
@@ -301,6 +303,7 @@ void ExperimentSpec::validate() const {
     const std::string unmet = unmet_needs(find_analysis(a), inputs);
     if (!unmet.empty()) bad("analyses", "'" + a + "' " + unmet);
   }
+  fewshot.validate(kWhere, !task_files.empty());
   validate_runtime(*this);
 }
 
@@ -309,6 +312,7 @@ void ExperimentSpec::resolve_paths(const std::string& base_dir) {
   for (auto& f : calib.files) f = resolve_path(f, base_dir);
   eval_text = resolve_path(eval_text, base_dir);
   for (auto& f : task_files) f = resolve_path(f, base_dir);
+  for (auto& [name, f] : fewshot.files) f = resolve_path(f, base_dir);
 }
 
 nlohmann::json ExperimentSpec::identity_json() const {
@@ -336,6 +340,7 @@ nlohmann::json ExperimentSpec::identity_json() const {
   tasks.erase(std::unique(tasks.begin(), tasks.end()), tasks.end());
   j["analyses"] = canonical_analyses(analyses);
   j["tasks"] = tasks;
+  fewshot.write(j);  // absent without few-shot: earlier run ids stay
   j["device"] = canonical_device(device);
   j["dtype"] = canonical_dtype(dtype);
   j["seed"] = seed;

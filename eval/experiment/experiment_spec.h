@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/experiment/fewshot_spec.h"
 #include "quant/kvcache/kv_cache_spec.h"
 #include "quant/pipeline/calib_spec.h"
 #include "quant/pipeline/quant_plan.h"
@@ -28,7 +29,8 @@ struct ExperimentSpec {
   // calibration text), "lambada" (last-word task built from eval_text). Size is always measured
   // ("size" is accepted in JSON and dropped). from_json keeps them as canonical_analyses().
   std::vector<std::string> analyses;
-  std::vector<std::string> task_files;  // lm-eval-style multiple-choice JSONL files
+  std::vector<std::string> task_files;  // lm-eval-style JSONL task files (multiple choice, generation, LAMBADA)
+  FewshotSpec fewshot;                  // "num_fewshot", "fewshot": examples prepended to the tasks' items
   std::string device = "cpu";
   std::string dtype = "float32";
   std::string residency = "auto";

@@ -12,7 +12,7 @@
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
-#include "eval/tasks/mc_tasks.h"
+#include "eval/tasks/tasks.h"
 #include "quant/pipeline/quant_plan.h"
 
 namespace ptq {
@@ -93,7 +93,9 @@ class Facts {
     if (it != tasks_.end()) return it->second;
     std::string err;
     try {
-      load_mc_task(file);
+      TaskOptions o;  // any task file: multiple choice, generation, LAMBADA
+      o.task_files = {file};
+      check_task_files(o);
     } catch (const std::exception& e) {
       err = "task file '" + file + "': " + e.what();
     }
@@ -216,9 +218,21 @@ Problems problems_of(const ExperimentSpec& s, Facts& facts) {
   }
   const std::string dev_error = facts.device(s.device);
   if (!dev_error.empty()) out.push_back(dev_error);
+  bool tasks_ok = true;
   for (const auto& t : s.task_files) {
     const std::string e = facts.task(t);
-    if (!e.empty()) out.push_back(e);
+    if (!e.empty()) out.push_back(e), tasks_ok = false;
+  }
+  if (tasks_ok && !s.fewshot.empty()) {  // the few-shot files against their tasks
+    try {
+      TaskOptions o;
+      o.task_files = s.task_files;
+      o.num_fewshot = s.fewshot.num;
+      o.fewshot_files = s.fewshot.files;
+      check_task_files(o);
+    } catch (const Error& e) {
+      out.push_back(std::string("few-shot: ") + e.what());
+    }
   }
   const ModelFacts& m = facts.model(s.model_dir);
   if (!m.error.empty()) {

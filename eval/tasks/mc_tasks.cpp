@@ -11,6 +11,7 @@
 #include "core/records/json_util.h"
 #include "core/model/model.h"
 #include "eval/metrics/perplexity.h"
+#include "eval/tasks/task_fields.h"
 
 namespace ptq {
 
@@ -77,56 +78,7 @@ std::vector<LoglikResult> loglikelihoods(Model& model, const std::vector<LoglikR
 
 namespace {
 
-const nlohmann::json& field(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key)) throw Error("missing field \"" + std::string(key) + "\"");
-  return j.at(key);
-}
-
-std::string text_field(const nlohmann::json& j, const char* key) {
-  const auto& v = field(j, key);
-  if (!v.is_string()) throw Error("field \"" + std::string(key) + "\" must be a string");
-  return v.get<std::string>();
-}
-
-std::vector<std::string> text_list(const nlohmann::json& v, const char* key) {
-  if (!v.is_array() || v.empty()) throw Error("field \"" + std::string(key) + "\" must be a non-empty list of strings");
-  std::vector<std::string> out;
-  for (const auto& e : v) {
-    if (!e.is_string()) throw Error("field \"" + std::string(key) + "\" must be a non-empty list of strings");
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-// An index given as an integer or a string of digits ("2").
-int index_field(const nlohmann::json& v, const std::string& key) {
-  if (v.is_number_integer()) {
-    // Read wide, then range-check: 4294967296 must not wrap to 0.
-    const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(1) << 30
-                                             : v.get<int64_t>() >= -(int64_t(1) << 30) && v.get<int64_t>() <= int64_t(1) << 30;
-    if (!fits) throw Error("field \"" + key + "\" = " + v.dump() + " is not a valid choice index");
-    return int(v.get<int64_t>());
-  }
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    if (!s.empty() && s.size() < 9 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) return std::stoi(s);
-  }
-  throw Error("field \"" + key + "\" must be an integer index");
-}
-
-const char* first_key(const nlohmann::json& j, std::initializer_list<const char*> keys) {
-  for (const char* k : keys)
-    if (j.contains(k)) return k;
-  return nullptr;
-}
-
-// Python's str.replace: every non-overlapping occurrence, left to right, in one pass.
-std::string replace_all(const std::string& s, const std::string& from, const std::string& to) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t p; (p = s.find(from, pos)) != std::string::npos; pos = p + from.size()) out += s.substr(pos, p - pos) + to;
-  return out + s.substr(pos);
-}
+using namespace task_fields;
 
 // lm-eval's HellaSwag preprocess.
 std::string hellaswag_clean(std::string t) {
@@ -154,65 +106,103 @@ McItem shared_context(const std::string& context, const std::vector<std::string>
   return it;
 }
 
+McItem parse_piqa(const nlohmann::json& j) {
+  return shared_context("Question: " + text_field(j, "goal") + "\nAnswer:", {text_field(j, "sol1"), text_field(j, "sol2")},
+                        index_field(field(j, "label"), "label"));
+}
+
+McItem parse_arc(const nlohmann::json& j) {
+  const auto& ch = field(j, "choices");
+  if (!ch.is_object()) throw Error("field \"choices\" must be an object with \"text\" and \"label\" lists");
+  const auto texts = text_list(field(ch, "text"), "choices.text"), labels = text_list(field(ch, "label"), "choices.label");
+  if (texts.size() != labels.size()) throw Error("choices.text and choices.label differ in length");
+  const std::string key = field(j, "answerKey").is_string() ? j["answerKey"].get<std::string>() : j["answerKey"].dump();
+  auto pos = std::find(labels.begin(), labels.end(), key);
+  if (pos == labels.end()) throw Error("answerKey '" + key + "' is not among choices.label");
+  return shared_context("Question: " + text_field(j, "question") + "\nAnswer:", texts, int(pos - labels.begin()));
+}
+
+// lm-eval's hellaswag utils.process_docs: query = preprocess(activity_label + ": " + ctx_a + " " +
+// ctx_b.capitalize()); an export with the joined "ctx" instead of ctx_a / ctx_b is read too.
+McItem parse_hellaswag(const nlohmann::json& j) {
+  std::string ctx = j.contains("ctx_a") ? text_field(j, "ctx_a") + " " + capitalize(text_field(j, "ctx_b"))
+                                        : text_field(j, "ctx");
+  ctx = text_field(j, "activity_label") + ": " + ctx;
+  std::vector<std::string> endings;
+  for (const auto& e : text_list(field(j, "endings"), "endings")) endings.push_back(hellaswag_clean(e));
+  return shared_context(hellaswag_clean(ctx), endings, index_field(field(j, "label"), "label"));
+}
+
+// lm-eval's winogrande preprocess_winogrande.py: one context per option (sentence up to the first
+// "_" + option), the shared continuation " " + the rest after "_", stripped.
+McItem parse_winogrande(const nlohmann::json& j) {
+  McItem it;
+  const std::string s = text_field(j, "sentence");
+  const size_t us = s.find('_');
+  if (us == std::string::npos) throw Error("field \"sentence\" has no '_' blank");
+  const std::string rest = strip(s.substr(us + 1));
+  for (const char* k : {"option1", "option2"}) {
+    it.contexts.push_back(s.substr(0, us) + text_field(j, k));
+    it.continuations.push_back(" " + rest);
+    it.norm_bytes.push_back(int64_t(rest.size()));
+  }
+  it.gold = index_field(field(j, "answer"), "answer") - 1;
+  return it;
+}
+
+McItem parse_boolq(const nlohmann::json& j) {
+  int gold;
+  if (j.contains("answer") && j["answer"].is_boolean()) gold = j["answer"].get<bool>() ? 1 : 0;
+  else gold = index_field(field(j, "label"), "label");
+  return shared_context(text_field(j, "passage") + "\nQuestion: " + text_field(j, "question") + "?\nAnswer:",
+                        {"no", "yes"}, gold);
+}
+
+// lm-eval's mmlu/default/_default_template_yaml and the per-subject description.
+McItem parse_mmlu(const nlohmann::json& j) {
+  const auto choices = text_list(field(j, "choices"), "choices");
+  if (choices.size() != 4) throw Error("field \"choices\" must hold 4 answers (MMLU), got " + std::to_string(choices.size()));
+  std::string q = strip(text_field(j, "question"));
+  const char* letters[] = {"A", "B", "C", "D"};
+  for (size_t i = 0; i < 4; ++i) q += "\n" + std::string(letters[i]) + ". " + choices[i];
+  McItem it = shared_context(q + "\nAnswer:", {"A", "B", "C", "D"}, index_field(field(j, "answer"), "answer"));
+  it.group = text_field(j, "subject");
+  it.description = "The following are multiple choice questions (with answers) about " + replace_all(it.group, "_", " ") + ".\n\n";
+  return it;
+}
+
+McItem parse_generic(const nlohmann::json& j) {
+  const char* ck = first_key(j, {"context", "query"});
+  if (!ck) throw Error("unknown task format: expected \"context\" (or \"query\") and \"choices\", or the fields of "
+                       "piqa, arc, hellaswag, winogrande, boolq or mmlu");
+  const char* gk = first_key(j, {"gold", "label", "answer"});
+  if (!gk) throw Error("missing field \"gold\" (or \"label\", \"answer\")");
+  return shared_context(text_field(j, ck), text_list(field(j, "choices"), "choices"), index_field(j[gk], gk));
+}
+
 }  // namespace
+
+std::string mc_format_of(const nlohmann::json& j) {
+  if (!j.is_object()) return "";
+  if (j.contains("goal") && j.contains("sol1")) return "piqa";
+  if (j.contains("answerKey")) return "arc";
+  if (j.contains("endings")) return "hellaswag";
+  if (j.contains("option1") && j.contains("sentence")) return "winogrande";
+  if (j.contains("passage")) return "boolq";
+  if (j.contains("subject") && j.contains("choices") && j["choices"].is_array()) return "mmlu";
+  return "generic";
+}
 
 McItem parse_mc_item(const nlohmann::json& j, std::string* format) {
   if (!j.is_object()) throw Error("expected a JSON object");
-  McItem it;
-  std::string fmt;
-  if (j.contains("goal") && j.contains("sol1")) {
-    fmt = "piqa";
-    it = shared_context("Question: " + text_field(j, "goal") + "\nAnswer:",
-                        {text_field(j, "sol1"), text_field(j, "sol2")}, index_field(field(j, "label"), "label"));
-  } else if (j.contains("answerKey")) {
-    fmt = "arc";
-    const auto& ch = field(j, "choices");
-    if (!ch.is_object()) throw Error("field \"choices\" must be an object with \"text\" and \"label\" lists");
-    const auto texts = text_list(field(ch, "text"), "choices.text"), labels = text_list(field(ch, "label"), "choices.label");
-    if (texts.size() != labels.size()) throw Error("choices.text and choices.label differ in length");
-    const std::string key = field(j, "answerKey").is_string() ? j["answerKey"].get<std::string>() : j["answerKey"].dump();
-    auto pos = std::find(labels.begin(), labels.end(), key);
-    if (pos == labels.end()) throw Error("answerKey '" + key + "' is not among choices.label");
-    it = shared_context("Question: " + text_field(j, "question") + "\nAnswer:", texts, int(pos - labels.begin()));
-  } else if (j.contains("endings")) {
-    fmt = "hellaswag";
-    std::string ctx = j.contains("ctx_a") ? text_field(j, "ctx_a") + " " + capitalize(text_field(j, "ctx_b"))
-                                          : text_field(j, "ctx");
-    if (j.contains("activity_label")) ctx = text_field(j, "activity_label") + ": " + ctx;
-    std::vector<std::string> endings;
-    for (const auto& e : text_list(field(j, "endings"), "endings")) endings.push_back(hellaswag_clean(e));
-    it = shared_context(hellaswag_clean(ctx), endings, index_field(field(j, "label"), "label"));
-  } else if (j.contains("option1") && j.contains("sentence")) {
-    fmt = "winogrande";
-    const std::string s = text_field(j, "sentence");
-    const size_t us = s.find('_');
-    if (us == std::string::npos) throw Error("field \"sentence\" has no '_' blank");
-    std::string rest = s.substr(us + 1);
-    rest.erase(0, rest.find_first_not_of(" \t\n"));
-    rest.erase(rest.find_last_not_of(" \t\n") + 1);
-    for (const char* k : {"option1", "option2"}) {
-      const std::string opt = text_field(j, k);
-      it.contexts.push_back(s.substr(0, us) + opt);
-      it.continuations.push_back(" " + rest);
-      it.norm_bytes.push_back(int64_t(rest.size()));
-    }
-    it.gold = index_field(field(j, "answer"), "answer") - 1;
-  } else if (j.contains("passage")) {
-    fmt = "boolq";
-    int gold;
-    if (j.contains("answer") && j["answer"].is_boolean()) gold = j["answer"].get<bool>() ? 1 : 0;
-    else gold = index_field(field(j, "label"), "label");
-    it = shared_context(text_field(j, "passage") + "\nQuestion: " + text_field(j, "question") + "?\nAnswer:",
-                        {"no", "yes"}, gold);
-  } else {
-    fmt = "generic";
-    const char* ck = first_key(j, {"context", "query"});
-    if (!ck) throw Error("unknown task format: expected \"context\" (or \"query\") and \"choices\", or the fields of "
-                         "piqa, arc, hellaswag, winogrande or boolq");
-    const char* gk = first_key(j, {"gold", "label", "answer"});
-    if (!gk) throw Error("missing field \"gold\" (or \"label\", \"answer\")");
-    it = shared_context(text_field(j, ck), text_list(field(j, "choices"), "choices"), index_field(j[gk], gk));
-  }
+  const std::string fmt = mc_format_of(j);
+  McItem it = fmt == "piqa"         ? parse_piqa(j)
+              : fmt == "arc"        ? parse_arc(j)
+              : fmt == "hellaswag"  ? parse_hellaswag(j)
+              : fmt == "winogrande" ? parse_winogrande(j)
+              : fmt == "boolq"      ? parse_boolq(j)
+              : fmt == "mmlu"       ? parse_mmlu(j)
+                                    : parse_generic(j);
   if (it.gold < 0 || it.gold >= int(it.contexts.size()))
     throw Error("gold index " + std::to_string(it.gold) + " is outside the " + std::to_string(it.contexts.size()) + " choices");
   if (format) *format = fmt;
@@ -224,31 +214,60 @@ std::string task_name_of(const std::string& path) {
   return base.substr(0, base.find('.'));
 }
 
+// The same document (lm-eval compares the docs: a few-shot file that is the test file itself).
+static bool same_item(const McItem& a, const McItem& b) {
+  return a.gold == b.gold && a.contexts == b.contexts && a.continuations == b.continuations && a.description == b.description;
+}
+
+static std::vector<McItem> read_mc_items(const std::string& path, std::string* format) {
+  std::vector<McItem> items;
+  for_each_jsonl_object(path, [&](const nlohmann::json& j, int) {
+    std::string fmt;
+    items.push_back(parse_mc_item(j, &fmt));
+    if (format->empty()) *format = fmt;
+    if (fmt != *format) throw Error("a " + fmt + " item in a " + *format + " file");
+  });
+  if (items.empty()) throw Error("task file '" + path + "' has no items");
+  return items;
+}
+
 McTask load_mc_task(const std::string& path) {
-  const std::string text = read_text_file(path);
   McTask t;
   t.name = task_name_of(path);
-  size_t pos = 0;
-  for (int line = 1; pos < text.size(); ++line) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    const std::string s = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (s.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = "'" + path + "' line " + std::to_string(line);
-    try {
-      std::string fmt;
-      t.items.push_back(parse_mc_item(parse_json(s, where), &fmt));
-      if (t.format.empty()) t.format = fmt;
-      if (fmt != t.format) throw Error("a " + fmt + " item in a " + t.format + " file");
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      throw Error(msg.find(where) != std::string::npos ? msg : where + ": " + msg);
-    }
-  }
-  if (t.items.empty()) throw Error("task file '" + path + "' has no items");
-  t.has_norm = t.format != "winogrande" && t.format != "boolq";
+  t.items = read_mc_items(path, &t.format);
+  t.has_norm = t.format != "winogrande" && t.format != "boolq" && t.format != "mmlu";
   return t;
+}
+
+void set_mc_fewshot(McTask& task, const std::string& path, int k) {
+  if (k < 0) throw Error("num_fewshot must be 0 or more, got " + std::to_string(k));
+  std::string format;
+  std::vector<McItem> pool = read_mc_items(path, &format);
+  if (format != task.format)
+    throw Error("few-shot file '" + path + "' holds " + format + " items, task " + task.name + " is " + task.format);
+  for (const McItem& it : task.items) {
+    const auto have = std::count_if(pool.begin(), pool.end(), [&](const McItem& e) { return e.group == it.group && !same_item(e, it); });
+    if (have < k)
+      throw Error("few-shot file '" + path + "' has " + std::to_string(have) + " items" +
+                  (it.group.empty() ? "" : " of subject '" + it.group + "'") + ", " + std::to_string(k) + " asked");
+  }
+  task.fewshot_pool = std::move(pool);
+  task.num_fewshot = k;
+}
+
+std::string mc_context(const McTask& task, const McItem& item, size_t choice) {
+  // lm-eval's fewshot_context: description, then per example doc_to_text + " " + the gold choice +
+  // "\n\n" (for winogrande the gold option's context + " " + the rest), then the item's context.
+  std::string p = item.description;
+  int used = 0;
+  for (const McItem& e : task.fewshot_pool) {
+    if (used == task.num_fewshot) break;
+    if (e.group != item.group) continue;  // MMLU: the dev examples of the item's subject
+    if (same_item(e, item)) continue;     // lm-eval's rm_eval_doc: never the item itself
+    p += e.contexts[size_t(e.gold)] + e.continuations[size_t(e.gold)] + "\n\n";
+    ++used;
+  }
+  return p + item.contexts.at(choice);
 }
 
 nlohmann::json TaskScore::to_json() const {
@@ -290,7 +309,7 @@ TaskScore run_mc_task(Model& model, const Tokenizer& tok, const McTask& task, in
     const McItem& it = items[i];
     for (size_t c = 0; c < it.contexts.size(); ++c) {
       try {
-        reqs.push_back(encode_pair(tok, it.contexts[c], it.continuations[c]));
+        reqs.push_back(encode_pair(tok, mc_context(task, it, c), it.continuations[c]));
       } catch (const Error& e) {
         throw Error("task " + task.name + " item " + std::to_string(i + 1) + ": " + e.what());
       }

@@ -16,6 +16,14 @@
 //              context = sentence up to "_" + option, continuation = " " + rest     acc
 //   boolq      {"passage", "question", "answer": bool | "label": int}:
 //              "{passage}\nQuestion: {question}?\nAnswer:", choices " no" / " yes"   acc
+//   mmlu       {"question", "subject", "choices": [4 strings], "answer": int}: description "The
+//              following are multiple choice questions (with answers) about {subject, _ -> space}.\n\n",
+//              "{question.strip()}\nA. {c0}\nB. {c1}\nC. {c2}\nD. {c3}\nAnswer:", choices " A".." D"  acc
+// Few-shot (set_mc_fewshot): the first k items of a dev/train file in the same format (MMLU: of the
+// item's subject, lm-eval's first_n sampler), each "{context of the gold choice}{" " + gold choice}\n\n",
+// after the description and before the item's context (lm-eval's fewshot_context). lm-eval's
+// default sampler draws k at random (seed 1234) instead: order the file to choose.
+// docs/task-files.md tabulates the fields per format.
 // Tokenization follows lm-eval's _encode_pair (see encode_pair).
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +61,8 @@ struct McItem {
   std::vector<std::string> continuations;  // one per choice
   std::vector<int64_t> norm_bytes;         // byte length of each choice text (acc_norm)
   int gold = 0;
+  std::string description;  // prepended before the few-shot examples (MMLU's subject line); "" = none
+  std::string group;        // few-shot examples come from items of the same group (MMLU: subject)
 };
 
 struct McTask {
@@ -60,6 +70,8 @@ struct McTask {
   std::string format;  // generic, piqa, arc, hellaswag, winogrande, boolq
   bool has_norm = true;
   std::vector<McItem> items;
+  std::vector<McItem> fewshot_pool;  // set_mc_fewshot
+  int num_fewshot = 0;
 };
 
 // Parses one line's object; sets *format to the detected format. Throws ptq::Error naming the
@@ -67,8 +79,15 @@ struct McTask {
 McItem parse_mc_item(const nlohmann::json& j, std::string* format);
 // File name without folder and extension ("resources/tasks/piqa.jsonl" -> "piqa").
 std::string task_name_of(const std::string& path);
-// Reads a JSONL task file (its name: task_name_of); errors name the file and line.
+// The format a line's object is read as (piqa, arc, hellaswag, winogrande, boolq, mmlu, generic).
+std::string mc_format_of(const nlohmann::json& j);
+// Reads a JSONL task file (its name: task_name_of); errors name the file, the line and the field.
 McTask load_mc_task(const std::string& path);
+// Reads `path` (same format) as the few-shot pool and uses k examples per item; throws when the file
+// has another format or fewer than k items (of an item's subject).
+void set_mc_fewshot(McTask& task, const std::string& path, int k);
+// The full context of choice `choice`: description, few-shot examples, the item's own context.
+std::string mc_context(const McTask& task, const McItem& item, size_t choice);
 
 struct TaskScore {
   double acc = 0, acc_norm = 0;

@@ -78,8 +78,25 @@ inline json withTokenKl(json r) {
 }
 
 // fp, rtn w3, gptq w3, gptq w4, awq w4; gptq w3 carries kurtosis and token_kl analyses.
+// A samples block (issue 17's record contract) of one prompt: the run departs from full precision
+// at token 1.
+inline json withSamples(json r) {
+  auto cont = [](const std::vector<std::string>& tokens, const std::vector<double>& probs) {
+    std::string text;
+    for (const auto& t : tokens) text += t;
+    return json{{"text", text}, {"tokens", tokens}, {"ids", json::array({5, 6, 7})}, {"probs", probs}};
+  };
+  r["samples"] = {{"max_new_tokens", 3},
+                  {"sampling", {{"greedy", true}}},
+                  {"prompts", json::array({{{"prompt", "It is a truth universally"},
+                                            {"fp", cont({" acknowledged", ",", " that"}, {0.9, 0.8, 0.7})},
+                                            {"quantized", cont({" acknowledged", " by", " all"}, {0.8, 0.3, 0.5})},
+                                            {"first_divergence", 1}}})}};
+  return r;
+}
+
 inline std::vector<json> demoSet() {
-  return {fpRecord(4e6, 90), quantRecord("rtn", 3, 1e6, 120, 3.2), withTokenKl(withKurtosis(quantRecord("gptq", 3, 1e6, 100, 3.2))),
+  return {fpRecord(4e6, 90), withSamples(quantRecord("rtn", 3, 1e6, 120, 3.2)), withTokenKl(withKurtosis(quantRecord("gptq", 3, 1e6, 100, 3.2))),
           quantRecord("gptq", 4, 1.3e6, 95, 4.2), quantRecord("awq", 4, 1.3e6, 97, 4.2)};
 }
 

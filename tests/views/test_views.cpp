@@ -346,6 +346,23 @@ class TestViews : public QObject {
       if (p.method == "gptq" && p.label.endsWith("3b")) QVERIFY(std::fabs(p.x - gptq3x) < kTol);
     QVERIFY(!v.setQuality("no-such-task"));
   }
+  // Generation and few-shot task scores (issue 17: {"acc", "exact_match": {filter: v}, "n",
+  // "num_fewshot"}) are y choices of the trade-off view and columns of the comparison table by acc.
+  void generationTaskScoresAreChoices() {
+    auto a = sample::quantRecord("gptq", 4, 1e6, 100, 4.2), b = sample::fpRecord(4e6, 90);
+    a["metrics"]["tasks"]["gsm8k"] = {{"acc", 0.25}, {"exact_match", {{"strict-match", 0.25}, {"flexible-extract", 0.5}}}, {"n", 4}, {"num_fewshot", 5}};
+    b["metrics"]["tasks"]["gsm8k"] = {{"acc", 0.75}, {"exact_match", {{"strict-match", 0.75}, {"flexible-extract", 0.75}}}, {"n", 4}, {"num_fewshot", 5}};
+    b["metrics"]["tasks"]["mmlu"] = {{"acc", 0.5}, {"n", 2}, {"num_fewshot", 1}};
+    TradeoffView v;
+    v.setRecords({a, b});
+    QCOMPARE(v.qualities(), (QStringList{"ppl", "gsm8k", "lambada", "mmlu"}));
+    QVERIFY(v.setQuality("gsm8k"));
+    QCOMPARE(static_cast<int>(v.points().size()), 2);
+    for (const auto& p : v.points()) QVERIFY(std::fabs(p.y - (p.method == "fp" ? 0.75 : 0.25)) < kTol);
+    ComparisonTableView t;
+    t.setRecords({a, b});
+    QVERIFY(t.runModel().column("task:gsm8k") >= 0 && t.runModel().column("task:mmlu") >= 0);
+  }
   void tradeoffWithoutSizeSaysSo() {
     auto r = sample::fpRecord(1e6, 90);
     r["metrics"].erase("size");
@@ -390,7 +407,7 @@ class TestViews : public QObject {
       QVERIFY(!v->dataTable().rows.empty());
       ids << e.id;
     }
-    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison"}));
+    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison", "samples"}));
     QVERIFY(findView("kurtosis") != nullptr);
     QVERIFY(findView("nope") == nullptr);
   }

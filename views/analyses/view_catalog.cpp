@@ -5,6 +5,7 @@
 #include "views/analyses/compare_runs_view.h"
 #include "views/analyses/comparison_table.h"
 #include "views/analyses/kurtosis_view.h"
+#include "views/analyses/samples_view.h"
 #include "views/analyses/layer_error_view.h"
 #include "views/analyses/token_distribution_view.h"
 #include "views/analyses/tradeoff_view.h"
@@ -20,6 +21,7 @@ const std::vector<ViewEntry>& viewCatalog() {
       {"token_distribution", QObject::tr("Token distribution"),
        [](QWidget* p) -> AnalysisView* { return new TokenDistributionView(p); }},
       {"comparison", QObject::tr("Comparison table"), [](QWidget* p) -> AnalysisView* { return new ComparisonTableView(p); }},
+      {"samples", QObject::tr("Samples"), [](QWidget* p) -> AnalysisView* { return new SamplesView(p); }},
   };
   return entries;
 }
