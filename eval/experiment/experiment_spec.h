@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/generation/samples_spec.h"
 #include "quant/kvcache/kv_cache_spec.h"
 #include "quant/pipeline/calib_spec.h"
 #include "quant/pipeline/quant_plan.h"
@@ -29,6 +30,7 @@ struct ExperimentSpec {
   // ("size" is accepted in JSON and dropped). from_json keeps them as canonical_analyses().
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;  // lm-eval-style multiple-choice JSONL files
+  SamplesSpec samples;               // "samples": greedy continuations recorded fp vs quantized (record["samples"])
   std::string device = "cpu";
   std::string dtype = "float32";
   std::string residency = "auto";
