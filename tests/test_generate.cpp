@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/io/safetensors.h"
@@ -175,6 +176,9 @@ TEST_CASE("empty decode state refuses a batch mismatch and empty ids") {
   CHECK(st.length() == 4 && st.next_position[0].item<int64_t>() == 4);
   CHECK_THROWS_WITH(m->forward_cached(at::zeros({2, 1}, at::kLong), st), "decode state holds 1");
   CHECK_THROWS_WITH(m->forward_cached(at::zeros({1, 0}, at::kLong), st), "at least one token");
+  DecodeState a, b;  // last_only: the last row of the full prefill's logits
+  at::Tensor p = prompt_ids(parity("llama"), 1, 7);
+  CHECK(m->forward_cached(p, a, {}, true).equal(m->forward_cached(p, b).narrow(1, 6, 1)));
 }
 
 namespace {

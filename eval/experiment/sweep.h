@@ -45,6 +45,7 @@ struct SweepSpec {
   int64_t eval_seqlen = 2048, eval_max_windows = 0, eval_batch = 4;
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;
+  SamplesSpec samples;               // "samples": every run records them (experiment spec's key)
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json overrides = nlohmann::json::array();  // as in the experiment spec
   std::string device = "cpu", dtype = "float32", residency = "auto";

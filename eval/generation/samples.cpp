@@ -1,5 +1,7 @@
 #include "eval/generation/samples.h"
 
+#include <algorithm>
+
 #include "core/runtime/errors.h"
 
 namespace ptq {

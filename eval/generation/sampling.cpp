@@ -1,6 +1,7 @@
 #include "eval/generation/sampling.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "core/runtime/errors.h"
@@ -69,6 +70,7 @@ at::Tensor choose_tokens(const at::Tensor& scores, const SamplingParams& p, std:
   at::Tensor probs = at::softmax(scores.to(at::kDouble), -1).to(at::kCPU).contiguous();
   const int64_t B = probs.size(0), V = probs.size(1);
   at::Tensor out = at::empty({B}, at::TensorOptions().dtype(at::kLong));
+  int64_t* chosen = out.data_ptr<int64_t>();
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   const double* pr = probs.data_ptr<double>();
   for (int64_t b = 0; b < B; ++b) {
@@ -85,7 +87,7 @@ at::Tensor choose_tokens(const at::Tensor& scores, const SamplingParams& p, std:
         break;
       }
     }
-    out[b] = pick >= 0 ? pick : last_nonzero;  // u ≥ the rounded total: the last possible token
+    chosen[b] = pick >= 0 ? pick : last_nonzero;  // u ≥ the rounded total: the last possible token
   }
   return out;
 }
