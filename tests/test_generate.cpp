@@ -15,6 +15,7 @@
 
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
+#include "core/runtime/errors.h"
 #include "quant/kvcache/kv_cache_quantizer.h"
 #include "tests/check.h"
 #include "tests/fixture_paths.h"

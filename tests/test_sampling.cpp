@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/model/model.h"
+#include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
 #include "eval/experiment/experiment.h"
 #include "eval/experiment/experiment_spec.h"

@@ -98,7 +98,7 @@ void generate_batch(Model& m, const Tokenizer& tok, std::vector<Row*>& rows, con
   size_t L = 0;
   for (auto* r : rows) L = std::max(L, r->prompt_ids.size());
   std::vector<int64_t> flat_ids(size_t(B) * L, 0), flat_real(size_t(B) * L, 0);
-  std::vector<std::vector<int64_t>> history(size_t(B));
+  std::vector<std::vector<int64_t>> history(static_cast<size_t>(B));
   for (size_t b = 0; b < size_t(B); ++b) {
     const auto& pi = rows[b]->prompt_ids;
     const size_t off = L - pi.size();
