@@ -106,7 +106,7 @@ TEST_CASE("generate: empty prompt, prompt beyond the context, no prompts") {
   std::string longp;
   for (int i = 0; i < 1200; ++i) longp += "the house and ";
   CHECK_THROWS_WITH(generate(*t.model, t.tok, {longp}, greedy(4)), "longer than the context of 2048");
-  CHECK_THROWS_WITH(generate(*t.model, t.tok, {"Emma"}, greedy(2047)), "exceeds the context of 2048");
+  CHECK_THROWS_WITH(generate(*t.model, t.tok, {"Emma"}, greedy(2048)), "exceeds the context of 2048");  // 1 token + 2048
   CHECK_THROWS_WITH(generate(*t.model, t.tok, {}, greedy(4)), "no prompts");
   CHECK_THROWS_WITH(generate(*t.model, t.tok, {"Emma"}, greedy(0)), "max_new_tokens is 0");
 }
@@ -164,4 +164,12 @@ TEST_CASE("decode skip_special_tokens leaves out special added tokens only") {
   CHECK(t.tok.is_special(0) && !t.tok.is_special(ids[1]));
   CHECK(t.tok.decode(ids) == "<|endoftext|>Emma was<|pad|>");
   CHECK(t.tok.decode(ids, true) == "Emma was");
+  // The reference tokenizers: Llama-3's <|begin_of_text|> (byte-level) and Llama-2's <s>
+  // (sentencepiece-style: left out before Fuse and Strip, so the prepended space is still stripped).
+  const std::string dir = test::shared_dir() + "/tokenizers/";
+  const Tokenizer llama3 = Tokenizer::from_file(dir + "llama3.tokenizer.json");
+  CHECK(llama3.decode({128000, 9906, 1917}, true) == "Hello world");
+  const Tokenizer llama2 = Tokenizer::from_file(dir + "llama2.tokenizer.json");
+  CHECK(llama2.decode({1, 22557, 1526}) == "<s> Hello world");
+  CHECK(llama2.decode({1, 22557, 1526}, true) == "Hello world");
 }
