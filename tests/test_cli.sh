@@ -146,5 +146,20 @@ printf '{"model": "%s", "method": "fp", "eval": {"text": "%s", "seqlen": 128, "m
 expect_error "run with a NaN weight" "NaN or Inf" "$PTQ" run "$T/nanrun.json" --results "$T/nanresults"
 [ -z "$(ls -A "$T/nanresults" 2>/dev/null)" ] && ok "no record for a NaN model" || bad "a record was written for a NaN model: $(ls -A "$T/nanresults")"
 
+# ptq generate: fp vs a 2-bit RTN spec side by side (the spec's quantized model), JSON and text, errors.
+tiny_m="$SHARED/models/austen-tiny"
+printf '{"model": "%s", "method": "rtn", "bits": 2, "group": 32, "kv_bits": 4, "kv_residual": 2}' "$tiny_m" >"$T/gen-spec.json"
+printf 'It is a truth\n\nEmma Woodhouse\n' >"$T/prompts.txt"
+expect_json "generate fp vs spec (json)" 'len(j["prompts"])==2 and all(len(p["fp"]["ids"])==5 and len(p["quantized"]["probs"])==5 for p in j["prompts"]) and j["sampling"]["greedy"] and j["timing"]["fp"]["new_tokens"]==10' \
+  "$PTQ" generate --prompts "$T/prompts.txt" --spec "$T/gen-spec.json" --max-new-tokens 5 --json
+expect_json "generate seeded sampling, fp only" 'j["prompts"][0]["quantized"] is None and j["sampling"]["seed"]==4 and j["sampling"]["top_k"]==20' \
+  "$PTQ" generate --model "$tiny_m" --prompt "She was" --temperature 0.8 --top-k 20 --top-p 0.9 --seed 4 --max-new-tokens 4 --json
+"$PTQ" generate --model "$tiny_m" --prompt "It is a truth" --max-new-tokens 4 >"$T/gen.txt" 2>/dev/null
+grep -q "^  fp: " "$T/gen.txt" && ok "generate prints text" || bad "generate prints text: $(cat "$T/gen.txt")"
+expect_error "generate empty prompt" "prompt 1 is empty" "$PTQ" generate --model "$tiny_m" --prompt ""
+expect_error "generate max-new-tokens 0" "max-new-tokens" "$PTQ" generate --model "$tiny_m" --prompt "Emma" --max-new-tokens 0
+expect_error "generate top-p out of range" "top_p is 0" "$PTQ" generate --model "$tiny_m" --prompt "Emma" --temperature 1 --top-p 0
+expect_error "generate both prompt options" "exactly one of --prompt" "$PTQ" generate --model "$tiny_m" --prompt a --prompts "$T/prompts.txt"
+
 
 finish

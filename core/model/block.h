@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/io/model_config.h"
+#include "core/model/decode_state.h"
 #include "core/model/kv_cache.h"
 #include "core/model/model_layout.h"
 #include "core/model/rope.h"
@@ -55,6 +56,12 @@ struct BlockContext {
   int64_t scan_chunk = kDefaultScanChunk;
   // Set: attention reads K and V from this quantized cache (core/model/kv_cache.h).
   const KvCacheQuantizer* kv_cache = nullptr;
+  // Incremental decoding (Model::forward_cached): this block's cache, read and extended in place;
+  // then rope / local_rope hold per-row tables [B, 1, T_new, D] at the tokens' absolute positions,
+  // mask / sliding_mask are additive [B, 1, T_new, S] over every slot (padding, causality and the
+  // window), and token_mask [B, T_new] (1 real, 0 left padding) zeroes Mamba's padded inputs.
+  BlockCache* cache = nullptr;
+  at::Tensor token_mask;
 };
 
 class Block {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "core/runtime/errors.h"
 
@@ -105,6 +106,8 @@ at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx)
   const RopeTables& rope = (sliding && ctx.local_rope) ? *ctx.local_rope : *ctx.rope;
   q = apply_rope(q, rope);
   k = apply_rope(k, rope);
+  if (ctx.cache) std::tie(k, v) = append_kv(*ctx.cache, k, v);  // decoding: every slot so far
+  const int64_t S = k.size(2);
   if (ctx.kv_cache) {  // K and V as written into a quantized cache, read back by every later query
     const double scale = 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(D));
     at::Tensor o = attend_with_kv_cache(q, k, v, sliding ? ctx.sliding_mask : ctx.mask, scale,
@@ -113,8 +116,8 @@ at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx)
   }
   if (Hkv != Hq) {  // transformers' repeat_kv
     const int64_t rep = Hq / Hkv;
-    k = k.unsqueeze(2).expand({B, Hkv, rep, T, D}).reshape({B, Hq, T, D});
-    v = v.unsqueeze(2).expand({B, Hkv, rep, T, D}).reshape({B, Hq, T, D});
+    k = k.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
+    v = v.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
   }
   at::Tensor o = attend(q, k, v, sliding ? ctx.sliding_mask : ctx.mask);
   o = o.transpose(1, 2).reshape({B, T, Hq * D});

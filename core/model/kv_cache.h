@@ -24,9 +24,11 @@ class KvCacheQuantizer {
 };
 
 // softmax(q·k̃ᵀ·scale [soft-capped] + mask)·ṽ, where k̃ / ṽ hold, for each (query t, key j), the
-// full-precision or the quantized entry as kv says. q [B, Hq, T, D]; k, v [B, Hkv, T, D] (repeated
-// for GQA after quantization, as the cache holds Hkv heads); mask additive [T, T] or undefined
-// (causal); softcap 0 = none. Scores combine per entry: where(full, q·kᵀ, q·k̂ᵀ).
+// full-precision or the quantized entry as kv says. q [B, Hq, Tq, D]: the queries of the last Tq
+// of the S positions (Tq = S in a full-sequence forward, fewer in incremental decoding); k, v
+// [B, Hkv, S, D] (repeated for GQA after quantization, as the cache holds Hkv heads); mask
+// additive [Tq, S] or [B, 1, Tq, S], or undefined (causal); softcap 0 = none. Scores combine per
+// entry: where(full, q·kᵀ, q·k̂ᵀ).
 at::Tensor attend_with_kv_cache(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                                 double scale, double softcap, const KvCacheQuantizer& kv);
 

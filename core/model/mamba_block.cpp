@@ -30,13 +30,16 @@ at::Tensor MambaBlock::forward(const at::Tensor& h, const BlockContext& ctx) con
   return residual + mixer(x, ctx);
 }
 
-at::Tensor MambaBlock::causal_conv(const at::Tensor& x) const {
+at::Tensor MambaBlock::causal_conv(const at::Tensor& x, const at::Tensor& prefix, at::Tensor* tail) const {
   // nn.Conv1d(groups=I, padding=K−1) on [B, I, T] with the first T outputs kept is, per channel,
   // y_t = bias + Σ_k w[k]·x_{t+k−(K−1)} (zeros before the start): K shifted products, written out
-  // so CUDA runs plain float arithmetic (cuDNN may pick TF32 for convolutions).
+  // so CUDA runs plain float arithmetic (cuDNN may pick TF32 for convolutions). In decoding the
+  // K−1 inputs before x come from the cache instead of zeros (MambaMixer's conv_states).
   const int64_t T = x.size(1), K = conv_weight.size(-1);
   // Accumulated in float32 and rounded once to the compute dtype, as a bf16 convolution does.
-  const at::Tensor xp = at::constant_pad_nd(x.to(at::kFloat), {0, 0, K - 1, 0});  // [B, K−1+T, I]
+  const at::Tensor xp = prefix.defined() ? at::cat({prefix.to(at::kFloat), x.to(at::kFloat)}, 1)
+                                         : at::constant_pad_nd(x.to(at::kFloat), {0, 0, K - 1, 0});  // [B, K−1+T, I]
+  if (tail) *tail = xp.narrow(1, T, K - 1).to(x.scalar_type());
   const at::Tensor w = conv_weight.select(1, 0).to(at::kFloat);                    // [I, K]
   at::Tensor y = xp.narrow(1, 0, T) * w.select(1, 0);
   for (int64_t k = 1; k < K; ++k) y = y + xp.narrow(1, k, T) * w.select(1, k);
@@ -46,13 +49,21 @@ at::Tensor MambaBlock::causal_conv(const at::Tensor& x) const {
 
 at::Tensor MambaBlock::mixer(const at::Tensor& x, const BlockContext& ctx) const {
   const int64_t I = cfg_->intermediate_size, R = cfg_->time_step_rank, N = cfg_->ssm_state_size;
+  BlockCache* cache = ctx.cache;
+  // transformers' MambaMixer multiplies by the attention mask before and after the conv: padded
+  // tokens then add nothing to the conv window or the state (u = dt·x = 0).
+  const at::Tensor pad = ctx.token_mask.defined() ? ctx.token_mask.unsqueeze(-1).to(x.scalar_type()) : at::Tensor();
   at::Tensor xz = run("mixer.in_proj", x, ctx);  // [B, T, 2I]: x | z
-  at::Tensor xs = causal_conv(xz.narrow(-1, 0, I));
+  at::Tensor xin = xz.narrow(-1, 0, I);
+  if (pad.defined()) xin = xin * pad;
+  at::Tensor xs = causal_conv(xin, cache ? cache->conv : at::Tensor(), cache ? &cache->conv : nullptr);
+  if (pad.defined()) xs = xs * pad;
   at::Tensor z = xz.narrow(-1, I, I);
   at::Tensor p = run("mixer.x_proj", xs, ctx);  // [B, T, R + 2N]: dt | B | C
   at::Tensor dt = at::softplus(run("mixer.dt_proj", p.narrow(-1, 0, R), ctx), 1, 20);
   at::Tensor A = -at::exp(A_log.to(at::kFloat));
-  at::Tensor y = selective_scan(xs, dt, A, p.narrow(-1, R, N), p.narrow(-1, R + N, N), ctx.scan_chunk);
+  at::Tensor y = selective_scan(xs, dt, A, p.narrow(-1, R, N), p.narrow(-1, R + N, N), ctx.scan_chunk,
+                                cache ? &cache->ssm : nullptr, cache ? cache->ssm : at::Tensor());
   y = y.to(xs.scalar_type()) + xs * D;
   return run("mixer.out_proj", y * at::silu(z), ctx);
 }

@@ -4,7 +4,9 @@
 //   mixer(x): (x, z) = in_proj(x); x = silu(causal depthwise conv1d(x)); (dt, B, C) = x_proj(x);
 //             dt = softplus(dt_proj(dt)); y = selective_scan(x, dt, A = −exp(A_log), B, C) + D·x;
 //             out_proj(y · silu(z))
-// No attention and no KV cache: the state is the scan's h [D, N] and the conv's last K−1 inputs.
+// No attention and no KV cache: the state is the scan's h [D, N] and the conv's last K−1 inputs
+// (BlockCache::ssm / conv in incremental decoding; padded inputs zeroed as transformers does with
+// its attention_mask, so a left-padded row's state equals the unpadded one's).
 #include <ATen/ATen.h>
 
 #include <string>
@@ -34,7 +36,9 @@ class MambaBlock : public Block {
   at::Tensor D;            // mixer.D [I]
 
  private:
-  at::Tensor causal_conv(const at::Tensor& x) const;  // [B, T, I] -> silu(conv) [B, T, I]
+  // [B, T, I] -> silu(conv) [B, T, I]; `prefix` [B, K−1, I] are the inputs before x (undefined:
+  // zeros); `tail`, if given, receives the last K−1 inputs (the next step's prefix).
+  at::Tensor causal_conv(const at::Tensor& x, const at::Tensor& prefix, at::Tensor* tail) const;
 };
 
 }  // namespace ptq

@@ -7,6 +7,7 @@
 #include <torch/version.h>
 
 #include <limits>
+#include <tuple>
 
 #include "core/model/decoder_block.h"
 
@@ -63,7 +64,9 @@ at::Tensor DecoderBlock::mla_attention(const at::Tensor& x, const BlockContext& 
   k_rot = k_rot.expand({B, Nh, T, rope_dim});
   at::Tensor query = at::cat({q_pass, q_rot}, -1);
   at::Tensor key = at::cat({k_pass, k_rot}, -1);
-  at::Tensor o = attend_scaled(query, key, v.contiguous(), ctx.mask, deepseek_softmax_scale(*cfg_));
+  v = v.contiguous();
+  if (ctx.cache) std::tie(key, v) = append_kv(*ctx.cache, key, v);  // decoding: the expanded K, V of every slot
+  at::Tensor o = attend_scaled(query, key, v, ctx.mask, deepseek_softmax_scale(*cfg_));
   o = o.transpose(1, 2).reshape({B, T, Nh * vd});
   return run("self_attn.o_proj", o, ctx);
 }

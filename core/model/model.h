@@ -83,6 +83,15 @@ class Model {
   at::Tensor forward(const at::Tensor& ids, LinearObserver* obs = nullptr,
                      std::vector<at::Tensor>* hidden_states = nullptr);
 
+  // Incremental decoding: runs ids [B, T_new] after what `state` holds (empty state: a prompt) and
+  // returns float32 logits [B, T_new, V] of the new positions, extending the state. `real`
+  // [B, T_new] (bool or 0/1; undefined = all real) marks left padding: padded slots are never
+  // attended to, and each row's positions count its real tokens only (as transformers' generate
+  // derives position_ids from the attention mask). Streaming: every block is acquired per call.
+  // last_only: logits of the last position only, [B, 1, V] (a prompt's prefill needs no more).
+  at::Tensor forward_cached(const at::Tensor& ids, DecodeState& state, const at::Tensor& real = at::Tensor(),
+                            bool last_only = false);
+
   // Bytes of all weights in the compute dtype.
   int64_t weight_bytes() const;
 
@@ -101,6 +110,11 @@ class Model {
   std::map<int, std::vector<at::Tensor>> home_;
   std::map<int64_t, RopeTables> rope_cache_, local_rope_cache_;
   at::Tensor window_mask(int64_t seq_len) const;
+  // forward_cached's context (model_decode.cpp): per-row rope tables and [B, 1, T_new, S] masks.
+  BlockContext decode_context(DecodeState& st, const at::Tensor& positions, int64_t t_new);
+  RopeTables rows_of(const RopeTables& table, const at::Tensor& positions) const;
+  at::Tensor decode_mask(const DecodeState& st, int64_t t_new, int64_t window) const;
+  RopeTables decode_rope_, decode_local_rope_;
   std::string dir_;
   std::shared_ptr<const KvCacheQuantizer> kv_cache_;
   std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf

@@ -41,7 +41,8 @@ at::Tensor chunk_state(const Chunk& c, const at::Tensor& h) {
 }  // namespace
 
 at::Tensor selective_scan(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                          const at::Tensor& C, int64_t chunk, at::Tensor* last_state) {
+                          const at::Tensor& C, int64_t chunk, at::Tensor* last_state,
+                          const at::Tensor& initial_state) {
   if (chunk < 1) throw Error("selective scan: chunk size must be >= 1, got " + std::to_string(chunk));
   if (x.dim() != 3 || dt.sizes() != x.sizes() || A.dim() != 2 || A.size(0) != x.size(2) || Bm.dim() != 3 ||
       C.sizes() != Bm.sizes() || Bm.size(0) != x.size(0) || Bm.size(1) != x.size(1) || Bm.size(2) != A.size(1))
@@ -49,7 +50,7 @@ at::Tensor selective_scan(const at::Tensor& x, const at::Tensor& dt, const at::T
   const int64_t Bsz = x.size(0), T = x.size(1), D = x.size(2), N = A.size(1);
   const at::Tensor x32 = x.to(at::kFloat), dt32 = dt.to(at::kFloat), A32 = A.to(at::kFloat);
   const at::Tensor B32 = Bm.to(at::kFloat), C32 = C.to(at::kFloat);
-  at::Tensor h = at::zeros({Bsz, D, N}, x32.options());
+  at::Tensor h = initial_state.defined() ? initial_state.to(at::kFloat) : at::zeros({Bsz, D, N}, x32.options());
   std::vector<at::Tensor> ys;
   for (int64_t t0 = 0; t0 < T; t0 += chunk) {
     const int64_t L = std::min(chunk, T - t0);

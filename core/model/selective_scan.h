@@ -17,8 +17,10 @@ constexpr int64_t kDefaultScanChunk = 32;
 
 // x, dt: [B, T, D]; A: [D, N]; Bm, C: [B, T, N]. Returns y [B, T, D] in float32 (every product and
 // the state in float32, as transformers' slow path keeps its state); without the D·x skip term.
-// `chunk` >= 1. If `last_state` is given it receives h_T [B, D, N].
+// `chunk` >= 1. If `last_state` is given it receives h_T [B, D, N]. `initial_state` [B, D, N]
+// (float32) replaces h_0 = 0 (incremental decoding continues from the previous step's state).
 at::Tensor selective_scan(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A, const at::Tensor& Bm,
-                          const at::Tensor& C, int64_t chunk = kDefaultScanChunk, at::Tensor* last_state = nullptr);
+                          const at::Tensor& C, int64_t chunk = kDefaultScanChunk, at::Tensor* last_state = nullptr,
+                          const at::Tensor& initial_state = at::Tensor());
 
 }  // namespace ptq

@@ -305,15 +305,21 @@ struct Tokenizer::Impl {
   }
 
   // ------------------------------------------------------------ decoding
-  std::string decode(const std::vector<int64_t>& ids) const {
+  bool is_special(int64_t id) const {
+    if (id < 0 || id > INT32_MAX) return false;
+    auto a = added_by_id.find(int32_t(id));
+    return a != added_by_id.end() && added[a->second].special;
+  }
+
+  std::string decode(const std::vector<int64_t>& ids, bool skip_special) const {
     std::vector<std::string> tokens;
     tokens.reserve(ids.size());
     for (int64_t id : ids) {
       if (id < 0 || id > INT32_MAX) continue;
       auto a = added_by_id.find(int32_t(id));
-      if (a != added_by_id.end())
-        tokens.push_back(added[a->second].decoded);
-      else if (size_t(id) < model.id_to_index.size() && model.id_to_index[size_t(id)] >= 0)
+      if (a != added_by_id.end()) {
+        if (!(skip_special && added[a->second].special)) tokens.push_back(added[a->second].decoded);
+      } else if (size_t(id) < model.id_to_index.size() && model.id_to_index[size_t(id)] >= 0)
         tokens.push_back(model.token_strings[size_t(model.id_to_index[size_t(id)])]);
     }
     if (!has_decoder) {
@@ -353,7 +359,11 @@ Tokenizer Tokenizer::from_json_text(const std::string& text, const std::string& 
 
 std::vector<int64_t> Tokenizer::encode(const std::string& text) const { return impl_->encode(text); }
 
-std::string Tokenizer::decode(const std::vector<int64_t>& ids) const { return impl_->decode(ids); }
+std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
+  return impl_->decode(ids, skip_special_tokens);
+}
+
+bool Tokenizer::is_special(int64_t id) const { return impl_->is_special(id); }
 
 int64_t Tokenizer::vocab_size() const { return impl_->total_vocab_size; }
 

@@ -36,8 +36,13 @@ class Tokenizer {
   std::vector<int64_t> encode(const std::string& text) const;
 
   // Text of `ids` through the tokenizer's decoder; ids outside the vocabulary are skipped
-  // (as Hugging Face does).
-  std::string decode(const std::vector<int64_t>& ids) const;
+  // (as Hugging Face does). skip_special_tokens: added tokens marked "special" are left out
+  // before the decoder runs, as tokenizers' decode(ids, skip_special_tokens=True) does
+  // (tokenizer/mod.rs, decode: `!skip_special_tokens || !added_vocabulary.is_special_token`).
+  std::string decode(const std::vector<int64_t>& ids, bool skip_special_tokens = false) const;
+
+  // Whether `id` is an added token marked "special" (false for any other id).
+  bool is_special(int64_t id) const;
 
   // Number of entries, added tokens included (Hugging Face get_vocab_size(true)).
   int64_t vocab_size() const;

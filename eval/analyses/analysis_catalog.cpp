@@ -38,6 +38,11 @@ std::vector<AnalysisInfo> make_catalog() {
        "figure beside it (whole_files).",
        AnalysisTrigger::Listed, kNeedsCalibration | kNeedsEvalText, {{S::AfterQuantization, "", 0}},
        {"analyses.token_kl"}},
+      {"samples", "Samples", "Greedy continuations of the spec's \"samples\" prompts by the full-precision model and "
+       "by the model as recorded (quantized, with its KV cache), token by token with the probability of each "
+       "chosen token and the first diverging token.",
+       AnalysisTrigger::Samples, 0, {{S::Load, "", 0}, {S::BeforeQuantization, "samples", 1}, {S::AfterQuantization, "samples", 1}},
+       {"samples"}},
   };
 }
 
@@ -70,6 +75,7 @@ nlohmann::json AnalysisInfo::to_json() const {
   const char* t = trigger == AnalysisTrigger::Listed     ? "listed"
                   : trigger == AnalysisTrigger::Always   ? "always"
                   : trigger == AnalysisTrigger::EvalText ? "eval-text"
+                  : trigger == AnalysisTrigger::Samples  ? "samples"
                                                          : "task-files";
   return {{"id", id}, {"label", label}, {"description", description}, {"trigger", t}, {"stages", st}, {"writes", writes}};
 }

@@ -33,7 +33,8 @@ enum AnalysisNeed : unsigned {
 };
 
 // When an analysis runs: named in the spec's "analyses", or implied by the spec.
-enum class AnalysisTrigger { Listed, Always, EvalText, TaskFiles };
+// Samples: the spec's "samples" key (eval/generation/samples_spec.h).
+enum class AnalysisTrigger { Listed, Always, EvalText, TaskFiles, Samples };
 
 struct AnalysisStep {
   AnalysisStage stage;

@@ -14,5 +14,6 @@ std::unique_ptr<AnalysisSteps> make_kurtosis();    // kurtosis_analysis.cpp
 std::unique_ptr<AnalysisSteps> make_tasks();       // task_analyses.cpp
 std::unique_ptr<AnalysisSteps> make_lastword();    // task_analyses.cpp
 std::unique_ptr<AnalysisSteps> make_token_kl();    // token_kl_analysis.cpp
+std::unique_ptr<AnalysisSteps> make_samples();     // samples_analysis.cpp
 
 }  // namespace ptq::analyses

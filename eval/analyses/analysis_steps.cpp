@@ -18,7 +18,7 @@ const std::map<std::string, Factory>& factories() {
       {"size", analyses::make_size},         {"compare", analyses::make_compare},
       {"kurtosis", analyses::make_kurtosis}, {"perplexity", analyses::make_perplexity},
       {"tasks", analyses::make_tasks},       {"lastword", analyses::make_lastword},
-      {"token_kl", analyses::make_token_kl},
+      {"token_kl", analyses::make_token_kl}, {"samples", analyses::make_samples},
   };
   return f;
 }
@@ -36,6 +36,7 @@ bool analysis_enabled(const AnalysisInfo& a, const ExperimentSpec& spec) {
     case AnalysisTrigger::Always: return true;
     case AnalysisTrigger::EvalText: return !spec.eval_text.empty();
     case AnalysisTrigger::TaskFiles: return !spec.task_files.empty();
+    case AnalysisTrigger::Samples: return spec.samples.enabled();
     default: return std::find(spec.analyses.begin(), spec.analyses.end(), a.id) != spec.analyses.end();
   }
 }

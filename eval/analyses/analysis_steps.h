@@ -35,6 +35,7 @@ struct ExperimentRun {
   const QuantResult* quant = nullptr;    // after quantization (null for fp)
   nlohmann::json metrics = nlohmann::json::object();
   nlohmann::json analyses = nlohmann::json::object();
+  nlohmann::json samples;                // record["samples"] when the spec asks for them (null: absent)
 };
 
 class AnalysisSteps {

@@ -206,6 +206,7 @@ nlohmann::json Driver::record(const std::string& created_at, Clock::time_point t
   r["layers"] = layers;
   r["blocks"] = blocks;
   r["analyses"] = run_.analyses;
+  if (!run_.samples.is_null()) r["samples"] = run_.samples;
   return r;
 }
 

@@ -20,7 +20,7 @@ const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", 
                                             "sym_style", "act_bits", "act_format", "act_granularity", "act_group", "act_static",
                                             "act_qkv_out", "overrides", "params", "calibration", "eval", "analyses", "tasks",
                                             "device", "dtype", "residency", "label", "seed", "kv_bits", "kv_format",
-                                            "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot"};
+                                            "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
 const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
 
@@ -167,6 +167,7 @@ nlohmann::json ExperimentSpec::to_json() const {
   j["analyses"] = analyses;
   j["tasks"] = task_files;
   fewshot.write(j);
+  if (samples.enabled()) j["samples"] = samples.to_json();
   j["device"] = device;
   j["dtype"] = dtype;
   j["residency"] = residency;
@@ -197,6 +198,7 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   s.analyses = canonical_analyses(f.strings("analyses"));
   s.task_files = f.strings("tasks");
   s.fewshot = FewshotSpec::read(f);
+  if (f.has("samples")) s.samples = SamplesSpec::from_json(f.raw("samples"));
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
   s.residency = f.choice("residency", s.residency, residency_names());
@@ -345,6 +347,7 @@ nlohmann::json ExperimentSpec::identity_json() const {
   j["dtype"] = canonical_dtype(dtype);
   j["seed"] = seed;
   if (kv.enabled()) j["kv_cache"] = kv.to_json();  // absent when off: earlier run ids stay as they were
+  if (samples.enabled()) j["samples"] = samples.to_json();  // absent when off, as kv_cache
   return j;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eval/experiment/fewshot_spec.h"
+#include "eval/generation/samples_spec.h"
 #include "quant/kvcache/kv_cache_spec.h"
 #include "quant/pipeline/calib_spec.h"
 #include "quant/pipeline/quant_plan.h"
@@ -31,6 +32,7 @@ struct ExperimentSpec {
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;  // lm-eval-style JSONL task files (multiple choice, generation, LAMBADA)
   FewshotSpec fewshot;                  // "num_fewshot", "fewshot": examples prepended to the tasks' items
+  SamplesSpec samples;               // "samples": greedy continuations recorded fp vs quantized (record["samples"])
   std::string device = "cpu";
   std::string dtype = "float32";
   std::string residency = "auto";

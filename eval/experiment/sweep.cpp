@@ -21,7 +21,7 @@ const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "group
                                              "act_format", "act_granularity", "act_group", "act_static", "act_qkv_out",
                                              "calibration", "eval", "analyses", "tasks", "params", "overrides",
                                              "device", "dtype", "residency", "seed", "kv_bits", "kv_format",
-                                             "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot"};
+                                             "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples"};
 
 // Relative paths stay as written when no base folder is given.
 std::string absolute_in(const std::string& p, const std::string& base) {
@@ -170,6 +170,7 @@ void read_measurements(const JsonFields& f, const std::string& base_dir, SweepSp
   for (auto& t : s.task_files) t = absolute_in(t, base_dir);
   s.fewshot = FewshotSpec::read(f);
   for (auto& [name, file] : s.fewshot.files) file = absolute_in(file, base_dir);
+  if (f.has("samples")) s.samples = SamplesSpec::from_json(f.raw("samples"));
 }
 
 // The expansion of one method (not fp) on `base`: formats × bits × groups × sym × calibrations.
@@ -226,6 +227,7 @@ ExperimentSpec base_run(const SweepSpec& sw, const std::string& model) {
   base.eval_batch = sw.eval_batch;
   base.task_files = sw.task_files;
   base.fewshot = sw.fewshot;
+  base.samples = sw.samples;
   base.device = sw.device;
   base.dtype = sw.dtype;
   base.residency = sw.residency;
