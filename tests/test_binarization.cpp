@@ -316,6 +316,8 @@ SmallRun quantize_small(const std::string& method, int bits, const nlohmann::jso
 // of the mask then costs 16 bits per kept weight): about 1.7 bits per weight exactly counted.
 // BiLLM's exact count is about 3 bits (two bits per weight, eight fp16 parameters per row and
 // block of 128; the paper's 1.08 count neither), printed beside the RTN baseline.
+// Measured (8 calibration windows, 8 test windows of 512): RTN w2 per channel 227.82 at 2.0396
+// bits, PB-LLM 2% int8 156.31 at 1.6469 bits, BiLLM 135.98 at 3.0021 bits.
 SLOW_TEST_CASE("PB-LLM at ~1.7 bits and BiLLM beat RTN w2 on austen-small") {
   const SmallRun rtn = quantize_small("rtn", 2, nlohmann::json::object());
   const SmallRun pb = quantize_small("pbllm", 2, {{"salient_fraction", 0.02}});
