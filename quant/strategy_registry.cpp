@@ -162,12 +162,42 @@ std::vector<StrategyInfo> rotation_and_later_entries() {
   };
 }
 
+// ... binarization (PB-LLM, BiLLM).
+std::vector<StrategyInfo> binarization_entries() {
+  return {
+      {"pbllm", "PB-LLM", "binarization",
+       "Partial binarization: a fraction of salient weights (by magnitude or by the Hessian) kept at 8 bits or "
+       "fp16, the rest binarized as sign·α + μ per row and group, with GPTQ's error compensation "
+       "(Shang et al., 2024; hahnyuan/PB-LLM gptq_pb). The run's group size is the binarization group.",
+       StageKind::Quantizer,
+       {p_float("salient_fraction", 0.1, 1e-4, 0.9999, "weights kept at high precision, a fraction in (0, 1)"),
+        p_choice("criterion", "magnitude", {"magnitude", "hessian"}, "salience: |w| or w²/diag(H⁻¹)²"),
+        p_choice("kept", "int8", {"int8", "fp16"}, "precision of the salient weights (int8: per-row asymmetric)"),
+        p_int("blocksize", 128, 1, 4096, "columns per GPTQ block"),
+        p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+        p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
+       true},
+      {"billm", "BiLLM", "binarization",
+       "Binarization with salient columns by Hessian sensitivity kept as two residual binary bases, the "
+       "bell-shaped rest split at a searched break point into two binarized groups, and GPTQ's block "
+       "compensation (Huang et al., 2024; Aaronhuang-778/BiLLM). The run's bits and group do not apply.",
+       StageKind::Quantizer,
+       {p_choice("criterion", "hessian", {"magnitude", "hessian"}, "search matrix: w or w²/diag(H⁻¹)²"),
+        p_int("blocksize", 128, 2, 4096, "columns per block (the binarization group)"),
+        p_int("search_columns", 50, 2, 4096, "salient columns searched per block: 1 .. this - 1"),
+        p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+        p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
+       true},
+  };
+}
+
 }  // namespace
 
 const std::vector<StrategyInfo>& strategy_registry() {
   static const std::vector<StrategyInfo> r = [] {
     std::vector<StrategyInfo> all = rounding_and_scaling_entries();
     for (auto& e : rotation_and_later_entries()) all.push_back(std::move(e));
+    for (auto& e : binarization_entries()) all.push_back(std::move(e));
     return all;
   }();
   return r;

@@ -123,6 +123,16 @@ expect_error "owq columns beyond the width" "layers.0.self_attn.q_proj: owq.colu
 expect_error "owq fraction outside (0,1)" "owq.fraction = 1.5 is out of range" \
   "$PTQ" quantize --model "$T/tiny" --method owq --group 32 --param owq.fraction=1.5 --calib "$SHARED/corpus/austen-valid.txt"
 
+# PB-LLM and BiLLM end to end (1 bit in the records, the method's note); bad parameters.
+expect_json "quantize --method pbllm" 'j["method"]=="pbllm" and j["layers"][0]["bits"]==1 and j["layers"][0]["note"].startswith("pbllm salient") and "-gptq." in j["run_id"]' \
+  "$PTQ" quantize --model "$T/tiny" --method pbllm --group -1 --param pbllm.salient_fraction=0.05 --param pbllm.criterion=hessian --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
+expect_json "quantize --method billm" 'j["method"]=="billm" and j["layers"][0]["bits"]==1 and j["layers"][0]["note"].startswith("billm salient columns")' \
+  "$PTQ" quantize --model "$T/tiny" --method billm --calib "$SHARED/corpus/austen-valid.txt" --nsamples 4 --calib-seqlen 64
+expect_error "pbllm fraction outside (0,1)" "pbllm.salient_fraction = 1.5 is out of range" \
+  "$PTQ" quantize --model "$T/tiny" --method pbllm --param pbllm.salient_fraction=1.5 --calib "$SHARED/corpus/austen-valid.txt"
+expect_error "billm criterion unknown" "billm.criterion = \"norm\" is not one of: magnitude, hessian" \
+  "$PTQ" quantize --model "$T/tiny" --method billm --param billm.criterion=norm --calib "$SHARED/corpus/austen-valid.txt"
+
 # NaN or Inf in a weight: an error, never "ppl": null or a record marked complete.
 poison() {  # poison SRC DST TENSOR VALUE-HEX: copy of SRC with the first float32 of TENSOR set to VALUE
   cp -r "$1" "$2"

@@ -10,7 +10,8 @@ namespace ptq {
 
 const char* const kPackedLayoutDescription =
     "packed: quantized linear weights as codes packed at their element width, one fp16 scale per group, zeros "
-    "packed at the code width per group (asymmetric int), int32 g_idx (act-order); every other tensor the model "
+    "packed at the code width per group (asymmetric int), int32 g_idx (act-order); binarized layers (PB-LLM, BiLLM) "
+    "as their method counts them (sign bits, masks as bitmaps or indices, kept weights, fp16 parameters); every other tensor the model "
     "has at 16 bits. An accounting of a packed export, not the bytes of a file ptq writes";
 
 int64_t quantized_linear_bytes(int64_t out, int64_t in, const QuantSpec& s, bool g_idx) {

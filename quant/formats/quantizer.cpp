@@ -267,6 +267,7 @@ at::Tensor implied_group_index(int64_t in, const at::Tensor& kept, const QuantSp
 }  // namespace
 
 at::Tensor QuantizedWeight::dequantize() const {
+  if (values.defined()) return values.to(at::kFloat);
   if (!codes.defined() || !scales.defined()) throw Error("QuantizedWeight: empty");
   if (kept_columns.defined()) {
     QuantizedWeight rest = *this;
@@ -287,6 +288,7 @@ at::Tensor QuantizedWeight::dequantize() const {
 }
 
 int64_t QuantizedWeight::storage_bytes(int scale_bytes) const {
+  if (values.defined()) return packed_bytes;
   if (!codes.defined() || !scales.defined()) return 0;
   const int64_t b = spec.element_bits();
   const int64_t kept = kept_columns.defined() ? kept_columns.numel() : 0;

@@ -72,6 +72,13 @@ struct QuantizedWeight {  // the integer form kept for size accounting and expor
   // order: group size consecutive quantized columns each, the last one possibly shorter
   // (owq/recon.py); g_idx, when defined, gives every column's group explicitly.
   at::Tensor kept_columns, kept_values;
+  // Binarization (PB-LLM, BiLLM): the weight is not codes x scales but a sum of masked binary
+  // planes (quant/methods/pbllm, quant/methods/billm). `values` (float32 [out, in]) holds its
+  // dequantized form, which dequantize() returns, and `packed_bytes` the exact bytes of its packed
+  // form as the method counts it (signs, masks as bitmaps or indices, kept weights, fp16
+  // parameters), which storage_bytes() returns; codes / scales stay undefined.
+  at::Tensor values;
+  int64_t packed_bytes = 0;
 
   at::Tensor dequantize() const;  // float32 [out, in]
   // Bytes of the stored form: codes packed at element_bits(); one scale per group at
@@ -79,7 +86,7 @@ struct QuantizedWeight {  // the integer form kept for size accounting and expor
   // Int (the symmetric zero is the constant 2^(b-1) and costs nothing), or zero_bytes each when
   // real-valued; g_idx, when defined, as int32 per input column (AutoGPTQ). Kept columns: no
   // codes, their values in fp16 (2 bytes each) and their indices as int32 (OWQ's outlieridx).
-  // Each part is rounded up to whole bytes.
+  // Each part is rounded up to whole bytes. Binarized weights: packed_bytes.
   int64_t storage_bytes(int scale_bytes = 2) const;
 };
 

@@ -63,8 +63,9 @@ void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double 
   r.seconds += seconds;
   if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;
   QuantizedWeight cpu = q;
-  cpu.codes = q.codes.cpu();
-  cpu.scales = q.scales.cpu();
+  if (q.codes.defined()) cpu.codes = q.codes.cpu();
+  if (q.scales.defined()) cpu.scales = q.scales.cpu();
+  if (q.values.defined()) cpu.values = q.values.cpu();
   if (q.zeros.defined()) cpu.zeros = q.zeros.cpu();
   if (q.g_idx.defined()) cpu.g_idx = q.g_idx.cpu();
   if (q.kept_columns.defined()) cpu.kept_columns = q.kept_columns.cpu();

@@ -53,6 +53,8 @@ void smoothquant_transform_block(BlockWork& w);
 void omniquant_quantize_block(BlockWork& w);
 void hqq_quantize_block(BlockWork& w);  // quant/methods/hqq/hqq_stage.cpp
 void owq_quantize_block(BlockWork& w);  // quant/methods/owq/owq_stage.cpp
+void pbllm_quantize_block(BlockWork& w);  // quant/methods/pbllm/pbllm_stage.cpp
+void billm_quantize_block(BlockWork& w);  // quant/methods/billm/billm_stage.cpp
 void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb);
 
 // The record of layer `l` of block `block` in `records`, created with its identity (full name, type,

@@ -36,6 +36,8 @@ BlockStageFn block_stage(const std::string& id) {
   if (id == "omniquant") return omniquant_quantize_block;
   if (id == "hqq") return hqq_quantize_block;
   if (id == "owq") return owq_quantize_block;
+  if (id == "pbllm") return pbllm_quantize_block;
+  if (id == "billm") return billm_quantize_block;
   throw Error("no block stage for '" + id + "'");
 }
 

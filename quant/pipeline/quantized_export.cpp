@@ -68,6 +68,7 @@ json stored_form_description() {
           {"kept_columns", "int64 [k]: columns kept in full precision (OWQ)"},
           {"kept_values", "float32 [out, k]: their values"},
           {"act_scale", "float32 [1] or [width / group]: static activation scale of a layer's input"},
+          {"values", "float32 [out, in]: the dequantized weight of a binarized layer (PB-LLM, BiLLM; no codes)"},
           {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
 }
 
@@ -75,7 +76,7 @@ json stored_form_description() {
 // layers (metrics.size counts those; this folder does not store them).
 json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
   json parts = {{"codes", 0},        {"scales", 0},      {"zeros", 0}, {"g_idx", 0},
-                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"changed", 0}};
+                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"values", 0}, {"changed", 0}};
   int64_t total = 0;
   for (const auto& kv : ts) {
     const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
@@ -123,8 +124,9 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
   json layers = json::object(), changed = json::array(), hadamard = json::array();
   for (const auto& kv : r.quantized) {
     const QuantizedWeight& q = kv.second;
-    ts.emplace_back(kv.first + ".codes", q.codes);
-    ts.emplace_back(kv.first + ".scales", q.scales);
+    if (q.values.defined()) ts.emplace_back(kv.first + ".values", q.values);
+    if (q.codes.defined()) ts.emplace_back(kv.first + ".codes", q.codes);
+    if (q.scales.defined()) ts.emplace_back(kv.first + ".scales", q.scales);
     if (q.zeros.defined()) ts.emplace_back(kv.first + ".zeros", q.zeros);
     if (q.g_idx.defined()) ts.emplace_back(kv.first + ".g_idx", q.g_idx);
     if (q.kept_columns.defined()) ts.emplace_back(kv.first + ".kept_columns", q.kept_columns);
@@ -250,8 +252,12 @@ std::set<std::string> expected_names(const json& meta, const ActivationArtifacts
 QuantizedWeight load_quantized_weight(const SafetensorsFile& f, const std::string& full, const json& spec) {
   QuantizedWeight q;
   q.spec = spec_from(spec);
-  q.codes = f.load(full + ".codes");
-  q.scales = f.load(full + ".scales");
+  if (f.contains(full + ".values")) {
+    q.values = f.load(full + ".values");  // a binarized layer (PB-LLM, BiLLM): no codes
+  } else {
+    q.codes = f.load(full + ".codes");
+    q.scales = f.load(full + ".scales");
+  }
   if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
   if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
   if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");

@@ -49,9 +49,6 @@ void HessianAccumulator::add(const at::Tensor& inp) {
   }
 }
 
-namespace {
-
-// Upper Cholesky factor of inv(H) as gptq.py: cholesky -> cholesky_inverse -> cholesky(upper).
 at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {
   auto fail = [&](const char* step, const at::Tensor& info) {
     throw Error(std::string("GPTQ: damped Hessian is not positive definite (") + step +
@@ -66,6 +63,8 @@ at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {
   if (std::get<1>(u).item<int64_t>() != 0) fail("Cholesky of H^-1", std::get<1>(u));
   return std::get<0>(u);
 }
+
+namespace {
 
 // Everything gptq_quantize works on: the float32 weight and Hessian (permuted under act_order),
 // the upper Cholesky factor of H⁻¹ and the outputs being filled.
