@@ -13,6 +13,7 @@
 #include "core/text/tokenizer.h"
 #include "eval/tasks/generation_task.h"
 #include "eval/tasks/mc_tasks.h"
+#include "eval/generation/generate.h"
 #include "tests/check.h"
 #include "tests/fixture_paths.h"
 
@@ -179,6 +180,14 @@ SLOW_TEST_CASE("austen-names on austen-tiny: greedy copies of a name from the pa
   CHECK(std::lround(first_word * 30) == 6);
   CHECK(std::lround(s["exact_match"]["strict-match"].get<double>() * 30) == 1);
   CHECK(s["exact_match"]["strict-match"].get<double>() <= first_word);
+  // The engine's cached decoder (eval/generation/generate.h), the one tasks run with, writes the
+  // same continuations as recomputing every step, so the same scores.
+  std::vector<std::string> prompts;
+  for (const auto& it : t.items) prompts.push_back(it.prompt);
+  const auto ref = recompute_greedy(*model, tok)(prompts, t.max_new_tokens, t.until);
+  const auto got = make_greedy_generate_fn(*model, tok)(prompts, t.max_new_tokens, t.until);
+  for (size_t i = 0; i < prompts.size(); ++i) CHECK_MSG(got[i] == ref[i], "item " + std::to_string(i) + ": '" + got[i] + "' vs '" + ref[i] + "'");
+  CHECK(run_generation_task(t, make_greedy_generate_fn(*model, tok)) == s);
 }
 
 TEST_MAIN()

@@ -189,7 +189,7 @@ TEST_CASE("specs name task and few-shot files: round trip, identity, validation 
   CHECK(sweep.fewshot.num == 2 && sweep.fewshot.files.at("mmlu") == data("mmlu-dev.jsonl"));
 }
 
-TEST_CASE("evaluate_tasks: few-shot options, generation tasks through a decoder, none without one") {
+TEST_CASE("evaluate_tasks: few-shot options, generation tasks through a given decoder or the engine's") {
   at::NoGradGuard ng;
   auto model = Model::load(test::tiny());
   const Tokenizer tok = Tokenizer::from_file(test::tiny() + "/tokenizer.json");
@@ -203,7 +203,9 @@ TEST_CASE("evaluate_tasks: few-shot options, generation tasks through a decoder,
   CHECK_THROWS_WITH(check_task_files(o), "is for task 'arc', which is not among the task files");
   o.fewshot_files.erase("arc");
   check_task_files(o);
-  CHECK_THROWS_WITH(evaluate_tasks(*model, tok, o), "task 'gsm8k' is a generation task, and this evaluation has no decoder");
+  // Without a decoder given, the engine's greedy decoder runs the generation task.
+  const json engine = evaluate_tasks(*model, tok, o);
+  CHECK(engine["gsm8k"]["n"] == 3 && engine["gsm8k"]["acc"].get<double>() >= 0 && engine["mmlu"]["n"] == 2);
   std::vector<std::string> seen;
   GenerateFn echo_six = [&](const std::vector<std::string>& prompts, int, const std::vector<std::string>&) {
     seen = prompts;

@@ -2,6 +2,7 @@
 
 #include "core/records/json_util.h"
 #include "core/runtime/errors.h"
+#include "eval/generation/generate.h"
 #include "eval/tasks/mc_tasks.h"
 
 namespace ptq {
@@ -98,7 +99,7 @@ nlohmann::json evaluate_tasks(Model& model, const Tokenizer& tok, const TaskOpti
 }
 
 nlohmann::json evaluate_tasks(Model& model, const Tokenizer& tok, const TaskOptions& o, Feedback* fb) {
-  return evaluate_tasks(model, tok, o, GenerateFn{}, fb);
+  return evaluate_tasks(model, tok, o, make_greedy_generate_fn(model, tok), fb);  // the engine's greedy decoder
 }
 
 }  // namespace ptq
