@@ -4,7 +4,17 @@ optimize_weights_proximal_legacy, the code in .carry/hqqref at the commit in its
 gptq.py-style RTN, on austen-small, with the perplexity protocol of `ptq ppl` / tests/test_baselines.cpp
 (text tokenized without special tokens, non-overlapping windows of 512, the first 16, mean CE over the
 511 targets of each window). Every linear layer of the decoder blocks is replaced by its dequantized
-weight in float32. Prints one JSON object per setting."""
+weight in float32. Prints one JSON object per setting.
+
+Setup (the GPU machine has torch, transformers and tokenizers; nothing else is needed):
+  mkdir -p .carry/hqqref/hqq/core .carry/hqqref/termcolor .carry/austen-small
+  for f in __init__ quantize optimize utils bitpack; do   # mobiusml/hqq at e0b1d00 (its COMMIT file)
+    git --git-dir=HQQ.git show HEAD:hqq/core/$f.py > .carry/hqqref/hqq/core/$f.py; done
+  git --git-dir=HQQ.git show HEAD:hqq/__init__.py > .carry/hqqref/hqq/__init__.py
+  echo 'def colored(s, *a, **k): return s' > .carry/hqqref/termcolor/__init__.py   # hqq only prints with it
+  cp shared/models/austen-small/{config.json,model.safetensors,tokenizer.json,tokenizer_config.json} .carry/austen-small/
+  cp shared/corpus/austen-test.txt .carry/
+  python3 bench/hqq_reference_austen.py            # --device cuda: the reference's float16 solver"""
 import argparse, json, sys
 
 import torch
