@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HQQ and OWQ against GPTQ on a LLaMA-2-7B-shaped random bf16 checkpoint, at w4g128 and w2g128:
+# HQQ, OWQ and QuIP (quip: LDLQ, quip+gptq) against GPTQ on a LLaMA-2-7B-shaped random bf16 checkpoint, at w4g128 and w2g128:
 # wall time and peak GPU memory in the same command (issue 13: HQQ should take well under a minute
 # on a 7B shape). HQQ runs without calibration; GPTQ and OWQ with 128 x 2048 tokens (gptq sampler).
 # Usage: bench/baselines_7b.sh PTQ_BINARY TOKENIZER_JSON [WORKDIR]
@@ -21,7 +21,7 @@ print(json.dumps({"method": j["method"], "bits": int(sys.argv[1]), "group": 128,
                   "peak_gpu_gib": j["peak_gpu_bytes"] / 2**30, "bits_per_weight": j.get("size", {}).get("bits_per_weight"),
                   "device": j["device"], "layers": len(j["blocks"])}))'
 for bits in 4 2; do
-  for method in ${METHODS:-hqq gptq owq}; do
+  for method in ${METHODS:-hqq gptq owq quip quip+gptq}; do
     calib=()
     [ "$method" = hqq ] || calib=(--calib "$CALIB" --nsamples "$NSAMPLES" --calib-seqlen 2048 --calib-batch ${CALIB_BATCH:-4})
     "$PTQ" quantize --model "$WORK/$NAME" --method "$method" --bits $bits --group 128 "${calib[@]}" \

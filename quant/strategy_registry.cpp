@@ -59,8 +59,10 @@ json StrategyInfo::to_json() const {
     if (p.type == "choice") j["choices"] = p.choices;
     ps.push_back(j);
   }
-  const char* k = kind == StageKind::ModelTransform ? "model-transform"
-                  : kind == StageKind::BlockTransform ? "block-transform" : "quantizer";
+  const char* k = kind == StageKind::ModelTransform   ? "model-transform"
+                  : kind == StageKind::BlockTransform ? "block-transform"
+                  : kind == StageKind::LayerTransform ? "layer-transform"
+                                                      : "quantizer";
   return {{"id", id}, {"label", label}, {"family", family}, {"description", description},
           {"kind", k}, {"needs_calibration", needs_calibration}, {"params", ps}};
 }
@@ -145,7 +147,9 @@ std::vector<StrategyInfo> rotation_and_later_entries() {
                                           "dropped the schedule)"),
         p_choice("round_zero", "auto", {"auto", "always", "never"},
                  "round the initial zero point (auto: for 4 bits, as hqq's BaseQuantizeConfig)"),
-        p_bool("optimize", true, "run the solver (off: min/max parameters only)")},
+        p_bool("optimize", true, "run the solver (off: min/max parameters only)"),
+        p_int("axis", 1, 0, 1, "1: groups of consecutive input columns (BaseQuantizeConfig's default); 0: groups "
+                               "along the output dimension (hqq's better-quality setting)")},
        false},
       {"owq", "OWQ", "saliency",
        "Outlier-aware weight quantization: the input columns most sensitive by H_jj·||dW_j||² stay in "
@@ -154,6 +158,8 @@ std::vector<StrategyInfo> rotation_and_later_entries() {
        {p_int("columns", 0, 0, 1 << 20, "fp16 columns per layer (0: from fraction)"),
         p_float("fraction", 0.01, 1e-4, 0.99, "fp16 columns as a fraction of the input width, rounded to even"),
         p_bool("frob_norm", true, "sensitivity H_jj·||dW_j||² (off: H_jj alone)"),
+        p_choice("tuning", "mse", {"mse", "minmax"},
+                 "quantizer parameters: owq's MSE grid search of range and zero (|x-Q(x)|^2.4), or min/max"),
         p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
         p_int("blocksize", 128, 1, 4096, "columns per lazy batch update"),
         p_bool("act_order", false, "quantize columns in order of decreasing sensitivity"),
@@ -186,6 +192,26 @@ std::vector<StrategyInfo> binarization_entries() {
         p_int("blocksize", 128, 2, 4096, "columns per block (the binarization group)"),
         p_int("search_columns", 50, 2, 4096, "salient columns searched per block: 1 .. this - 1"),
         p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+// QuIP (quant/methods/quip/quip.h): incoherence processing around a layer's rounding.
+std::vector<StrategyInfo> incoherence_entries() {
+  return {
+      {"quip", "QuIP", "rotation",
+       "Incoherence processing per layer: W' = U W V^T, H' = V H V^T with random orthogonal U, V (Kronecker products "
+       "of small random orthogonal matrices, or QuIP#'s randomized Hadamard) after a diagonal rescaling, LDLQ "
+       "rounding with greedy passes (alone) or the following quantizer's (quip+gptq, quip+rtn), and U^T Q(W') V "
+       "back (Chee et al., 2023; Cornell-RelaxML/QuIP). U and V are regenerated from the seed, not stored.",
+       StageKind::LayerTransform,
+       {p_choice("incoherence", "kron", {"kron", "hadamard"},
+                 "random orthogonal U, V: Kronecker product of two random orthogonal factors (QuIP), or randomized "
+                 "Hadamard (QuIP#)"),
+        p_int("seed", 0, 0, 2147483647, "seed of U and V (each layer's seed mixes in its name)"),
+        p_bool("rescale", true, "diagonal rescaling of W and H before the rotation (QuIP's pre_rescale)"),
+        p_int("greedy_passes", 1, 0, 100, "greedy coordinate passes after LDLQ (quip alone; the reference's npasses)"),
+        p_choice("grid", "rms", {"rms", "minmax"},
+                 "rms: QuIP's qfn b, one scale 2.4·RMS(W') (per group with a group size); minmax: GPTQ's per "
+                 "channel / group min-max"),
+        p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean (LDLQ)"),
+        p_int("blocksize", 128, 1, 4096, "columns per lazy batch update (LDLQ)"),
         p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
        true},
   };
@@ -198,6 +224,7 @@ const std::vector<StrategyInfo>& strategy_registry() {
     std::vector<StrategyInfo> all = rounding_and_scaling_entries();
     for (auto& e : rotation_and_later_entries()) all.push_back(std::move(e));
     for (auto& e : binarization_entries()) all.push_back(std::move(e));
+    for (auto& e : incoherence_entries()) all.push_back(std::move(e));
     return all;
   }();
   return r;
@@ -234,9 +261,13 @@ std::vector<const StrategyInfo*> parse_method(const std::string& method) {
       if (stages[j] == stages[i]) throw Error("bad method '" + method + "': " + stages[i]->id + " appears twice");
     if (i > 0 && stages[i]->kind == StageKind::ModelTransform)
       throw Error("bad method '" + method + "': " + stages[i]->id + " must come first");
+    if (stages[i]->kind == StageKind::LayerTransform && i + 1 < stages.size() &&
+        !(i + 2 == stages.size() && (stages[i + 1]->id == "gptq" || stages[i + 1]->id == "rtn")))
+      throw Error("bad method '" + method + "': " + stages[i]->id +
+                  " comes last or just before the quantizer whose rounding it wraps (gptq or rtn)");
   }
   if (quantizers > 1) throw Error("bad method '" + method + "': more than one quantizer");
-  if (quantizers == 0) stages.push_back(&find_strategy("rtn"));
+  if (quantizers == 0 && stages.back()->kind != StageKind::LayerTransform) stages.push_back(&find_strategy("rtn"));
   return stages;
 }
 

@@ -22,6 +22,8 @@ enum class StageKind {
   ModelTransform,  // whole-model, before calibration (rotation)
   BlockTransform,  // per block, on calibration data, before quantizing (AWQ scales)
   Quantizer,       // per block: sets the quantized weights (RTN, GPTQ, OmniQuant)
+  LayerTransform,  // per layer, around the quantizer's rounding (QuIP's incoherence processing);
+                   // alone, it brings its own rounding (QuIP: LDLQ)
 };
 
 struct StrategyInfo {
@@ -42,7 +44,9 @@ const std::vector<ParamSpec>& plan_param_schema();
 const StrategyInfo& find_strategy(const std::string& id);  // throws listing the ids
 
 // "awq+gptq" -> [awq, gptq]. Exactly one quantizer, last; transforms before it. A lone
-// transform ("rotate", "awq") is completed with RTN. Throws ptq::Error on bad compositions.
+// transform ("rotate", "awq") is completed with RTN. A layer transform (quip) comes last or just
+// before a quantizer it can wrap (gptq, rtn); alone it is the quantizing stage ("quip" -> [quip]).
+// Throws ptq::Error on bad compositions.
 std::vector<const StrategyInfo*> parse_method(const std::string& method);
 
 // Defaults merged with the user's values; an unknown key, a wrong type or a value out of range

@@ -170,6 +170,34 @@ TEST_CASE("OWQ: the weak columns stay in fp16 with their compensated values; exa
   CHECK_THROWS_WITH(owq_kept_count(128, o), "must be smaller than the layer's input width 128");
 }
 
+// owq/quant.py's MSE grid: its search contains min/max's own (range xrange, zero round(-xmin/Δ)), so
+// its |x - Q(x)|^2.4 is never above min/max's; on a row with one outlier it clips the range.
+TEST_CASE("OWQ tuning mse: owq's grid search of range and zero, never worse than min/max in its norm") {
+  at::NoGradGuard ng;
+  at::manual_seed(3);
+  at::Tensor x = at::randn({16, 64});
+  x.index_put_({0, 7}, 12.0);
+  auto score = [&](const QuantParams& p, const QuantSpec& s) {
+    return (dequantize_codes(quantize_codes(x, p, s), p, s) - x).abs().pow(2.4).mean(1);
+  };
+  const QuantSpec s = int_spec(3, -1);
+  const QuantParams mse = owq_mse_params(x, s, 100), mm = find_params(x, s);
+  // float32 scores of 64 terms: the same search point can differ by rounding only (1e-5 relative)
+  CHECK(at::all(score(mse, s) <= score(mm, s) * (1 + 1e-5)).item<bool>());
+  CHECK(at::any(mse.scale < mm.scale * 0.99).item<bool>());  // the search clips some rows' ranges
+  CHECK(at::all(mse.zero >= 0).item<bool>() && at::all(mse.zero <= 7).item<bool>());
+  QuantSpec sym = s;  // quant.py's symmetric levels -2^(b-1)..2^(b-1)-1: zero 2^(b-1) here
+  sym.symmetric = true;
+  const QuantParams ms = owq_mse_params(x, sym, 100);
+  const at::Tensor amax = x.abs().amax(1, true);
+  const QuantParams full{amax / 4, at::full_like(amax, 4.0)};  // the search's last point, i = num
+  CHECK(at::all(ms.zero == 4).item<bool>());
+  CHECK(at::all(score(ms, sym) <= score(full, sym) * (1 + 1e-5)).item<bool>());
+  QuantSpec nf = s;
+  nf.format = WeightFormat::NF4;
+  CHECK_THROWS_WITH(owq_mse_params(x, nf, 40), "tuning mse needs the int format");
+}
+
 namespace {
 
 struct Run {
@@ -203,23 +231,34 @@ Run quantize_small(const QuantRequest& req, int64_t windows) {
 
 }  // namespace
 
-// Measured (16 test windows of 512): w3g64 RTN 103.64 (mean weight rel. error 0.1949), HQQ 105.75
-// (0.1843); w4g64 RTN 100.09 (0.0910), HQQ 99.95 (0.0870). HQQ's weight error is below RTN's at
-// both, its PPL only at w4: at w3 it is 2% above RTN here (see the report of issue 13), so the
-// PPL check is at w4 only and the w3 figures are printed.
-SLOW_TEST_CASE("HQQ: lower weight error than RTN at w3g64 and w4g64, lower PPL at w4g64 (austen-small, no calibration)") {
+// Measured (16 test windows of 512; `ptq quantize --eval-seqlen 512 --eval-max-windows 16`):
+// w3g64 RTN 103.641, HQQ axis 1 (BaseQuantizeConfig's default) 105.745, HQQ axis 0 104.326; w4g64
+// RTN 100.09, HQQ axis 1 99.95. Issue 13's "HQQ beats RTN at w3g64" is not met by either axis: the
+// solver is hqq's optimize_weights_proximal_legacy step for step, and at beta = 10 its lp shrinkage
+// is zero for every error with |e|^(2-p) <= 1/beta, |e| <= 10^(-1/1.3) = 0.17, far above half a
+// quantization step of these weights: W_e = 0 and each zero update is the least-squares offset
+// mean(W_q - W·s). That lowers the mean weight error (0.1843 vs 0.1949) and raises the PPL; our
+// reading (not measured): the shifted grid no longer spans each group's extreme weights as RTN's does.
+// hqq's README: "In general axis=0 gives better results than axis=1"; here too at w3 (asserted).
+SLOW_TEST_CASE("HQQ against RTN at w3g64 and w4g64 (austen-small, no calibration), axis 1 and 0") {
   for (int bits : {3, 4}) {
     const Run rtn = quantize_small(small_request("rtn", bits, 64), 16);
-    const Run hqq = quantize_small(small_request("hqq", bits, 64), 16);
-    std::printf("      w%dg64: rtn PPL %.3f weight error %.5f | hqq PPL %.3f weight error %.5f\n", bits, rtn.ppl,
-                rtn.mean_weight_error, hqq.ppl, hqq.mean_weight_error);
-    if (bits == 4) CHECK(hqq.ppl < rtn.ppl);
-    CHECK(hqq.mean_weight_error < rtn.mean_weight_error);
-    for (const auto& l : hqq.result.layers) {
-      CHECK(l.calib_tokens == 0);  // no calibration data loaded
-      // 4.5 (w4g64) or 3.5 (w3g64) bits per weight: fp16 scale and zero per 64 weights
-      CHECK(l.storage_bytes * 8 == l.out_features * l.in_features * bits + l.out_features * l.in_features / 64 * 32);
-    }
+    const Run hqq1 = quantize_small(small_request("hqq", bits, 64), 16);
+    QuantRequest a0 = small_request("hqq", bits, 64);
+    a0.params = {{"axis", 0}};
+    const Run hqq0 = quantize_small(a0, 16);
+    std::printf("      w%dg64: rtn PPL %.3f (weight error %.5f) | hqq axis 1 PPL %.3f (%.5f) | hqq axis 0 PPL %.3f (%.5f)\n",
+                bits, rtn.ppl, rtn.mean_weight_error, hqq1.ppl, hqq1.mean_weight_error, hqq0.ppl,
+                hqq0.mean_weight_error);
+    if (bits == 4) CHECK(hqq1.ppl < rtn.ppl);
+    if (bits == 3) CHECK(hqq0.ppl < hqq1.ppl);
+    CHECK(hqq1.mean_weight_error < rtn.mean_weight_error);
+    for (const Run* r : {&hqq1, &hqq0})
+      for (const auto& l : r->result.layers) {
+        CHECK(l.calib_tokens == 0);  // no calibration data loaded
+        // 4.5 (w4g64) or 3.5 (w3g64) bits per weight: fp16 scale and zero per 64 weights, either axis
+        CHECK(l.storage_bytes * 8 == l.out_features * l.in_features * bits + l.out_features * l.in_features / 64 * 32);
+      }
   }
 }
 
@@ -261,9 +300,9 @@ SLOW_TEST_CASE("GPTQ w3g128 with the gptq sampler on austen-small; OWQ 1% beats 
   }
   std::printf("      w3g128: gptq PPL %.3f | owq 1%% PPL %.3f at %.4f bits per weight\n", gptq.ppl, owq.ppl,
               double(bytes) * 8 / double(weights));
-  // Issue 13 asks OWQ (1 % fp16 columns) to beat GPTQ here; it does not: GPTQ 100.608, OWQ 100.804
-  // (the same on the OWQ branch's final build; an earlier build of it had printed GPTQ 101.267). No
-  // order is asserted until OWQ matches its reference more closely (ΔW from an MSE grid, per-layer
-  // ratios); the issue's note reports the criterion as not met.
-  CHECK(std::isfinite(owq.ppl) && std::isfinite(gptq.ppl));
+  // With owq's MSE grid (its default --tuning mse, in ΔW and in GPTQ's groups) OWQ 1 % beats GPTQ:
+  // OWQ 100.286 (`ptq quantize --method owq --bits 3 --group 128 --param owq.fraction=0.01`, the
+  // same calibration and 16 eval windows of 512) against GPTQ 100.608; with min/max (tuning minmax,
+  // the earlier port) OWQ was 100.804.
+  CHECK(owq.ppl < gptq.ppl);
 }

@@ -10,7 +10,11 @@
 #include "core/records/json_util.h"
 #include "core/model/model.h"
 #include "core/io/safetensors.h"
+#include "core/model/decode_state.h"
 #include "core/text/tokenizer.h"
+#include "eval/experiment/engine_runner.h"
+#include "eval/experiment/sweep_devices.h"
+#include "tests/fixture_paths.h"
 #include "eval/metrics/perplexity.h"
 #include "quant/methods/gptq/gptq.h"
 #include "quant/pipeline/pipeline.h"
@@ -154,5 +158,66 @@ constexpr double kDemoPpl = 96.485491;
 TEST_CASE("cuda demo PPL float32 = 96.49") { CHECK_REL(demo_ppl("float32", Residency::Resident), kDemoPpl, 1e-4); }
 TEST_CASE("cuda demo PPL float32 streamed = 96.49") { CHECK_REL(demo_ppl("float32", Residency::Stream), kDemoPpl, 1e-4); }
 TEST_CASE("cuda demo PPL bfloat16 within 1%") { CHECK_REL(demo_ppl("bfloat16", Residency::Stream), kDemoPpl, 0.01); }
+
+namespace {
+// Greedy decoding on CUDA with the cache against recomputing the whole sequence each step (both on
+// CUDA, float32): the same tokens, logits within 1e-4 (test_generate's bound and argument).
+void cached_decoding_on_cuda(const std::string& name) {
+  at::NoGradGuard ng;
+  const std::string dir = test::shared_dir() + "/parity/" + name;
+  LoadOptions lo;
+  lo.device = "cuda";
+  auto m = Model::load(dir, lo);
+  at::Tensor seq = SafetensorsFile(dir + "/reference.safetensors").load("input_ids").narrow(0, 0, 1).narrow(1, 0, 12).clone();
+  DecodeState st;
+  at::Tensor cached = m->forward_cached(seq.to(m->device()), st).select(1, seq.size(1) - 1).squeeze(0);
+  for (int step = 0; step < 24; ++step) {
+    const at::Tensor full = m->forward(seq).select(1, seq.size(1) - 1).squeeze(0);
+    const double d = (cached.cpu() - full.cpu()).abs().max().item<double>();
+    CHECK_MSG(d < 1e-4, name + " step " + std::to_string(step) + ": max |diff| " + std::to_string(d));
+    const int64_t next = full.argmax().item<int64_t>();
+    CHECK_MSG(cached.argmax().item<int64_t>() == next, name + " step " + std::to_string(step) + ": tokens differ");
+    seq = at::cat({seq, at::full({1, 1}, next, at::kLong)}, 1);
+    cached = m->forward_cached(at::full({1, 1}, next, at::TensorOptions().dtype(at::kLong).device(m->device())), st)
+                 .select(1, 0)
+                 .squeeze(0);
+  }
+}
+
+// N GPUs simulated by two workers on cuda:0: the device pool runs two runs at once on the GPU, and
+// every record equals the one the sequential sweep writes (same PPL to the last bit: the same
+// kernels on the same data).
+void device_pool_on_one_gpu() {
+  std::vector<ExperimentSpec> runs;
+  for (int bits : {3, 4, 8}) {
+    ExperimentSpec s;
+    s.model_dir = std::string(PTQ_SOURCE_DIR) + "/resources/demo-model";
+    s.method = "rtn";
+    s.plan.spec.bits = bits;
+    s.eval_text = std::string(PTQ_SOURCE_DIR) + "/resources/demo-text/austen-test.txt";
+    s.eval_seqlen = 256;
+    s.eval_max_windows = 8;
+    s.device = "cuda:0";
+    runs.push_back(s);
+  }
+  Feedback fb;
+  const std::string seq_dir = test::temp_dir("gpu-seq"), pool_dir = test::temp_dir("gpu-pool");
+  SweepSummary a = run_sweep(runs, seq_dir, engine_runner(), SweepOptions{}, fb);
+  SweepSummary b = run_sweep_on_devices(runs, pool_dir, {{"cuda:0", engine_runner("cuda:0")}, {"cuda:0", engine_runner("cuda:0")}},
+                                        SweepOptions{}, fb);
+  CHECK_MSG(a.done == 3 && b.done == 3, a.to_json().dump() + " " + b.to_json().dump());
+  for (const auto& s : runs) {
+    const auto ra = nlohmann::json::parse(read_text_file(seq_dir + "/" + s.run_id() + ".json"));
+    const auto rb = nlohmann::json::parse(read_text_file(pool_dir + "/" + s.run_id() + ".json"));
+    CHECK_MSG(ra["metrics"]["ppl"] == rb["metrics"]["ppl"], s.run_id() + ": " + ra["metrics"]["ppl"].dump() + " vs " + rb["metrics"]["ppl"].dump());
+  }
+}
+}  // namespace
+
+TEST_CASE("cuda cached decoding llama") { cached_decoding_on_cuda("llama"); }
+TEST_CASE("cuda cached decoding gemma2 (sliding window, soft-caps)") { cached_decoding_on_cuda("gemma2"); }
+TEST_CASE("cuda cached decoding mamba (recurrent state)") { cached_decoding_on_cuda("mamba"); }
+TEST_CASE("cuda cached decoding deepseek-v3 (latent attention)") { cached_decoding_on_cuda("deepseek-v3"); }
+TEST_CASE("cuda device pool: two workers on one GPU write the sequential records") { device_pool_on_one_gpu(); }
 
 TEST_MAIN()

@@ -45,6 +45,19 @@ std::vector<int64_t> tokenize_file(const Tokenizer& tok, const std::string& path
   }
 }
 
+// QuIP's incoherence μ of every layer it processed, before and after (null for other methods).
+nlohmann::json incoherence_analysis(const QuantResult& q) {
+  nlohmann::json layers = nlohmann::json::object();
+  for (const auto& l : q.layers)
+    if (measured(l.incoherence_before))
+      layers[l.name] = {{"before", l.incoherence_before}, {"after", measured_json(l.incoherence_after)}};
+  if (layers.empty()) return nullptr;
+  return {{"definition", "mu = max|W_ij|·sqrt(m·n)/||W||_F of the weight (Chee et al., 2023); after: of the processed "
+                         "U·W·diag(s)·V^T that was rounded"},
+          {"storage", "U and V are regenerated from params.quip.seed and each layer's name: not stored"},
+          {"layers", layers}};
+}
+
 // One run: the shared state, the enabled analyses, the progress bar and the clock of every phase.
 class Driver {
  public:
@@ -52,7 +65,8 @@ class Driver {
       : spec_(spec), fb_(fb), run_{spec, fb}, run_device_(run_device.empty() ? spec.device : run_device) {
     run_.quantized = spec.method != "fp";
     if (run_.quantized)
-      for (const auto* st : parse_method(spec.method)) run_.transforms |= st->kind != StageKind::Quantizer;
+      for (const auto* st : parse_method(spec.method))  // a block or model transform (QuIP's acts inside each layer)
+        run_.transforms |= st->kind == StageKind::ModelTransform || st->kind == StageKind::BlockTransform;
     for (const auto& a : analysis_catalog())
       if (analysis_enabled(a, spec)) enabled_.push_back({&a, make_analysis_steps(a.id)});
     total_progress_ = 1 + (run_.quantized ? 6 : 0);
@@ -207,6 +221,8 @@ nlohmann::json Driver::record(const std::string& created_at, Clock::time_point t
   r["blocks"] = blocks;
   r["analyses"] = run_.analyses;
   if (!run_.samples.is_null()) r["samples"] = run_.samples;
+  const nlohmann::json mu = incoherence_analysis(qr_);
+  if (!mu.is_null()) r["analyses"]["incoherence"] = mu;
   return r;
 }
 

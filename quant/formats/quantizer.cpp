@@ -9,6 +9,7 @@
 
 #include "core/runtime/errors.h"
 #include "quant/formats/number_formats.h"
+#include "quant/methods/quip/incoherence.h"
 
 namespace ptq {
 
@@ -269,6 +270,22 @@ at::Tensor implied_group_index(int64_t in, const at::Tensor& kept, const QuantSp
 at::Tensor QuantizedWeight::dequantize() const {
   if (values.defined()) return values.to(at::kFloat);
   if (!codes.defined() || !scales.defined()) throw Error("QuantizedWeight: empty");
+  if (axis0_out > 0) {
+    QuantizedWeight rest = *this;
+    rest.axis0_out = 0;
+    const at::Tensor x = rest.dequantize();  // [out·in/G, G]
+    return x.t().reshape({axis0_out, x.numel() / axis0_out});
+  }
+  if (!incoherence.empty()) {
+    QuantizedWeight rest = *this;
+    rest.incoherence.clear();
+    rest.col_scale = at::Tensor();
+    const at::Tensor w = rest.dequantize();
+    const at::Tensor U = incoherence_matrix(incoherence, w.size(0), incoherence_side_seed(incoherence_seed, 0));
+    const at::Tensor V = incoherence_matrix(incoherence, w.size(1), incoherence_side_seed(incoherence_seed, 1));
+    at::Tensor out = U.to(w.device()).t().matmul(w).matmul(V.to(w.device()));
+    return col_scale.defined() ? out / col_scale.to(w.device(), at::kFloat).unsqueeze(0) : out;
+  }
   if (kept_columns.defined()) {
     QuantizedWeight rest = *this;
     rest.kept_columns = rest.kept_values = at::Tensor();
@@ -300,6 +317,7 @@ int64_t QuantizedWeight::storage_bytes(int scale_bytes) const {
     bytes += zero_bytes > 0 ? n_params * zero_bytes : (n_params * b + 7) / 8;
   if (g_idx.defined()) bytes += g_idx.numel() * 4;
   if (kept) bytes += kept_values.numel() * 2 + kept * 4;
+  if (!incoherence.empty()) bytes += 8 + (col_scale.defined() ? col_scale.numel() * 2 : 0);
   return bytes;
 }
 

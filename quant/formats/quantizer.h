@@ -79,6 +79,19 @@ struct QuantizedWeight {  // the integer form kept for size accounting and expor
   // parameters), which storage_bytes() returns; codes / scales stay undefined.
   at::Tensor values;
   int64_t packed_bytes = 0;
+  // QuIP (quant/methods/quip/quip.h): the codes quantize W' = U·(W·diag(col_scale))·Vᵀ, and
+  // dequantize() returns Uᵀ·deq(codes)·V·diag(1/col_scale). U [out, out] and V [in, in] are not
+  // stored: incoherence_matrix(incoherence, n, incoherence_side_seed(incoherence_seed, 0 | 1))
+  // regenerates them (quant/methods/quip/incoherence.h). col_scale (float32 [in], QuIP's diagonal
+  // rescaling; undefined when off) is stored in fp16. incoherence empty: no transform.
+  std::string incoherence;
+  uint64_t incoherence_seed = 0;
+  at::Tensor col_scale;
+  // HQQ axis 0 (groups along the output dimension: hqq's W.reshape([group_size, -1]), each group
+  // group_size weights of one input column): codes, scales and zeros are those of that reshape's
+  // transpose X [out·in/G, G], one group per row; dequantize() returns Xᵀ reshaped to [out, in].
+  // The number of output rows, 0 when not used.
+  int64_t axis0_out = 0;
 
   at::Tensor dequantize() const;  // float32 [out, in]
   // Bytes of the stored form: codes packed at element_bits(); one scale per group at
@@ -86,6 +99,7 @@ struct QuantizedWeight {  // the integer form kept for size accounting and expor
   // Int (the symmetric zero is the constant 2^(b-1) and costs nothing), or zero_bytes each when
   // real-valued; g_idx, when defined, as int32 per input column (AutoGPTQ). Kept columns: no
   // codes, their values in fp16 (2 bytes each) and their indices as int32 (OWQ's outlieridx).
+  // QuIP: col_scale in fp16; U and V cost nothing (the seed, 8 bytes, is counted).
   // Each part is rounded up to whole bytes. Binarized weights: packed_bytes.
   int64_t storage_bytes(int scale_bytes = 2) const;
 };

@@ -70,6 +70,7 @@ void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double 
   if (q.g_idx.defined()) cpu.g_idx = q.g_idx.cpu();
   if (q.kept_columns.defined()) cpu.kept_columns = q.kept_columns.cpu();
   if (q.kept_values.defined()) cpu.kept_values = q.kept_values.cpu();
+  if (q.col_scale.defined()) cpu.col_scale = q.col_scale.cpu();
   w.quantized[l.name()] = cpu;
   l.weight = deq.to(l.weight.scalar_type());
   w.block.mark_modified();

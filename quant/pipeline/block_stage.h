@@ -55,6 +55,9 @@ void hqq_quantize_block(BlockWork& w);  // quant/methods/hqq/hqq_stage.cpp
 void owq_quantize_block(BlockWork& w);  // quant/methods/owq/owq_stage.cpp
 void pbllm_quantize_block(BlockWork& w);  // quant/methods/pbllm/pbllm_stage.cpp
 void billm_quantize_block(BlockWork& w);  // quant/methods/billm/billm_stage.cpp
+// QuIP around the rounding of `rounding` ("ldlq" for quip alone, "gptq", "rtn"); w.params are the
+// rounding stage's parameters (quant/methods/quip/quip_stage.cpp).
+void quip_quantize_block(BlockWork& w, const nlohmann::json& quip_params, const std::string& rounding);
 void rotate_model(Model& m, const nlohmann::json& params, uint64_t seed, Feedback* fb);
 
 // The record of layer `l` of block `block` in `records`, created with its identity (full name, type,

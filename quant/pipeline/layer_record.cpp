@@ -17,11 +17,16 @@ double read_measured(const nlohmann::json& j, const char* key, bool legacy_senti
 nlohmann::json measured_json(double v) { return measured(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json LayerRecord::to_json() const {
-  return {{"name", name}, {"type", type}, {"block", block}, {"shape", {out_features, in_features}},
+  nlohmann::json j = {{"name", name}, {"type", type}, {"block", block}, {"shape", {out_features, in_features}},
           {"quantized", quantized}, {"bits", bits}, {"group", group_size}, {"format", format},
           {"weight_rel_error", measured_json(weight_rel_error)}, {"out_rel_mse", measured_json(out_rel_mse)},
           {"out_cosine", measured_json(out_cosine)}, {"method_loss", measured_json(method_loss)},
           {"calib_tokens", calib_tokens}, {"storage_bytes", storage_bytes}, {"seconds", seconds}, {"note", note}};
+  if (measured(incoherence_before)) {  // QuIP only: absent for the other methods
+    j["incoherence_before"] = incoherence_before;
+    j["incoherence_after"] = measured_json(incoherence_after);
+  }
+  return j;
 }
 
 LayerRecord LayerRecord::from_json(const nlohmann::json& j) {
@@ -43,6 +48,8 @@ LayerRecord LayerRecord::from_json(const nlohmann::json& j) {
   r.out_rel_mse = read_measured(j, "out_rel_mse", true);
   r.out_cosine = read_measured(j, "out_cosine", no_tokens);
   r.method_loss = read_measured(j, "method_loss", true);
+  r.incoherence_before = read_measured(j, "incoherence_before", false);
+  r.incoherence_after = read_measured(j, "incoherence_after", false);
   r.storage_bytes = j.value("storage_bytes", int64_t(0));
   r.seconds = j.value("seconds", 0.0);
   r.note = j.value("note", "");

@@ -27,6 +27,9 @@ struct LayerRecord {
   double out_rel_mse = kNotMeasured;       // ||XWᵀ - XŴᵀ||² / ||XWᵀ||² on calibration inputs
   double out_cosine = kNotMeasured;        // mean over tokens of cos(XWᵀ, XŴᵀ)
   double method_loss = kNotMeasured;       // the method's own objective (GPTQ error)
+  // QuIP: μ = max|W_ij|·sqrt(m·n)/‖W‖_F of the weight before and after incoherence processing
+  // (quant/methods/quip/incoherence.h); not measured for other methods.
+  double incoherence_before = kNotMeasured, incoherence_after = kNotMeasured;
   int64_t calib_tokens = 0;     // tokens this layer saw (experts: those routed to it)
   int64_t storage_bytes = 0;    // of the quantized form in the packed layout (codes + scales + zeros)
   double seconds = 0;

@@ -1,5 +1,6 @@
 #include "quant/pipeline/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -155,10 +156,14 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
 void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const QuantRequest& req,
                       const std::vector<const StrategyInfo*>& stages, QuantResult& res, bool have_calib, Feedback* fb) {
   const bool profile = std::getenv("PTQ_PROFILE") != nullptr;
+  const bool quip = std::any_of(stages.begin(), stages.end(), [](const auto* s) { return s->id == "quip"; });
   for (const auto* s : stages) {
     if (s->kind == StageKind::ModelTransform) continue;
+    // The last stage sets the weights: the quantizer, or a layer transform alone (quip: LDLQ).
+    const bool quantizes = s == stages.back();
+    if (s->kind == StageKind::LayerTransform && !quantizes) continue;  // runs around the quantizer's rounding
     BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params[s->id], p.records, p.quantized, fb};
-    if (s->kind == StageKind::Quantizer) {
+    if (quantizes) {
       if (req.after_transform) req.after_transform(w);
       if (req.transform_only) {
         if (have_calib) p.inputs = w.run();
@@ -166,11 +171,14 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
       }
     }
     ActivationErrorObserver err;
-    if (s->kind == StageKind::Quantizer)
+    if (quantizes)
       for (auto& l : p.blk.linears())
         if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
-    block_stage(s->id)(w);
-    if (s->kind != StageKind::Quantizer) continue;
+    if (quantizes && quip)
+      quip_quantize_block(w, res.params["quip"], s->id == "quip" ? "ldlq" : s->id);
+    else
+      block_stage(s->id)(w);
+    if (!quantizes) continue;
     if (req.plan.act.enabled() && req.plan.act.is_static())  // on the inputs the quantizer will see
       for (auto& kv : calibrate_static_act_scales(p.blk, ctx, p.inputs, req.plan)) res.act_scales[kv.first] = kv.second;
     BlockRecord br;

@@ -69,6 +69,7 @@ json stored_form_description() {
           {"kept_values", "float32 [out, k]: their values"},
           {"act_scale", "float32 [1] or [width / group]: static activation scale of a layer's input"},
           {"values", "float32 [out, in]: the dequantized weight of a binarized layer (PB-LLM, BiLLM; no codes)"},
+          {"col_scale", "float32 [in]: QuIP's column rescaling (U, V: regenerated from the layer's incoherence_seed)"},
           {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
 }
 
@@ -76,7 +77,7 @@ json stored_form_description() {
 // layers (metrics.size counts those; this folder does not store them).
 json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
   json parts = {{"codes", 0},        {"scales", 0},      {"zeros", 0}, {"g_idx", 0},
-                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"values", 0}, {"changed", 0}};
+                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"values", 0}, {"col_scale", 0}, {"changed", 0}};
   int64_t total = 0;
   for (const auto& kv : ts) {
     const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
@@ -131,7 +132,14 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
     if (q.g_idx.defined()) ts.emplace_back(kv.first + ".g_idx", q.g_idx);
     if (q.kept_columns.defined()) ts.emplace_back(kv.first + ".kept_columns", q.kept_columns);
     if (q.kept_values.defined()) ts.emplace_back(kv.first + ".kept_values", q.kept_values);
+    if (q.col_scale.defined()) ts.emplace_back(kv.first + ".col_scale", q.col_scale);
     layers[kv.first] = spec_json(q.spec);
+    if (q.axis0_out > 0) layers[kv.first]["axis0_out"] = q.axis0_out;  // HQQ axis 0
+    if (q.zero_bytes > 0) layers[kv.first]["zero_bytes"] = q.zero_bytes;  // HQQ's real-valued zeros
+    if (!q.incoherence.empty()) {  // QuIP: U, V from the kind and the seed
+      layers[kv.first]["incoherence"] = q.incoherence;
+      layers[kv.first]["incoherence_seed"] = q.incoherence_seed;
+    }
   }
   const bool untied = head_untied(m) && m.config().tie_word_embeddings;
   auto keep_if_changed = [&](const std::string& key, at::Tensor& t) {
@@ -262,6 +270,13 @@ QuantizedWeight load_quantized_weight(const SafetensorsFile& f, const std::strin
   if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
   if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
   if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
+  if (f.contains(full + ".col_scale")) q.col_scale = f.load(full + ".col_scale");
+  q.axis0_out = spec.value("axis0_out", int64_t(0));
+  q.zero_bytes = spec.value("zero_bytes", 0);
+  if (spec.contains("incoherence")) {  // QuIP: U, V regenerated from the seed
+    q.incoherence = spec.at("incoherence").get<std::string>();
+    q.incoherence_seed = spec.at("incoherence_seed").get<uint64_t>();
+  }
   return q;
 }
 

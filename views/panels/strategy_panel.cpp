@@ -257,7 +257,7 @@ QString StrategyPanel::method() const {
   const QString q = quantizer_->currentData().toString();
   if (q == "fp") return q;
   QStringList parts;
-  for (auto kind : {ptq::StageKind::ModelTransform, ptq::StageKind::BlockTransform})
+  for (auto kind : {ptq::StageKind::ModelTransform, ptq::StageKind::BlockTransform, ptq::StageKind::LayerTransform})
     for (const auto& s : ptq::strategy_registry())
       if (s.kind == kind && transforms_.at(s.id)->isChecked()) parts << qs(s.id);
   parts << q;

@@ -74,6 +74,7 @@ struct GptqWork {
   int64_t rows = 0, cols = 0, G = 0, ng = 0;
   int64_t nq = 0;  // quantized columns (the first nq of the order; cols unless OWQ)
   bool grouped = false, is_int = false, permuted = false;
+  bool use_static = false;          // static_sc / static_zr hold every group's parameters
   at::Tensor Wf, H, Hinv;
   QuantParams cur;                  // per-channel parameters, or the current dynamic group's
   at::Tensor static_sc, static_zr;  // static groups: every group's parameters, [rows, ng]
@@ -84,6 +85,11 @@ struct GptqWork {
   at::Tensor nv_global;             // NVFP4: max |W| of the original weight (its FP32 global scale)
   GptqWork(const QuantSpec& spec, const GptqOptions& opt) : s(spec), o(opt) {}
 };
+
+// find_params, or the caller's (OWQ's MSE grid).
+QuantParams group_params(const GptqWork& g, const at::Tensor& x) {
+  return g.o.find_params_fn ? g.o.find_params_fn(x) : find_params(x, g.s, g.nv_global);
+}
 
 void check_gptq_inputs(const at::Tensor& W, const at::Tensor& H, const QuantSpec& s, const GptqOptions& o) {
   if (!W.defined() || W.dim() != 2) throw Error("GPTQ: weight must be a 2-D tensor [out, in]");
@@ -112,6 +118,14 @@ void check_gptq_inputs(const at::Tensor& W, const at::Tensor& H, const QuantSpec
     if (!ok) throw Error("GPTQ: the column order must be a permutation of 0.." + std::to_string(cols - 1));
     if (o.act_order || o.static_groups) throw Error("GPTQ: a given column order excludes act_order and static_groups");
   }
+  if (o.fixed_scale.defined()) {
+    const int64_t ng = s.n_groups(cols);
+    if (s.format != WeightFormat::Int || !o.fixed_zero.defined() || o.fixed_scale.sizes() != o.fixed_zero.sizes() ||
+        o.fixed_scale.dim() != 2 || o.fixed_scale.size(0) != rows || o.fixed_scale.size(1) != ng ||
+        o.quantized_columns >= 0)
+      throw Error("GPTQ: fixed parameters need the Int format, scale and zero of shape [" + std::to_string(rows) +
+                  ", " + std::to_string(ng) + "] and all columns quantized");
+  }
 }
 
 // fasterquant up to the column loop: initial parameters, dead columns, static groups, act_order
@@ -121,7 +135,7 @@ void prepare_gptq(GptqWork& g) {
   const GptqOptions& o = g.o;
   // gptq.py calls quantizer.find_params(W) before the dead-column step; this is what the
   // per-channel mode uses (in group mode it is overwritten at column 0).
-  if (!g.grouped) g.cur = find_params(g.Wf.slice(1, 0, g.nq), s, g.nv_global);  // OWQ: the quantized columns only
+  if (!g.grouped && !g.use_static) g.cur = group_params(g, g.Wf.slice(1, 0, g.nq));  // OWQ: the quantized columns only
 
   const at::Tensor dead = g.H.diagonal() == 0;
   g.dead_columns = dead.sum().item<int64_t>();
@@ -130,7 +144,10 @@ void prepare_gptq(GptqWork& g) {
     g.Wf.masked_fill_(dead.unsqueeze(0), 0.0);   // W[:, dead] = 0
   }
 
-  if (g.grouped && o.static_groups) {  // on the original (dead-zeroed) W
+  if (o.fixed_scale.defined()) {
+    g.static_sc = o.fixed_scale.to(g.Wf.device(), at::kFloat);
+    g.static_zr = o.fixed_zero.to(g.Wf.device(), at::kFloat);
+  } else if (g.grouped && o.static_groups) {  // on the original (dead-zeroed) W
     std::vector<at::Tensor> sc, zr;
     for (int64_t k = 0; k < g.ng; ++k) {
       QuantParams p = find_params(g.Wf.slice(1, k * g.G, (k + 1) * g.G), s, g.nv_global);
@@ -175,13 +192,13 @@ void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
     b.S1.slice(1, from, to).copy_(p.scale.expand({g.rows, to - from}));
     if (g.is_int) b.Z1.slice(1, from, to).copy_(p.zero.expand({g.rows, to - from}));
   };
-  if (!g.grouped) {
+  if (!g.use_static && !g.grouped) {
     fill(0, count, g.cur);
-  } else if (!g.o.static_groups) {
+  } else if (!g.use_static) {
     for (int64_t i = 0; i < count;) {
       const int64_t col = i1 + i;
       if (col % g.G == 0) {
-        g.cur = find_params(g.Wf.slice(1, col, std::min(col + g.G, g.nq)), g.s, g.nv_global);
+        g.cur = group_params(g, g.Wf.slice(1, col, std::min(col + g.G, g.nq)));
         g.scales.select(1, col / g.G).copy_(g.cur.scale.squeeze(1));
         if (g.is_int) g.zeros.select(1, col / g.G).copy_(g.cur.zero.squeeze(1));
       }
@@ -192,7 +209,7 @@ void fill_block_params(GptqWork& g, ColumnBlock& b, int64_t i1, int64_t count) {
   } else {
     std::vector<int64_t> gi(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
-      gi[size_t(i)] = (g.o.act_order ? g.perm_v[size_t(i1 + i)] : i1 + i) / g.G;
+      gi[size_t(i)] = (g.permuted ? g.perm_v[size_t(i1 + i)] : i1 + i) / g.G;
     const at::Tensor idx = at::tensor(gi, at::kLong).to(g.Wf.device());
     b.S1.slice(1, 0, count).copy_(g.static_sc.index_select(1, idx));
     if (g.is_int) b.Z1.slice(1, 0, count).copy_(g.static_zr.index_select(1, idx));
@@ -222,12 +239,12 @@ ColumnLoop run_column_blocks(GptqWork& g) {
 
 // The integer form in the original column order, and the dequantized weight in W's dtype.
 GptqResult finish_gptq(GptqWork& g, at::ScalarType out_dtype) {
-  if (!g.grouped) {
-    g.scales = g.cur.scale;
-    g.zeros = g.cur.zero;
-  } else if (g.o.static_groups) {
+  if (g.use_static) {
     g.scales = g.static_sc;
     g.zeros = g.static_zr;
+  } else if (!g.grouped) {
+    g.scales = g.cur.scale;
+    g.zeros = g.cur.zero;
   }
   GptqResult res;
   res.dead_columns = g.dead_columns;
@@ -242,7 +259,7 @@ GptqResult finish_gptq(GptqWork& g, at::ScalarType out_dtype) {
     g.codes = g.codes.index_select(1, g.invperm);
     // Dynamic groups were formed in the permuted order: column c sits at position
     // invperm[c], i.e. in group invperm[c] / G. Static groups stay consecutive.
-    if (g.grouped && !g.o.static_groups) res.q.g_idx = at::div(g.invperm, g.G, "floor");
+    if (g.grouped && !g.use_static) res.q.g_idx = at::div(g.invperm, g.G, "floor");
   }
   res.q.codes = g.codes;
   res.weight = g.Q.to(out_dtype);
@@ -267,6 +284,7 @@ GptqResult gptq_quantize(const at::Tensor& W, at::Tensor H, const QuantSpec& s,
   g.ng = g.nq < g.cols ? (g.grouped ? (g.nq + g.G - 1) / g.G : 1) : s.n_groups(g.cols);
   g.is_int = s.format == WeightFormat::Int;
   g.permuted = o.act_order || !o.order.empty();
+  g.use_static = o.fixed_scale.defined() || (g.grouped && o.static_groups);
   if (s.format == WeightFormat::NVFP4) g.nv_global = g.Wf.abs().amax();  // llm-compressor: from the weight before GPTQ
   prepare_gptq(g);
   const ColumnLoop loop = run_column_blocks(g);

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "quant/formats/quantizer.h"
@@ -46,6 +47,12 @@ struct GptqOptions {
   // the quantized positions, the last one clipped to them. -1: all columns.
   std::vector<int64_t> order;
   int64_t quantized_columns = -1;
+  // QuIP (quant/methods/quip/quip.h): every group's parameters given ([rows, groups] scale and
+  // zero, Int only), used as static groups use theirs; any order. Undefined: found as gptq.py does.
+  at::Tensor fixed_scale, fixed_zero;
+  // OWQ (owq/quant.py Quantizer.find_params with mse): the parameters of a block of columns
+  // [rows, width] instead of find_params (Int only); empty: find_params.
+  std::function<QuantParams(const at::Tensor&)> find_params_fn;
 };
 
 struct GptqResult {

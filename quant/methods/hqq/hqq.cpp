@@ -73,8 +73,13 @@ HqqResult hqq_quantize(const at::Tensor& W, const QuantSpec& s, const HqqOptions
   if (!(o.lp_norm > 0 && o.lp_norm <= 1)) throw Error("HQQ: lp_norm must be in (0, 1], got " + std::to_string(o.lp_norm));
   if (!(o.beta > 0)) throw Error("HQQ: beta must be positive, got " + std::to_string(o.beta));
   if (!(o.kappa >= 1)) throw Error("HQQ: kappa must be at least 1, got " + std::to_string(o.kappa));
+  if (o.axis != 0 && o.axis != 1) throw Error("HQQ: axis must be 0 or 1, got " + std::to_string(o.axis));
   const int64_t G = s.effective_group(in), ng = s.n_groups(in);
-  const at::Tensor x = W.detach().to(at::kFloat).reshape({out * ng, G});  // W.reshape([-1, group_size])
+  const bool axis0 = o.axis == 0;
+  if (axis0 && s.group_size <= 0) throw Error("HQQ: axis 0 needs a group size (hqq.axis=0 with group -1)");
+  // axis 1: W.reshape([-1, group_size]); axis 0: W.reshape([group_size, -1]), transposed so a group is a row
+  const at::Tensor Wf = W.detach().to(at::kFloat);
+  const at::Tensor x = axis0 ? Wf.reshape({G, -1}).t().contiguous() : Wf.reshape({out * ng, G});
   at::Tensor inv_scale, zero;
   hqq_initial_params(x, s.bits, o.round_zero, &inv_scale, &zero);
   HqqResult r;
@@ -82,11 +87,13 @@ HqqResult hqq_quantize(const at::Tensor& W, const QuantSpec& s, const HqqOptions
   const double max_v = std::round(std::pow(2.0, s.bits) - 1.0);
   const at::Tensor wq = quantize_groups(x, inv_scale, zero, max_v);
   r.q.spec = s;
-  r.q.codes = wq.to(at::kByte).reshape({out, in});
-  r.q.scales = (1.0 / inv_scale).reshape({out, ng});
-  r.q.zeros = zero.reshape({out, ng});
+  const int64_t rows = axis0 ? x.size(0) : out, cols = axis0 ? G : in, groups = axis0 ? 1 : ng;
+  r.q.codes = wq.to(at::kByte).reshape({rows, cols});
+  r.q.scales = (1.0 / inv_scale).reshape({rows, groups});
+  r.q.zeros = zero.reshape({rows, groups});
   r.q.zero_bytes = 2;  // HQQ keeps the zero in the compute dtype (fp16) when quant_zero is off
-  r.error = (r.q.dequantize() - W.detach().to(at::kFloat)).abs().mean().item<double>();
+  if (axis0) r.q.axis0_out = out;
+  r.error = (r.q.dequantize() - Wf).abs().mean().item<double>();
   return r;
 }
 

@@ -16,7 +16,13 @@
 //   final W_q = clamp(round(W·scale + zero)), stored scale 1/scale, zero real-valued.
 // The reference's loop since its May 2025 refactor (commit a566c78) no longer multiplies beta
 // by kappa; kappa = 1 reproduces that. The reference solves in float16 on CUDA and float32 on
-// CPU; this runs in float32 everywhere. axis=0 (groups along the output dimension) is not offered.
+// CPU; this runs in float32 everywhere.
+// axis 0 (Quantizer.quantize's own default, and what hqq's README calls the better-quality
+// setting: "In general axis=0 gives better results than axis=1, especially at lower bits"):
+//   W.reshape([group_size, -1]), min/max and the zero's mean along dim 0, i.e. each group is
+//   group_size weights at a stride of out·in/G in W's row-major order (one input column, rows out/G
+//   apart when G divides out). The
+//   solver runs on that reshape's transpose, one group per row; QuantizedWeight::axis0_out says so.
 #include <ATen/ATen.h>
 
 #include <string>
@@ -32,6 +38,7 @@ struct HqqOptions {
   double kappa = 1.01;    // beta *= kappa per iteration
   bool optimize = true;   // false: the initial (min/max) parameters only
   bool round_zero = false;
+  int axis = 1;           // 1: BaseQuantizeConfig's default (groups along the input); 0: along the output
 };
 
 struct HqqResult {

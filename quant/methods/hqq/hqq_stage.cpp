@@ -17,6 +17,7 @@ HqqOptions hqq_options(const nlohmann::json& p, int bits) {
   o.beta = p.value("beta", o.beta);
   o.kappa = p.value("kappa", o.kappa);
   o.optimize = p.value("optimize", o.optimize);
+  o.axis = int(p.value("axis", int64_t(o.axis)));
   const std::string rz = p.value("round_zero", std::string("auto"));
   o.round_zero = rz == "auto" ? bits == 4 : rz == "always";  // BaseQuantizeConfig: round_zero for 4 bits
   return o;

@@ -19,6 +19,7 @@ OwqOptions owq_options(const nlohmann::json& p) {
   o.columns = p.value("columns", o.columns);
   o.fraction = p.value("fraction", o.fraction);
   o.frob_norm = p.value("frob_norm", o.frob_norm);
+  o.mse = p.value("tuning", std::string("mse")) == "mse";
   o.gptq.percdamp = p.value("percdamp", o.gptq.percdamp);
   o.gptq.blocksize = p.value("blocksize", o.gptq.blocksize);
   o.gptq.act_order = p.value("act_order", o.gptq.act_order);

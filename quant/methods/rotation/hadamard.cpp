@@ -192,7 +192,12 @@ at::Tensor random_hadamard(int64_t n, uint64_t seed) {
     const at::Tensor sign = at::tensor(s, at::TensorOptions().dtype(at::kDouble));
     return (hadamard_matrix(n, at::kDouble) * sign.unsqueeze(0)).to(at::kFloat);
   }
-  // Fallback: Haar-random orthogonal matrix (QR of a Gaussian, sign-fixed).
+  return haar_orthogonal64(n, seed).to(at::kFloat);  // fallback: a fresh stream of the same seed
+}
+
+at::Tensor haar_orthogonal64(int64_t n, uint64_t seed) {
+  if (n <= 0) throw Error("haar_orthogonal64: size must be positive, got " + std::to_string(n));
+  SplitMix64 rng{seed};
   std::vector<double> g(n * n);
   for (int64_t i = 0; i < n * n; i += 2) {  // Box–Muller, two normals per pair of uniforms
     const double r = std::sqrt(-2.0 * std::log(rng.uniform())), t = 2.0 * kPi * rng.uniform();
@@ -203,7 +208,7 @@ at::Tensor random_hadamard(int64_t n, uint64_t seed) {
   auto qr = at::linalg_qr(a, "reduced");
   at::Tensor d = at::sign(std::get<1>(qr).diagonal());
   d = at::where(d == 0, at::ones_like(d), d);
-  return (std::get<0>(qr) * d.unsqueeze(0)).to(at::kFloat);
+  return std::get<0>(qr) * d.unsqueeze(0);
 }
 
 at::Tensor fast_hadamard_transform(const at::Tensor& x) {

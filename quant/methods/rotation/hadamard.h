@@ -44,6 +44,10 @@ at::Tensor hadamard_matrix(int64_t n, at::ScalarType dt = at::kFloat);
 // no global torch RNG state is touched.
 at::Tensor random_hadamard(int64_t n, uint64_t seed);
 
+// The fallback above on its own: a Haar-random orthogonal matrix [n, n], float64 CPU, from the
+// splitmix64 stream of `seed` (QR of a Box–Muller Gaussian, columns sign-fixed by sign(diag R)).
+at::Tensor haar_orthogonal64(int64_t n, uint64_t seed);
+
 // x[..., n] · hadamard_matrix(n). Butterfly over the 2^m factor with tensor ops, then a K×K
 // matmul; unsupported n throw (as hadamard_matrix). Computes in float32 for half/bfloat16 inputs
 // (double stays double); the result has x's dtype and device.
