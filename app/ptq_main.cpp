@@ -25,6 +25,7 @@ const std::vector<CommandEntry>& commands() {
       {"run", "one experiment from a JSON spec; prints (and with --results writes) its result record", cmd_run},
       {"sweep", "a sweep of experiments from a JSON spec into a results folder (--resume)", cmd_sweep},
       {"compare", "full-precision vs quantized outputs: per-token KL, top-1 agreement, delta-p", cmd_compare},
+      {"export", "a saved quantized run as a GPTQ / AWQ / compressed-tensors checkpoint folder", cmd_export},
   };
   return c;
 }

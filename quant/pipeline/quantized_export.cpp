@@ -62,6 +62,7 @@ json stored_form_description() {
           {"g_idx", "int64 [in] (act-order)"},
           {"kept_columns", "int64 [k]: columns kept in full precision (OWQ)"},
           {"kept_values", "float32 [out, k]: their values"},
+          {"act_scale", "float32: calibrated static activation scale of a layer's input"},
           {"changed", "full copies of every other tensor the method changed, in the compute dtype"}};
 }
 
@@ -69,7 +70,7 @@ json stored_form_description() {
 // layers (metrics.size counts those; this folder does not store them).
 json stored_bytes(const std::vector<std::pair<std::string, at::Tensor>>& ts, const QuantResult& r, uint64_t file_size) {
   json parts = {{"codes", 0},        {"scales", 0},      {"zeros", 0}, {"g_idx", 0},
-                {"kept_columns", 0}, {"kept_values", 0}, {"changed", 0}};
+                {"kept_columns", 0}, {"kept_values", 0}, {"act_scale", 0}, {"changed", 0}};
   int64_t total = 0;
   for (const auto& kv : ts) {
     const int64_t b = kv.second.numel() * int64_t(kv.second.element_size());
@@ -125,6 +126,7 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
       if (!quantized.count(kv.second)) keep_if_changed(kv.first, *kv.second);
     m.release(i);
   }
+  for (const auto& kv : r.act_scales) ts.emplace_back(kv.first + ".act_scale", kv.second.to(at::kCPU, at::kFloat));
   json meta = {{"format", "ptq-workbench.quantized"},
                {"stores", stored_form_description()},
                {"version", 1},
@@ -134,7 +136,8 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
                {"untied_head", untied},
                {"online_hadamard", hadamard},
                {"layers", layers},
-               {"changed", changed}};
+               {"changed", changed},
+               {"activations", r.plan.act.enabled() ? r.plan.act.to_json() : json()}};
   const std::string file = join_path(dir, "quantized.safetensors");
   save_safetensors(file, ts, {{"format", "ptq-workbench"}, {"method", r.method}});
   meta["bytes"] = stored_bytes(ts, r, SafetensorsFile(file).file_size());
@@ -168,16 +171,46 @@ void check_all_applied(const std::string& meta_path, const std::set<std::string>
               " (were the artifacts made from another model?)");
 }
 
+// The act_* keys of ActQuantSpec::to_json back into the spec.
+ActQuantSpec act_spec_from(const json& j) {
+  ActQuantSpec a;
+  a.bits = j.value("act_bits", 0);
+  a.format = parse_format(j.value("act_format", std::string("int")));
+  a.granularity = parse_act_granularity(j.value("act_granularity", std::string("token")));
+  a.group_size = j.value("act_group", int64_t(128));
+  parse_act_static(j.value("act_static", std::string("dynamic")), a);
+  a.qkv_out = j.value("act_qkv_out", false);
+  return a;
+}
+
+QuantizedWeight read_form(const SafetensorsFile& f, const std::string& full, const json& spec) {
+  QuantizedWeight q;
+  q.spec = spec_from(spec);
+  q.codes = f.load(full + ".codes");
+  q.scales = f.load(full + ".scales");
+  if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
+  if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
+  if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
+  if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
+  return q;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
+  return load_quantized_model(dir, opts, fb, "", nullptr, nullptr);
+}
+
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb,
+                                            const std::string& base_override,
+                                            std::map<std::string, QuantizedWeight>* forms, QuantizedArtifactsInfo* info) {
   const std::string meta_path = join_path(dir, "artifacts.json");
   if (!file_exists(meta_path))
     throw Error("'" + dir + "' holds no quantized model (artifacts.json missing; write one with ptq quantize --out)");
   json meta = read_json_file(meta_path);
   if (meta.value("format", "") != "ptq-workbench.quantized")
     throw Error("'" + meta_path + "' is not a ptq-workbench quantized-model description");
-  const std::string base = meta.at("base_model").get<std::string>();
+  const std::string base = base_override.empty() ? meta.at("base_model").get<std::string>() : base_override;
   if (!is_directory(base)) throw Error("the base checkpoint '" + base + "' named in " + meta_path + " is missing");
   SafetensorsFile f(join_path(dir, "quantized.safetensors"));
   auto m = Model::load(base, opts, fb);
@@ -209,21 +242,24 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
       }
       auto it = layers.find(full);
       if (it == layers.end()) continue;
-      QuantizedWeight q;
-      q.spec = spec_from(*it);
-      q.codes = f.load(full + ".codes");
-      q.scales = f.load(full + ".scales");
-      if (f.contains(full + ".zeros")) q.zeros = f.load(full + ".zeros");
-      if (f.contains(full + ".g_idx")) q.g_idx = f.load(full + ".g_idx");
-      if (f.contains(full + ".kept_columns")) q.kept_columns = f.load(full + ".kept_columns");
-      if (f.contains(full + ".kept_values")) q.kept_values = f.load(full + ".kept_values");
+      QuantizedWeight q = read_form(f, full, *it);
       place(full, l.weight, q.dequantize());
+      if (forms) (*forms)[full] = q;
     }
     b.mark_modified();
     m->release(i);
     report(fb, "load quantized", i + 1, m->num_blocks());
   }
   check_all_applied(meta_path, changed, hadamard, layers, applied);
+  if (info) {
+    info->method = meta.value("method", "");
+    const json act = meta.value("activations", json());
+    if (act.is_object() && !act.empty()) info->act = act_spec_from(act);
+    for (const auto& kv : f.tensors()) {
+      const std::string& k = kv.first;
+      if (k.size() > 10 && k.compare(k.size() - 10, 10, ".act_scale") == 0) info->act_scales[k.substr(0, k.size() - 10)] = f.load(k);
+    }
+  }
   return m;
 }
 

@@ -12,6 +12,8 @@
 //                    "online_hadamard": [full layer names],
 //                    "layers": {full name: {"bits","group","sym","format","clip_ratio"}},
 //                    "changed": [checkpoint keys saved in full],
+//                    "activations": the act_* keys of the run's activation quantization, or null
+//                                   (static scales saved as "<layer>.act_scale"),
 //                    "stores": {what each part is: uint8 codes, float32 scales and zeros, ...},
 //                    "bytes": {"file": size of quantized.safetensors, "tensors": their data bytes,
 //                              "by_part": {"codes", "scales", "zeros", "g_idx", "changed"},
@@ -19,6 +21,7 @@
 //                              layers (eval/metrics/model_size.h), which this folder does not store}}
 // The folder is a working form for rebuilding the model here, not a packed export: its codes are one
 // byte each and its scales and zeros float32, so it is larger than metrics.size.total_bytes.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -34,6 +37,18 @@ void save_quantized_artifacts(Model& model, const QuantResult& r, const std::str
 // Loads the base checkpoint named in <dir>/artifacts.json and applies the artifacts: the result
 // computes exactly what the quantized model computed (dequantized weights in the load dtype).
 std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb = nullptr);
+
+// What else the artifacts record: the method, the activation quantization and its static scales.
+struct QuantizedArtifactsInfo {
+  std::string method;
+  ActQuantSpec act;
+  std::map<std::string, at::Tensor> act_scales;
+};
+// As above; `base_override` (non-empty) replaces the base_model path the artifacts name, `forms`
+// receives the integer forms by full layer name and `info` the rest (for a checkpoint export).
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb,
+                                            const std::string& base_override,
+                                            std::map<std::string, QuantizedWeight>* forms, QuantizedArtifactsInfo* info);
 
 // True when dir holds artifacts.json.
 bool has_quantized_artifacts(const std::string& dir);
