@@ -28,6 +28,7 @@ const std::vector<CommandEntry>& commands() {
       {"compare", "full-precision vs quantized outputs: per-token KL, top-1 agreement, delta-p", cmd_compare},
       {"generate", "continuations of prompts, full precision and quantized side by side (KV cache, sampling)",
        cmd_generate},
+      {"export", "a saved quantized run as a GPTQ / AWQ / compressed-tensors checkpoint folder", cmd_export},
   };
   return c;
 }

@@ -1,3 +1,4 @@
+#include <climits>
 #include <iostream>
 
 #include "app/cli/args.h"
@@ -11,6 +12,7 @@
 #include "eval/experiment/experiment.h"
 #include "eval/experiment/sweep_validation.h"
 #include "quant/pipeline/pipeline.h"
+#include "quant/export/hf_export.h"
 #include "quant/pipeline/quantized_export.h"
 #include "quant/strategy_registry.h"
 
@@ -76,8 +78,8 @@ int cmd_quantize(const std::vector<std::string>& argv) {
           "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
           "residency", "out", "results", "param", "override", "analysis", "task", "label", "kv-bits", "kv-format",
           "kv-granularity", "kv-group", "kv-residual", "sym-style", "act-bits", "act-format", "act-granularity",
-          "act-group", "act-static"},
-         {"sym", "act-qkv-out"}, {"param", "override", "calib", "analysis", "task"});
+          "act-group", "act-static", "export", "export-format", "export-shard-bytes"},
+         {"sym", "act-qkv-out", "force"}, {"param", "override", "calib", "analysis", "task"});
   ExperimentSpec spec = spec_of_options(a);
   spec.resolve_paths(".");  // the record's spec re-runs from any folder
   if (spec.method == "fp") throw Error("--method fp does not quantize; use `ptq run` or `ptq ppl` for a baseline");
@@ -85,6 +87,16 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   const std::string out_dir = a.get("out", ""), results = a.get("results", "");
   if (!out_dir.empty()) ensure_results_dir(out_dir);  // fail before the long work
   if (!results.empty()) ensure_results_dir(results);
+  HfExportOptions exp;
+  exp.dir = a.get("export", "");
+  if (!exp.dir.empty()) {  // refuse a bad target or format before the long work
+    exp.format = parse_hf_export_format(a.required("export-format"));
+    exp.force = a.flag("force");
+    exp.max_shard_bytes = uint64_t(a.get_int("export-shard-bytes", 5000000000LL, 1, INT64_MAX));
+    check_export_target(exp.dir, exp.force);
+  } else if (a.has("export-format")) {
+    throw Error("--export-format needs --export DIR");
+  }
   check_runs({spec});
 
   Feedback fb;
@@ -95,6 +107,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   hooks.on_quantized = [&](Model& model, const QuantResult& r) {
     out = r.to_json();
     if (!out_dir.empty()) save_quantized_artifacts(model, r, out_dir, spec.kv);
+    if (!exp.dir.empty()) out["export"] = export_hf_checkpoint(hf_export_input(model, r, spec.kv.bits), exp);
   };
   json record;
   try {

@@ -93,17 +93,79 @@ std::shared_ptr<Checkpoint> Checkpoint::open(const std::string& dir) {
     if (it == ck->where_.end() || idx.shards[it->second] != kv.second)
       throw Error("'" + index + "' lists tensor '" + kv.first + "' in shard '" + kv.second + "', which does not hold it");
   }
+  const nlohmann::json raw = read_json_file(join_path(dir, "config.json"));
+  if (raw.is_object() && raw.contains("quantization_config") && !raw["quantization_config"].is_null())
+    ck->open_quantized(raw["quantization_config"]);
   check_config_against_tensors(*ck);
   return ck;
 }
 
+HfTensorSource Checkpoint::stored_source() const {
+  HfTensorSource src;
+  src.has = [this](const std::string& n) { return where_.count(n) > 0; };
+  src.info = [this](const std::string& n) -> const TensorInfo& { return files_[where_.at(n)]->info(n); };
+  src.load = [this](const std::string& n) { return load_stored(n); };
+  return src;
+}
+
+void Checkpoint::open_quantized(const nlohmann::json& qc) {
+  const std::string where = join_path(dir_, "config.json");
+  hf_quant_ = std::make_shared<HfQuantConfig>(parse_hf_quant_config(qc, where));
+  std::vector<std::string> stored;
+  for (const auto& kv : where_) stored.push_back(kv.first);
+  const HfTensorSource src = stored_source();
+  const auto modules = hf_quantized_modules(*hf_quant_, stored, src, where);
+  std::string note;
+  if (hf_quant_->method == HfQuantMethod::Gptq) gptq_zeros_ = detect_gptq_zeros(*hf_quant_, modules, src, &note);
+  for (const auto& [m, mod] : modules) {
+    for (const auto& p : mod.parts) hidden_parts_[p] = true;
+    quantized_[m + ".weight"] = {m, mod};
+    TensorInfo ti;
+    ti.name = m + ".weight";
+    ti.dtype = "F32";
+    ti.shape = mod.shape;
+    dequantized_info_[ti.name] = ti;
+  }
+  const HfWeightScheme& w = hf_quant_->method == HfQuantMethod::CompressedTensors ? hf_quant_->groups.front().weights
+                                                                                   : hf_quant_->weights;
+  quantization_ = {{"quant_method", hf_quant_method_name(hf_quant_->method)},
+                   {"format", hf_quant_->format},
+                   {"bits", w.bits},
+                   {"group_size", w.group_size},
+                   {"sym", w.symmetric},
+                   {"desc_act", w.actorder},
+                   {"quantized_modules", modules.size()},
+                   {"quantization_config", qc}};
+  if (hf_quant_->method == HfQuantMethod::Gptq) {
+    quantization_["zero_convention"] = gptq_zeros_ == GptqZeros::V1 ? "gptq" : "gptq_v2";
+    quantization_["zero_convention_note"] = note;
+  }
+}
+
+HfLinearForm Checkpoint::quantized_form(const std::string& weight_key) const {
+  auto it = quantized_.find(weight_key);
+  if (it == quantized_.end()) throw Error("tensor '" + weight_key + "' is not quantized in '" + dir_ + "'");
+  return read_hf_linear(*hf_quant_, it->second.first, it->second.second, gptq_zeros_, stored_source());
+}
+
+at::Tensor Checkpoint::load_stored(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw Error("tensor '" + name + "' is missing from the checkpoint in '" + dir_ + "'");
+  const SafetensorsFile& f = *files_[it->second];
+  const std::string& d = f.info(name).dtype;
+  return d == "F8_E4M3" || d == "F8_E5M2" ? f.load_fp8_bytes(name) : f.load(name);
+}
+
 const TensorInfo& Checkpoint::info(const std::string& name) const {
+  auto d = dequantized_info_.find(name);
+  if (d != dequantized_info_.end()) return d->second;
   auto it = where_.find(name);
   if (it == where_.end()) throw Error("tensor '" + name + "' is missing from the checkpoint in '" + dir_ + "'");
   return files_[it->second]->info(name);
 }
 
 at::Tensor Checkpoint::load(const std::string& name) const {
+  if (quantized_.count(name)) return quantized_form(name).dequantize();
   auto it = where_.find(name);
   if (it == where_.end()) throw Error("tensor '" + name + "' is missing from the checkpoint in '" + dir_ + "'");
   return files_[it->second]->load(name);
@@ -111,7 +173,9 @@ at::Tensor Checkpoint::load(const std::string& name) const {
 
 std::vector<std::string> Checkpoint::tensor_names() const {
   std::vector<std::string> v;
-  for (const auto& kv : where_) v.push_back(kv.first);
+  for (const auto& kv : where_)
+    if (!hidden_parts_.count(kv.first) && !dequantized_info_.count(kv.first)) v.push_back(kv.first);
+  for (const auto& kv : dequantized_info_) v.push_back(kv.first);
   return v;
 }
 

@@ -130,8 +130,24 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
   return out;
 }
 
+at::Tensor SafetensorsFile::load_fp8_bytes(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  if (ti.dtype != "F8_E4M3" && ti.dtype != "F8_E5M2")
+    throw Error("tensor '" + name + "' in '" + path_ + "' is " + ti.dtype + ", not an FP8 tensor");
+  check_unchanged(name);
+  at::Tensor out = at::empty(ti.shape, at::TensorOptions().dtype(at::kByte));
+  read_at(out.data_ptr(), ti.end - ti.begin, data_start_ + ti.begin, name);
+  return out;
+}
+
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
+  save_safetensors(path, tensors, metadata, {});
+}
+
+void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                      const std::map<std::string, std::string>& metadata,
+                      const std::map<std::string, std::string>& byte_dtypes) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<at::Tensor> cpu;
@@ -139,7 +155,10 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   for (const auto& kv : tensors) {
     at::Tensor t = kv.second.to(at::kCPU).contiguous();
     uint64_t bytes = uint64_t(t.numel()) * t.element_size();
-    header[kv.first] = {{"dtype", scalar_type_to_safetensors(t.scalar_type())},
+    auto bd = byte_dtypes.find(kv.first);
+    if (bd != byte_dtypes.end() && t.scalar_type() != at::kByte)
+      throw Error("tensor '" + kv.first + "' is to be stored as " + bd->second + " but is not a byte tensor");
+    header[kv.first] = {{"dtype", bd != byte_dtypes.end() ? bd->second : scalar_type_to_safetensors(t.scalar_type())},
                         {"shape", t.sizes().vec()},
                         {"data_offsets", {off, off + bytes}}};
     off += bytes;

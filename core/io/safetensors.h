@@ -35,6 +35,8 @@ class SafetensorsFile {
   // A CPU tensor owning a copy of the bytes (safe after the file is closed). Throws ptq::Error
   // when the file has shrunk or changed since it was opened.
   at::Tensor load(const std::string& name) const;
+  // An F8_E4M3 / F8_E5M2 tensor's bytes as uint8 of its shape (LibTorch 1.13 has no FP8 type).
+  at::Tensor load_fp8_bytes(const std::string& name) const;
 
  private:
   void read_at(void* dst, uint64_t n, uint64_t offset, const std::string& tensor) const;
@@ -52,5 +54,10 @@ class SafetensorsFile {
 // Writes tensors (any device; moved to CPU, made contiguous) atomically.
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
+// As above; the uint8 tensors named in `byte_dtypes` are written with that safetensors dtype
+// (e.g. "F8_E4M3": FP8 bytes encoded by the caller).
+void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                      const std::map<std::string, std::string>& metadata,
+                      const std::map<std::string, std::string>& byte_dtypes);
 
 }  // namespace ptq

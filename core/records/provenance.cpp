@@ -52,7 +52,7 @@ nlohmann::json model_provenance(const std::string& model_dir) {
   auto ck = Checkpoint::open(model_dir);
   const ModelConfig& c = ck->config();
   const std::string abs = absolute_path(model_dir);
-  return {{"path", abs},
+  nlohmann::json out = {{"path", abs},
           {"name", base_name(abs)},
           {"architecture", c.architecture},
           {"model_type", c.model_type},
@@ -60,6 +60,8 @@ nlohmann::json model_provenance(const std::string& model_dir) {
           {"layers", c.num_layers},
           {"config_sha256", sha256_file(join_path(model_dir, "config.json"))},
           {"index_sha256", sha256_hex(tensor_index_text(*ck))}};
+  if (!ck->quantization().is_null()) out["quantization"] = ck->quantization();  // a GPTQ / AWQ / compressed-tensors folder
+  return out;
 }
 
 nlohmann::json runtime_provenance(const std::string& device) {

@@ -173,7 +173,8 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
                {"untied_head", untied},
                {"online_hadamard", hadamard},
                {"layers", layers},
-               {"changed", changed}};
+               {"changed", changed},
+               {"activations", r.plan.act.enabled() ? r.plan.act.to_json() : json()}};
   const std::string file = join_path(dir, "quantized.safetensors");
   save_safetensors(file, ts, {{"format", "ptq-workbench"}, {"method", r.method}});
   meta["bytes"] = stored_bytes(ts, r, SafetensorsFile(file).file_size());
@@ -295,9 +296,15 @@ void install_stored_act_quantizer(Linear& l, const std::string& full, const Acti
 }  // namespace
 
 std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
+  return load_quantized_model(dir, opts, fb, "", nullptr, nullptr);
+}
+
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb,
+                                            const std::string& base_override,
+                                            std::map<std::string, QuantizedWeight>* forms, QuantizedArtifactsInfo* info) {
   const std::string meta_path = join_path(dir, "artifacts.json");
   const json meta = read_artifacts_meta(dir, meta_path);
-  const std::string base = meta.at("base_model").get<std::string>();
+  const std::string base = base_override.empty() ? meta.at("base_model").get<std::string>() : base_override;
   if (!is_directory(base)) throw Error("the base checkpoint '" + base + "' named in " + meta_path + " is missing");
   const ActivationArtifacts act = read_activation_artifacts(meta, meta_path);
   const KvCacheSpec kv = read_kv_artifacts(meta, meta_path);
@@ -335,13 +342,23 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
         applied.insert(full + " (activation quantizer)");
       }
       auto it = layers.find(full);
-      if (it != layers.end()) place(full, l.weight, load_quantized_weight(f, full, *it).dequantize());
+      if (it == layers.end()) continue;
+      QuantizedWeight q = load_quantized_weight(f, full, *it);
+      place(full, l.weight, q.dequantize());
+      if (forms) (*forms)[full] = q;
     }
     b.mark_modified();
     m->release(i);
     report(fb, "load quantized", i + 1, m->num_blocks());
   }
   check_all_applied(meta_path, expected_names(meta, act), applied);
+  if (info) {
+    info->method = meta.value("method", "");
+    info->act = act.spec;
+    info->kv = kv;
+    if (act.spec.is_static())
+      for (const auto& name : act.layers) info->act_scales[name] = f.load(name + ".act_scale");
+  }
   return m;
 }
 

@@ -24,6 +24,7 @@
 // "activations" and "kv_cache"; a version 1 folder loads as weight-only with a full-precision cache.
 // The folder is a working form for rebuilding the model here, not a packed export: its codes are one
 // byte each and its scales and zeros float32, so it is larger than metrics.size.total_bytes.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,20 @@ void save_quantized_artifacts(Model& model, const QuantResult& r, const std::str
 // what it cannot restore (a newer version, a static scale or layer missing, a KV setting the model
 // cannot take).
 std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb = nullptr);
+
+// What else the artifacts record: the method, the activation quantization and its static scales,
+// the KV-cache setting.
+struct QuantizedArtifactsInfo {
+  std::string method;
+  ActQuantSpec act;
+  std::map<std::string, at::Tensor> act_scales;
+  KvCacheSpec kv;
+};
+// As above; `base_override` (non-empty) replaces the base_model path the artifacts name, `forms`
+// receives the integer forms by full layer name and `info` the rest (for a checkpoint export).
+std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOptions& opts, Feedback* fb,
+                                            const std::string& base_override,
+                                            std::map<std::string, QuantizedWeight>* forms, QuantizedArtifactsInfo* info);
 
 // True when dir holds artifacts.json.
 bool has_quantized_artifacts(const std::string& dir);
