@@ -192,6 +192,11 @@ std::vector<StrategyInfo> binarization_entries() {
         p_int("blocksize", 128, 2, 4096, "columns per block (the binarization group)"),
         p_int("search_columns", 50, 2, 4096, "salient columns searched per block: 1 .. this - 1"),
         p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
+        p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
+       true},
+  };
+}
+
 // QuIP (quant/methods/quip/quip.h): incoherence processing around a layer's rounding.
 std::vector<StrategyInfo> incoherence_entries() {
   return {

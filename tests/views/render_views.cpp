@@ -22,6 +22,26 @@
 
 using namespace ptq::views;
 
+// The view as on screen (PNG), and for the compare view its second mode: the first two runs'
+// difference B − A. False when a file cannot be written.
+bool writeScreenshots(AnalysisView& v, const QDir& out, const QString& stem, const QString& id) {
+  v.resize(960, 640);
+  v.show();
+  QApplication::processEvents();
+  QString path = out.filePath(stem + ".png");
+  if (!v.grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return false; }
+  std::printf("%s\n", qPrintable(path));
+  if (auto* compare = qobject_cast<CompareRunsView*>(&v); compare && compare->runCount() >= 2) {
+    compare->setMode(CompareRunsView::Difference);
+    compare->selectPair(0, 1);
+    QApplication::processEvents();
+    path = out.filePath(id + "-difference.png");
+    if (!v.grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return false; }
+    std::printf("%s\n", qPrintable(path));
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   QApplication app(argc, argv);
@@ -76,21 +96,7 @@ int main(int argc, char** argv) {
     }
     QDir out(args[1]);
     if (shots) {
-      v->resize(960, 640);
-      v->show();
-      QApplication::processEvents();
-      QString path = out.filePath(stem + ".png");
-      if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
-      std::printf("%s\n", qPrintable(path));
-      // The compare view's second mode: the first two runs' difference B − A.
-      if (auto* compare = qobject_cast<CompareRunsView*>(v.get()); compare && compare->runCount() >= 2) {
-        compare->setMode(CompareRunsView::Difference);
-        compare->selectPair(0, 1);
-        QApplication::processEvents();
-        path = out.filePath(e.id + "-difference.png");
-        if (!v->grab().save(path)) { std::fprintf(stderr, "cannot write '%s'\n", qPrintable(path)); return 2; }
-        std::printf("%s\n", qPrintable(path));
-      }
+      if (!writeScreenshots(*v, out, stem, e.id)) return 2;
       continue;
     }
     for (const auto& fmt : figureFormats()) {
