@@ -2,10 +2,34 @@
 
 #include "core/model/model_summary.h"
 #include "eval/experiment/engine_runner.h"
+#include "eval/experiment/experiment.h"
+#include "quant/export/hf_export.h"
 
 namespace ptq::gui {
 
-views::JobEngine engineForJobs() { return {ptq::engine_runner(), ptq::resolve_device}; }
+namespace {
+
+// The run's record as the engine writes it, and on the way (after quantization and the run's
+// measurements) its model exported as a checkpoint folder; the format is parsed and the target
+// checked when the job is created, so a bad choice fails before any work.
+ptq::RecordRunner export_runner(const std::string& dir, const std::string& format) {
+  ptq::HfExportOptions opts;
+  opts.dir = dir;
+  opts.format = ptq::parse_hf_export_format(format);
+  ptq::check_export_target(dir, false);
+  return [opts](const ptq::ExperimentSpec& spec, ptq::Feedback& fb) {
+    ptq::check_export_target(opts.dir, false);  // again: something may have been written there since
+    ptq::ExperimentHooks hooks;
+    hooks.on_quantized = [&](ptq::Model& m, const ptq::QuantResult& r) {
+      ptq::export_hf_checkpoint(ptq::hf_export_input(m, r, spec.kv.enabled() ? spec.kv.bits : 0), opts);
+    };
+    return ptq::run_experiment(spec, &fb, &hooks);
+  };
+}
+
+}  // namespace
+
+views::JobEngine engineForJobs() { return {ptq::engine_runner(), ptq::resolve_device, export_runner}; }
 
 views::ModelLibraryPanel::CheckpointReader checkpointReader() { return ptq::summarize_checkpoint; }
 

@@ -3,6 +3,7 @@
 #include "app/gui/engine.h"
 
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -108,6 +109,7 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
   connect(queue_, &JobQueue::jobFinished, this, [this](int id) {
     if (const Job* j = queue_->job(id)) report(j->title + ": " + j->statusText());
   });
+  connect(results_, &ResultsBrowser::exportRequested, this, &MainWindow::exportCheckpoint);
   connect(results_, &ResultsBrowser::selectionChanged, this, &MainWindow::feedViews);
   connect(results_, &ResultsBrowser::filteredChanged, this, &MainWindow::feedViews);
   connect(results_, &ResultsBrowser::directoryChanged, this, [this](const QString& dir) {
@@ -189,6 +191,24 @@ void MainWindow::enqueueExperiment() {
     report(tr("experiment queued"));
   } catch (const std::exception& e) {
     report(QString::fromUtf8(e.what()));
+  }
+}
+
+void MainWindow::exportCheckpoint(const nlohmann::json& record) {
+  const QString runId = QString::fromStdString(record.value("run_id", std::string()));
+  const QStringList formats = {"gptq", "gptq_v2", "awq", "compressed-tensors"};
+  bool ok = false;
+  const QString format = QInputDialog::getItem(this, tr("Export checkpoint"), tr("Format of %1:").arg(runId), formats, 0,
+                                               false, &ok);
+  if (!ok) return;
+  const QString dir = QFileDialog::getSaveFileName(this, tr("New folder for the %1 checkpoint").arg(format),
+                                                   QDir(results_->directory()).filePath(runId + "-" + format));
+  if (dir.isEmpty()) return;
+  try {
+    queue_->enqueueExport(record.at("spec"), dir, format);
+    report(tr("export queued: %1 as %2 into %3").arg(runId, format, dir));
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Export checkpoint"), QString::fromUtf8(e.what()));
   }
 }
 

@@ -3,6 +3,7 @@
 // together. Left: model library, experiment (strategy panel) and sweep builder; centre: results
 // browser above the analysis views (one tab per view_catalog entry); bottom: the job queue.
 #include <QMainWindow>
+#include <nlohmann/json.hpp>
 #include <functional>
 #include <vector>
 
@@ -61,6 +62,7 @@ class MainWindow : public QMainWindow {
   void feedViews();
   void enqueueExperiment();
   void enqueueSweep();
+  void exportCheckpoint(const nlohmann::json& record);  // asks for the folder and the format
   void refreshRecentMenus();
   void report(const QString& message);
   bool askToQuit(int activeJobs);

@@ -3,6 +3,8 @@
 // folder fails with its error and the next one runs; a cancelled run stops, writes nothing and the
 // next one runs; the GUI thread keeps serving timers while a job runs. (Links LibTorch.)
 #include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
@@ -10,6 +12,7 @@
 
 #include "app/gui/engine.h"
 #include "core/records/result_store.h"
+#include "core/runtime/errors.h"
 #include "views/jobs/job_queue.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
@@ -78,6 +81,46 @@ class TestEngineJobs : public QObject {
     ptq::views::ResultsBrowser later;
     QVERIFY(later.openDirectory(dir.path()));
     QCOMPARE(later.model()->rowCount(), 2);
+  }
+
+  // "Export checkpoint…" on a finished run: the action is offered for a quantized run only, and
+  // the export job writes a GPTQ folder with its quantization_config; bad targets and formats are
+  // refused when the job is created.
+  void exportCheckpointOfAFinishedRun() {
+    QTemporaryDir dir;
+    JobQueue q(ptq::gui::engineForJobs());
+    ptq::views::ResultsBrowser browser;
+    QVERIFY(browser.openDirectory(dir.path()));
+    connect(&q, &JobQueue::recordWritten, &browser, &ptq::views::ResultsBrowser::addRecordFile);
+    q.enqueue(realSpec(kModel, "fp", 2), dir.path());
+    q.enqueue(realSpec(kModel, "rtn", 2), dir.path());
+    QVERIFY(waitIdle(q, 120000));
+    QCOMPARE(browser.model()->rowCount(), 2);
+    QSignalSpy asked(&browser, &ptq::views::ResultsBrowser::exportRequested);
+    json record;
+    for (const QString& method : {QString("fp"), QString("rtn")}) {
+      for (int r = 0; r < browser.model()->rowCount(); ++r)
+        if (QString::fromStdString(browser.model()->record(r)["method"].get<std::string>()) == method)
+          browser.selectRunId(QString::fromStdString(browser.model()->record(r)["run_id"].get<std::string>()));
+      QCOMPARE(browser.exportAction()->isEnabled(), method == "rtn");
+      if (method == "rtn") record = browser.selectedRecords().front();
+    }
+    browser.exportAction()->trigger();
+    QCOMPARE(asked.count(), 1);
+    QCOMPARE(asked.front().front().value<json>()["run_id"], record["run_id"]);
+    const QString target = QDir(dir.path()).filePath("exported-gptq");
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueExport(record["spec"], target, "gguf"));
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueExport(record["spec"], dir.path(), "gptq"));  // not empty
+    const int job = q.enqueueExport(record["spec"], target, "gptq");
+    QVERIFY(waitIdle(q, 120000));
+    QVERIFY2(q.job(job)->status == JobStatus::Done, qPrintable(q.job(job)->statusText()));
+    QFile cfg(QDir(target).filePath("config.json"));
+    QVERIFY(cfg.open(QIODevice::ReadOnly));
+    const json qc = json::parse(cfg.readAll().toStdString())["quantization_config"];
+    QCOMPARE(QString::fromStdString(qc["quant_method"].get<std::string>()), QString("gptq"));
+    QCOMPARE(int(qc["bits"]), 4);
+    QCOMPARE(int(qc["group_size"]), 128);
+    QCOMPARE(browser.model()->rowCount(), 2);  // the export job's own record went elsewhere
   }
 
   void interfaceStaysResponsiveAndCancelStopsARealJob() {

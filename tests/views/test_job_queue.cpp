@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/runtime/errors.h"
+#include <QFile>
 #include "core/records/result_store.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/job_table_model.h"
@@ -260,6 +261,41 @@ class TestJobQueue : public QObject {
     QCOMPARE(q.job(second)->skipped, 1);
     QCOMPARE(q.job(second)->paths, q.job(first)->paths);
     QCOMPARE(int(engine.log().size()), 1);
+  }
+
+  // An export job runs the run's spec without its evaluation and analyses, through the engine's
+  // export runner for the chosen folder and format, and writes its own record elsewhere; a
+  // full-precision run, a non-empty folder and an engine that cannot export are refused at once.
+  void exportJobRunsTheSpecThroughTheExporter() {
+    QTemporaryDir dir;
+    FakeEngine engine(1);
+    ptq::views::JobEngine e = engine.engine();
+    std::string gotDir, gotFormat;
+    std::vector<ptq::ExperimentSpec> seen;
+    e.exportRun = [&](const std::string& d, const std::string& f) -> ptq::RecordRunner {
+      gotDir = d, gotFormat = f;
+      ptq::RecordRunner inner = engine.runner();
+      return [&seen, inner](const ptq::ExperimentSpec& s, ptq::Feedback& fb) {
+        seen.push_back(s);
+        return inner(s, fb);
+      };
+    };
+    JobQueue q;
+    json spec = realSpec(kModel, "rtn", 4);
+    spec["analyses"] = {"compare"};
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueExport(spec, dir.filePath("out"), "gptq"));  // no exporter
+    q.setEngine(e);
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueExport(realSpec(kModel, "fp", 4), dir.filePath("out"), "gptq"));
+    QFile(dir.filePath("keep")).open(QIODevice::WriteOnly);
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueExport(spec, dir.path(), "gptq"));
+    const int id = q.enqueueExport(spec, dir.filePath("out"), "awq");
+    QVERIFY(waitIdle(q, 5000));
+    QCOMPARE(q.job(id)->status, JobStatus::Done);
+    QCOMPARE(gotDir, dir.filePath("out").toStdString());
+    QCOMPARE(gotFormat, std::string("awq"));
+    QCOMPARE(int(seen.size()), 1);
+    QVERIFY(seen[0].eval_text.empty() && seen[0].analyses.empty() && seen[0].method == "rtn");
+    QVERIFY(!q.job(id)->resultsDir.startsWith(dir.path()));
   }
 
   // A spec whose device is not one is an error when it is enqueued, naming the value (it used to

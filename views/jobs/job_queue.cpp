@@ -1,6 +1,7 @@
 #include "views/jobs/job_queue.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <algorithm>
 
 #include "core/runtime/device_names.h"
@@ -58,7 +59,7 @@ QString JobQueue::deviceFor(const ptq::ExperimentSpec& spec) const {
 }
 
 int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& title,
-                          bool skipComplete) {
+                          bool skipComplete, ptq::RecordRunner runner) {
   if (specs.empty()) throw ptq::Error("a job needs at least one experiment spec");
   Job j;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -77,6 +78,7 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
                        deviceFor(s).toStdString() + "'");
   j.resultsDir = resultsDir;
   j.skipComplete = skipComplete;
+  j.runner = std::move(runner);
   j.title = title;
   if (j.title.isEmpty())
     j.title = j.specs.size() == 1 ? QString::fromStdString(j.specs.front().run_id()) : QStringLiteral("%1 runs").arg(j.specs.size());
@@ -87,6 +89,23 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
   const int id = jobs_.back().id;
   schedule();
   return id;
+}
+
+int JobQueue::enqueueExport(const nlohmann::json& spec, const QString& exportDir, const QString& format) {
+  if (!engine_.exportRun) throw ptq::Error("this workbench has no checkpoint exporter");
+  if (spec.value("method", std::string("fp")) == "fp")
+    throw ptq::Error("a full-precision run has no quantized weights to export");
+  const QDir target(exportDir);
+  if (target.exists() && !target.isEmpty())
+    throw ptq::Error("'" + exportDir.toStdString() + "' exists and is not empty: choose a new or empty folder");
+  nlohmann::json s = spec;  // quantize only: the export needs neither the evaluation nor the analyses
+  s.erase("eval");
+  s.erase("samples");
+  s["analyses"] = nlohmann::json::array();
+  s["tasks"] = nlohmann::json::array();
+  const QString scratch = QDir::temp().filePath(QStringLiteral("ptq-export-%1-%2").arg(QCoreApplication::applicationPid()).arg(nextId_));
+  return enqueueRuns({s}, scratch, QStringLiteral("export %1 as %2").arg(runIdOf(spec), format), false,
+                     engine_.exportRun(exportDir.toStdString(), format.toStdString()));
 }
 
 Job* JobQueue::find(int id) {
@@ -121,7 +140,8 @@ void JobQueue::start(Job& j) {
   hooks.progress = [this, id](int run, const ptq::Progress& p) { onProgress(id, run, p); };
   hooks.runDone = [this, id](int run, const RunOutcome& o) { onRunDone(id, run, o); };
   hooks.finished = [this, id](bool cancelled) { onFinished(id, cancelled); };
-  auto w = std::make_unique<JobWorker>(j.specs, j.resultsDir, j.skipComplete, engine_.run, this, std::move(hooks));
+  auto w = std::make_unique<JobWorker>(j.specs, j.resultsDir, j.skipComplete, j.runner ? j.runner : engine_.run, this,
+                                       std::move(hooks));
   w->start();
   workers_[id] = std::move(w);
   Q_EMIT jobChanged(id);

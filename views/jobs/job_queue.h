@@ -28,6 +28,7 @@ struct Job {
   QString title, device, resultsDir;
   std::vector<ptq::ExperimentSpec> specs;
   bool skipComplete = true;
+  ptq::RecordRunner runner;  // unset: the engine's
   JobStatus status = JobStatus::Queued;
   // Progress of the current run: engine stage and its step/total; fraction and ETA of the job.
   QString stage;
@@ -57,8 +58,15 @@ class JobQueue : public QObject {
   // Returns the job id. Throws ptq::Error for an empty list or a spec that does not parse (naming
   // the run and the problem). Runs whose complete record exists are skipped (skipComplete).
   int enqueue(const nlohmann::json& spec, const QString& resultsDir, const QString& title = {});
+  // `runner` (set) runs this job's specs instead of the engine's.
   int enqueueRuns(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& title,
-                  bool skipComplete = true);
+                  bool skipComplete = true, ptq::RecordRunner runner = {});
+
+  // Exports a run as a quantized checkpoint folder: the run's spec quantized again (without its
+  // evaluation and analyses, which the export does not need), the model written to `exportDir` in
+  // `format`; the job's own record goes to a scratch folder. Throws ptq::Error when the engine
+  // cannot export, the spec does not parse or is full precision, or `exportDir` exists and is not empty.
+  int enqueueExport(const nlohmann::json& spec, const QString& exportDir, const QString& format);
 
   void cancel(int id);
   void cancelAll();

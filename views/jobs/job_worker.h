@@ -25,6 +25,10 @@ struct JobEngine {
   ptq::RecordRunner run;  // spec -> complete record
   // The device a canonical device name runs on ("auto" -> "cpu" or "cuda:0"); unset: unchanged.
   std::function<std::string(const std::string&)> resolveDevice;
+  // A runner that, besides the record, exports the quantized model as a checkpoint folder `dir` in
+  // `format` (gptq | gptq_v2 | awq | compressed-tensors; quant/export/hf_export.h). Unset: the
+  // workbench cannot export.
+  std::function<ptq::RecordRunner(const std::string& dir, const std::string& format)> exportRun;
 };
 
 // ExperimentSpec::run_id of a spec; empty when the spec does not parse.

@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QAction>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -51,6 +52,21 @@ ResultsBrowser::ResultsBrowser(QWidget* parent) : QWidget(parent) {
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  export_ = new QAction(tr("Export checkpoint…"), this);
+  export_->setObjectName("exportCheckpoint");
+  export_->setToolTip(tr("Quantize this run again and write it as a GPTQ, AWQ or compressed-tensors folder"));
+  export_->setEnabled(false);
+  table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+  table_->addAction(export_);
+  connect(export_, &QAction::triggered, this, [this] {
+    const auto sel = selectedRecords();
+    if (sel.size() == 1) Q_EMIT exportRequested(sel.front());
+  });
+  connect(this, &ResultsBrowser::selectionChanged, this, [this] {
+    const auto sel = selectedRecords();
+    export_->setEnabled(sel.size() == 1 && sel.front().value("method", std::string("fp")) != "fp" &&
+                        sel.front().contains("spec"));
+  });
   status_ = new QLabel(this);
   status_->setObjectName("resultsStatus");
   status_->setWordWrap(true);

@@ -12,6 +12,7 @@ class QComboBox;
 class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
+class QAction;
 class QTableView;
 class QTimer;
 
@@ -37,6 +38,8 @@ class ResultsBrowser : public QWidget {
   ResultsModel* model() const { return model_; }
   ResultsFilter* filter() const { return filter_; }
   QTableView* table() const { return table_; }
+  // Enabled while exactly one quantized (not full-precision) run is selected.
+  QAction* exportAction() const { return export_; }
   std::vector<nlohmann::json> selectedRecords() const;
   std::vector<nlohmann::json> filteredRecords() const;
   void selectRunId(const QString& run_id);
@@ -49,6 +52,8 @@ class ResultsBrowser : public QWidget {
   void directoryChanged(const QString& dir);
   void selectionChanged();    // selectedRecords() changed
   void filteredChanged();     // filteredRecords() changed (new records, filter edited)
+  // "Export checkpoint…" on one selected quantized run (the table's context menu, exportAction()).
+  void exportRequested(const nlohmann::json& record);
 
  private:
   void refreshMethods();
@@ -59,6 +64,7 @@ class ResultsBrowser : public QWidget {
   ResultsModel* model_;
   ResultsFilter* filter_;
   QTableView* table_;
+  QAction* export_;
   QLineEdit* dirEdit_;
   QLineEdit* text_;
   QComboBox* method_;
