@@ -2,6 +2,7 @@
 // Pieces of the GPTQ block stage that other Hessian-based quantizers (OWQ) reuse: the
 // true-sequential layer groups, the key of a layer's input (layers that share it share H) and
 // the observer that accumulates one Hessian per input. quant/methods/gptq/rtn_gptq_stages.cpp.
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -41,5 +42,13 @@ struct HessianObserver : LinearObserver {
 // first true-sequential groups, most of the block). A group whose layers may see no tokens in a
 // batch (MoE experts) runs the whole block. H and token counts are those of a full forward.
 void capture_hessians(const BlockWork& w, HessianObserver& obs);
+
+// The loop of the Hessian-based layer quantizers that quantize layer by layer (OWQ, PB-LLM, BiLLM,
+// QuIP): for each group of sequential_groups, the Hessian of every planned layer's input captured
+// with the earlier groups already quantized (capture_hessians), then `fn` on each planned layer
+// with its spec, its input's Hessian and token count, and its share of the capture's seconds.
+using HessianLayerFn = std::function<void(Linear& l, const QuantSpec& spec, const HessianAccumulator& h,
+                                          int64_t tokens, double capture_seconds)>;
+void quantize_layers_with_hessians(BlockWork& w, bool true_sequential, const HessianLayerFn& fn);
 
 }  // namespace ptq

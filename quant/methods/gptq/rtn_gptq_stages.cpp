@@ -81,6 +81,29 @@ void capture_hessians(const BlockWork& w, HessianObserver& obs) {
   obs.stop_when_complete = false;
 }
 
+void quantize_layers_with_hessians(BlockWork& w, bool true_sequential, const HessianLayerFn& fn) {
+  for (auto& group : sequential_groups(w.block, true_sequential)) {
+    HessianObserver obs;
+    std::vector<std::pair<Linear*, QuantSpec>> todo;
+    for (Linear* l : group) {
+      auto spec = w.spec_for(*l);
+      if (!spec) continue;
+      obs.acc.emplace(input_key(*l), HessianAccumulator(l->spec.in_features, l->weight.device()));
+      todo.push_back({l, *spec});
+    }
+    if (todo.empty()) continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    capture_hessians(w, obs);  // inputs of this group, with the earlier groups already quantized
+    const double capture =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / double(todo.size());
+    for (auto& [l, spec] : todo) {
+      check_cancel(w.fb);
+      const std::string key = input_key(*l);
+      fn(*l, spec, obs.acc.at(key), obs.tokens[key], capture);
+    }
+  }
+}
+
 namespace {
 
 double since(std::chrono::steady_clock::time_point t0) {

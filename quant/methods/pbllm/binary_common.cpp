@@ -70,26 +70,8 @@ void binary_layer(BlockWork& w, Linear& l, const QuantSpec& spec, const HessianA
 
 void binary_quantize_block(BlockWork& w, const BinaryLayerFn& fn) {
   const bool seq = w.params.value("true_sequential", true);
-  for (auto& group : sequential_groups(w.block, seq)) {
-    HessianObserver obs;
-    std::vector<std::pair<Linear*, QuantSpec>> todo;
-    for (Linear* l : group) {
-      auto spec = w.spec_for(*l);
-      if (!spec) continue;
-      obs.acc.emplace(input_key(*l), HessianAccumulator(l->spec.in_features, l->weight.device()));
-      todo.push_back({l, *spec});
-    }
-    if (todo.empty()) continue;
-    const auto t0 = std::chrono::steady_clock::now();
-    w.run(&obs);  // inputs of this group, with the earlier groups already quantized
-    const double capture =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / double(todo.size());
-    for (auto& [l, spec] : todo) {
-      check_cancel(w.fb);
-      const std::string key = input_key(*l);
-      binary_layer(w, *l, spec, obs.acc.at(key), obs.tokens[key], fn, capture);
-    }
-  }
+  quantize_layers_with_hessians(w, seq, [&](Linear& l, const QuantSpec& spec, const HessianAccumulator& h, int64_t tokens,
+                                            double capture) { binary_layer(w, l, spec, h, tokens, fn, capture); });
 }
 
 }  // namespace ptq

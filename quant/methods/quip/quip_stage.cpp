@@ -65,26 +65,8 @@ void quip_quantize_block(BlockWork& w, const nlohmann::json& quip_params, const 
   const QuipOptions o = quip_options(quip_params, w.params, rounding);
   check_incoherence_kind(o.incoherence);
   const bool seq = (rounding == "gptq" ? w.params : quip_params).value("true_sequential", true);
-  for (auto& group : sequential_groups(w.block, seq)) {
-    HessianObserver obs;
-    std::vector<std::pair<Linear*, QuantSpec>> todo;
-    for (Linear* l : group) {
-      auto spec = w.spec_for(*l);
-      if (!spec) continue;
-      obs.acc.emplace(input_key(*l), HessianAccumulator(l->spec.in_features, l->weight.device()));
-      todo.push_back({l, *spec});
-    }
-    if (todo.empty()) continue;
-    const auto t0 = std::chrono::steady_clock::now();
-    w.run(&obs);  // inputs of this group, with the earlier groups already quantized
-    const double capture =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / double(todo.size());
-    for (auto& [l, spec] : todo) {
-      check_cancel(w.fb);
-      const std::string key = input_key(*l);
-      quip_layer(w, *l, spec, obs.acc.at(key), obs.tokens[key], o, capture);
-    }
-  }
+  quantize_layers_with_hessians(w, seq, [&](Linear& l, const QuantSpec& spec, const HessianAccumulator& h, int64_t tokens,
+                                            double capture) { quip_layer(w, l, spec, h, tokens, o, capture); });
 }
 
 }  // namespace ptq
