@@ -8,6 +8,7 @@
 #include "core/io/checkpoint.h"
 #include "core/model/model_layout.h"
 #include "core/records/json_util.h"
+#include "quant/strategy_registry.h"
 #include "core/runtime/checked_math.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
@@ -118,6 +119,9 @@ std::string quoted_list(const std::vector<std::string>& files) {
 
 // Group sizes and bits against every linear layer, and overrides that match none.
 void check_plan(const ExperimentSpec& s, const ModelConfig& cfg, Problems* out) {
+  // BiLLM binarizes in its own column blocks: the run's bits and group do not apply to it.
+  const auto stages = s.method == "fp" ? std::vector<const StrategyInfo*>{} : parse_method(s.method);
+  const bool own_groups = !stages.empty() && stages.back()->id == "billm";
   std::vector<std::string> names;
   std::string first;
   int failing = 0;
@@ -126,7 +130,7 @@ void check_plan(const ExperimentSpec& s, const ModelConfig& cfg, Problems* out) 
       const std::string name = linear_full_name(i, l.name);
       names.push_back(name);
       const auto spec = s.plan.spec_for(name, l.type);
-      if (!spec) continue;
+      if (!spec || own_groups) continue;
       try {
         spec->validate(l.in_features);
       } catch (const Error& e) {

@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
@@ -99,6 +100,7 @@ class TestEngineJobs : public QObject {
     QSignalSpy asked(&browser, &ptq::views::ResultsBrowser::exportRequested);
     json record;
     for (const QString& method : {QString("fp"), QString("rtn")}) {
+      browser.table()->clearSelection();
       for (int r = 0; r < browser.model()->rowCount(); ++r)
         if (QString::fromStdString(browser.model()->record(r)["method"].get<std::string>()) == method)
           browser.selectRunId(QString::fromStdString(browser.model()->record(r)["run_id"].get<std::string>()));

@@ -355,7 +355,7 @@ class TestViews : public QObject {
     b["metrics"]["tasks"]["mmlu"] = {{"acc", 0.5}, {"n", 2}, {"num_fewshot", 1}};
     TradeoffView v;
     v.setRecords({a, b});
-    QCOMPARE(v.qualities(), (QStringList{"ppl", "gsm8k", "lambada", "mmlu"}));
+    QCOMPARE(v.qualities(), (QStringList{"ppl", "dppl", "kl", "top1", "gsm8k", "lambada", "mmlu"}));
     QVERIFY(v.setQuality("gsm8k"));
     QCOMPARE(static_cast<int>(v.points().size()), 2);
     for (const auto& p : v.points()) QVERIFY(std::fabs(p.y - (p.method == "fp" ? 0.75 : 0.25)) < kTol);

@@ -104,8 +104,11 @@ int JobQueue::enqueueExport(const nlohmann::json& spec, const QString& exportDir
   s["analyses"] = nlohmann::json::array();
   s["tasks"] = nlohmann::json::array();
   const QString scratch = QDir::temp().filePath(QStringLiteral("ptq-export-%1-%2").arg(QCoreApplication::applicationPid()).arg(nextId_));
-  return enqueueRuns({s}, scratch, QStringLiteral("export %1 as %2").arg(runIdOf(spec), format), false,
-                     engine_.exportRun(exportDir.toStdString(), format.toStdString()));
+  ptq::RecordRunner runner = engine_.exportRun(exportDir.toStdString(), format.toStdString());  // checks the format
+  const int id = enqueueRuns({s}, scratch, QStringLiteral("export %1 as %2").arg(runIdOf(spec), format), false,
+                             std::move(runner));
+  if (Job* j = find(id)) j->scratchRecords = true;  // a queued or running job: its first record comes later
+  return id;
 }
 
 Job* JobQueue::find(int id) {
@@ -179,7 +182,7 @@ void JobQueue::onRunDone(int id, int run, const RunOutcome& o) {
       break;
   }
   Q_EMIT jobChanged(id);
-  if (o.kind == RunOutcome::Written) Q_EMIT recordWritten(o.path);
+  if (o.kind == RunOutcome::Written && !j->scratchRecords) Q_EMIT recordWritten(o.path);
 }
 
 void JobQueue::onFinished(int id, bool cancelled) {

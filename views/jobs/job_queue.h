@@ -29,6 +29,7 @@ struct Job {
   std::vector<ptq::ExperimentSpec> specs;
   bool skipComplete = true;
   ptq::RecordRunner runner;  // unset: the engine's
+  bool scratchRecords = false;  // its records are by-products (an export job): no recordWritten
   JobStatus status = JobStatus::Queued;
   // Progress of the current run: engine stage and its step/total; fraction and ETA of the job.
   QString stage;
