@@ -52,21 +52,7 @@ ResultsBrowser::ResultsBrowser(QWidget* parent) : QWidget(parent) {
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  export_ = new QAction(tr("Export checkpoint…"), this);
-  export_->setObjectName("exportCheckpoint");
-  export_->setToolTip(tr("Quantize this run again and write it as a GPTQ, AWQ or compressed-tensors folder"));
-  export_->setEnabled(false);
-  table_->setContextMenuPolicy(Qt::ActionsContextMenu);
-  table_->addAction(export_);
-  connect(export_, &QAction::triggered, this, [this] {
-    const auto sel = selectedRecords();
-    if (sel.size() == 1) Q_EMIT exportRequested(sel.front());
-  });
-  connect(this, &ResultsBrowser::selectionChanged, this, [this] {
-    const auto sel = selectedRecords();
-    export_->setEnabled(sel.size() == 1 && sel.front().value("method", std::string("fp")) != "fp" &&
-                        sel.front().contains("spec"));
-  });
+  addExportAction();
   status_ = new QLabel(this);
   status_->setObjectName("resultsStatus");
   status_->setWordWrap(true);
@@ -197,6 +183,25 @@ std::vector<nlohmann::json> ResultsBrowser::filteredRecords() const {
   std::vector<nlohmann::json> out;
   for (int r = 0; r < filter_->rowCount(); ++r) out.push_back(model_->record(filter_->mapToSource(filter_->index(r, 0)).row()));
   return out;
+}
+
+// The table's context menu: "Export checkpoint…" for one selected quantized run.
+void ResultsBrowser::addExportAction() {
+  export_ = new QAction(tr("Export checkpoint…"), this);
+  export_->setObjectName("exportCheckpoint");
+  export_->setToolTip(tr("Quantize this run again and write it as a GPTQ, AWQ or compressed-tensors folder"));
+  export_->setEnabled(false);
+  table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+  table_->addAction(export_);
+  connect(export_, &QAction::triggered, this, [this] {
+    const auto sel = selectedRecords();
+    if (sel.size() == 1) Q_EMIT exportRequested(sel.front());
+  });
+  connect(this, &ResultsBrowser::selectionChanged, this, [this] {
+    const auto sel = selectedRecords();
+    export_->setEnabled(sel.size() == 1 && sel.front().value("method", std::string("fp")) != "fp" &&
+                        sel.front().contains("spec"));
+  });
 }
 
 void ResultsBrowser::selectRunId(const QString& run_id) {

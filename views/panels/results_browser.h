@@ -56,6 +56,7 @@ class ResultsBrowser : public QWidget {
   void exportRequested(const nlohmann::json& record);
 
  private:
+  void addExportAction();
   void refreshMethods();
   void updateStatus();
 
