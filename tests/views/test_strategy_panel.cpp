@@ -107,6 +107,10 @@ class TestStrategyPanel : public QObject {
     QTest::newRow("awq+gptq") << "gptq" << QStringList{"awq"} << "awq+gptq" << QStringList{"awq", "gptq"};
     QTest::newRow("rotate+awq+omniquant") << "omniquant" << QStringList{"awq", "rotate"} << "rotate+awq+omniquant"
                                           << QStringList{"rotate", "awq", "omniquant"};
+    // QuIP: a layer transform around gptq / rtn, or alone with its own LDLQ rounding.
+    QTest::newRow("quip+gptq") << "gptq" << QStringList{"quip"} << "quip+gptq" << QStringList{"quip", "gptq"};
+    QTest::newRow("quip alone") << "quip" << QStringList{} << "quip" << QStringList{"quip"};
+    QTest::newRow("quip alone, its box ticked") << "quip" << QStringList{"quip"} << "quip" << QStringList{"quip"};
   }
   void methodComposition() {
     QFETCH(QString, quantizer);
@@ -122,6 +126,13 @@ class TestStrategyPanel : public QObject {
       QCOMPARE(box->isVisible(), visibleParams.contains(QString::fromStdString(s.id)));
     }
     QCOMPARE(child<QSpinBox>(panel, "bits")->isEnabled(), method != "fp");
+    // And back: a spec with this method sets the same composition in a fresh panel.
+    panel.setModel(kModel);
+    child<QLineEdit>(panel, "calibFiles")->setText(kCalib);
+    StrategyPanel again;
+    QString error;
+    QVERIFY2(again.setSpec(panel.spec(), &error), qPrintable(error));
+    QCOMPARE(again.method(), method);
   }
 
   // sym_style and the activation quantizer's keys (ptq::plan_param_schema) get editors too and

@@ -98,6 +98,12 @@ QWidget* StrategyPanel::buildMethodBox() {
       watch(c);
     }
   }
+  // A layer transform (QuIP) alone is its own quantizer: LDLQ rounding ("quip").
+  for (const auto& s : ptq::strategy_registry())
+    if (s.kind == ptq::StageKind::LayerTransform) {
+      quantizer_->addItem(tr("%1 alone (its own rounding)").arg(qs(s.label)), qs(s.id));
+      quantizer_->setItemData(quantizer_->count() - 1, qs(s.description), Qt::ToolTipRole);
+    }
   transforms->addStretch();
   watch(quantizer_);
   form->addRow(tr("Transforms"), transforms);
@@ -256,10 +262,12 @@ void StrategyPanel::watch(QWidget* w) {
 QString StrategyPanel::method() const {
   const QString q = quantizer_->currentData().toString();
   if (q == "fp") return q;
+  const bool layerAlone = ptq::find_strategy(q.toStdString()).kind == ptq::StageKind::LayerTransform;
   QStringList parts;
   for (auto kind : {ptq::StageKind::ModelTransform, ptq::StageKind::BlockTransform, ptq::StageKind::LayerTransform})
     for (const auto& s : ptq::strategy_registry())
-      if (s.kind == kind && transforms_.at(s.id)->isChecked()) parts << qs(s.id);
+      if (s.kind == kind && transforms_.at(s.id)->isChecked() && !(layerAlone && kind == ptq::StageKind::LayerTransform))
+        parts << qs(s.id);
   parts << q;
   return parts.join('+');
 }
@@ -362,14 +370,15 @@ bool StrategyPanel::setSpec(const nlohmann::json& j, QString* error) {
 void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
   loading_ = true;
   setModel(qs(s.model_dir));
-  std::set<std::string> stages;
-  if (s.method != "fp")
-    for (const auto* st : ptq::parse_method(s.method)) stages.insert(st->id);
-  for (auto& [id, box] : transforms_) box->setChecked(stages.count(id) > 0);
-  int q = 0;  // fp
-  for (int i = 1; i < quantizer_->count(); ++i)
-    if (stages.count(quantizer_->itemData(i).toString().toStdString())) q = i;
-  quantizer_->setCurrentIndex(q);
+  std::vector<const ptq::StrategyInfo*> parsed;
+  if (s.method != "fp") parsed = ptq::parse_method(s.method);
+  const std::string last = parsed.empty() ? "fp" : parsed.back()->id;  // the quantizing stage (quip alone: itself)
+  for (auto& [id, box] : transforms_) {
+    bool on = false;
+    for (const auto* st : parsed) on |= st->id == id && id != last;
+    box->setChecked(on);
+  }
+  quantizer_->setCurrentIndex(std::max(0, quantizer_->findData(qs(last))));
   bits_->setValue(s.plan.spec.bits);
   int gi = group_->findData(int(s.plan.spec.group_size));
   if (gi >= 0) group_->setCurrentIndex(gi);
