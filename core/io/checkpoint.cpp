@@ -3,17 +3,13 @@
 #include "core/io/shard_index.h"
 
 #include "core/runtime/errors.h"
+#include "core/runtime/text_util.h"
 #include "core/records/json_util.h"
 #include "core/model/model_layout.h"
 
 namespace ptq {
 
 namespace {
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
 
 // The tensors config.json implies, counted without listing them, so that a config claiming
 // 10^12 layers or 10^10 experts is refused before anything is allocated for it.
@@ -53,8 +49,8 @@ void check_config_against_tensors(const Checkpoint& ck) {
     if (!ck.has(t.name)) throw Error("tensor '" + t.name + "' is missing from the checkpoint in '" + ck.dir() + "'");
     const TensorInfo& ti = ck.info(t.name);
     if (ti.shape != t.shape)
-      throw Error("tensor '" + t.name + "' has shape " + shape_str(ti.shape) + " but config.json implies " +
-                  shape_str(t.shape) + " (" + ck.dir() + ")");
+      throw Error("tensor '" + t.name + "' has shape " + shape_text(ti.shape) + " but config.json implies " +
+                  shape_text(t.shape) + " (" + ck.dir() + ")");
     if (!is_float_safetensors_dtype(ti.dtype))
       throw Error("tensor '" + t.name + "' is stored as " + ti.dtype + " in '" + ck.dir() +
                   "'; model parameters must be F16, BF16, F32 or F64");

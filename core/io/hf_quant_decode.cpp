@@ -2,20 +2,11 @@
 
 #include "core/io/quantized_layouts.h"
 #include "core/runtime/errors.h"
+#include "core/runtime/text_util.h"
 
 namespace ptq {
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-bool ends_with(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 int64_t n_groups(int64_t in, int64_t group) { return group <= 0 ? 1 : (in + group - 1) / group; }
 
@@ -33,8 +24,8 @@ void expect_shape(const HfTensorSource& src, const std::string& name, const std:
   if (!src.has(name)) throw Error("'" + where + "': tensor '" + name + "' is missing (" + why + ")");
   const auto& got = src.info(name).shape;
   if (got != want)
-    throw Error("'" + where + "': tensor '" + name + "' has shape " + shape_str(got) + " but " + why + " implies " +
-                shape_str(want));
+    throw Error("'" + where + "': tensor '" + name + "' has shape " + shape_text(got) + " but " + why + " implies " +
+                shape_text(want));
 }
 
 void expect_dtype(const HfTensorSource& src, const std::string& name, const std::vector<std::string>& allowed,
@@ -58,7 +49,7 @@ HfQuantizedModule index_gptq(const std::string& m, const HfWeightScheme& s, cons
                              const std::string& where) {
   const auto& qw = src.info(m + ".qweight").shape;
   if (qw.size() != 2 || (qw[0] * 32) % s.bits != 0)
-    throw Error("'" + where + "': tensor '" + m + ".qweight' has shape " + shape_str(qw) + ", not [in*" +
+    throw Error("'" + where + "': tensor '" + m + ".qweight' has shape " + shape_text(qw) + ", not [in*" +
                 std::to_string(s.bits) + "/32, out] for " + setting(s));
   const int64_t in = qw[0] * 32 / s.bits, out = qw[1], g = n_groups(in, s.group_size);
   expect_shape(src, m + ".scales", {g, out}, setting(s) + " over " + std::to_string(in) + " inputs", where);
@@ -99,7 +90,7 @@ HfQuantizedModule index_ct(const std::string& m, const HfQuantConfig& c, const H
     shape = {ws[0].item<int64_t>(), ws[1].item<int64_t>()};
     const int64_t per = 32 / s.bits;
     expect_shape(src, m + ".weight_packed", {shape[0], (shape[1] + per - 1) / per},
-                 setting(s) + " and weight_shape " + shape_str(shape), where);
+                 setting(s) + " and weight_shape " + shape_text(shape), where);
     r.parts = {m + ".weight_packed", m + ".weight_shape"};
   } else {
     shape = src.info(m + ".weight").shape;

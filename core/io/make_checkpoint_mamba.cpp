@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/io/make_checkpoint.h"
+#include "core/runtime/text_util.h"
 
 namespace ptq {
 
@@ -17,10 +18,6 @@ struct MambaPreset {
 // tiny-mamba: the parity fixture's shape with state 16, for tests.
 const MambaPreset kMambaPresets[] = {{"mamba-1.4b", 2048, 48, 50280}, {"mamba-2.8b", 2560, 64, 50280},
                                      {"tiny-mamba", 64, 2, 8192}};
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 

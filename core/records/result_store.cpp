@@ -15,16 +15,9 @@
 
 #include "core/runtime/errors.h"
 #include "core/records/json_util.h"
+#include "core/runtime/text_util.h"
 
 namespace ptq {
-
-namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
 
 std::string utc_now_iso8601() {
   std::time_t t = std::time(nullptr);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/runtime/errors.h"
+#include "core/runtime/text_util.h"
 #include "core/records/json_util.h"
 #include "core/runtime/device.h"
 #include "core/io/safetensors.h"
@@ -183,12 +184,6 @@ void save_quantized_artifacts(Model& m, const QuantResult& r, const std::string&
 
 namespace {
 
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
-  return s + "]";
-}
-
 // A name in artifacts.json that met no tensor of the base model would silently leave that part in
 // full precision: refuse instead.
 void check_all_applied(const std::string& meta_path, const std::set<std::string>& expected,
@@ -318,8 +313,8 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
   std::set<std::string> applied;  // every name the artifacts list must meet a tensor of the base model
   auto place = [&](const std::string& key, at::Tensor& t, const at::Tensor& v) {
     if (v.sizes() != t.sizes())
-      throw Error("'" + dir + "': " + key + " has shape " + shape_string(v) + " but the base model's is " +
-                  shape_string(t) + " (made from another model?)");
+      throw Error("'" + dir + "': " + key + " has shape " + shape_text(v.sizes().vec()) + " but the base model's is " +
+                  shape_text(t.sizes().vec()) + " (made from another model?)");
     t = v.to(m->device(), m->dtype());
     applied.insert(key);
   };
