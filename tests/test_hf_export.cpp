@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "core/io/checkpoint.h"
@@ -17,6 +18,7 @@
 #include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
 #include "quant/export/hf_export.h"
+#include "quant/formats/quantizer.h"
 #include "quant/pipeline/pipeline.h"
 #include "tests/check.h"
 #include "tests/fixture_paths.h"
@@ -213,4 +215,17 @@ TEST_CASE("export round trip: compressed-tensors W8A8 INT8 and FP8 (weights bitw
     }
     remove_tree(o.dir);
   }
+}
+
+TEST_CASE("FP8 E4M3 bytes: every value of the weight grid round-trips, -0 is stored as +0, others refused") {
+  const at::Tensor grid = format_grid(WeightFormat::FP8_E4M3);
+  const int64_t centre = grid.size(0) / 2;
+  CHECK(!std::signbit(grid[centre].item<float>()));  // the grid's zero is +0
+  CHECK(at::equal(decode_fp8_e4m3(encode_fp8_e4m3(grid, "grid")), grid));
+  // A tiny negative weight rounds to -0.0: it must be stored (as the +0 byte), on every CPU.
+  const at::Tensor v = at::tensor({-0.0f, 0.0f, 448.0f, -448.0f, 0.001953125f, -0.001953125f});
+  const at::Tensor b = encode_fp8_e4m3(v, "v").to(at::kLong);
+  CHECK(at::equal(b, at::tensor({0x00, 0x00, 0x7e, 0xfe, 0x01, 0x81}, at::kLong)));
+  CHECK_THROWS_WITH(encode_fp8_e4m3(at::tensor({0.3f}), "w"), "not exactly representable");
+  CHECK_THROWS_WITH(encode_fp8_e4m3(at::tensor({std::nanf("")}), "w"), "NaN");
 }

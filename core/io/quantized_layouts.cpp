@@ -166,8 +166,10 @@ at::Tensor encode_fp8_e4m3(const at::Tensor& values, const std::string& what) {
   at::Tensor sorted = table.index_select(0, order), sorted_codes = codes.index_select(0, order);
   at::Tensor v = values.to(at::kCPU, at::kFloat).reshape({-1}).contiguous();
   at::Tensor pos = at::searchsorted(sorted, v).clamp_max(253);
-  if (v.numel() > 0 && !at::equal(sorted.index_select(0, pos), v))
-    throw Error(what + ": values not exactly representable in FP8 E4M3 cannot be stored as F8_E4M3");
+  // Elementwise ==, not at::equal: -0.0 (a rounded tiny negative weight) must match the +0 byte,
+  // and at::equal may compare bit patterns on some builds. NaN compares unequal and is refused.
+  if (v.numel() > 0 && !at::eq(sorted.index_select(0, pos), v).all().item<bool>())
+    throw Error(what + ": values not exactly representable in FP8 E4M3 (or NaN) cannot be stored as F8_E4M3");
   return sorted_codes.index_select(0, pos).to(at::kByte).view(values.sizes());
 }
 

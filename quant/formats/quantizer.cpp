@@ -69,10 +69,10 @@ const std::vector<float>& grid_values(WeightFormat f) {
   static const auto build = [](WeightFormat fmt) {
     const MiniFloat& m = minifloat(fmt);
     std::vector<float> g(2 * m.npos + 1);
-    for (int p = 0; p <= m.npos; ++p) {
+    for (int p = m.npos; p >= 0; --p) {  // p = 0 last: the centre is +0, not -0
       const float v = static_cast<float>(minifloat_value(m, p));
-      g[m.npos + p] = v;
       g[m.npos - p] = -v;
+      g[m.npos + p] = v;
     }
     return g;
   };
