@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <vector>
 
 #include "core/runtime/errors.h"
 
@@ -157,17 +158,20 @@ at::Tensor decode_fp8_e4m3(const at::Tensor& bytes) {
 }
 
 at::Tensor encode_fp8_e4m3(const at::Tensor& values, const std::string& what) {
-  // Every finite byte but -0 (0x80): the value -> byte map is then one-to-one.
-  at::Tensor table = at::empty({254}, at::kFloat), codes = at::empty({254}, at::kLong);
-  int64_t k = 0;
+  // Every finite byte but -0 (0x80): the value -> byte map is then one-to-one. That is 253 bytes
+  // (256 less 0x80 and the two NaNs 0x7f / 0xff), every table entry written.
+  std::vector<float> finite;
+  std::vector<int64_t> bytes;
   for (int b = 0; b < 256; ++b)
-    if (b != 0x80 && (b & 0x7f) != 0x7f) table[k] = fp8_e4m3_value(b), codes[k++] = b;
+    if (b != 0x80 && (b & 0x7f) != 0x7f) finite.push_back(fp8_e4m3_value(b)), bytes.push_back(b);
+  const int64_t n = int64_t(finite.size());
+  at::Tensor table = at::tensor(finite, at::kFloat), codes = at::tensor(bytes, at::kLong);
   at::Tensor order = std::get<1>(table.sort());
   at::Tensor sorted = table.index_select(0, order), sorted_codes = codes.index_select(0, order);
   at::Tensor v = values.to(at::kCPU, at::kFloat).reshape({-1}).contiguous();
-  at::Tensor pos = at::searchsorted(sorted, v).clamp_max(253);
-  // Elementwise ==, not at::equal: -0.0 (a rounded tiny negative weight) must match the +0 byte,
-  // and at::equal may compare bit patterns on some builds. NaN compares unequal and is refused.
+  at::Tensor pos = at::searchsorted(sorted, v).clamp_max(n - 1);
+  // Elementwise ==: -0.0 (a rounded tiny negative weight) matches the +0 byte; NaN compares
+  // unequal and is refused.
   if (v.numel() > 0 && !at::eq(sorted.index_select(0, pos), v).all().item<bool>())
     throw Error(what + ": values not exactly representable in FP8 E4M3 (or NaN) cannot be stored as F8_E4M3");
   return sorted_codes.index_select(0, pos).to(at::kByte).view(values.sizes());
