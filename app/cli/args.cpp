@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/model/block_split.h"
 #include "core/runtime/errors.h"
 
 namespace ptq::cli {
@@ -109,6 +110,10 @@ LoadOptions load_options(const Args& a) {
   lo.device = a.get("device", "cpu");
   lo.dtype = a.get("dtype", "float32");
   lo.residency = parse_residency(a.get("residency", "auto"));
+  if (a.has("split-devices")) {
+    if (a.has("device")) throw Error("give --device D or --split-devices D1,D2,..., not both");
+    lo.split_devices = parse_split_devices(a.get("split-devices", ""));
+  }
   return lo;
 }
 

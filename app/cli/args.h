@@ -34,7 +34,8 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-// --device (default cpu), --dtype (default float32), --residency (default auto) as model load options.
+// --device (default cpu), --dtype (default float32), --residency (default auto) as model load options;
+// --split-devices D1,D2,... (instead of --device) splits the blocks across devices for evaluation.
 LoadOptions load_options(const Args& a);
 
 }  // namespace ptq::cli

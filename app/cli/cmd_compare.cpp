@@ -52,7 +52,7 @@ json weight_errors(const std::string& base, const std::string& qdir) {
 // quantized outputs (eval/output_compare.h). --model defaults to the base model the artifacts name;
 // a GPTQ / AWQ / compressed-tensors folder needs --model BASE and adds each layer's weight error.
 int cmd_compare(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "quantized", "text", "seqlen", "max-windows", "batch", "device", "dtype", "residency"}, {});
+  Args a(argv, {"model", "quantized", "text", "seqlen", "max-windows", "batch", "device", "dtype", "residency", "split-devices"}, {});
   at::NoGradGuard no_grad;
   const std::string qdir = a.required("quantized");
   const std::string text = a.required("text");

@@ -29,7 +29,7 @@ namespace ptq::cli {
 int cmd_eval_tasks(const std::vector<std::string>& argv) {
   Args a(argv,
          {"model", "task", "lambada", "lastword", "lastword-n", "lastword-context", "seed", "limit", "device", "dtype",
-          "residency", "num-fewshot", "fewshot"},
+          "residency", "num-fewshot", "fewshot", "split-devices"},
          {}, {"task", "fewshot"});
   at::NoGradGuard no_grad;
   const std::string dir = a.required("model");

@@ -128,7 +128,7 @@ void print_text(const json& samples, bool quantized) {
 int cmd_generate(const std::vector<std::string>& argv) {
   Args a(argv,
          {"model", "quantized", "spec", "prompt", "prompts", "max-new-tokens", "temperature", "top-k", "top-p",
-          "repetition-penalty", "seed", "stop", "batch", "device", "dtype", "residency"},
+          "repetition-penalty", "seed", "stop", "batch", "device", "dtype", "residency", "split-devices"},
          {"json", "ignore-eos", "warmup"}, {"stop"});
   at::NoGradGuard no_grad;
   if (a.has("quantized") && a.has("spec")) throw Error("give at most one of --quantized ARTIFACTS and --spec RUN.json");

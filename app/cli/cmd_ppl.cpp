@@ -21,7 +21,7 @@
 namespace ptq::cli {
 
 int cmd_ppl(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer", "warmup"}, {});
+  Args a(argv, {"model", "text", "seqlen", "device", "dtype", "batch", "max-windows", "residency", "tokenizer", "warmup", "split-devices"}, {});
   at::NoGradGuard no_grad;
   const std::string dir = a.required("model");
   const std::string text_path = a.required("text");
@@ -67,6 +67,12 @@ int cmd_ppl(const std::vector<std::string>& argv) {
               {"cuda", cuda_version()},
               {"commit", build_git_commit()},
               {"git_dirty", build_git_dirty()}};
+  if (model->split()) {  // which blocks ran where
+    std::vector<std::string> where;
+    for (int i = 0; i < model->num_blocks(); ++i) where.push_back(model->block_device(i).str());
+    out["split_devices"] = lo.split_devices;
+    out["block_devices"] = where;
+  }
   std::cout << out.dump() << std::endl;
   return 0;
 }

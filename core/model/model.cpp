@@ -1,5 +1,7 @@
 #include "core/model/model.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -50,7 +52,7 @@ void check_finite_weight(const at::Tensor& t, const std::string& name, const std
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
   std::unique_ptr<Model> m(new Model());
-  m->device_ = parse_device(opts.device);
+  m->device_ = parse_device(opts.split_devices.empty() ? opts.device : opts.split_devices.front());
   m->dtype_ = parse_dtype(opts.dtype);
   m->ck_ = Checkpoint::open(dir);
   const ModelConfig& c = m->ck_->config();
@@ -74,6 +76,12 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (!m->tied_) m->head_ = to_dev("lm_head.weight");
 
   Residency r = opts.residency;
+  if (!opts.split_devices.empty()) {
+    if (r == Residency::Stream)
+      throw Error("a model split across devices is resident: --residency stream and --split-devices exclude each other");
+    r = Residency::Resident;
+    m->place_blocks(opts.split_devices);
+  }
   if (r == Residency::Auto) {
     if (!m->device_.is_cuda()) {
       r = Residency::Resident;
@@ -110,11 +118,37 @@ void Model::load_block(int i) {
   auto slots = b.tensors();
   for (size_t k = 0; k < slots.size(); ++k) {
     at::Tensor src = home != home_.end() ? home->second[k] : ck_->load(slots[k].first);
-    *slots[k].second = src.to(device_, dtype_, /*non_blocking=*/false, /*copy=*/false);
+    *slots[k].second = src.to(block_device(i), dtype_, /*non_blocking=*/false, /*copy=*/false);
     // Once per tensor: a streamed block re-read from the checkpoint was checked the first time.
     if (home == home_.end() && !checked_[size_t(i)]) check_finite_weight(*slots[k].second, slots[k].first, dir_);
   }
   checked_[size_t(i)] = true;
+}
+
+void Model::place_blocks(const std::vector<std::string>& devices) {
+  if (devices.size() < 2) throw Error("a split needs at least two devices, got " + std::to_string(devices.size()));
+  std::vector<int64_t> bytes;
+  for (const auto& b : blocks_) {
+    int64_t n = 0;
+    for (const auto& t : b->tensors()) n += ck_->info(t.first).numel();
+    bytes.push_back(n * int64_t(c10::elementSize(dtype_)));
+  }
+  int64_t shared = embed_.numel() + norm_.numel() + (tied_ ? 0 : head_.numel());
+  const std::vector<int> where = split_blocks(bytes, shared * int64_t(c10::elementSize(dtype_)), int(devices.size()));
+  for (int d : where) block_devices_.push_back(parse_device(devices.at(size_t(d))));
+}
+
+std::vector<at::Device> Model::devices() const {
+  std::vector<at::Device> out{device_};
+  for (const at::Device& d : block_devices_)
+    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+  return out;
+}
+
+void Model::set_kv_cache(std::shared_ptr<const KvCacheQuantizer> kv) {
+  if (kv && split())
+    throw Error("a model split across devices evaluates a full-precision KV cache; quantize the KV cache on one device");
+  kv_cache_ = std::move(kv);
 }
 
 Block& Model::acquire(int i) {
@@ -215,6 +249,25 @@ BlockContext Model::context(int64_t seq_len, LinearObserver* obs) {
   return ctx;
 }
 
+DeviceContexts::DeviceContexts(const BlockContext& base, at::Device home) : base_(base), home_(home) {}
+
+const BlockContext& DeviceContexts::on(at::Device d) {
+  if (d == home_) return base_;
+  auto& slot = moved_[d.str()];
+  if (!slot) {
+    slot = std::make_unique<Moved>();
+    auto move = [&](const at::Tensor& t) { return t.defined() ? t.to(d) : t; };
+    slot->ctx = base_;
+    if (base_.rope) slot->rope = {move(base_.rope->cos), move(base_.rope->sin)}, slot->ctx.rope = &slot->rope;
+    if (base_.local_rope)
+      slot->local = {move(base_.local_rope->cos), move(base_.local_rope->sin)}, slot->ctx.local_rope = &slot->local;
+    slot->ctx.mask = move(base_.mask);
+    slot->ctx.sliding_mask = move(base_.sliding_mask);
+    slot->ctx.token_mask = move(base_.token_mask);
+  }
+  return slot->ctx;
+}
+
 at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vector<at::Tensor>* hidden_states) {
   // transformers' convention per family: Llama & co. give the embedding output and every block's
   // output but the last (replaced by the final norm's); MambaModel gives every block's output, then
@@ -223,12 +276,14 @@ at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vecto
   at::Tensor h = embed(ids);
   if (hidden_states && !mamba) hidden_states->push_back(h);
   BlockContext ctx = context(ids.size(1), obs);
+  DeviceContexts on_device(ctx, device_);
   for (int i = 0; i < num_blocks(); ++i) {
-    h = acquire(i).forward(h, ctx);
+    const at::Device d = block_device(i);
+    h = acquire(i).forward(h.to(d), on_device.on(d));  // .to: a no-op unless split
     release(i);
     if (hidden_states && (mamba || i + 1 < num_blocks())) hidden_states->push_back(h);
   }
-  h = final_norm(h);
+  h = final_norm(h.to(device_));
   if (hidden_states) hidden_states->push_back(h);
   return head(h).to(at::kFloat);
 }

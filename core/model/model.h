@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/io/checkpoint.h"
+#include "core/model/block_split.h"
 #include "core/model/block.h"
 #include "core/model/decoder_block.h"
 #include "core/runtime/feedback.h"
@@ -31,6 +32,28 @@ struct LoadOptions {
   std::string device = "cpu";  // cpu | cuda | cuda:N | auto
   std::string dtype = "float32";
   Residency residency = Residency::Auto;
+  // Evaluation of a model larger than one device (a pipeline over blocks): two or more devices
+  // of one kind (core/model/block_split.h); the blocks split into contiguous runs balanced by
+  // bytes, embedding, final norm and head on the first device, the hidden state handed from one
+  // device to the next. Resident only; `device` is then ignored. Quantization refuses a split model.
+  std::vector<std::string> split_devices;
+};
+
+// The blocks' context on each device of a split model: the rope tables and masks built on the
+// model's device, copied once per device and forward (the home device's is the context itself).
+class DeviceContexts {
+ public:
+  DeviceContexts(const BlockContext& base, at::Device home);
+  const BlockContext& on(at::Device d);
+
+ private:
+  struct Moved {
+    RopeTables rope, local;
+    BlockContext ctx;
+  };
+  const BlockContext& base_;
+  at::Device home_;
+  std::map<std::string, std::unique_ptr<Moved>> moved_;
 };
 
 class Model {
@@ -42,6 +65,11 @@ class Model {
   at::Device device() const { return device_; }
   at::ScalarType dtype() const { return dtype_; }
   bool streaming() const { return streaming_; }
+  // Split across devices (LoadOptions::split_devices): block i's weights live on block_device(i).
+  bool split() const { return !block_devices_.empty(); }
+  at::Device block_device(int i) const { return split() ? block_devices_.at(size_t(i)) : device_; }
+  // The model's device, then each further device a split model's blocks use, once each.
+  std::vector<at::Device> devices() const;
   int num_blocks() const { return int(blocks_.size()); }
 
   // Block i with its weights on the compute device (loaded from CPU memory or the checkpoint).
@@ -73,7 +101,8 @@ class Model {
   BlockContext context(int64_t seq_len, LinearObserver* obs = nullptr);
   // Attention reads K / V through this quantized cache from now on (null: full precision).
   // The caller checks kv_cache_refusal (core/model/transform_support.h) first.
-  void set_kv_cache(std::shared_ptr<const KvCacheQuantizer> kv) { kv_cache_ = std::move(kv); }
+  // A split model refuses one (its static scales would live on one device).
+  void set_kv_cache(std::shared_ptr<const KvCacheQuantizer> kv);
   const KvCacheQuantizer* kv_cache() const { return kv_cache_.get(); }
 
   // Runs the whole model on ids [B,T] (block by block); logits as float32 [B,T,V].
@@ -98,6 +127,7 @@ class Model {
  private:
   Model() = default;
   void load_block(int i);
+  void place_blocks(const std::vector<std::string>& devices);
 
   std::shared_ptr<Checkpoint> ck_;
   at::Device device_{at::kCPU};
@@ -117,6 +147,7 @@ class Model {
   RopeTables decode_rope_, decode_local_rope_;
   std::string dir_;
   std::shared_ptr<const KvCacheQuantizer> kv_cache_;
+  std::vector<at::Device> block_devices_;  // empty unless split
   std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
 };
 

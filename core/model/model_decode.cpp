@@ -83,11 +83,15 @@ at::Tensor Model::forward_cached(const at::Tensor& ids_in, DecodeState& st, cons
   BlockContext ctx = decode_context(st, positions, T);
   ctx.token_mask = real;
   at::Tensor h = embed(ids);
+  DeviceContexts on_device(ctx, device_);
   for (int i = 0; i < num_blocks(); ++i) {
-    ctx.cache = &st.blocks[size_t(i)];
-    h = acquire(i).forward(h, ctx);
+    const at::Device d = block_device(i);
+    BlockContext c = on_device.on(d);  // a copy: the cache pointer is per block
+    c.cache = &st.blocks[size_t(i)];
+    h = acquire(i).forward(h.to(d), c);  // a split model's cache of block i lives on its device
     release(i);
   }
+  h = h.to(device_);
   if (last_only) h = h.narrow(1, T - 1, 1);
   return head(final_norm(h)).to(at::kFloat);
 }

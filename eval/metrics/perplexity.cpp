@@ -26,6 +26,7 @@ void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedbac
   if (batch < 1) batch = 1;
   const int nb = model.num_blocks();
   BlockContext ctx = model.context(T, obs);
+  DeviceContexts on_device(ctx, model.device());  // a split model's blocks on their devices
   // Streaming: every window's hidden state stays on the device while a block visits it once.
   // Resident: one batch at a time through all blocks, which needs the least activation memory.
   const int64_t group = model.streaming() ? N : batch;
@@ -37,16 +38,18 @@ void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedbac
     for (int64_t b0 = g0; b0 < g1; b0 += batch) hs.push_back(model.embed(windows.slice(0, b0, std::min(g1, b0 + batch))));
     for (int i = 0; i < nb; ++i) {
       Block& blk = model.acquire(i);
+      const at::Device d = model.block_device(i);
+      const BlockContext& c = on_device.on(d);
       for (auto& h : hs) {
         check_cancel(fb);
-        h = blk.forward(h, ctx);
+        h = blk.forward(h.to(d), c);
         report(fb, "forward", ++steps, total_steps);
       }
       model.release(i);
     }
     int64_t row = g0;
     for (auto& h : hs) {
-      sink(row, model.final_norm(h));
+      sink(row, model.final_norm(h.to(model.device())));
       row += h.size(0);
       h = at::Tensor();
     }
@@ -61,8 +64,7 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
   r.window_nll.assign(size_t(r.windows), 0.0);
   at::Tensor dev_windows = windows.to(model.device());
   for (int64_t w = 0; w < o.warmup; ++w) model.forward(dev_windows.slice(0, 0, 1));
-  synchronize(model.device());
-  reset_peak_memory(model.device());
+  for (const at::Device& d : model.devices()) synchronize(d), reset_peak_memory(d);
   auto t0 = std::chrono::steady_clock::now();
   run_windows(model, dev_windows, o.batch, fb, [&](int64_t row, const at::Tensor& normed) {
     // One window at a time keeps the float32 logits to [T, vocab].
@@ -78,7 +80,7 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
       r.window_nll[size_t(row + b)] = v;
     }
   });
-  synchronize(model.device());
+  for (const at::Device& d : model.devices()) synchronize(d);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double sum = 0;
   for (double v : r.window_nll) sum += v;
@@ -86,7 +88,8 @@ PplResult perplexity(Model& model, const std::vector<int64_t>& tokens, const Ppl
   r.ppl = std::exp(r.mean_nll);
   if (!std::isfinite(r.ppl))
     throw Error("perplexity overflows: mean NLL " + std::to_string(r.mean_nll) + " gives exp() = " + std::to_string(r.ppl));
-  r.peak_gpu_bytes = peak_memory_bytes(model.device());
+  r.peak_gpu_bytes = 0;  // a split model's: the sum over its devices
+  for (const at::Device& d : model.devices()) r.peak_gpu_bytes += peak_memory_bytes(d);
   return r;
 }
 

@@ -231,6 +231,9 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   auto stages = parse_method(req.method);
   res.params = resolve_params(stages, req.params);
   const ModelConfig& cfg = model.config();
+  if (model.split())
+    throw Error("a model split across devices (--split-devices) is for evaluation; quantize on one device "
+                "(--residency stream for a model larger than it)");
   validate_request(cfg, req, stages);
   for (const auto* s : stages) {  // transforms that cannot fold into this architecture say why, before any work
     const std::string why = transform_refusal(cfg, s->id, res.params[s->id]);

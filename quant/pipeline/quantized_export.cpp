@@ -305,6 +305,9 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
   const KvCacheSpec kv = read_kv_artifacts(meta, meta_path);
   SafetensorsFile f(join_path(dir, "quantized.safetensors"));
   auto m = Model::load(base, opts, fb);
+  if (m->split() && act.spec.enabled())
+    throw Error(meta_path + " quantizes activations, which a model split across devices does not support; "
+                "evaluate it on one device");
   if (kv.enabled()) m->set_kv_cache(make_kv_cache_quantizer(kv, m->config()));  // refuses Mamba, MLA
   if (meta.value("untied_head", false)) m->untie_head();
   const std::set<std::string> changed = meta.at("changed").get<std::set<std::string>>();
@@ -315,7 +318,7 @@ std::unique_ptr<Model> load_quantized_model(const std::string& dir, const LoadOp
     if (v.sizes() != t.sizes())
       throw Error("'" + dir + "': " + key + " has shape " + shape_text(v.sizes().vec()) + " but the base model's is " +
                   shape_text(t.sizes().vec()) + " (made from another model?)");
-    t = v.to(m->device(), m->dtype());
+    t = v.to(t.device(), m->dtype());  // the slot's device: a split model's block lives on its own
     applied.insert(key);
   };
   for_each_model_tensor(*m, head_untied(*m), [&](const std::string& key, at::Tensor& t) {
