@@ -23,6 +23,7 @@
 #include "views/panels/jobs_panel.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
+#include "views/panels/strategy_panel.h"
 #include "views/panels/sweep_builder.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
@@ -154,8 +155,14 @@ int renderScreenshots(const QString& dir, const QString& results) {
   MainWindow w(&scratch);
   QString err;
   if (!openDemo(w, results.isEmpty() ? defaultResultsDir() : results, &err)) std::cerr << err.toStdString() << "\n";
-  // The demo sweep through the queue: its runs show as done (records reused) in the jobs panel.
-  runJob(*w.jobQueue(), w.sweepBuilder()->runs(), w.resultsBrowser()->directory(), QFileInfo(demoSweepPath()).fileName());
+  // The demo sweep through the queue as the Sweep tab queues it, a row per run: done (records
+  // reused) in the jobs panel.
+  {
+    QEventLoop loop;
+    QObject::connect(w.jobQueue(), &JobQueue::allFinished, &loop, &QEventLoop::quit);
+    w.jobQueue()->enqueueSweep(w.sweepBuilder()->runs(), w.resultsBrowser()->directory(), QObject::tr("demo sweep"));
+    if (w.jobQueue()->busy()) loop.exec();
+  }
   w.resize(1500, 950);
   w.show();
   if (auto* setup = w.findChild<QDockWidget*>("setupDock")) w.resizeDocks({setup}, {620}, Qt::Horizontal);
@@ -179,6 +186,11 @@ int renderScreenshots(const QString& dir, const QString& results) {
   }
   save(browser, "panel-results");
   save(w.jobsPanel(), "panel-jobs");
+  // The experiment form refusing a group that does not divide the demo model's widths (128, 384).
+  w.setupTabs()->setCurrentWidget(w.strategyPanel());
+  nlohmann::json spec = w.strategyPanel()->spec();
+  spec["group"] = 256;
+  if (w.strategyPanel()->setSpec(spec)) save(w.setupTabs(), "panel-experiment-invalid");
   // Each analysis view alone: tests/views/render_views --screenshots (docs/screenshots/<id>.png).
   QFile::remove(scratch.fileName());
   return 0;

@@ -96,7 +96,11 @@ class TestCharts : public QObject {
     // 0.89 at 1 MB (rtn and gptq w3, equal: both stay), 0.92 at 1.3 MB (gptq and awq w4).
     QCOMPARE(int(v.frontier().size()), 4);
     v.setXAxis(TradeoffView::BitsPerWeight);
-    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight"));
+    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight (embeddings counted)"));
+    // Both counts are offered: over the linear layers alone, a record without it has no point.
+    v.setXAxis(TradeoffView::LinearBitsPerWeight);
+    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight (linear layers)"));
+    QCOMPARE(int(v.points().size()), 0);  // the sample records give only bits_per_weight
   }
 
   void tradeoffHoverNamesTheRun() {
