@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
@@ -186,6 +187,21 @@ int renderScreenshots(const QString& dir, const QString& results) {
   }
   save(browser, "panel-results");
   save(w.jobsPanel(), "panel-jobs");
+  // A sweep running, a row per run: the demo sweep again into a scratch folder (nothing to reuse),
+  // grabbed once its second run is under way, then cancelled.
+  {
+    const QString scratchDir = QDir(dir).absoluteFilePath(".screenshot-sweep");
+    QDir(scratchDir).removeRecursively();
+    w.jobQueue()->removeFinished();
+    if (auto* jobs = w.findChild<QDockWidget*>("jobsDock")) w.resizeDocks({jobs}, {300}, Qt::Vertical);
+    const auto ids = w.jobQueue()->enqueueSweep(w.sweepBuilder()->runs(), scratchDir, QObject::tr("sweep"));
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 600000 && ids.size() > 1 && w.jobQueue()->job(ids[1])->fraction < 0.3) QApplication::processEvents(QEventLoop::AllEvents, 100);
+    save(w.jobsPanel(), "panel-jobs-sweep");
+    w.jobQueue()->cancelAllAndWait();
+    QDir(scratchDir).removeRecursively();
+  }
   // The experiment form refusing a group that does not divide the demo model's widths (128, 384).
   w.setupTabs()->setCurrentWidget(w.strategyPanel());
   nlohmann::json spec = w.strategyPanel()->spec();

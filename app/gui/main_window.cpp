@@ -85,6 +85,17 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
         exportFigureAction_->trigger();
       });
   }
+  setCentralWidget(buildCentre());
+
+  connectPanels();
+  buildMenus();
+  resize(1400, 900);
+  restoreGeometry(settings_.get(setting::windowGeometry));
+  restoreState(settings_.get(setting::windowState));
+}
+
+// The results browser (under the first-run hint) above the analysis views.
+QWidget* MainWindow::buildCentre() {
   auto* centre = new QSplitter(Qt::Vertical);
   centre->setObjectName("centre");
   hint_ = new QLabel;
@@ -111,8 +122,10 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
   centre->setStretchFactor(0, 1);
   centre->setStretchFactor(1, 2);
   centre->setSizes({300, 600});
-  setCentralWidget(centre);
+  return centre;
+}
 
+void MainWindow::connectPanels() {
   connect(library_, &ModelLibraryPanel::modelAdded, this, [this](const QString& dir) {
     strategy_->setModels(library_->modelDirs());
     sweep_->setModels(library_->modelDirs());
@@ -145,11 +158,6 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
     settings_.pushRecent(setting::recentResultsDirs, dir);
     refreshRecentMenus();
   });
-
-  buildMenus();
-  resize(1400, 900);
-  restoreGeometry(settings_.get(setting::windowGeometry));
-  restoreState(settings_.get(setting::windowState));
 }
 
 void MainWindow::buildMenus() {

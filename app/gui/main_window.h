@@ -67,6 +67,8 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* e) override;
 
  private:
+  QWidget* buildCentre();
+  void connectPanels();
   void buildMenus();
   void feedViews();
   void enqueueExperiment();
