@@ -13,6 +13,7 @@
 #include "core/text/tokenizer.h"
 #include "quant/pipeline/act_calibration.h"
 #include "quant/pipeline/act_install.h"
+#include "quant/pipeline/plan_check.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"

@@ -39,17 +39,6 @@ bool glob_match(const std::string& pattern, const std::string& name);
 // Throws ptq::Error when `pattern` is not a valid glob: empty, an unclosed or empty [...] set, or
 // a trailing backslash.
 void check_glob(const std::string& pattern);
-// A linear layer as the plan sees it: full name ("layers.3.mlp.down_proj"), type and input width.
-struct PlannedLinear {
-  std::string name, type;
-  int64_t in_features = 0;
-};
-// The check the pipeline makes before any work (quantize_model), torch-free so that the workbench
-// makes it against a checkpoint's summary before queueing: every override matches a layer, every
-// planned layer's spec fits its width (group divides it, the format's block, bits) and so does
-// the activation spec. own_groups: the quantizer uses its own column blocks (BiLLM), so the run's
-// group does not apply. Throws ptq::Error naming the layer and the problem.
-void validate_plan_for_layers(const QuantPlan& plan, const std::vector<PlannedLinear>& layers, bool own_groups = false);
 // Throws ptq::Error naming every override pattern of `plan` that matches none of `layer_names`
 // (full names such as "layers.3.mlp.down_proj"), with an example name.
 void check_overrides_match(const QuantPlan& plan, const std::vector<std::string>& layer_names);

@@ -8,7 +8,7 @@
 #include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
 #include "eval/experiment/experiment_spec.h"
-#include "quant/pipeline/quant_plan.h"
+#include "quant/pipeline/plan_check.h"
 #include "quant/strategy_registry.h"
 #include "views/records/record_fields.h"
 
