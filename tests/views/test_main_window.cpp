@@ -191,6 +191,20 @@ class TestMainWindow : public QObject {
     QVERIFY(!first.restoreSession());  // nothing saved yet: the caller opens the demo
   }
 
+  // An empty view says what to do in the workbench, not on the command line.
+  void emptyViewsPointAtTheGui() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    for (auto* v : w.analysisViews()) {
+      v->setRecords({});
+      const QString m = v->noDataMessage();
+      QVERIFY2(m.startsWith("no data"), qPrintable(v->viewId() + ": " + m));
+      QVERIFY2(!m.contains("ptq ") && !m.contains("--"), qPrintable(v->viewId() + ": " + m));
+      QVERIFY2(m.contains("tab") || m.contains("File") || m.contains("results table"), qPrintable(v->viewId() + ": " + m));
+    }
+  }
+
   // A first start points at the demo sweep; the link opens the Sweep tab and the hint goes.
   void firstRunHintPointsAtTheDemoSweep() {
     QTemporaryDir dir;
