@@ -193,7 +193,8 @@ int renderScreenshots(const QString& dir, const QString& results) {
     const QString scratchDir = QDir(dir).absoluteFilePath(".screenshot-sweep");
     QDir(scratchDir).removeRecursively();
     w.jobQueue()->removeFinished();
-    if (auto* jobs = w.findChild<QDockWidget*>("jobsDock")) w.resizeDocks({jobs}, {300}, Qt::Vertical);
+    w.resize(1500, 1250);  // room for the seven rows above the Slurm table
+    if (auto* jobs = w.findChild<QDockWidget*>("jobsDock")) w.resizeDocks({jobs}, {560}, Qt::Vertical);
     const auto ids = w.jobQueue()->enqueueSweep(w.sweepBuilder()->runs(), scratchDir, QObject::tr("sweep"));
     QElapsedTimer t;
     t.start();

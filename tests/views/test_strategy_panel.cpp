@@ -371,6 +371,13 @@ class TestStrategyPanel : public QObject {
     QCOMPARE(child<QSpinBox>(p, "calibSeqlen")->value(), 512);
     QCOMPARE(child<QSpinBox>(p, "evalSeqlen")->value(), 512);
     QCOMPARE(child<QSpinBox>(p, "evalMaxWindows")->value(), 40);
+    // A run without calibration (the demo's RTN) keeps these sizes for the analyses that read the
+    // calibration text, instead of the engine's 128 × 2048 (a 15-minute CPU job on the demo model).
+    child<QSpinBox>(p, "nsamples")->setValue(128);
+    child<QSpinBox>(p, "calibSeqlen")->setValue(2048);
+    QVERIFY(p.setSpec({{"model", kModel.toStdString()}, {"method", "rtn"}, {"bits", 3}, {"group", 128}}));
+    QCOMPARE(child<QSpinBox>(p, "nsamples")->value(), 32);
+    QCOMPARE(child<QSpinBox>(p, "calibSeqlen")->value(), 512);
   }
 
   void sweepBuilderKeepsCalibrationBatch() {

@@ -128,20 +128,28 @@ CostEstimate estimateCost(const ptq::ExperimentSpec& s, const ptq::ModelSummary*
   const nlohmann::json* r = mostSimilar(records, s);
   if (!r) return e;
   const double total = number(*r, "metrics/seconds/total");
-  double quantize = number(*r, "metrics/seconds/quantize");
-  if (std::isnan(quantize)) quantize = 0;
-  const double load = std::isnan(number(*r, "metrics/seconds/load")) ? 0 : number(*r, "metrics/seconds/load");
-  const double rest = std::max(0.0, total - quantize - load);
+  auto secondsOf = [&](const char* key) {
+    const double v = number(*r, (std::string("metrics/seconds/") + key).c_str());
+    return std::isnan(v) ? 0.0 : v;
+  };
+  // What runs the calibration windows (the quantizer, kurtosis and token_kl on them) scales with
+  // the calibration tokens, the evaluation and the other analyses with the evaluation tokens; a
+  // part the earlier run did not have is not guessed (the basis says so).
+  const double load = secondsOf("load");
+  double calibPart = secondsOf("kurtosis") + secondsOf("token_kl");
+  if (s.method != "fp") calibPart += secondsOf("quantize");
+  const double rest = std::max(0.0, total - load - secondsOf("quantize") - secondsOf("kurtosis") - secondsOf("token_kl"));
   const double calibThen = number(*r, "calibration/tokens"), evalThen = number(*r, "metrics/eval/tokens");
-  // Quantization scales with the calibration tokens (every block runs them), the evaluation and
-  // the analyses with the evaluation tokens; a part the earlier run did not have is not guessed.
-  double q = 0;
-  if (s.method != "fp") q = calibThen > 0 && e.calibTokens > 0 ? quantize * double(e.calibTokens) / calibThen : quantize;
+  const bool calibScaled = calibThen > 0 && e.calibTokens > 0;
+  const double q = calibScaled ? calibPart * double(e.calibTokens) / calibThen : calibPart;
   const double ev = evalThen > 0 && e.evalTokens >= 0 ? rest * double(e.evalTokens) / evalThen : rest;
   e.seconds = load + q + ev;
+  const QString unscaled = e.calibTokens > 0 && !calibScaled ? QObject::tr("; it did not calibrate, so the calibration is not scaled in")
+                                                              : QString();
   e.basis = QObject::tr("scaled from %1 (%2, %3)")
                 .arg(text(*r, "run_id").section('.', 0, 1), durationText(total),
-                     similarity(*r, s) == 2 ? QObject::tr("same model and method") : QObject::tr("same model, method %1").arg(text(*r, "spec/method")));
+                     similarity(*r, s) == 2 ? QObject::tr("same model and method") : QObject::tr("same model, method %1").arg(text(*r, "spec/method"))) +
+            unscaled;
   return e;
 }
 

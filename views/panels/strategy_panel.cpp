@@ -422,11 +422,13 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
       if (s.params.contains(st.id + "." + p.name)) v = s.params[st.id + "." + p.name];
       setParamEditorValue(stages_[st.id].editors[p.name], p, v);
     }
+  // A spec without calibration (RTN) leaves the workbench's sizes, not the engine's 128 × 2048.
+  const ptq::CalibSpec calib = s.calib.files.empty() ? workbenchDefaultSpec().calib : s.calib;
   if (!s.calib.files.empty()) calibFiles_->setText(joinPaths(s.calib.files));
-  nsamples_->setValue(int(s.calib.nsamples));
-  calibSeqlen_->setValue(int(s.calib.seqlen));
-  calibSeed_->setValue(int(s.calib.seed));
-  sampling_->setCurrentText(qs(s.calib.sampling));
+  nsamples_->setValue(int(calib.nsamples));
+  calibSeqlen_->setValue(int(calib.seqlen));
+  calibSeed_->setValue(int(calib.seed));
+  sampling_->setCurrentText(qs(calib.sampling));
   calibBatch_->setValue(int(s.calib_batch));
   eval_->setValues(qs(s.eval_text), int(s.eval_seqlen), int(s.eval_max_windows), s.analyses);
   device_->setCurrentText(qs(s.device));
