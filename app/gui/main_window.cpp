@@ -223,7 +223,9 @@ void MainWindow::feedViews() {
 }
 
 void MainWindow::enqueueExperiment() {
-  const QString problem = strategy_->validationError();  // the spec, its model and its files
+  QString problem = strategy_->validationError();  // the spec, its model and its files
+  // Then the engine's own check before queueing (token counts of the texts, calibration memory).
+  if (problem.isEmpty()) problem = runProblems({strategy_->spec()});
   if (!problem.isEmpty()) {
     report(problem);
     return;
@@ -349,7 +351,7 @@ QString MainWindow::checkSweepRuns(const std::vector<nlohmann::json>& runs) {
     }
     if (!problem.isEmpty()) return tr("sweep run %1 of %2 (%3): %4").arg(i + 1).arg(runs.size()).arg(QString::fromStdString(s.run_id()), problem);
   }
-  return {};
+  return runProblems(runs);  // the engine's check of the whole sweep (texts' token counts, memory)
 }
 
 void MainWindow::showFirstRunHint(const QString& resultsDir) {

@@ -258,6 +258,12 @@ class TestMainWindow : public QObject {
              qPrintable(problem));
     Q_EMIT w.sweepBuilder()->enqueueRequested();
     QCOMPARE(w.jobQueue()->jobs().size(), size_t(0));
+    // The engine's own check too (ptq::run_problems): an eval window longer than the text.
+    sweep["groups"] = {128};
+    sweep["eval"]["seqlen"] = 1 << 20;
+    QVERIFY2(w.sweepBuilder()->setSweepJson(sweep, QString(), &err), qPrintable(err));
+    const QString tooLong = w.checkSweepRuns(w.sweepBuilder()->runs());
+    QVERIFY2(tooLong.contains("fewer than one window of eval seqlen 1048576"), qPrintable(tooLong));
   }
 
   // Ctrl+O / Ctrl+Q, and a View menu that brings closed docks back.
