@@ -5,6 +5,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/workbench_paths.h"
 #include "views/panels/model_library_panel.h"
+#include "views/panels/results_browser.h"
 #include "views/panels/strategy_panel.h"
 #include "views/panels/sweep_builder.h"
 
@@ -32,6 +33,7 @@ bool openDemo(MainWindow& w, const QString& resultsDir, QString* error) {
     }
   }
   if (!w.openResults(resultsDir)) problems << resultsDir;
+  w.showFirstRunHint(w.resultsBrowser()->directory());
   if (error) *error = problems.join("; ");
   return problems.isEmpty();
 }

@@ -3,6 +3,7 @@
 #include "core/model/model_summary.h"
 #include "eval/experiment/engine_runner.h"
 #include "eval/experiment/experiment.h"
+#include "eval/experiment/sweep_validation.h"
 #include "quant/export/hf_export.h"
 
 namespace ptq::gui {
@@ -32,5 +33,18 @@ ptq::RecordRunner export_runner(const std::string& dir, const std::string& forma
 views::JobEngine engineForJobs() { return {ptq::engine_runner(), ptq::resolve_device, export_runner}; }
 
 views::ModelLibraryPanel::CheckpointReader checkpointReader() { return ptq::summarize_checkpoint; }
+
+QString runProblems(const std::vector<nlohmann::json>& specs) {
+  std::vector<ptq::ExperimentSpec> runs;
+  for (const auto& s : specs) runs.push_back(ptq::ExperimentSpec::from_json(s));
+  QStringList lines;
+  for (const auto& p : ptq::run_problems(runs)) {
+    QString line = QString::fromStdString(p.problem);
+    if (runs.size() > 1 && !p.run_ids.empty())
+      line += QObject::tr(" (%n run(s), first %1)", "", int(p.run_ids.size())).arg(QString::fromStdString(p.run_ids.front()));
+    lines << line;
+  }
+  return lines.join('\n');
+}
 
 }  // namespace ptq::gui

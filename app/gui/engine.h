@@ -8,5 +8,9 @@ namespace ptq::gui {
 
 views::JobEngine engineForJobs();  // ptq::engine_runner + ptq::resolve_device
 views::ModelLibraryPanel::CheckpointReader checkpointReader();  // ptq::summarize_checkpoint
+// The engine's check of runs before any starts (ptq::run_problems, eval/experiment/sweep_validation.h:
+// models, devices, groups against every layer, files and their token counts, calibration memory),
+// one problem a line with the runs it affects; empty when every run can start.
+QString runProblems(const std::vector<nlohmann::json>& specs);
 
 }  // namespace ptq::gui

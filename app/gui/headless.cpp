@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
@@ -23,6 +24,7 @@
 #include "views/panels/jobs_panel.h"
 #include "views/panels/results_browser.h"
 #include "views/records/results_model.h"
+#include "views/panels/strategy_panel.h"
 #include "views/panels/sweep_builder.h"
 #include "views/export/table_export.h"
 #include "views/analyses/view_catalog.h"
@@ -154,8 +156,14 @@ int renderScreenshots(const QString& dir, const QString& results) {
   MainWindow w(&scratch);
   QString err;
   if (!openDemo(w, results.isEmpty() ? defaultResultsDir() : results, &err)) std::cerr << err.toStdString() << "\n";
-  // The demo sweep through the queue: its runs show as done (records reused) in the jobs panel.
-  runJob(*w.jobQueue(), w.sweepBuilder()->runs(), w.resultsBrowser()->directory(), QFileInfo(demoSweepPath()).fileName());
+  // The demo sweep through the queue as the Sweep tab queues it, a row per run: done (records
+  // reused) in the jobs panel.
+  {
+    QEventLoop loop;
+    QObject::connect(w.jobQueue(), &JobQueue::allFinished, &loop, &QEventLoop::quit);
+    w.jobQueue()->enqueueSweep(w.sweepBuilder()->runs(), w.resultsBrowser()->directory(), QObject::tr("demo sweep"));
+    if (w.jobQueue()->busy()) loop.exec();
+  }
   w.resize(1500, 950);
   w.show();
   if (auto* setup = w.findChild<QDockWidget*>("setupDock")) w.resizeDocks({setup}, {620}, Qt::Horizontal);
@@ -179,6 +187,27 @@ int renderScreenshots(const QString& dir, const QString& results) {
   }
   save(browser, "panel-results");
   save(w.jobsPanel(), "panel-jobs");
+  // A sweep running, a row per run: the demo sweep again into a scratch folder (nothing to reuse),
+  // grabbed once its second run is under way, then cancelled.
+  {
+    const QString scratchDir = QDir(dir).absoluteFilePath(".screenshot-sweep");
+    QDir(scratchDir).removeRecursively();
+    w.jobQueue()->removeFinished();
+    w.resize(1500, 1250);  // room for the seven rows above the Slurm table
+    if (auto* jobs = w.findChild<QDockWidget*>("jobsDock")) w.resizeDocks({jobs}, {560}, Qt::Vertical);
+    const auto ids = w.jobQueue()->enqueueSweep(w.sweepBuilder()->runs(), scratchDir, QObject::tr("sweep"));
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 600000 && ids.size() > 1 && w.jobQueue()->job(ids[1])->fraction < 0.3) QApplication::processEvents(QEventLoop::AllEvents, 100);
+    save(w.jobsPanel(), "panel-jobs-sweep");
+    w.jobQueue()->cancelAllAndWait();
+    QDir(scratchDir).removeRecursively();
+  }
+  // The experiment form refusing a group that does not divide the demo model's widths (128, 384).
+  w.setupTabs()->setCurrentWidget(w.strategyPanel());
+  nlohmann::json spec = w.strategyPanel()->spec();
+  spec["group"] = 256;
+  if (w.strategyPanel()->setSpec(spec)) save(w.setupTabs(), "panel-experiment-invalid");
   // Each analysis view alone: tests/views/render_views --screenshots (docs/screenshots/<id>.png).
   QFile::remove(scratch.fileName());
   return 0;

@@ -8,6 +8,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QLabel>
+#include <QVBoxLayout>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSplitter>
@@ -22,6 +24,7 @@
 #include "views/charts/qt_chart_view_base.h"
 #include "views/export/export_dialog.h"
 #include "views/export/figure_export.h"
+#include "eval/experiment/experiment_spec.h"
 #include "views/jobs/job_queue.h"
 #include "views/jobs/slurm_sweeps.h"
 #include "views/panels/jobs_panel.h"
@@ -82,9 +85,35 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
         exportFigureAction_->trigger();
       });
   }
+  setCentralWidget(buildCentre());
+
+  connectPanels();
+  buildMenus();
+  resize(1400, 900);
+  restoreGeometry(settings_.get(setting::windowGeometry));
+  restoreState(settings_.get(setting::windowState));
+}
+
+// The results browser (under the first-run hint) above the analysis views.
+QWidget* MainWindow::buildCentre() {
   auto* centre = new QSplitter(Qt::Vertical);
   centre->setObjectName("centre");
-  centre->addWidget(results_);
+  hint_ = new QLabel;
+  hint_->setObjectName("firstRunHint");
+  hint_->setWordWrap(true);
+  hint_->setTextFormat(Qt::RichText);
+  hint_->setStyleSheet("QLabel { background: #eef4fb; border: 1px solid #9bbbe0; padding: 6px; }");
+  hint_->hide();
+  connect(hint_, &QLabel::linkActivated, this, [this](const QString& link) {
+    if (link == "sweep") setup_->setCurrentWidget(sweep_);
+    hint_->hide();
+  });
+  auto* top = new QWidget;
+  auto* topLay = new QVBoxLayout(top);
+  topLay->setContentsMargins(0, 0, 0, 0);
+  topLay->addWidget(hint_);
+  topLay->addWidget(results_, 1);
+  centre->addWidget(top);
   centre->addWidget(viewTabs_);
   // A view opening must not squeeze the results table to two rows: it keeps room for about eight
   // and a third of the height to start with; neither side collapses.
@@ -93,15 +122,28 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
   centre->setStretchFactor(0, 1);
   centre->setStretchFactor(1, 2);
   centre->setSizes({300, 600});
-  setCentralWidget(centre);
+  return centre;
+}
 
+void MainWindow::connectPanels() {
   connect(library_, &ModelLibraryPanel::modelAdded, this, [this](const QString& dir) {
     strategy_->setModels(library_->modelDirs());
     sweep_->setModels(library_->modelDirs());
     settings_.pushRecent(setting::recentModels, dir);
     refreshRecentMenus();
   });
+  connect(library_, &ModelLibraryPanel::modelRemoved, this, [this] {
+    strategy_->setModels(library_->modelDirs());
+    summaries_.forget();
+  });
   connect(library_, &ModelLibraryPanel::selectionChanged, strategy_, &StrategyPanel::setModel);
+  // The form checks each run against its model before queueing; the cost hint times it by the
+  // records of the results folder.
+  summaries_.setReader(checkpointReader());
+  strategy_->setCheckpointReader(checkpointReader());
+  auto timing = [this] { strategy_->setTimingRecords(results_->model()->records()); };
+  connect(results_, &ResultsBrowser::filteredChanged, this, timing);
+  connect(results_, &ResultsBrowser::directoryChanged, this, timing);
   connect(strategy_, &StrategyPanel::runRequested, this, &MainWindow::enqueueExperiment);
   connect(sweep_, &SweepBuilder::enqueueRequested, this, &MainWindow::enqueueSweep);
   connect(queue_, &JobQueue::recordWritten, results_, &ResultsBrowser::addRecordFile);
@@ -116,11 +158,6 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
     settings_.pushRecent(setting::recentResultsDirs, dir);
     refreshRecentMenus();
   });
-
-  buildMenus();
-  resize(1400, 900);
-  restoreGeometry(settings_.get(setting::windowGeometry));
-  restoreState(settings_.get(setting::windowState));
 }
 
 void MainWindow::buildMenus() {
@@ -186,8 +223,19 @@ void MainWindow::feedViews() {
 }
 
 void MainWindow::enqueueExperiment() {
+  QString problem = strategy_->validationError();  // the spec, its model and its files
+  // Then the engine's own check before queueing (token counts of the texts, calibration memory).
+  if (problem.isEmpty()) problem = runProblems({strategy_->spec()});
+  if (!problem.isEmpty()) {
+    report(problem);
+    return;
+  }
   try {
-    queue_->enqueue(strategy_->spec(), results_->directory());
+    const nlohmann::json spec = strategy_->spec();
+    const int id = queue_->enqueue(spec, results_->directory());
+    const auto s = ptq::ExperimentSpec::from_json(spec);
+    const auto cost = estimateCost(s, summaries_.get(QString::fromStdString(s.model_dir), nullptr), results_->model()->records());
+    if (cost.seconds > 0) queue_->setExpectedSeconds(id, cost.seconds);
     report(tr("experiment queued"));
   } catch (const std::exception& e) {
     report(QString::fromUtf8(e.what()));
@@ -220,8 +268,19 @@ void MainWindow::enqueueSweep() {
       report(tr("sweep submitted to Slurm: %1 runs").arg(sweep_->runCount()));
       return;
     }
-    queue_->enqueueRuns(sweep_->runs(), results_->directory(), tr("sweep (%1 runs)").arg(sweep_->runCount()));
-    report(tr("sweep queued: %1 runs").arg(sweep_->runCount()));
+    const auto runs = sweep_->runs();
+    const QString problem = checkSweepRuns(runs);
+    if (!problem.isEmpty()) {
+      report(problem);
+      return;
+    }
+    const auto ids = queue_->enqueueSweep(runs, results_->directory(), tr("sweep"));  // one row per run
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto s = ptq::ExperimentSpec::from_json(runs[i]);
+      const auto cost = estimateCost(s, summaries_.get(QString::fromStdString(s.model_dir), nullptr), results_->model()->records());
+      if (cost.seconds > 0) queue_->setExpectedSeconds(ids[i], cost.seconds);
+    }
+    report(tr("sweep queued: %1 runs").arg(runs.size()));
   } catch (const std::exception& e) {
     report(QString::fromUtf8(e.what()));
   }
@@ -256,6 +315,7 @@ void MainWindow::saveSession() {
   } catch (const std::exception&) {
     // A form that does not validate is not saved; the last valid one stays.
   }
+  settings_.set(setting::sessionSweep, QString::fromStdString(sweep_->sweepJson().dump()));
 }
 
 bool MainWindow::restoreSession() {
@@ -271,7 +331,35 @@ bool MainWindow::restoreSession() {
     QString error;
     if (spec.is_discarded() || !strategy_->setSpec(spec, &error)) report(tr("experiment form not restored: %1").arg(error));
   }
+  const QString sweep = settings_.get(setting::sessionSweep);
+  if (!sweep.isEmpty()) {
+    nlohmann::json spec = nlohmann::json::parse(sweep.toStdString(), nullptr, false);
+    QString error;
+    if (spec.is_discarded() || !sweep_->setSweepJson(spec, QDir::currentPath(), &error))
+      report(tr("sweep form not restored: %1").arg(error));
+  }
   return true;
+}
+
+QString MainWindow::checkSweepRuns(const std::vector<nlohmann::json>& runs) {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto s = ptq::ExperimentSpec::from_json(runs[i]);
+    QString problem = missingInputFiles(s);
+    if (problem.isEmpty()) {
+      const ptq::ModelSummary* m = summaries_.get(QString::fromStdString(s.model_dir), &problem);
+      if (m) problem = checkRunAgainstModel(s, *m);
+    }
+    if (!problem.isEmpty()) return tr("sweep run %1 of %2 (%3): %4").arg(i + 1).arg(runs.size()).arg(QString::fromStdString(s.run_id()), problem);
+  }
+  return runProblems(runs);  // the engine's check of the whole sweep (texts' token counts, memory)
+}
+
+void MainWindow::showFirstRunHint(const QString& resultsDir) {
+  hint_->setText(tr("<b>First time here?</b> The demo sweep (full precision, RTN, GPTQ and AWQ at 3 and 4 bits on the "
+                    "bundled 1.8 M-parameter model) is ready in the <a href=\"sweep\">Sweep tab</a>: press <i>Enqueue "
+                    "sweep</i> and follow each run in the Jobs dock; the records land in %1 and fill this table and the "
+                    "views below. &nbsp;<a href=\"dismiss\">Dismiss</a>").arg(resultsDir.toHtmlEscaped()));
+  hint_->show();
 }
 
 void MainWindow::report(const QString& message) { statusBar()->showMessage(message, 10000); }

@@ -7,8 +7,10 @@
 #include <functional>
 #include <vector>
 
+#include "views/panels/run_check.h"
 #include "views/records/settings.h"
 
+class QLabel;
 class QTabWidget;
 
 namespace ptq::views {
@@ -49,6 +51,13 @@ class MainWindow : public QMainWindow {
   // the results folder and the experiment form. False when there was none to restore.
   bool restoreSession();
   void saveSession();
+  // The hint a first start shows above the results (openDemo): the demo sweep is ready in the
+  // Sweep tab, what Enqueue does and where the records go. Dismissed by its button.
+  void showFirstRunHint(const QString& resultsDir);
+  QLabel* firstRunHint() const { return hint_; }
+  // Every run of the sweep checked against its model and files (run_check.h) before any is
+  // queued; empty when they all fit, else the first problem naming the run.
+  QString checkSweepRuns(const std::vector<nlohmann::json>& runs);
 
   // Closing with jobs queued or running asks (a QMessageBox) whether to cancel them and quit;
   // tests answer instead: confirm(activeJobs) -> quit?
@@ -58,6 +67,8 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* e) override;
 
  private:
+  QWidget* buildCentre();
+  void connectPanels();
   void buildMenus();
   void feedViews();
   void enqueueExperiment();
@@ -79,6 +90,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* viewTabs_;
   std::vector<views::AnalysisView*> views_;
   QAction* exportFigureAction_ = nullptr;
+  QLabel* hint_ = nullptr;
+  views::ModelSummaries summaries_;
   QMenu* recentModels_ = nullptr;
   QMenu* recentResults_ = nullptr;
   std::function<bool(int)> confirmQuit_;

@@ -13,6 +13,7 @@
 #include "core/text/tokenizer.h"
 #include "quant/pipeline/act_calibration.h"
 #include "quant/pipeline/act_install.h"
+#include "quant/pipeline/plan_check.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"
@@ -76,25 +77,11 @@ void check_finite(Block& b) {
 
 // Every planned layer's spec against its shape, and calibration text where a stage needs it.
 void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std::vector<const StrategyInfo*>& stages) {
-  std::vector<std::string> layer_names;
+  std::vector<PlannedLinear> layers;
   for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& s : block_linears(cfg, i)) layer_names.push_back(linear_full_name(i, s.name));
-  check_overrides_match(req.plan, layer_names);
+    for (const auto& s : block_linears(cfg, i)) layers.push_back({linear_full_name(i, s.name), s.type, s.in_features});
   const bool own_groups = !stages.empty() && stages.back()->id == "billm";  // BiLLM's own column blocks
-  for (int i = 0; i < cfg.num_layers; ++i)
-    for (const auto& s : block_linears(cfg, i)) {
-      auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
-      if (!spec) continue;
-      try {
-        if (!own_groups) spec->validate(s.in_features);  // BiLLM: neither the run's bits nor its group apply
-        if (spec->format == WeightFormat::Int && (spec->bits < 2 || spec->bits > 8))
-          throw Error("bits must be in 2..8, got " + std::to_string(spec->bits));
-      } catch (const Error& e) {
-        throw Error("layer " + linear_full_name(i, s.name) + ": " + e.what());
-      }
-      if (req.plan.act_spec_for(linear_full_name(i, s.name), s.type))
-        req.plan.act.validate_width(s.in_features, linear_full_name(i, s.name));
-    }
+  validate_plan_for_layers(req.plan, layers, own_groups);
   bool needs_calib = false;
   for (const auto* s : stages) needs_calib |= s->needs_calibration;
   if (needs_calib && req.calib.files.empty())

@@ -96,7 +96,16 @@ class TestCharts : public QObject {
     // 0.89 at 1 MB (rtn and gptq w3, equal: both stay), 0.92 at 1.3 MB (gptq and awq w4).
     QCOMPARE(int(v.frontier().size()), 4);
     v.setXAxis(TradeoffView::BitsPerWeight);
-    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight"));
+    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight (embeddings counted)"));
+    // Both counts are offered: over the linear layers alone (only records that give it have a point).
+    auto records = sample::demoSet();
+    records[1]["metrics"]["size"]["linear_bits_per_weight"] = 3.25;
+    records[2]["metrics"]["size"]["linear_bits_per_weight"] = 3.5;
+    v.setRecords(records);
+    v.setXAxis(TradeoffView::LinearBitsPerWeight);
+    QCOMPARE(v.qchart()->title(), QString("Top-1 agreement vs bits per weight (linear layers)"));
+    QCOMPARE(int(v.points().size()), 2);
+    for (const auto& p : v.points()) QVERIFY(p.x == 3.25 || p.x == 3.5);
   }
 
   void tradeoffHoverNamesTheRun() {

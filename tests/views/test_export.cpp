@@ -169,7 +169,7 @@ class TestExport : public QObject {
     QCOMPARE(toCsv(t), QString("model,method,ppl\n"
                                "austen-tiny,gptq,93.10\n"
                                "\"a,b \"\"x\"\"\",rtn_1 & 50%,120.5\n"));
-    QCOMPARE(toLatex(t), QString("\\begin{tabular}{llr}\n"
+    QCOMPARE(toLatexTabular(t), QString("\\begin{tabular}{llr}\n"
                                  "\\toprule\n"
                                  "model & method & ppl \\\\\n"
                                  "\\midrule\n"
@@ -178,7 +178,11 @@ class TestExport : public QObject {
                                  "\\bottomrule\n"
                                  "\\end{tabular}\n"));
     QCOMPARE(latexEscape("Δppl ~ {a}^#$\\"), QString("$\\Delta$ppl \\textasciitilde{} \\{a\\}\\textasciicircum{}\\#\\$\\textbackslash{}"));
-    QVERIFY(toLatex(t, "Runs", "tab:runs").startsWith("\\begin{table}\n\\centering\n\\caption{Runs}\n\\label{tab:runs}\n"));
+    QVERIFY(toLatex(t, "Runs", "tab:runs").startsWith("% needs \\usepackage{booktabs}\n\\begin{table}\n\\centering\n\\caption{Runs}\n\\label{tab:runs}\n"));
+    // Without a caption or label the table is still complete: a default caption and label.
+    const QString whole = toLatex(t);
+    QVERIFY2(whole.contains("\\caption{Post-training quantization results (2 runs).}\n\\label{tab:ptq-results}\n\\begin{tabular}"), qPrintable(whole));
+    QVERIFY(whole.endsWith("\\end{tabular}\n\\end{table}\n"));
   }
 
   void tableFiles() {
@@ -188,14 +192,20 @@ class TestExport : public QObject {
     QString error;
     QVERIFY2(v.exportTo(dir.filePath("runs.csv"), &error), qPrintable(error));
     QVERIFY2(v.exportTo(dir.filePath("runs.tex"), &error), qPrintable(error));
+    // CSV: every number at full precision (30.000000000000004 is what 100 × 0.3 is; the table shows 30.0).
     QCOMPARE(QString::fromUtf8(readAll(dir.filePath("runs.csv"))),
-             QString("model,method,bits,group,format,ppl,Δppl,size (MB),bits/weight,KL,top-1 (%),acc lambada (%)\n"
-                     "austen-tiny,fp,16,,float32,90.00,0.00,4.000,16.00,,,50.0\n"
-                     "austen-tiny,rtn,3,128,int,120.00,+30.00,1.000,3.20,0.1000,89.0,30.0\n"));
+             QString("model,method,bits,group,format,PPL,ΔPPL,size (MB),bits/weight (all),bits/weight (linear),KL mean,"
+                     "top-1 (%),acc lambada (%)\n"
+                     "austen-tiny,fp,16,,float32,90,0,4,16,,,,50\n"
+                     "austen-tiny,rtn,3,128,int,120,30,1,3.2,,0.1,89,30.000000000000004\n"));
     QString tex = QString::fromUtf8(readAll(dir.filePath("runs.tex")));
-    QVERIFY2(tex.startsWith("\\begin{tabular}{llrrlrrrrrrr}\n\\toprule\nmodel & method & bits & group & format & ppl & $\\Delta$ppl"), qPrintable(tex));
-    QVERIFY(tex.contains("austen-tiny & rtn & 3 & 128 & int & 120.00 & +30.00 & 1.000 & 3.20 & 0.1000 & 89.0 & 30.0 \\\\\n"));
-    QVERIFY(tex.endsWith("\\bottomrule\n\\end{tabular}\n"));
+    QVERIFY2(tex.contains("\\begin{table}\n\\centering\n\\caption{"), qPrintable(tex));
+    QVERIFY2(tex.contains("\\begin{tabular}{llrrlrrrrlrrr}\n\\toprule\nmodel & method & bits & group & format & PPL & $\\Delta$PPL"), qPrintable(tex));
+    // The only quantized run is the best of every column that has a direction; the baseline is never bold.
+    QVERIFY2(tex.contains("austen-tiny & rtn & 3 & 128 & int & \\textbf{120.00} & \\textbf{+30.00} & \\textbf{1.000} & "
+                          "\\textbf{3.20} &  & \\textbf{0.1000} & \\textbf{89.0} & \\textbf{30.0} \\\\\n"), qPrintable(tex));
+    QVERIFY(tex.contains("austen-tiny & fp & 16 &  & float32 & 90.00 & 0.00 & 4.000 & 16.00 &  &  &  & 50.0 \\\\\n"));
+    QVERIFY(tex.endsWith("\\bottomrule\n\\end{tabular}\n\\end{table}\n"));
     QVERIFY(!v.exportTo(dir.filePath("runs.xls"), &error));
     QVERIFY(error.contains("unknown format 'xls'"));
     QVERIFY(!v.exportTo("/nonexistent/runs.csv", &error));
@@ -230,6 +240,27 @@ class TestExport : public QObject {
     QCOMPARE(again.dpi()->value(), 150);
     QCOMPARE(again.preset()->currentData().toString(), QString("double-column"));
     QVERIFY(again.fileName()->text().startsWith(dir.path()));
+  }
+
+  // LaTeX: the best value of each column in bold, ties all bold, lower or higher as the column
+  // says, the full-precision baseline left out (its PPL is the lowest).
+  void latexBoldsTheBestOfEachColumn() {
+    ComparisonTableView v;
+    v.setRecords({sample::fpRecord(4e6, 90), sample::quantRecord("rtn", 3, 1e6, 120, 3.2),
+                  sample::quantRecord("gptq", 3, 1e6, 100, 3.2), sample::quantRecord("gptq", 4, 1.3e6, 95, 4.2)});
+    const TextTable t = v.dataTable();
+    const int ppl = int(t.headers.indexOf("PPL")), bpw = int(t.headers.indexOf("bits/weight (all)"));
+    const int top1 = int(t.headers.indexOf("top-1 (%)")), bits = int(t.headers.indexOf("bits"));
+    QVERIFY(ppl > 0 && bpw > 0 && top1 > 0);
+    QCOMPARE(bestRows(t, ppl), std::vector<int>{3});      // 95 (gptq w4), not fp's 90
+    QCOMPARE(bestRows(t, bpw), (std::vector<int>{1, 2}));  // 3.2 twice: both bold
+    QCOMPARE(bestRows(t, top1), std::vector<int>{3});     // higher is better: 92 %
+    QVERIFY(bestRows(t, bits).empty());                     // no direction
+    const QString tex = toLatex(t, "W3 and W4 on austen-tiny", "tab:w3w4");
+    QVERIFY2(tex.contains("\\caption{W3 and W4 on austen-tiny}\n\\label{tab:w3w4}\n"), qPrintable(tex));
+    QVERIFY2(tex.contains("gptq & 4 & 128 & int & \\textbf{95.00} & \\textbf{+5.00}"), qPrintable(tex));
+    QVERIFY(tex.contains("rtn & 3 & 128 & int & 120.00 & +30.00 & \\textbf{1.000} & \\textbf{3.20}"));
+    QCOMPARE(tex.count("\\textbf{90.00}"), 0);
   }
 
   void tableFromAnyModel() {

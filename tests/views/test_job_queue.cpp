@@ -366,6 +366,73 @@ class TestJobQueue : public QObject {
     QVERIFY(engine.find("auto-job")->start >= engine.find("cpu-job")->end);
   }
 
+  // A sweep is a row per run, each with its own progress, status and cancel, named readably.
+  void sweepShowsEachRunAsARow() {
+    QTemporaryDir dir;
+    FakeEngine engine(30);
+    JobQueue q(engine.engine());
+    JobTableModel model(&q);
+    QVERIFY_THROWS_EXCEPTION(ptq::Error, q.enqueueSweep({fakeSpec("ok"), json{{"method", "nope"}}}, dir.path(), "sweep"));
+    QCOMPARE(model.rowCount(), 0);  // a bad run queues none
+    json quantized = fakeSpec("s4");
+    quantized["method"] = "rtn";
+    quantized["bits"] = 3;
+    quantized["group"] = 64;
+    const auto ids = q.enqueueSweep({fakeSpec("s1"), fakeSpec("bad-s2"), fakeSpec("s3"), quantized}, dir.path(), "sweep");
+    QCOMPARE(ids.size(), size_t(4));
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(model.index(0, JobTableModel::Title).data().toString(), QString("sweep 1/4 · fp · s1"));
+    QCOMPARE(model.index(3, JobTableModel::Title).data().toString(), QString("sweep 4/4 · rtn w3g64 asym · s4"));
+    QVERIFY(model.index(3, JobTableModel::Title).data(Qt::ToolTipRole).toString().contains(ptq::views::runIdOf(quantized)));
+    QCOMPARE(q.job(ids[0])->status, JobStatus::Running);
+    QCOMPARE(q.job(ids[1])->status, JobStatus::Queued);
+    q.cancel(ids[2]);  // one run of the sweep, the others go on
+    QVERIFY(waitIdle(q, 10000));
+    QCOMPARE(model.index(0, JobTableModel::Status).data().toString(), QString("done"));
+    QVERIFY(model.index(1, JobTableModel::Status).data().toString().startsWith("failed"));
+    QCOMPARE(model.index(2, JobTableModel::Status).data().toString(), QString("cancelled"));
+    QCOMPARE(model.index(3, JobTableModel::Status).data().toString(), QString("done"));
+    QVERIFY(!engine.find("s3"));
+    QCOMPARE(model.index(0, JobTableModel::Progress).data().toString(), QString("100%"));
+  }
+
+  // The ETA counts down while a long stage reports nothing, and leans on an expected duration
+  // (the cost hint's) while little is done.
+  void etaCountsDownAndUsesTheExpectedDuration() {
+    QTemporaryDir dir;
+    auto runner = [](const ptq::ExperimentSpec& spec, ptq::Feedback& fb) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      fb.report("quantize", 1, 10);  // 10 % after 0.5 s: 4.5 s left at that rate
+      for (int i = 0; i < 150; ++i) {
+        fb.check();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      return json{{"schema", ptq::kResultSchemaName}, {"schema_version", ptq::kResultSchemaVersion},
+                  {"run_id", spec.run_id()}, {"status", "complete"}, {"method", "fp"}};
+    };
+    JobQueue q(ptq::views::JobEngine{runner, {}});
+    JobTableModel model(&q);
+    auto seconds = [&] {
+      const QString t = model.index(0, JobTableModel::Eta).data().toString();
+      return t.endsWith(" s") ? t.chopped(2).toInt() : -1;
+    };
+    const int id = q.enqueue(fakeSpec("slow"), dir.path());
+    QTRY_VERIFY_WITH_TIMEOUT(q.job(id)->etaSeconds >= 0, 5000);
+    QTest::qWait(100);
+    const int first = seconds();
+    QTest::qWait(1100);
+    const int later = seconds();
+    // 4.5 s at the report; a second later about 1 s less (the old ETA stood still until the next report).
+    QVERIFY2(first >= 3 && first <= 5 && later >= 0 && later <= first - 1, qPrintable(QString("%1 then %2").arg(first).arg(later)));
+    QVERIFY(waitIdle(q, 10000));
+    // With an expected 20 s: at 10 % the total is 0.9 · 20 + 0.1 · (0.5 / 0.1) = 18.5 s, so 18 s are left.
+    const int second = q.enqueue(fakeSpec("slow2"), dir.path());
+    q.setExpectedSeconds(second, 20.0);
+    QTRY_VERIFY_WITH_TIMEOUT(q.job(second)->etaSeconds >= 0, 5000);
+    QVERIFY2(std::abs(q.job(second)->etaSeconds - 18.0) < 1.0, qPrintable(QString::number(q.job(second)->etaSeconds)));
+    q.cancelAllAndWait();
+  }
+
   // The table model follows the manager: rows added and removed, a finished row's status.
   void tableModelFollowsTheQueue() {
     QTemporaryDir dir;

@@ -6,6 +6,9 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QTableView>
 #include <QWheelEvent>
 #include <QMenuBar>
@@ -168,6 +171,9 @@ class TestMainWindow : public QObject {
       spec["bits"] = 2;
       spec["group"] = 32;
       QVERIFY2(w.strategyPanel()->setSpec(spec, &err), qPrintable(err));
+      json sweep = w.sweepBuilder()->sweepJson();  // the sweep form comes back too
+      sweep["bits"] = {2};
+      QVERIFY2(w.sweepBuilder()->setSweepJson(sweep, QString(), &err), qPrintable(err));
       w.close();
     }
     MainWindow again(&settings);
@@ -177,10 +183,87 @@ class TestMainWindow : public QObject {
     QCOMPARE(again.resultsBrowser()->directory(), results);
     QCOMPARE(again.strategyPanel()->spec()["bits"].get<int>(), 2);
     QCOMPARE(again.strategyPanel()->spec()["group"].get<int>(), 32);
+    QCOMPARE(again.sweepBuilder()->sweepJson()["bits"], json({2}));
+    QVERIFY(!again.firstRunHint()->isVisibleTo(&again));  // a returning user gets no first-run hint
     QTemporaryDir empty;
     QSettings fresh(empty.filePath("s.ini"), QSettings::IniFormat);
     MainWindow first(&fresh);
     QVERIFY(!first.restoreSession());  // nothing saved yet: the caller opens the demo
+  }
+
+  // An empty view says what to do in the workbench, not on the command line.
+  void emptyViewsPointAtTheGui() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    for (auto* v : w.analysisViews()) {
+      v->setRecords({});
+      const QString m = v->noDataMessage();
+      QVERIFY2(m.startsWith("no data"), qPrintable(v->viewId() + ": " + m));
+      QVERIFY2(!m.contains("ptq ") && !m.contains("--"), qPrintable(v->viewId() + ": " + m));
+      QVERIFY2(m.contains("tab") || m.contains("File") || m.contains("results table"), qPrintable(v->viewId() + ": " + m));
+    }
+  }
+
+  // A first start points at the demo sweep; the link opens the Sweep tab and the hint goes.
+  void firstRunHintPointsAtTheDemoSweep() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    QVERIFY(!w.firstRunHint()->isVisibleTo(&w));
+    QVERIFY(ptq::gui::openDemo(w, dir.filePath("demo-results")));
+    QVERIFY(w.firstRunHint()->isVisibleTo(&w));
+    const QString hint = w.firstRunHint()->text();
+    QVERIFY2(hint.contains("demo sweep") && hint.contains("Sweep tab") && hint.contains("Enqueue") &&
+                 hint.contains(dir.filePath("demo-results")), qPrintable(hint));
+    w.setupTabs()->setCurrentIndex(0);
+    Q_EMIT w.firstRunHint()->linkActivated("sweep");
+    QCOMPARE(w.setupTabs()->currentWidget(), static_cast<QWidget*>(w.sweepBuilder()));
+    QVERIFY(!w.firstRunHint()->isVisibleTo(&w));
+  }
+
+  // A model can be taken out of the library; the experiment form no longer offers it.
+  void removableModel() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    QVERIFY(ptq::gui::openDemo(w, dir.filePath("demo-results")));
+    const QString model = w.modelLibrary()->modelDirs().first();
+    auto* box = w.strategyPanel()->findChild<QComboBox*>("model");
+    QVERIFY(box->findText(model) >= 0);
+    QVERIFY(!w.modelLibrary()->removeModel("/not/in/the/library"));
+    auto* button = w.modelLibrary()->findChild<QPushButton*>("removeModel");
+    QVERIFY(button);
+    button->click();  // the selected (only) model
+    QCOMPARE(w.modelLibrary()->modelCount(), 0);
+    QCOMPARE(box->findText(model), -1);
+    w.close();
+    QVERIFY(ptq::views::Settings(&settings).get(ptq::views::setting::sessionModels).isEmpty());
+  }
+
+  // A sweep whose group does not fit the model's widths is refused before any run is queued,
+  // naming the run and the layer; a fitting one is queued one row per run.
+  void sweepRunsAreCheckedAgainstTheirModel() {
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath("s.ini"), QSettings::IniFormat);
+    MainWindow w(&settings);
+    QVERIFY(ptq::gui::openDemo(w, dir.filePath("demo-results")));
+    QCOMPARE(w.checkSweepRuns(w.sweepBuilder()->runs()), QString());
+    json sweep = w.sweepBuilder()->sweepJson();
+    sweep["groups"] = {256};  // the demo model's widths are 128 and 384
+    QString err;
+    QVERIFY2(w.sweepBuilder()->setSweepJson(sweep, QString(), &err), qPrintable(err));
+    const QString problem = w.checkSweepRuns(w.sweepBuilder()->runs());
+    QVERIFY2(problem.contains("sweep run ") && problem.contains("group_size 256 does not divide in_features 128"),
+             qPrintable(problem));
+    Q_EMIT w.sweepBuilder()->enqueueRequested();
+    QCOMPARE(w.jobQueue()->jobs().size(), size_t(0));
+    // The engine's own check too (ptq::run_problems): an eval window longer than the text.
+    sweep["groups"] = {128};
+    sweep["eval"]["seqlen"] = 1 << 20;
+    QVERIFY2(w.sweepBuilder()->setSweepJson(sweep, QString(), &err), qPrintable(err));
+    const QString tooLong = w.checkSweepRuns(w.sweepBuilder()->runs());
+    QVERIFY2(tooLong.contains("fewer than one window of eval seqlen 1048576"), qPrintable(tooLong));
   }
 
   // Ctrl+O / Ctrl+Q, and a View menu that brings closed docks back.

@@ -1,5 +1,7 @@
 // Qt Test: the model library panel reads checkpoint folders (through the engine reader the
 // application injects) and names bad ones.
+#include <QFileInfo>
+#include <QSignalSpy>
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QtTest>
@@ -32,6 +34,25 @@ class TestModelLibrary : public QObject {
     QVERIFY(panel.addModel(dir));  // adding twice keeps one entry
     QCOMPARE(panel.modelCount(), 1);
   }
+  // Removing takes a model out of the library (not off the disk) and says which one went.
+  void removeModel() {
+    ptq::views::ModelLibraryPanel panel(ptq::gui::checkpointReader());
+    const QString tiny = PTQ_SHARED_DIR "/models/austen-tiny", small = PTQ_SHARED_DIR "/models/austen-small";
+    QVERIFY(panel.addModel(tiny));
+    QVERIFY(panel.addModel(small));
+    QSignalSpy removed(&panel, &ptq::views::ModelLibraryPanel::modelRemoved);
+    QCOMPARE(panel.selectedModel(), small);
+    panel.removeSelected();
+    QCOMPARE(panel.modelDirs(), QStringList{tiny});
+    QCOMPARE(removed.size(), 1);
+    QCOMPARE(removed.first().first().toString(), small);
+    QVERIFY(QFileInfo(small).isDir());
+    QVERIFY(!panel.removeModel(small));  // already gone
+    QVERIFY(panel.removeModel(tiny));
+    QCOMPARE(panel.modelCount(), 0);
+    QCOMPARE(panel.findChild<QTableWidget*>("layers")->rowCount(), 0);
+  }
+
   void badFolderNamesTheProblem() {
     ptq::views::ModelLibraryPanel panel(ptq::gui::checkpointReader());
     QVERIFY(!panel.addModel("/nonexistent/checkpoint"));

@@ -2,7 +2,9 @@
 // and the results browser over a directory (records written by another process appear; foreign
 // files are reported and skipped).
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableView>
@@ -69,8 +71,8 @@ class TestResultsBrowser : public QObject {
     QVERIFY(std::isnan(m.deltaPpl(3)));  // austen-small has no fp record
     QCOMPARE(m.index(1, ResultsModel::DeltaPpl).data().toString(), QString("+3.51"));
     QCOMPARE(m.index(3, ResultsModel::DeltaPpl).data().toString(), QString());
-    QCOMPARE(m.index(1, ResultsModel::TaskAcc).data().toString(), QString("0.500"));  // mean of 0.4 and 0.6
-    QCOMPARE(m.index(1, ResultsModel::SizeMB).data().toString(), QString("1.00"));
+    QCOMPARE(m.index(1, ResultsModel::TaskAcc).data().toString(), QString("50.0"));  // mean of 40 % and 60 %
+    QCOMPARE(m.index(1, ResultsModel::SizeMB).data().toString(), QString("1.000"));
     QCOMPARE(m.index(2, ResultsModel::Top1).data().toString(), QString("30.0"));
     QCOMPARE(m.index(1, ResultsModel::Calib).data().toString(), QString("austen-valid 16×128"));
     QCOMPARE(m.index(1, ResultsModel::Format).data().toString(), QString("int asym"));
@@ -196,6 +198,64 @@ class TestResultsBrowser : public QObject {
     // Reload keeps the selection.
     b.reload();
     QCOMPARE(b.selectedRecords().size(), size_t(1));
+  }
+
+  // The results browser and the comparison table name their shared columns alike and give them
+  // in the same units (accuracy and top-1 in percent; size in MB below 1 GB); both give bits per
+  // weight with and without the embeddings.
+  void bothTablesAgreeOnNamesAndUnits() {
+    ResultsModel m;
+    auto entries = fourRecords();
+    entries[1].record["metrics"]["size"]["linear_bits_per_weight"] = 4.25;
+    m.setRecords(entries);
+    std::vector<json> records;
+    for (const auto& e : entries) records.push_back(e.record);
+    ptq::views::RunTableModel t;
+    t.setRecords(records);
+    auto header = [](const QAbstractItemModel& model, int c) { return model.headerData(c, Qt::Horizontal).toString(); };
+    const std::vector<std::pair<int, QString>> shared = {
+        {ResultsModel::Ppl, "ppl"}, {ResultsModel::DeltaPpl, "dppl"}, {ResultsModel::SizeMB, "size"},
+        {ResultsModel::BitsPerWeight, "bpw"}, {ResultsModel::LinearBitsPerWeight, "lbpw"}, {ResultsModel::KlMean, "kl"},
+        {ResultsModel::Top1, "top1"}};
+    for (const auto& [col, key] : shared) {
+      QVERIFY2(t.column(key) >= 0, qPrintable(key));
+      QCOMPARE(header(m, col), header(t, t.column(key)));
+      for (int row = 0; row < m.rowCount(); ++row)
+        QCOMPARE(m.index(row, col).data().toString(), t.index(row, t.column(key)).data().toString());
+    }
+    QCOMPARE(header(m, ResultsModel::BitsPerWeight), QString("bits/weight (all)"));
+    QCOMPARE(header(m, ResultsModel::LinearBitsPerWeight), QString("bits/weight (linear)"));
+    QVERIFY(m.headerData(ResultsModel::BitsPerWeight, Qt::Horizontal, Qt::ToolTipRole).toString().contains("embeddings"));
+    QCOMPARE(m.index(1, ResultsModel::LinearBitsPerWeight).data().toString(), QString("4.25"));
+    // Task accuracy in percent in both (lambada 0.4 of the rtn run: 40.0).
+    QCOMPARE(t.index(1, t.column("task:lambada")).data().toString(), QString("40.0"));
+    QVERIFY(header(m, ResultsModel::TaskAcc).contains("(%)"));
+  }
+
+  // A path typed into the directory field that does not exist is questioned, not created.
+  void typedMissingDirectoryIsQuestioned() {
+    QTemporaryDir dir;
+    ptq::views::ResultsBrowser b;
+    QVERIFY(b.openDirectory(dir.path()));
+    QString asked;
+    bool answer = false;
+    b.setCreateConfirmation([&](const QString& p) {
+      asked = p;
+      return answer;
+    });
+    const QString missing = dir.filePath("typo/results");
+    QVERIFY(!b.openTypedDirectory(missing));
+    QCOMPARE(asked, missing);
+    QVERIFY(!QFileInfo::exists(missing));
+    QCOMPARE(b.directory(), QDir(dir.path()).absolutePath());
+    QCOMPARE(b.findChild<QLineEdit*>("resultsDir")->text(), b.directory());
+    answer = true;
+    QVERIFY(b.openTypedDirectory(missing));
+    QVERIFY(QFileInfo(missing).isDir());
+    QCOMPARE(b.directory(), missing);
+    asked.clear();
+    QVERIFY(b.openTypedDirectory(dir.path()));  // an existing one: no question
+    QVERIFY(asked.isEmpty());
   }
 
   void unusableDirectoryNamesTheProblem() {

@@ -15,6 +15,7 @@
 
 #include "views/charts/chart_style.h"
 #include "views/charts/plot_frame.h"
+#include "views/records/export_roles.h"
 
 namespace ptq::views {
 namespace {
@@ -38,13 +39,14 @@ void RunTableModel::setRecords(const std::vector<Record>& records) {
   double maxBytes = 0;
   for (const auto& r : records_) maxBytes = std::max(maxBytes, number(r, "metrics/size/total_bytes"));
   sizeUnit_ = maxBytes >= 1e9 ? 1e9 : 1e6;
-  columns_ = {{"model", tr("model"), -1},        {"method", tr("method"), -1},
-              {"bits", tr("bits"), 0},            {"group", tr("group"), 0},
-              {"format", tr("format"), -1},       {"ppl", tr("ppl"), 2},
-              {"dppl", tr("Δppl"), 2},            {"size", sizeUnit_ == 1e9 ? tr("size (GB)") : tr("size (MB)"), 3},
-              {"bpw", tr("bits/weight"), 2},      {"kl", tr("KL"), 4},
-              {"top1", tr("top-1 (%)"), 1}};
-  for (const auto& t : taskNames(records_)) columns_.push_back({"task:" + t, tr("acc %1 (%)").arg(t), 1});
+  // The results browser's names and units (views/records/results_model.h); better: +1 higher, -1 lower.
+  columns_ = {{"model", tr("model"), -1, 0},      {"method", tr("method"), -1, 0},
+              {"bits", tr("bits"), 0, 0},          {"group", tr("group"), 0, 0},
+              {"format", tr("format"), -1, 0},     {"ppl", tr("PPL"), 2, -1},
+              {"dppl", tr("ΔPPL"), 2, -1},         {"size", sizeUnit_ == 1e9 ? tr("size (GB)") : tr("size (MB)"), 3, -1},
+              {"bpw", tr("bits/weight (all)"), 2, -1}, {"lbpw", tr("bits/weight (linear)"), 2, -1},
+              {"kl", tr("KL mean"), 4, -1},        {"top1", tr("top-1 (%)"), 1, 1}};
+  for (const auto& t : taskNames(records_)) columns_.push_back({"task:" + t, tr("acc %1 (%)").arg(t), 1, 1});
   endResetModel();
 }
 
@@ -77,6 +79,7 @@ QVariant RunTableModel::cell(int row, const Column& c, bool raw) const {
   else if (k == "dppl") v = deltaPpl(r, records_);  // as the results browser: the baseline's own is 0
   else if (k == "size") v = number(r, "metrics/size/total_bytes") / sizeUnit_;
   else if (k == "bpw") v = number(r, "metrics/size/bits_per_weight");
+  else if (k == "lbpw") v = number(r, "metrics/size/linear_bits_per_weight");
   else if (k == "kl") v = number(r, "metrics/compare/kl_mean");
   else if (k == "top1") v = 100 * number(r, "metrics/compare/top1_agreement");
   else if (k.startsWith("task:")) v = 100 * taskAccuracy(r, k.mid(5));
@@ -93,6 +96,11 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   const Column& c = columns_[index.column()];
   if (role == Qt::DisplayRole) return cell(index.row(), c, false);
   if (role == SortRole) return cell(index.row(), c, true);
+  if (role == kExactValueRole) {
+    const QVariant v = cell(index.row(), c, true);
+    return v.typeId() == QMetaType::Double && std::isfinite(v.toDouble()) ? v : QVariant();
+  }
+  if (role == kReferenceRowRole) return isBaseline(records_[index.row()]);
   if (role == Qt::TextAlignmentRole)
     return QVariant::fromValue(c.decimals >= 0 ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter);
   if (role == Qt::ToolTipRole) return recordLabel(records_[index.row()]) + "\n" + text(records_[index.row()], "run_id");
@@ -100,7 +108,13 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) const {
-  if (o != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount()) return {};
+  if (o != Qt::Horizontal || section < 0 || section >= columnCount()) return {};
+  if (role == kBetterRole) return columns_[section].better;
+  if (role == Qt::ToolTipRole && columns_[section].key == "bpw")
+    return tr("8 · total bytes / every weight: the embeddings and the head are counted (at fp16 unless quantized)");
+  if (role == Qt::ToolTipRole && columns_[section].key == "lbpw")
+    return tr("8 · bytes of the linear layers / their weights: embeddings and head not counted");
+  if (role != Qt::DisplayRole) return {};
   return columns_[section].header;
 }
 
@@ -139,7 +153,9 @@ void ComparisonTableView::setRecords(const std::vector<nlohmann::json>& records)
 }
 
 QString ComparisonTableView::noDataMessage() const {
-  return hasData() ? QString() : tr("no data: run experiments (ptq run / ptq sweep) or open a results directory");
+  return hasData() ? QString()
+                   : tr("no data: open a results folder (File ▸ Open results directory) or run an experiment "
+                        "(Experiment tab) or a sweep (Sweep tab)");
 }
 
 const QAbstractItemModel& ComparisonTableView::tableModel() const { return *proxy_; }

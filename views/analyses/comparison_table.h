@@ -30,7 +30,7 @@ class RunTableModel : public QAbstractTableModel {
   const Record& record(int row) const { return records_[row]; }
 
  private:
-  struct Column { QString key, header; int decimals; };  // decimals < 0: text column
+  struct Column { QString key, header; int decimals; int better; };  // decimals < 0: text column
   QVariant cell(int row, const Column& c, bool raw) const;
   std::vector<Record> records_;
   std::vector<Column> columns_;

@@ -89,7 +89,9 @@ void SamplesView::setRecords(const std::vector<nlohmann::json>& records) {
 }
 
 QString SamplesView::noDataMessage() const {
-  if (data_.empty()) return tr("no data: no record has samples (a run that generates: ptq generate, or a spec with samples)");
+  if (data_.empty())
+    return tr("no data: no record has samples (load a sweep spec with \"samples\" prompts in the Sweep tab and "
+              "enqueue it; its runs record fp and quantized continuations)");
   return {};
 }
 

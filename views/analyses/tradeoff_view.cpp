@@ -32,7 +32,7 @@ QString qualityText(const QString& q) {
 }  // namespace
 
 TradeoffView::TradeoffView(QWidget* parent) : QtChartViewBase("tradeoff", tr("Size vs quality"), parent) {
-  x_ = addCombo("xAxis", tr("x"), {tr("model size"), tr("bits per weight")});
+  x_ = addCombo("xAxis", tr("x"), {tr("model size"), tr("bits per weight (all)"), tr("bits per weight (linear)")});
   quality_ = addCombo("quality", tr("y"), {});
   log_ = addCheck("log", tr("log scale (perplexity, KL)"), true);
   connect(chartView(), &InteractiveChart::recordClicked, this, [this](int record) {
@@ -104,7 +104,8 @@ void TradeoffView::highlightRuns(const QStringList& runIds) {
 }
 
 QString TradeoffView::xLabel() const {
-  if (x_->currentIndex() == BitsPerWeight) return tr("bits per weight");
+  if (x_->currentIndex() == BitsPerWeight) return tr("bits per weight (embeddings counted)");
+  if (x_->currentIndex() == LinearBitsPerWeight) return tr("bits per weight (linear layers)");
   return unit_ == 1e9 ? tr("model size (GB)") : tr("model size (MB)");
 }
 
@@ -124,10 +125,12 @@ void TradeoffView::rebuild() {
   double maxBytes = 0;
   for (const auto& r : records_) maxBytes = std::max(maxBytes, number(r, "metrics/size/total_bytes"));
   unit_ = maxBytes >= 1e9 ? 1e9 : 1e6;
-  bool bpw = x_->currentIndex() == BitsPerWeight;
+  const int xAxis = x_->currentIndex();
   for (size_t i = 0; i < records_.size(); ++i) {
     const Record& r = records_[i];
-    double x = bpw ? number(r, "metrics/size/bits_per_weight") : number(r, "metrics/size/total_bytes") / unit_;
+    double x = xAxis == BitsPerWeight         ? number(r, "metrics/size/bits_per_weight")
+               : xAxis == LinearBitsPerWeight ? number(r, "metrics/size/linear_bits_per_weight")
+                                              : number(r, "metrics/size/total_bytes") / unit_;
     double y = qualityOf(r, quality);
     if (!std::isfinite(x) || !std::isfinite(y)) continue;
     // One series per method and activation width: "rtn" (weights only), "rtn a8", "rtn a4".

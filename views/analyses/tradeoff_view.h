@@ -20,7 +20,8 @@ struct TradeoffPoint {
 class TradeoffView : public QtChartViewBase {
   Q_OBJECT
  public:
-  enum XAxis { SizeBytes = 0, BitsPerWeight = 1 };
+  // Bits per weight with the embeddings and head counted, or over the linear layers alone.
+  enum XAxis { SizeBytes = 0, BitsPerWeight = 1, LinearBitsPerWeight = 2 };
   explicit TradeoffView(QWidget* parent = nullptr);
 
   void setRecords(const std::vector<nlohmann::json>& records) override;

@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <algorithm>
 
 #include "core/runtime/device_names.h"
@@ -34,6 +35,29 @@ QString Job::statusText() const {
     if (!parts.isEmpty()) s += " (" + parts.join(", ") + ")";
   }
   return s;
+}
+
+QString jobTitleOf(const ptq::ExperimentSpec& s) {
+  QString t = QString::fromStdString(s.method);
+  if (s.method != "fp") {
+    const auto& q = s.plan.spec;
+    t += QStringLiteral(" w%1").arg(q.element_bits());
+    if (s.plan.act.enabled()) t += QStringLiteral("a%1").arg(s.plan.act.bits);
+    t += q.group_size < 0 ? QStringLiteral(" per-channel") : QStringLiteral("g%1").arg(q.group_size);
+    if (q.format != ptq::WeightFormat::Int) t += " " + QString::fromStdString(ptq::format_name(q.format));
+    else t += q.symmetric ? QStringLiteral(" sym") : QStringLiteral(" asym");
+  }
+  if (s.kv.enabled()) t += " " + QString::fromStdString(s.kv.label());
+  t += QStringLiteral(" · ") + QFileInfo(QString::fromStdString(s.model_dir)).fileName();
+  if (!s.calib.files.empty())
+    t += QStringLiteral(" · calib %1×%2").arg(s.calib.nsamples).arg(s.calib.seqlen);
+  if (!s.label.empty()) t += QStringLiteral(" (%1)").arg(QString::fromStdString(s.label));
+  return t;
+}
+
+double Job::etaNow() const {
+  if (etaSeconds < 0 || !clock.isValid()) return -1;
+  return std::max(0.0, etaSeconds - double(clock.elapsed() - etaStampMs) / 1000.0);
 }
 
 namespace {
@@ -81,7 +105,7 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
   j.runner = std::move(runner);
   j.title = title;
   if (j.title.isEmpty())
-    j.title = j.specs.size() == 1 ? QString::fromStdString(j.specs.front().run_id()) : QStringLiteral("%1 runs").arg(j.specs.size());
+    j.title = j.specs.size() == 1 ? jobTitleOf(j.specs.front()) : QStringLiteral("%1 runs").arg(j.specs.size());
   const int row = int(jobs_.size());
   Q_EMIT jobAboutToBeAdded(row);
   jobs_.push_back(std::move(j));
@@ -89,6 +113,24 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
   const int id = jobs_.back().id;
   schedule();
   return id;
+}
+
+std::vector<int> JobQueue::enqueueSweep(const std::vector<nlohmann::json>& specs, const QString& resultsDir,
+                                        const QString& name) {
+  if (specs.empty()) throw ptq::Error("the sweep has no runs");
+  std::vector<ptq::ExperimentSpec> parsed;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    try {
+      parsed.push_back(ptq::ExperimentSpec::from_json(specs[i]));
+    } catch (const ptq::Error& e) {
+      throw ptq::Error("run " + std::to_string(i + 1) + " of " + std::to_string(specs.size()) + ": " + e.what());
+    }
+  }
+  std::vector<int> ids;
+  for (size_t i = 0; i < specs.size(); ++i)
+    ids.push_back(enqueueRuns({specs[i]}, resultsDir,
+                              QStringLiteral("%1 %2/%3 · %4").arg(name).arg(i + 1).arg(specs.size()).arg(jobTitleOf(parsed[i]))));
+  return ids;
 }
 
 int JobQueue::enqueueExport(const nlohmann::json& spec, const QString& exportDir, const QString& format) {
@@ -159,8 +201,14 @@ void JobQueue::onProgress(int id, int run, const ptq::Progress& p) {
   j->total = p.total;
   const double n = double(j->specs.size());
   j->fraction = std::clamp((run + std::clamp(p.fraction, 0.0, 1.0)) / n, 0.0, 1.0);
-  const double elapsed = j->clock.elapsed() / 1000.0;
-  j->etaSeconds = j->fraction > 0.005 ? elapsed * (1.0 - j->fraction) / j->fraction : -1;
+  const double elapsed = j->clock.elapsed() / 1000.0, f = j->fraction;
+  // The measured rate's total (elapsed / f) is noisy while little is done: an expected duration
+  // (the cost hint's, from a similar run) weighs (1 - f) against it, so the estimate starts from
+  // the prior and ends on the measurement.
+  double total = f > 0.005 ? elapsed / f : -1;
+  if (j->expectedSeconds > 0) total = total > 0 ? (1 - f) * j->expectedSeconds + f * total : j->expectedSeconds;
+  j->etaSeconds = total > 0 ? std::max(0.0, total - elapsed) : -1;
+  j->etaStampMs = j->clock.elapsed();
   Q_EMIT jobChanged(id);
 }
 
@@ -196,6 +244,10 @@ void JobQueue::onFinished(int id, bool cancelled) {
   Q_EMIT jobFinished(id);
   schedule();
   if (!busy()) Q_EMIT allFinished();
+}
+
+void JobQueue::setExpectedSeconds(int id, double seconds) {
+  if (Job* j = find(id)) j->expectedSeconds = seconds;
 }
 
 void JobQueue::cancel(int id) {

@@ -22,6 +22,9 @@ namespace ptq::views {
 
 enum class JobStatus { Queued, Running, Cancelling, Done, Failed, Cancelled };
 QString statusName(JobStatus s);
+// A readable name of a run for the jobs table: "gptq w3g128 asym · demo-model · calib 8×512"
+// (the run id, with its hash and file-safe spelling, stays in the tooltip).
+QString jobTitleOf(const ptq::ExperimentSpec& spec);
 
 struct Job {
   int id = 0;
@@ -36,7 +39,12 @@ struct Job {
   int64_t step = 0, total = 0;
   int run = 0;
   double fraction = 0;
-  double etaSeconds = -1;  // -1: unknown
+  double etaSeconds = -1;  // -1: unknown; as estimated at etaStampMs of `clock`
+  qint64 etaStampMs = 0;
+  double expectedSeconds = -1;  // the cost hint's estimate of the whole job (-1: none), a prior for the ETA
+  // The seconds left now: the last estimate counted down since it was made (so it falls while a
+  // long stage reports nothing), never below 0; -1 when unknown.
+  double etaNow() const;
   int written = 0, skipped = 0, failed = 0;
   QStringList errors;  // "run_id: message" of each failed run
   QStringList paths;   // records written or found complete
@@ -62,12 +70,18 @@ class JobQueue : public QObject {
   // `runner` (set) runs this job's specs instead of the engine's.
   int enqueueRuns(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& title,
                   bool skipComplete = true, ptq::RecordRunner runner = {});
+  // A sweep: one job (one row, its own progress, cancel and status) per run, titled
+  // "<name> 2/14 · <jobTitleOf>". Every spec is checked first: a bad one queues nothing.
+  std::vector<int> enqueueSweep(const std::vector<nlohmann::json>& specs, const QString& resultsDir, const QString& name);
 
   // Exports a run as a quantized checkpoint folder: the run's spec quantized again (without its
   // evaluation and analyses, which the export does not need), the model written to `exportDir` in
   // `format`; the job's own record goes to a scratch folder. Throws ptq::Error when the engine
   // cannot export, the spec does not parse or is full precision, or `exportDir` exists and is not empty.
   int enqueueExport(const nlohmann::json& spec, const QString& exportDir, const QString& format);
+
+  // The expected duration of a job (the cost hint's), which the ETA leans on while little is done.
+  void setExpectedSeconds(int id, double seconds);
 
   void cancel(int id);
   void cancelAll();

@@ -1,6 +1,7 @@
 #include "views/jobs/job_table_model.h"
 
 #include <QFileInfo>
+#include <algorithm>
 
 #include "views/jobs/job_queue.h"
 
@@ -29,6 +30,12 @@ void JobTableModel::jobChanged(int id) {
     if (jobs[row].id == id) Q_EMIT dataChanged(index(int(row), 0), index(int(row), ColumnCount - 1));
 }
 
+void JobTableModel::refreshEta() {
+  const auto& jobs = queue_->jobs();
+  for (size_t row = 0; row < jobs.size(); ++row)
+    if (jobs[row].status == JobStatus::Running) Q_EMIT dataChanged(index(int(row), Eta), index(int(row), Eta));
+}
+
 int JobTableModel::jobIdAt(int row) const { return row >= 0 && row < rowCount() ? queue_->jobs()[size_t(row)].id : -1; }
 
 int JobTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(queue_->jobs().size()); }
@@ -42,7 +49,9 @@ QVariant JobTableModel::data(const QModelIndex& index, int role) const {
   if (role == StatusRole) return int(j.status);
   if (role == Qt::ToolTipRole) {
     if (!j.errors.isEmpty()) return j.errors.join('\n');
-    return j.title + "\n" + QFileInfo(j.resultsDir).absoluteFilePath();
+    QString tip = j.title;
+    for (const auto& spec : j.specs) tip += "\n" + QString::fromStdString(spec.run_id());
+    return tip + "\n" + QFileInfo(j.resultsDir).absoluteFilePath();
   }
   if (role != Qt::DisplayRole) return {};
   switch (index.column()) {
@@ -58,7 +67,12 @@ QVariant JobTableModel::data(const QModelIndex& index, int role) const {
       if (j.total > 0) s += QStringLiteral(" %1/%2").arg(j.step).arg(j.total);
       return s;
     }
-    case Eta: return j.status == JobStatus::Running ? etaText(j.etaSeconds) : QString();
+    case Eta: {
+      if (j.status != JobStatus::Running || j.etaSeconds < 0) return QString();
+      const double left = j.etaSeconds - double(j.clock.elapsed() - j.etaStampMs) / 1000.0;
+      // Past the estimate with no report since: say so instead of showing 0 s for minutes.
+      return left >= 0.5 ? etaText(left) : tr("overdue by %1").arg(etaText(std::max(1.0, -left)));
+    }
   }
   return {};
 }

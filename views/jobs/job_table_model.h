@@ -19,6 +19,9 @@ class JobTableModel : public QAbstractTableModel {
 
   JobQueue* queue() const { return queue_; }
   int jobIdAt(int row) const;
+  // The ETA column of the running jobs changed (it counts down between progress reports): the
+  // jobs panel calls this every second.
+  void refreshEta();
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

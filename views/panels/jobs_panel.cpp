@@ -9,6 +9,7 @@
 #include <QPushButton>
 #include <QStyledItemDelegate>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <set>
 
@@ -75,6 +76,10 @@ JobsPanel::JobsPanel(JobQueue* queue, QWidget* parent) : QWidget(parent), queue_
   lay->addWidget(table_, 1);
   lay->addLayout(buttons);
   connect(cancel, &QPushButton::clicked, this, &JobsPanel::cancelSelected);
+  auto* eta = new QTimer(this);  // the ETA counts down between progress reports
+  eta->setInterval(1000);
+  connect(eta, &QTimer::timeout, model_, &JobTableModel::refreshEta);
+  eta->start();
   connect(clear, &QPushButton::clicked, queue_, &JobQueue::removeFinished);
 }
 

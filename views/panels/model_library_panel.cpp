@@ -5,6 +5,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QShortcut>
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -39,8 +40,14 @@ ModelLibraryPanel::ModelLibraryPanel(CheckpointReader reader, QWidget* parent) :
   layers_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   status_ = new QLabel(this);
   status_->setWordWrap(true);
+  auto* remove = new QPushButton(tr("Remove from library"), this);
+  remove->setObjectName("removeModel");
+  remove->setToolTip(tr("Takes the selected model out of the library; its folder is not touched (Delete)"));
+  auto* del = new QShortcut(QKeySequence::Delete, list_, nullptr, nullptr, Qt::WidgetShortcut);
+  connect(del, &QShortcut::activated, this, &ModelLibraryPanel::removeSelected);
   auto* top = new QHBoxLayout;
   top->addWidget(add);
+  top->addWidget(remove);
   top->addStretch();
   auto* lay = new QVBoxLayout(this);
   lay->addLayout(top);
@@ -48,6 +55,7 @@ ModelLibraryPanel::ModelLibraryPanel(CheckpointReader reader, QWidget* parent) :
   lay->addWidget(layers_, 2);
   lay->addWidget(status_);
   connect(add, &QPushButton::clicked, this, &ModelLibraryPanel::browse);
+  connect(remove, &QPushButton::clicked, this, &ModelLibraryPanel::removeSelected);
   connect(list_, &QTreeWidget::currentItemChanged, this, [this] {
     int row = list_->indexOfTopLevelItem(list_->currentItem());
     showDetails(row);
@@ -79,6 +87,24 @@ bool ModelLibraryPanel::addModel(const QString& dir) {
   list_->setCurrentItem(item);
   Q_EMIT modelAdded(dir);
   return true;
+}
+
+bool ModelLibraryPanel::removeModel(const QString& dir) {
+  for (size_t i = 0; i < models_.size(); ++i) {
+    if (QString::fromStdString(models_[i].dir) != dir) continue;
+    models_.erase(models_.begin() + long(i));
+    delete list_->takeTopLevelItem(int(i));
+    status_->setText(tr("Removed %1 from the library").arg(dir));
+    showDetails(list_->indexOfTopLevelItem(list_->currentItem()));
+    Q_EMIT modelRemoved(dir);
+    return true;
+  }
+  return false;
+}
+
+void ModelLibraryPanel::removeSelected() {
+  const QString dir = selectedModel();
+  if (!dir.isEmpty()) removeModel(dir);
 }
 
 QStringList ModelLibraryPanel::modelDirs() const {

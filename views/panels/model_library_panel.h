@@ -23,6 +23,10 @@ class ModelLibraryPanel : public QWidget {
 
   // Adds a checkpoint folder; on bad input returns false and shows the error (error() holds it).
   bool addModel(const QString& dir);
+  // Takes a model out of the library (the Remove button and the Delete key act on the selected
+  // one); false when it is not there. Its files are not touched.
+  bool removeModel(const QString& dir);
+  void removeSelected();
   QStringList modelDirs() const;
   int modelCount() const;
   QString error() const { return error_; }
@@ -30,6 +34,7 @@ class ModelLibraryPanel : public QWidget {
 
  Q_SIGNALS:
   void modelAdded(const QString& dir);
+  void modelRemoved(const QString& dir);
   void selectionChanged(const QString& dir);
 
  private:

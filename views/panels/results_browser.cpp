@@ -3,12 +3,14 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QAction>
 #include <QTableView>
@@ -81,7 +83,7 @@ ResultsBrowser::ResultsBrowser(QWidget* parent) : QWidget(parent) {
     if (!d.isEmpty()) openDirectory(d);
   });
   connect(dirEdit_, &QLineEdit::editingFinished, this, [this] {
-    if (dirEdit_->text() != dir_ && !openDirectory(dirEdit_->text())) dirEdit_->setText(dir_);
+    if (!asking_) openTypedDirectory(dirEdit_->text().trimmed());
   });
   connect(text_, &QLineEdit::textChanged, this, [this](const QString& t) {
     filter_->setText(t);
@@ -113,6 +115,26 @@ bool ResultsBrowser::openDirectory(const QString& dir) {
   reload();
   Q_EMIT directoryChanged(dir_);
   return true;
+}
+
+bool ResultsBrowser::openTypedDirectory(const QString& dir) {
+  if (dir.isEmpty() || QDir(dir).absolutePath() == dir_) return true;
+  if (!QFileInfo::exists(dir)) {
+    asking_ = true;  // the question takes the focus: the field's editingFinished comes again
+    const bool create = confirmCreate_ ? confirmCreate_(dir)
+                                       : QMessageBox::question(this, tr("Results directory"),
+                                                               tr("'%1' does not exist. Create it as the results directory?").arg(dir),
+                                                               QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+    asking_ = false;
+    if (!create) {
+      dirEdit_->setText(dir_);
+      status_->setText(tr("not opened: '%1' does not exist").arg(dir));
+      return false;
+    }
+  }
+  if (openDirectory(dir)) return true;
+  dirEdit_->setText(dir_);
+  return false;
 }
 
 void ResultsBrowser::reload() {

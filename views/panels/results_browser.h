@@ -5,6 +5,7 @@
 // views.
 #include <QStringList>
 #include <QWidget>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -30,6 +31,11 @@ class ResultsBrowser : public QWidget {
   // returns false, keeps the previous one and error() names the problem.
   bool openDirectory(const QString& dir);
   QString directory() const { return dir_; }
+  // A path typed into the directory field: one that does not exist is questioned ("create it?")
+  // instead of silently created; declined, the field goes back to the open directory.
+  bool openTypedDirectory(const QString& dir);
+  // Tests answer instead of the QMessageBox: confirm(path) -> create?
+  void setCreateConfirmation(std::function<bool(const QString&)> confirm) { confirmCreate_ = std::move(confirm); }
   // Rescans the directory (keeps the selection by run id).
   void reload();
   // A record file just written (the job queue's recordWritten): shown without a full rescan.
@@ -72,6 +78,8 @@ class ResultsBrowser : public QWidget {
   QLabel* status_;
   QFileSystemWatcher* watcher_;
   QTimer* rescan_;
+  std::function<bool(const QString&)> confirmCreate_;
+  bool asking_ = false;
 };
 
 }  // namespace ptq::views

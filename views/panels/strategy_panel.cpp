@@ -58,6 +58,9 @@ StrategyPanel::StrategyPanel(QWidget* parent) : QWidget(parent) {
   error_->setObjectName("specError");
   error_->setWordWrap(true);
   error_->setStyleSheet("color: #b00020");
+  cost_ = new QLabel(this);
+  cost_->setObjectName("costHint");
+  cost_->setWordWrap(true);
   run_ = new QPushButton(tr("Run"), this);
   run_->setObjectName("run");
   auto* buttons = new QHBoxLayout;
@@ -66,10 +69,11 @@ StrategyPanel::StrategyPanel(QWidget* parent) : QWidget(parent) {
   auto* lay = new QVBoxLayout(this);
   lay->addWidget(scroll, 1);
   lay->addWidget(preview_);
+  lay->addWidget(cost_);
   lay->addLayout(buttons);
   connect(run_, &QPushButton::clicked, this, &StrategyPanel::runRequested);
 
-  apply(ptq::ExperimentSpec{});  // the engine's defaults, in one place
+  apply(workbenchDefaultSpec());  // the engine's defaults with a calibration sized for a CPU
 }
 
 QWidget* StrategyPanel::buildMethodBox() {
@@ -348,12 +352,31 @@ nlohmann::json StrategyPanel::spec() const {
 
 QString StrategyPanel::validationError() const {
   try {
-    spec();
-    return {};
+    return modelProblem(ptq::ExperimentSpec::from_json(spec()));
   } catch (const std::exception& e) {
     return QString::fromUtf8(e.what());
   }
 }
+
+QString StrategyPanel::modelProblem(const ptq::ExperimentSpec& s) const {
+  if (!summaries_.hasReader()) return {};
+  QString err = missingInputFiles(s);
+  if (!err.isEmpty()) return err;
+  const ptq::ModelSummary* m = summaries_.get(qs(s.model_dir), &err);
+  return m ? checkRunAgainstModel(s, *m) : err;
+}
+
+void StrategyPanel::setCheckpointReader(ModelSummaries::Reader reader) {
+  summaries_.setReader(std::move(reader));
+  refresh();
+}
+
+void StrategyPanel::setTimingRecords(std::vector<nlohmann::json> records) {
+  timingRecords_ = std::move(records);
+  refresh();
+}
+
+QString StrategyPanel::costHint() const { return cost_->text(); }
 
 bool StrategyPanel::setSpec(const nlohmann::json& j, QString* error) {
   ptq::ExperimentSpec s;
@@ -399,11 +422,13 @@ void StrategyPanel::apply(const ptq::ExperimentSpec& s) {
       if (s.params.contains(st.id + "." + p.name)) v = s.params[st.id + "." + p.name];
       setParamEditorValue(stages_[st.id].editors[p.name], p, v);
     }
+  // A spec without calibration (RTN) leaves the workbench's sizes, not the engine's 128 × 2048.
+  const ptq::CalibSpec calib = s.calib.files.empty() ? workbenchDefaultSpec().calib : s.calib;
   if (!s.calib.files.empty()) calibFiles_->setText(joinPaths(s.calib.files));
-  nsamples_->setValue(int(s.calib.nsamples));
-  calibSeqlen_->setValue(int(s.calib.seqlen));
-  calibSeed_->setValue(int(s.calib.seed));
-  sampling_->setCurrentText(qs(s.calib.sampling));
+  nsamples_->setValue(int(calib.nsamples));
+  calibSeqlen_->setValue(int(calib.seqlen));
+  calibSeed_->setValue(int(calib.seed));
+  sampling_->setCurrentText(qs(calib.sampling));
   calibBatch_->setValue(int(s.calib_batch));
   eval_->setValues(qs(s.eval_text), int(s.eval_seqlen), int(s.eval_max_windows), s.analyses);
   device_->setCurrentText(qs(s.device));
@@ -462,6 +487,12 @@ void StrategyPanel::refresh() {
   error_->setText(err);
   run_->setEnabled(err.isEmpty());
   preview_->setPlainText(err.isEmpty() ? qs(spec().dump(2)) : QString());
+  try {
+    const auto s = ptq::ExperimentSpec::from_json(spec());
+    cost_->setText(costHintText(estimateCost(s, summaries_.get(qs(s.model_dir), nullptr), timingRecords_)));
+  } catch (const std::exception&) {
+    cost_->clear();  // the error says why
+  }
   Q_EMIT specChanged();
 }
 

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "views/panels/run_check.h"
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -36,8 +38,15 @@ class StrategyPanel : public QWidget {
 
   // The experiment as ExperimentSpec::to_json(); throws ptq::Error naming what is wrong.
   nlohmann::json spec() const;
-  // Empty when spec() succeeds, else its error.
+  // Empty when spec() succeeds and (with a checkpoint reader) the run fits the chosen model and
+  // its files exist (run_check.h), else the problem.
   QString validationError() const;
+  // What reads a checkpoint's summary (the engine's, injected by the application): with it the
+  // form checks the run against the model before queueing and the cost hint counts its blocks.
+  void setCheckpointReader(ModelSummaries::Reader reader);
+  // Earlier result records (the results folder) that the cost hint times the run by.
+  void setTimingRecords(std::vector<nlohmann::json> records);
+  QString costHint() const;
   // Fills the form from an ExperimentSpec JSON; false (and error in *error) when it does not parse.
   bool setSpec(const nlohmann::json& spec, QString* error = nullptr);
 
@@ -70,6 +79,7 @@ class StrategyPanel : public QWidget {
   int groupValue() const;
   ptq::ExperimentSpec overridesValue() const;  // the overrides box parsed (throws ptq::Error)
   void watch(QWidget* w);  // any edit of w → refresh
+  QString modelProblem(const ptq::ExperimentSpec& s) const;
 
   QComboBox* model_;
   QComboBox* quantizer_;
@@ -96,7 +106,10 @@ class StrategyPanel : public QWidget {
   QLineEdit* label_;
   QPlainTextEdit* preview_;
   QLabel* error_;
+  QLabel* cost_;
   QPushButton* run_;
+  mutable ModelSummaries summaries_;
+  std::vector<nlohmann::json> timingRecords_;
   bool loading_ = false;
 };
 

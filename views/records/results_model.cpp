@@ -3,8 +3,10 @@
 #include <QDateTime>
 #include <QFileInfo>
 #include <cmath>
+#include <algorithm>
 #include <limits>
 
+#include "views/records/export_roles.h"
 #include "views/records/record_fields.h"
 
 namespace ptq::views {
@@ -85,6 +87,9 @@ int ResultsModel::rowOfRunId(const QString& run_id) const {
 
 void ResultsModel::derive() {
   cells_.clear();
+  double maxBytes = 0;
+  for (const auto& r : records_) maxBytes = std::max(maxBytes, number(r, "metrics/size/total_bytes"));
+  sizeUnit_ = maxBytes >= 1e9 ? 1e9 : 1e6;  // as the comparison table
   for (const auto& r : records_) {
     Derived d{views::deltaPpl(r, records_), kNaN, {}};
     double sum = 0;
@@ -95,9 +100,9 @@ void ResultsModel::derive() {
       if (std::isnan(acc)) continue;
       sum += acc;
       ++n;
-      tip << QStringLiteral("%1: %2").arg(task).arg(acc, 0, 'f', 3);
+      tip << QStringLiteral("%1: %2 %").arg(task).arg(100 * acc, 0, 'f', 1);
     }
-    if (n) d.taskAcc = sum / n;
+    if (n) d.taskAcc = 100 * sum / n;
     d.taskTip = tip.join('\n');
     cells_.push_back(std::move(d));
   }
@@ -113,10 +118,11 @@ QVariant ResultsModel::sortValue(int row, int col) const {
     case Group: return isBaseline(r) ? kNaN : number(r, "quant/group");
     case Ppl: return number(r, "metrics/ppl");
     case DeltaPpl: return cells_[size_t(row)].delta;
-    case SizeMB: return number(r, "metrics/size/total_bytes") / 1e6;
+    case SizeMB: return number(r, "metrics/size/total_bytes") / sizeUnit_;
     case BitsPerWeight: return number(r, "metrics/size/bits_per_weight");
+    case LinearBitsPerWeight: return number(r, "metrics/size/linear_bits_per_weight");
     case KlMean: return number(r, "metrics/compare/kl_mean");
-    case Top1: return number(r, "metrics/compare/top1_agreement");
+    case Top1: return 100 * number(r, "metrics/compare/top1_agreement");
     case TaskAcc: return cells_[size_t(row)].taskAcc;
     case Seconds: return number(r, "metrics/seconds/total");
     case Date: return text(r, "created_at");
@@ -141,13 +147,14 @@ QVariant ResultsModel::display(int row, int col) const {
     case Ppl: return fixed(number(r, "metrics/ppl"), 2);
     case DeltaPpl: {
       double d = cells_[size_t(row)].delta;
-      return std::isnan(d) ? QString() : (d >= 0 ? "+" : "") + QString::number(d, 'f', 2);
+      return std::isnan(d) ? QString() : (d > 0 ? "+" : "") + QString::number(d, 'f', 2);  // as the comparison table
     }
-    case SizeMB: return fixed(number(r, "metrics/size/total_bytes") / 1e6, 2);
+    case SizeMB: return fixed(number(r, "metrics/size/total_bytes") / sizeUnit_, 3);
     case BitsPerWeight: return fixed(number(r, "metrics/size/bits_per_weight"), 2);
+    case LinearBitsPerWeight: return fixed(number(r, "metrics/size/linear_bits_per_weight"), 2);
     case KlMean: return fixed(number(r, "metrics/compare/kl_mean"), 4);
     case Top1: return fixed(100 * number(r, "metrics/compare/top1_agreement"), 1);
-    case TaskAcc: return fixed(cells_[size_t(row)].taskAcc, 3);
+    case TaskAcc: return fixed(cells_[size_t(row)].taskAcc, 1);
     case Seconds: return fixed(number(r, "metrics/seconds/total"), 1);
     case Device: return text(r, "provenance/device");
     case Date: return dateText(r);
@@ -161,6 +168,11 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
   switch (role) {
     case Qt::DisplayRole: return display(row, col);
     case SortRole: return sortValue(row, col);
+    case kExactValueRole: {
+      const QVariant v = col >= Bits && col != Format && col != Calib && col <= Seconds ? sortValue(row, col) : QVariant();
+      return v.typeId() == QMetaType::Double && std::isfinite(v.toDouble()) ? v : QVariant();
+    }
+    case kReferenceRowRole: return isBaseline(records_[size_t(row)]);
     case PathRole: return paths_[size_t(row)];
     case RunIdRole: return text(records_[size_t(row)], "run_id");
     case Qt::ToolTipRole:
@@ -175,11 +187,26 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant ResultsModel::headerData(int section, Qt::Orientation o, int role) const {
-  if (o != Qt::Horizontal || role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, o, role);
-  static const char* names[ColumnCount] = {"model", "method",  "bits",  "group",   "format", "calib",
-                                           "PPL",   "ΔPPL",    "size MB", "bits/weight", "KL mean", "top-1 %",
-                                           "task acc", "seconds", "device", "date"};
-  return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+  if (o != Qt::Horizontal || section < 0 || section >= ColumnCount) return QAbstractTableModel::headerData(section, o, role);
+  if (role == kBetterRole) {
+    switch (section) {
+      case Ppl: case DeltaPpl: case SizeMB: case BitsPerWeight: case LinearBitsPerWeight: case KlMean: case Seconds: return -1;
+      case Top1: case TaskAcc: return 1;
+      default: return 0;
+    }
+  }
+  if (role == Qt::ToolTipRole) {
+    if (section == BitsPerWeight) return tr("8 · total bytes / every weight: the embeddings and the head are counted (at fp16 unless quantized)");
+    if (section == LinearBitsPerWeight) return tr("8 · bytes of the linear layers / their weights: embeddings and head not counted");
+    if (section == TaskAcc) return tr("mean accuracy over the run's tasks, in percent");
+    return {};
+  }
+  if (role != Qt::DisplayRole) return QAbstractTableModel::headerData(section, o, role);
+  if (section == SizeMB) return sizeUnit_ == 1e9 ? tr("size (GB)") : tr("size (MB)");
+  static const char* names[ColumnCount] = {"model", "method", "bits", "group", "format", "calib", "PPL", "ΔPPL", "size",
+                                           "bits/weight (all)", "bits/weight (linear)", "KL mean", "top-1 (%)",
+                                           "task acc (%)", "seconds", "device", "date"};
+  return tr(names[section]);
 }
 
 ResultsFilter::ResultsFilter(QObject* parent) : QSortFilterProxyModel(parent) {

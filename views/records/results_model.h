@@ -2,7 +2,10 @@
 // The results browser's data: a table over result records (docs/results-schema.md), one row per
 // record, and a proxy that sorts by the numbers behind each cell and filters by free text and by
 // method. Δppl is the difference to the full-precision record of the same model and eval setup
-// (record_fields.h deltaPpl).
+// (record_fields.h deltaPpl). Names and units are the comparison table's (views/analyses/
+// comparison_table.h): accuracies and top-1 agreement in percent, the size in MB or GB (GB when a
+// model reaches 1 GB), bits per weight both with the embeddings and head counted ("all") and over
+// the linear layers alone. Cells give export_roles.h's full-precision values and directions.
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 #include <QString>
@@ -15,8 +18,8 @@ class ResultsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
   enum Column {
-    Model, Method, Bits, Group, Format, Calib, Ppl, DeltaPpl, SizeMB, BitsPerWeight, KlMean, Top1,
-    TaskAcc, Seconds, Device, Date, ColumnCount
+    Model, Method, Bits, Group, Format, Calib, Ppl, DeltaPpl, SizeMB, BitsPerWeight, LinearBitsPerWeight, KlMean,
+    Top1, TaskAcc, Seconds, Device, Date, ColumnCount
   };
   // The number behind a cell (NaN when absent; text columns: none), used for sorting.
   static constexpr int SortRole = Qt::UserRole + 1;
@@ -41,6 +44,7 @@ class ResultsModel : public QAbstractTableModel {
   QString path(int row) const { return paths_[size_t(row)]; }
   int rowOfRunId(const QString& run_id) const;  // -1 when absent
   double deltaPpl(int row) const { return cells_[size_t(row)].delta; }
+  double sizeUnit() const { return sizeUnit_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -60,6 +64,7 @@ class ResultsModel : public QAbstractTableModel {
   std::vector<QString> paths_;
   std::vector<nlohmann::json> records_;
   std::vector<Derived> cells_;
+  double sizeUnit_ = 1e6;  // bytes per unit of the size column
 };
 
 // Sort by SortRole, filter by text (any column, case-insensitive) and by method ("" = all).

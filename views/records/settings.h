@@ -31,6 +31,7 @@ inline const SettingKey<QString> lastExportFormat{"export/format", QStringLitera
 inline const SettingKey<QStringList> sessionModels{"session/models", {}};
 inline const SettingKey<QString> sessionResultsDir{"session/results_dir", {}};
 inline const SettingKey<QString> sessionExperiment{"session/experiment", {}};
+inline const SettingKey<QString> sessionSweep{"session/sweep", {}};
 }  // namespace setting
 
 class Settings {
