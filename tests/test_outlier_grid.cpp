@@ -1,0 +1,102 @@
+// The outlier and quantization-grid analyses (eval/analyses/outlier_analysis.cpp,
+// quant_grid_analysis.cpp) on austen-tiny: histogram counts against the layer's sizes, the grid
+// against an independent RTN of the checkpoint's weights, and what rotation does to the channels
+// of down_proj's input (QuaRot's online Hadamard spreads its outliers over every channel).
+#include <cmath>
+
+#include "core/io/checkpoint.h"
+#include "eval/experiment/experiment.h"
+#include "quant/formats/quantizer.h"
+#include "tests/check.h"
+#include "tests/fixture_paths.h"
+
+using namespace ptq;
+
+namespace {
+
+using test::corpus;
+using test::tiny;
+
+ExperimentSpec tiny_spec(const std::string& method, const std::vector<std::string>& analyses) {
+  ExperimentSpec s;
+  s.model_dir = tiny();
+  s.method = method;
+  s.plan.spec.bits = 3;
+  s.plan.spec.group_size = 64;
+  s.calib.files = {corpus("austen-valid.txt")};
+  s.calib.nsamples = 4;
+  s.calib.seqlen = 64;
+  s.analyses = analyses;
+  return s;
+}
+
+int64_t sum(const json& counts) {
+  int64_t s = 0;
+  for (const auto& c : counts) s += c.get<int64_t>();
+  return s;
+}
+
+double ratio(const json& input) { return input["max"].get<double>() / input["mean"].get<double>(); }
+
+}  // namespace
+
+TEST_CASE("quant_grid: histograms count every weight and token, the grid is RTN's levels of the largest |w|'s group") {
+  const json rec = run_experiment(tiny_spec("rtn", {"quant_grid"}));
+  const json& layers = rec["analyses"]["quant_grid"]["layers"];
+  CHECK(layers.size() == 4u * 7u);  // 4 blocks of q, k, v, o, gate, up, down
+  auto ck = Checkpoint::open(tiny());
+  QuantSpec spec;
+  spec.bits = 3;
+  spec.group_size = 64;
+  for (const auto& l : layers) {
+    const at::Tensor w = ck->load("model." + l["name"].get<std::string>() + ".weight").to(at::kFloat);
+    const int64_t in = w.size(1);
+    CHECK(l["weights"]["counts"].size() == 64u);
+    CHECK(sum(l["weights"]["counts"]) == w.numel());
+    CHECK(l["weights"]["lo"].get<double>() == w.min().item<double>());
+    CHECK(sum(l["activations"]["counts"]) == l["activations"]["tokens"].get<int64_t>() * in);
+    CHECK(l["activations"]["tokens"] == 4 * 64);
+    // RTN without a transform: the quantizer saw the checkpoint's weights, so an independent RTN
+    // of them has the same scales and zeros, and its group's levels are the record's exactly
+    // (both are float32 scale * (code - zero), converted to double).
+    const QuantizedWeight q = quantize_weight(w, spec);
+    const int64_t flat = w.abs().argmax().item<int64_t>(), row = flat / in, group = (flat % in) / 64;
+    const json& g = l["grid"];
+    CHECK(g["row"] == row);
+    CHECK(g["group"] == group);
+    CHECK(g["levels"].size() == 8u);
+    const float s = q.scales[row][group].item<float>(), z = q.zeros[row][group].item<float>();
+    for (int k = 0; k < 8; ++k) CHECK(g["levels"][k].get<double>() == double(s * (float(k) - z)));
+    // The largest |w| sets its group's range, so the grid covers it to within half a step (the
+    // rounded zero point moves the grid by up to half a step).
+    const double wv = w.reshape(-1)[flat].item<double>(), step = double(s);
+    CHECK(wv >= g["levels"][0].get<double>() - 0.5 * step * 1.0001 && wv <= g["levels"][7].get<double>() + 0.5 * step * 1.0001);
+    const at::Tensor used = at::bincount(q.codes.to(at::kLong).reshape(-1), {}, 8);
+    for (int k = 0; k < 8; ++k) CHECK(g["code_counts"][k].get<int64_t>() == used[k].item<int64_t>());
+  }
+}
+
+TEST_CASE("outliers: q/k/v and gate/up share an input; rotation lowers down_proj's max / mean channel ratio") {
+  const json rec = run_experiment(tiny_spec("rotate", {"outliers"}));
+  const json& a = rec["analyses"]["outliers"];
+  const json& fp = a["fp"]["inputs"];
+  const json& tr = a["transformed"]["inputs"];
+  CHECK(fp.size() == 4u * 4u);  // per block: q/k/v input, o input, gate/up input, down input
+  CHECK(tr.size() == fp.size());
+  CHECK(a["calib_tokens"] == 4 * 64);
+  int downs = 0;
+  for (size_t i = 0; i < fp.size(); ++i) {
+    const json& f = fp[i];
+    CHECK(f["layer"] == tr[i]["layer"]);
+    CHECK(f["absmax"].size() == f["channels"].get<size_t>());
+    if (f["type"] == "q") CHECK(f["readers"].size() == 3u);
+    if (f["type"] == "gate") CHECK(f["readers"].size() == 2u);
+    if (f["type"] != "down") continue;
+    ++downs;
+    CHECK(f["channels"] == 384);
+    // Measured on austen-tiny: fp ratios 5-12, rotated 2-3; a Hadamard mixes every channel into
+    // every other, so a single outlier channel cannot survive it.
+    CHECK(ratio(tr[i]) < 0.7 * ratio(f));
+  }
+  CHECK(downs == 4);
+}
