@@ -11,6 +11,7 @@
 #include "tests/fixture_paths.h"
 
 using namespace ptq;
+using nlohmann::json;
 
 namespace {
 
@@ -94,8 +95,9 @@ TEST_CASE("outliers: q/k/v and gate/up share an input; rotation lowers down_proj
     if (f["type"] != "down") continue;
     ++downs;
     CHECK(f["channels"] == 384);
-    // Measured on austen-tiny: fp ratios 5-12, rotated 2-3; a Hadamard mixes every channel into
-    // every other, so a single outlier channel cannot survive it.
+    // Measured on austen-tiny (4 x 64 tokens): fp ratios 3.8-4.8, rotated 1.5-2.0 (at most 0.52 of
+    // fp); the online Hadamard mixes every channel into every other, so an outlier channel cannot
+    // survive it. With online_hadamard=false the down input is not rotated and the ratios stay.
     CHECK(ratio(tr[i]) < 0.7 * ratio(f));
   }
   CHECK(downs == 4);

@@ -146,7 +146,7 @@ class TestOutlierViews : public QObject {
     auto* grid = qobject_cast<QLineSeries*>(seriesByKey(c, "grid (4 levels)"));
     QCOMPARE(grid->count(), 8);  // two points per level
     for (int k = 0; k < 4; ++k) QCOMPARE(grid->at(2 * k).x(), h.levels[k]);
-    auto* outline = qobject_cast<QLineSeries*>(seriesByKey(c, "weights + grid"));
+    auto* outline = qobject_cast<QLineSeries*>(seriesByKey(c, "weights"));
     QCOMPARE(outline->count(), 2 + 2 * 4);  // down to 0 at both ends, two points per bin
     QCOMPARE(outline->at(8), QPointF(1, 4));
     auto* ay = qobject_cast<QValueAxis*>(c->axes(Qt::Vertical).value(0));

@@ -4,6 +4,7 @@
 #include <QFileInfo>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QScatterSeries>
+#include <algorithm>
 #include <cmath>
 
 #include "views/analyses/run_description.h"
@@ -43,7 +44,7 @@ LineFit fitLine(const std::vector<double>& x, const std::vector<double>& y) {
     syy += (y[i] - my) * (y[i] - my);
     sxy += (x[i] - mx) * (y[i] - my);
   }
-  if (!(sxx > 0)) return f;  // one distinct x: no line
+  if (*std::max_element(x.begin(), x.end()) == *std::min_element(x.begin(), x.end())) return f;  // one distinct x
   f.slope = sxy / sxx;
   f.intercept = my - f.slope * mx;
   f.r = syy > 0 ? sxy / std::sqrt(sxx * syy) : NAN;
@@ -125,7 +126,9 @@ TextTable CalibrationStudyView::dataTable() const {
 
 QChart* CalibrationStudyView::buildChart(const ChartStyle& s) const {
   auto* c = new QChart;
-  styleChart(c, s, tr("%1 against the calibration set's token KL to the test text").arg(yLabel()));
+  QString title = tr("%1 against the calibration set's token KL to the test text").arg(yLabel());
+  title[0] = title[0].toUpper();
+  styleChart(c, s, title);
   if (points_.empty()) return c;
   const bool logX = logX_->isChecked();
   std::vector<double> xs, ys;
@@ -137,13 +140,15 @@ QChart* CalibrationStudyView::buildChart(const ChartStyle& s) const {
   c->addAxis(ax, Qt::AlignBottom);
   c->addAxis(ay, Qt::AlignLeft);
   QStringList notes;
+  std::vector<PointLabel> labels;  // the calibration set's name at each point
+  const double radius = s.pt(2.6);
   for (const QString& m : methods()) {
     auto* ser = new QScatterSeries;
     ser->setName(displayName(m));
     ser->setProperty(chart_prop::key, m);
     ser->setColor(ChartStyle::methodColor(m));
     ser->setBorderColor(ChartStyle::methodColor(m));
-    ser->setMarkerSize(s.pt(5.2));
+    ser->setMarkerSize(2 * radius);
     QStringList tips;
     QVariantList ids;
     for (const auto& p : points_) {
@@ -152,6 +157,7 @@ QChart* CalibrationStudyView::buildChart(const ChartStyle& s) const {
       tips << tr("%1\ntoken KL: %2 nats\n%3: %4").arg(runDescription(records_[p.record]), formatNumber(p.kl, 5), yLabel(),
                                                     formatNumber(p.y, 6));
       ids << p.record;
+      labels.push_back({{toAxis(ax, p.kl), p.y}, ser, p.calibration});
     }
     ser->setProperty(chart_prop::tips, tips);
     ser->setProperty(chart_prop::ids, ids);
@@ -177,6 +183,7 @@ QChart* CalibrationStudyView::buildChart(const ChartStyle& s) const {
     notes << tr("%1: slope %2 per %3, r = %4").arg(displayName(m), formatNumber(f.slope, 3),
                                                     logX ? tr("decade") : tr("nat"), formatNumber(f.r, 3));
   }
+  new PointLabelLayer(c, std::move(labels), s.font(0.75), radius);
   if (!notes.isEmpty()) new NotesLayer(c, notes, s.font(0.8));
   return c;
 }

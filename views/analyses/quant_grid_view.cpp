@@ -67,7 +67,7 @@ GridHistogram gridHistogram(const Record& r, const QString& layer, const QString
     fillBins(h, l->value("activations", nlohmann::json()));
     h.title = QObject::tr("Input activations of %1 (calibration windows)").arg(layer);
     h.xLabel = QObject::tr("input activation value");
-    h.note = QObject::tr("no grid: weight-only runs keep activations in full precision; per-token scales give each token its own");
+    h.note = QObject::tr("no grid drawn: weight-only runs keep activations in full precision; a W-A run's activation scales (per token or per tensor) are not in this record");
   } else {
     fillBins(h, l->value("weights", nlohmann::json()));
     h.xLabel = QObject::tr("weight value (as the quantizer saw it)");
@@ -156,6 +156,8 @@ QChart* QuantGridView::buildChart(const ChartStyle& s) const {
   std::vector<double> xs = {hist_.edges.front(), hist_.edges.back()}, ys;
   for (double l : hist_.levels) xs.push_back(l);
   for (double v : hist_.counts) ys.push_back(log ? std::max(v, floor) : v);
+  // Headroom above the tallest bin for the notes in the top corner.
+  ys.push_back(log ? *std::max_element(ys.begin(), ys.end()) * 4 : *std::max_element(ys.begin(), ys.end()) * 1.22);
   PlotAxis fx = PlotAxis::fit(xs, false, false, 0.03), fy = PlotAxis::fit(ys, log, !log, 0.05);
   QAbstractAxis* ax = makeValueAxis(s, hist_.xLabel, fx.lo, fx.hi, false);
   QAbstractAxis* ay = makeValueAxis(s, tr("count"), fy.lo, fy.hi, log);
@@ -176,7 +178,8 @@ QChart* QuantGridView::buildChart(const ChartStyle& s) const {
   outline->append(hist_.edges.back(), base);
   tips << QString();
   const QColor fill = ChartStyle::seriesColor(0);
-  const QString key = mode_->currentText();
+  const QString mode = mode_->currentData().toString();
+  const QString key = mode == "codes" ? tr("weights per code") : mode == "activations" ? tr("input activations") : tr("weights");
   outline->setName(displayName(key));
   outline->setProperty(chart_prop::key, key);
   outline->setProperty(chart_prop::tips, tips);

@@ -8,8 +8,8 @@
 //   codes: how many of the layer's weights took each code, over every group: the grid in units
 //     of the scale, the same for every group (unused codes at the ends are range wasted on outliers).
 //   activations: the histogram of the layer's input on the calibration windows (at the same point
-//     of the pipeline). No grid lines: weight-only runs keep activations in full precision, and
-//     W-A runs' per-token scales give every token its own grid.
+//     of the pipeline). No grid lines: weight-only runs keep activations in full precision, and a
+//     W-A run's activation scales (per token, or static per tensor) are not in this record.
 #include "views/charts/qt_chart_view_base.h"
 
 class QCheckBox;
