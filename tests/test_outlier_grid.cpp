@@ -6,6 +6,7 @@
 
 #include "core/io/checkpoint.h"
 #include "eval/experiment/experiment.h"
+#include "eval/experiment/sweep.h"
 #include "quant/formats/quantizer.h"
 #include "tests/check.h"
 #include "tests/fixture_paths.h"
@@ -101,4 +102,22 @@ TEST_CASE("outliers: q/k/v and gate/up share an input; rotation lowers down_proj
     CHECK(ratio(tr[i]) < 0.7 * ratio(f));
   }
   CHECK(downs == 4);
+}
+
+TEST_CASE("sweep: rtn and rotate get the first calibration set when outliers or quant_grid observe the blocks") {
+  json sw = {{"models", {"m"}}, {"methods", {"rtn", "rotate", "gptq"}}, {"bits", {4}},
+             {"calibration", {{{"name", "a"}, {"files", {"a.txt"}}}, {{"name", "b"}, {"files", {"b.txt"}}}}},
+             {"analyses", {"size"}}};
+  int uncalibrated = 0;
+  for (const auto& r : SweepSpec::from_json(sw).expand()) uncalibrated += r.calib.files.empty();
+  CHECK(uncalibrated == 2);  // rtn and rotate do not calibrate; gptq runs once per set
+  for (const char* a : {"outliers", "quant_grid"}) {
+    sw["analyses"] = {"size", a};
+    const auto runs = SweepSpec::from_json(sw).expand();
+    CHECK(runs.size() == 4u);  // rtn and rotate once, with set "a"; gptq with each set
+    for (const auto& r : runs) {
+      CHECK(!r.calib.files.empty());
+      if (r.method != "gptq") CHECK(r.calib.files[0] == "a.txt");
+    }
+  }
 }
