@@ -7,6 +7,7 @@
 #include <QtCharts/QLineSeries>
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "views/analyses/run_description.h"
 #include "views/charts/plot_axis.h"
@@ -147,6 +148,36 @@ TextTable QuantGridView::dataTable() const {
   return t;
 }
 
+namespace {
+
+// Every grid level as a vertical dashed line, in one series (one legend entry): a comb whose
+// horizontal runs lie outside the plot area [lo, hi] (axis units), where the chart clips them.
+void addGridComb(QChart* c, const ChartStyle& s, QAbstractAxis* ax, QAbstractAxis* ay, const std::vector<double>& levels,
+                 const std::function<QString(const QString&)>& displayName, double lo, double hi) {
+  const double pad = hi - lo;
+  auto* grid = new QLineSeries;
+  const QString gkey = QObject::tr("grid (%1 levels)").arg(levels.size());
+  grid->setName(displayName(gkey));
+  grid->setProperty(chart_prop::key, gkey);
+  QPen pen = s.seriesPen(ChartStyle::seriesColor(3), 0.8);
+  pen.setStyle(Qt::DashLine);
+  grid->setPen(pen);
+  QStringList tips;
+  for (size_t k = 0; k < levels.size(); ++k) {
+    const bool up = k % 2 == 0;
+    grid->append(levels[k], up ? lo - pad : hi + pad);
+    grid->append(levels[k], up ? hi + pad : lo - pad);
+    const QString tip = QObject::tr("grid level %1: %2").arg(k).arg(formatNumber(levels[k], 6));
+    tips << tip << tip;
+  }
+  grid->setProperty(chart_prop::tips, tips);
+  c->addSeries(grid);
+  grid->attachAxis(ax);
+  grid->attachAxis(ay);
+}
+
+}  // namespace
+
 QChart* QuantGridView::buildChart(const ChartStyle& s) const {
   auto* c = new QChart;
   styleChart(c, s, hist_.title);
@@ -196,29 +227,8 @@ QChart* QuantGridView::buildChart(const ChartStyle& s) const {
     ser->attachAxis(ay);
   }
   c->legend()->markers(area).value(0)->setVisible(false);
-  if (!hist_.levels.empty()) {
-    // One series for every level: a comb whose horizontal runs lie outside the plot (clipped).
-    const double lo = toAxis(ay, fy.lo), hi = toAxis(ay, fy.hi), pad = hi - lo;
-    auto* grid = new QLineSeries;
-    const QString gkey = tr("grid (%1 levels)").arg(hist_.levels.size());
-    grid->setName(displayName(gkey));
-    grid->setProperty(chart_prop::key, gkey);
-    QPen pen = s.seriesPen(ChartStyle::seriesColor(3), 0.8);
-    pen.setStyle(Qt::DashLine);
-    grid->setPen(pen);
-    QStringList gtips;
-    for (size_t k = 0; k < hist_.levels.size(); ++k) {
-      const bool up = k % 2 == 0;
-      grid->append(hist_.levels[k], up ? lo - pad : hi + pad);
-      grid->append(hist_.levels[k], up ? hi + pad : lo - pad);
-      gtips << tr("grid level %1: %2").arg(k).arg(formatNumber(hist_.levels[k], 6))
-            << tr("grid level %1: %2").arg(k).arg(formatNumber(hist_.levels[k], 6));
-    }
-    grid->setProperty(chart_prop::tips, gtips);
-    c->addSeries(grid);
-    grid->attachAxis(ax);
-    grid->attachAxis(ay);
-  }
+  if (!hist_.levels.empty()) addGridComb(c, s, ax, ay, hist_.levels, [this](const QString& k) { return displayName(k); },
+                                          toAxis(ay, fy.lo), toAxis(ay, fy.hi));
   QStringList notes{hist_.note};
   const int i = run_->currentIndex();
   if (i >= 0 && i < int(records_.size())) notes.prepend(recordLabel(records_[i]));
