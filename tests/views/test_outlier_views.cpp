@@ -11,7 +11,10 @@
 #include "views/analyses/calibration_study_view.h"
 #include "views/analyses/channel_outliers_view.h"
 #include "views/analyses/quant_grid_view.h"
+#include "views/analyses/selection_link.h"
 #include "views/charts/interactive_chart.h"
+#include "views/panels/results_browser.h"
+#include "views/records/results_model.h"
 
 using namespace ptq::views;
 using nlohmann::json;
@@ -203,6 +206,20 @@ class TestOutlierViews : public QObject {
     QTest::mouseClick(v.chartView()->viewport(), Qt::LeftButton, {}, v.chartView()->viewportPosition("awq", 1).toPoint());
     QCOMPARE(clicked.count(), 1);
     QCOMPARE(clicked[0][0].toString(), QString("awq.opticks"));
+  }
+
+  void calibrationStudyClickSelectsTheRunsRow() {
+    ResultsBrowser results;
+    for (const auto& r : {calibRecord("gptq", "austen-valid", 0.1, 102), calibRecord("gptq", "opticks", 1.0, 120)})
+      results.model()->upsert("/r/" + QString::fromStdString(r["run_id"]) + ".json", r);
+    CalibrationStudyView v;
+    v.setRecords(results.filteredRecords());
+    linkSelection(&v, &results);
+    showAndWait(v);
+    QTest::mouseClick(v.chartView()->viewport(), Qt::LeftButton, {}, v.chartView()->viewportPosition("gptq", 1).toPoint());
+    const auto selected = results.selectedRecords();
+    QCOMPARE(int(selected.size()), 1);
+    QCOMPARE(QString::fromStdString(selected[0]["run_id"]), QString("gptq.opticks"));
   }
 };
 
