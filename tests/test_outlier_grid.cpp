@@ -2,6 +2,7 @@
 // quant_grid_analysis.cpp) on austen-tiny: histogram counts against the layer's sizes, the grid
 // against an independent RTN of the checkpoint's weights, and what rotation does to the channels
 // of down_proj's input (QuaRot's online Hadamard spreads its outliers over every channel).
+#include <algorithm>
 #include <cmath>
 
 #include "core/io/checkpoint.h"
@@ -111,11 +112,17 @@ TEST_CASE("sweep: rtn and rotate get the first calibration set when outliers or 
   int uncalibrated = 0;
   for (const auto& r : SweepSpec::from_json(sw).expand()) uncalibrated += r.calib.files.empty();
   CHECK(uncalibrated == 2);  // rtn and rotate do not calibrate; gptq runs once per set
+  sw["methods"] = {"fp", "rtn", "rotate", "gptq"};
   for (const char* a : {"outliers", "quant_grid"}) {
     sw["analyses"] = {"size", a};
     const auto runs = SweepSpec::from_json(sw).expand();
-    CHECK(runs.size() == 4u);  // rtn and rotate once, with set "a"; gptq with each set
+    CHECK(runs.size() == 5u);  // fp, rtn and rotate once; gptq with each set
     for (const auto& r : runs) {
+      if (r.method == "fp") {  // quant_grid needs a quantized model: dropped for fp
+        CHECK(std::find(r.analyses.begin(), r.analyses.end(), "quant_grid") == r.analyses.end());
+        CHECK(r.calib.files.empty() == (std::string(a) == "quant_grid"));  // outliers on fp read calibration windows
+        continue;
+      }
       CHECK(!r.calib.files.empty());
       if (r.method != "gptq") CHECK(r.calib.files[0] == "a.txt");
     }

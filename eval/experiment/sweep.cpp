@@ -302,13 +302,14 @@ SweepSpec SweepSpec::load(const std::string& path) {
 
 std::vector<ExperimentSpec> SweepSpec::expand() const {
   const bool calib_analysis = std::find(analyses.begin(), analyses.end(), "kurtosis") != analyses.end() ||
-                              std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end();
+                              std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end() ||
+                              std::find(analyses.begin(), analyses.end(), "outliers") != analyses.end();
   std::vector<ExperimentSpec> out;
   std::set<std::string> seen, used_params;
   auto add_one = [&](ExperimentSpec e) {
     std::vector<std::string> keep;
     for (const auto& a : analyses) {
-      if (a == "compare" && e.method == "fp") continue;
+      if ((a == "compare" || a == "quant_grid") && e.method == "fp") continue;
       if (a == "token_kl" && e.calib.files.empty()) continue;
       keep.push_back(a);
     }
