@@ -188,6 +188,7 @@ QChart* ChannelOutliersView::buildChart(const ChartStyle& s) const {
     ser->attachAxis(ay);
     notes << tr("%1: max / mean channel = %2").arg(displayName(cv.key), formatNumber(cv.ratio(), 3));
   }
+  if (!curves_.empty()) notes.prepend(tr("fp curve from %1").arg(recordLabel(records_[curves_[0].record])));
   new NotesLayer(c, notes, s.font(0.85));
   return c;
 }
