@@ -46,6 +46,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 expect_json "kurtosis austen-tiny" 'j["fp"]["definition"].startswith("pearson") and j["fp"]["calib_tokens"]==256 and len(j["fp"]["layers"])==28 and set(j["fp"]["by_type"])=={"q","k","v","o","gate","up","down"} and all(l["activation"]>1 for l in j["fp"]["layers"])' \
   "$PTQ" kurtosis --model "$SHARED/models/austen-tiny" --calib "$T/short.txt" --nsamples 4 --calib-seqlen 64
 expect_error "kurtosis without calibration" "missing required option --calib" "$PTQ" kurtosis --model "$SHARED/models/austen-tiny"
+expect_json "quantize --analysis outliers --analysis quant_grid" 'len(j["analyses"]["outliers"]["transformed"]["inputs"])==16 and len(j["analyses"]["quant_grid"]["layers"])==28 and all(sum(l["weights"]["counts"])>0 and len(l["grid"]["levels"])==8 for l in j["analyses"]["quant_grid"]["layers"])' \
+  "$PTQ" quantize --model "$SHARED/models/austen-tiny" --method rotate --bits 3 --group 64 --calib "$T/short.txt" --nsamples 2 --calib-seqlen 64 --analysis outliers --analysis quant_grid
 head -c 4000 "$SHARED/corpus/opticks.txt" >"$T/opticks.txt"
 expect_json "token-kl" 'j["vocab_size"]==8192 and len(j["calib_counts"])==8192 and sum(j["test_counts"])==j["test_tokens"] and j["kl"]>0 and 0<j["js"]<0.6932 and len(j["top"])==5 and j["smoothing"]==1e-4' \
   "$PTQ" token-kl --tokenizer "$SHARED/tokenizers/austen-bpe8k.tokenizer.json" --calib "$T/short.txt" --test "$T/opticks.txt" --top 5 --smoothing 1e-4

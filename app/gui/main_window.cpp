@@ -19,6 +19,7 @@
 #include <QTableView>
 
 #include "views/analyses/analysis_view.h"
+#include "views/analyses/calibration_study_view.h"
 #include "views/analyses/selection_link.h"
 #include "views/analyses/tradeoff_view.h"
 #include "views/charts/qt_chart_view_base.h"
@@ -44,7 +45,7 @@ using namespace ptq::views;
 
 namespace {
 // Views that compare runs get every filtered record; the others the selected ones.
-bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "comparison"; }
+bool comparesRuns(const QString& id) { return id == "tradeoff" || id == "comparison" || id == "calibration_study"; }
 }  // namespace
 
 MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(parent), settings_(settings) {
@@ -79,6 +80,7 @@ MainWindow::MainWindow(QSettings* settings, QWidget* parent) : QMainWindow(paren
     views_.push_back(v);
     viewTabs_->addTab(v, e.title);
     if (auto* tradeoff = qobject_cast<TradeoffView*>(v)) linkSelection(tradeoff, results_);
+    if (auto* study = qobject_cast<CalibrationStudyView*>(v)) linkSelection(study, results_);
     if (auto* chart = qobject_cast<QtChartViewBase*>(v))
       connect(chart, &QtChartViewBase::exportRequested, this, [this, v] {
         viewTabs_->setCurrentWidget(v);

@@ -38,6 +38,16 @@ std::vector<AnalysisInfo> make_catalog() {
        "figure beside it (whole_files).",
        AnalysisTrigger::Listed, kNeedsCalibration | kNeedsEvalText, {{S::AfterQuantization, "", 0}},
        {"analyses.token_kl"}},
+      {"outliers", "Activation outliers", "Per-channel max |x| of every distinct linear-layer input (q/k/v share "
+       "one, gate/up one), on the full-precision model and, for methods with a transform (SmoothQuant, AWQ, OS+, "
+       "rotation), after the transforms: the channels they move.",
+       AnalysisTrigger::Listed, kNeedsCalibOrEvalText | kNeedsFpReference,
+       {{S::BeforeQuantization, "outliers", 1}, {S::DuringQuantization, "", 0}}, {"analyses.outliers"}},
+      {"quant_grid", "Histograms and grid", "Histograms of every quantized layer's weights (as its quantizer saw "
+       "them) and input activations, the dequantized grid levels of the group holding its largest |w|, and how "
+       "many weights took each code.",
+       AnalysisTrigger::Listed, kNeedsQuantized,
+       {{S::DuringQuantization, "", 0}, {S::AfterQuantization, "", 0}}, {"analyses.quant_grid"}},
       {"samples", "Samples", "Greedy continuations of the spec's \"samples\" prompts by the full-precision model and "
        "by the model as recorded (quantized, with its KV cache), token by token with the probability of each "
        "chosen token and the first diverging token.",

@@ -19,6 +19,7 @@ const std::map<std::string, Factory>& factories() {
       {"kurtosis", analyses::make_kurtosis}, {"perplexity", analyses::make_perplexity},
       {"tasks", analyses::make_tasks},       {"lastword", analyses::make_lastword},
       {"token_kl", analyses::make_token_kl}, {"samples", analyses::make_samples},
+      {"outliers", analyses::make_outliers}, {"quant_grid", analyses::make_quant_grid},
   };
   return f;
 }

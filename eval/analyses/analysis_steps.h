@@ -46,6 +46,9 @@ class AnalysisSteps {
   virtual void run(AnalysisStage stage, ExperimentRun& run) = 0;
   // DuringQuantization: each block after its transforms, before its quantizer (methods with a transform).
   virtual void on_transformed_block(ExperimentRun&, BlockWork&) {}
+  // True: on_transformed_block is called for every quantized method (the block as its quantizer
+  // receives it), not only for methods with a transform.
+  virtual bool observes_every_block() const { return false; }
 };
 
 // The steps of analysis `id` (a fresh object per run). Throws ptq::Error for an id without steps.

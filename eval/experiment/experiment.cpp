@@ -174,8 +174,9 @@ void Driver::quantize() {
   req.seed = spec_.seed;
   std::vector<AnalysisSteps*> observers;
   for (auto& e : enabled_)
-    if (e.info->runs_in(AnalysisStage::DuringQuantization)) observers.push_back(e.steps.get());
-  if (run_.transforms && !observers.empty())
+    if (e.info->runs_in(AnalysisStage::DuringQuantization) && (run_.transforms || e.steps->observes_every_block()))
+      observers.push_back(e.steps.get());
+  if (!observers.empty())
     req.after_transform = [&](BlockWork& w) {
       for (auto* o : observers) o->on_transformed_block(run_, w);
     };

@@ -173,6 +173,12 @@ void read_measurements(const JsonFields& f, const std::string& base_dir, SweepSp
   if (f.has("samples")) s.samples = SamplesSpec::from_json(f.raw("samples"));
 }
 
+bool observes_calibration(const std::vector<std::string>& analyses) {
+  for (const auto& a : analyses)
+    if (a == "outliers" || a == "quant_grid") return true;
+  return false;
+}
+
 // The expansion of one method (not fp) on `base`: formats × bits × groups × sym × calibrations.
 void expand_method(const SweepSpec& sw, const ExperimentSpec& m, const std::function<void(ExperimentSpec)>& add,
                    const std::function<ExperimentSpec(ExperimentSpec, const SweepCalibration&)>& with_calib) {
@@ -195,7 +201,9 @@ void expand_method(const SweepSpec& sw, const ExperimentSpec& m, const std::func
             e.plan.act = sw.act;
             e.plan.act.bits = ab;
             if (!calib && !e.plan.act.is_static()) {
-              add(e);
+              // outliers / quant_grid observe each block on its calibration inputs: a method that
+              // does not calibrate (rtn, rotate) gets the first calibration set for them.
+              add(observes_calibration(sw.analyses) && !sw.calibrations.empty() ? with_calib(e, sw.calibrations[0]) : e);
               continue;
             }
             for (const auto& c : sw.calibrations) add(with_calib(e, c));
@@ -294,13 +302,14 @@ SweepSpec SweepSpec::load(const std::string& path) {
 
 std::vector<ExperimentSpec> SweepSpec::expand() const {
   const bool calib_analysis = std::find(analyses.begin(), analyses.end(), "kurtosis") != analyses.end() ||
-                              std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end();
+                              std::find(analyses.begin(), analyses.end(), "token_kl") != analyses.end() ||
+                              std::find(analyses.begin(), analyses.end(), "outliers") != analyses.end();
   std::vector<ExperimentSpec> out;
   std::set<std::string> seen, used_params;
   auto add_one = [&](ExperimentSpec e) {
     std::vector<std::string> keep;
     for (const auto& a : analyses) {
-      if (a == "compare" && e.method == "fp") continue;
+      if ((a == "compare" || a == "quant_grid") && e.method == "fp") continue;
       if (a == "token_kl" && e.calib.files.empty()) continue;
       keep.push_back(a);
     }

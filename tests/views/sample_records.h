@@ -77,7 +77,31 @@ inline json withTokenKl(json r) {
   return r;
 }
 
-// fp, rtn w3, gptq w3, gptq w4, awq w4; gptq w3 carries kurtosis and token_kl analyses.
+// analyses.outliers of block 0's down input (4 channels): fp {1, 10, 2, 3}, after the transform {3, 5, 2, 3}.
+inline json withOutliers(json r) {
+  auto stage = [](const std::vector<double>& v) {
+    return json{{"inputs", {{{"layer", "layers.0.mlp.down_proj"}, {"readers", {"layers.0.mlp.down_proj"}}, {"type", "down"},
+                             {"block", 0}, {"channels", v.size()}, {"absmax", v}}}}};
+  };
+  r["analyses"]["outliers"] = {{"calib_tokens", 256}, {"fp", stage({1, 10, 2, 3})}, {"transformed", stage({3, 5, 2, 3})}};
+  return r;
+}
+
+// analyses.quant_grid of down_proj: 4 weight bins over [-1, 1] with counts {1, 2, 3, 4}, the 2-bit
+// grid {-1, -0.5, 0, 0.5} of row 2, group 1, code counts {1, 4, 3, 2}.
+inline json withQuantGrid(json r) {
+  r["analyses"]["quant_grid"] = {
+      {"bins", 4},
+      {"layers", {{{"name", "layers.0.mlp.down_proj"}, {"type", "down"}, {"block", 0},
+                   {"weights", {{"lo", -1.0}, {"hi", 1.0}, {"counts", {1, 2, 3, 4}}}},
+                   {"activations", nullptr},
+                   {"grid", {{"row", 2}, {"group", 1}, {"groups", 3}, {"format", "int"}, {"bits", 2},
+                             {"levels", {-1.0, -0.5, 0.0, 0.5}}, {"code_counts", {1, 4, 3, 2}}}}}}}};
+  return r;
+}
+
+// fp, rtn w3, gptq w3, gptq w4, awq w4; gptq w3 carries kurtosis and token_kl analyses, awq w4
+// outliers and quant_grid.
 // A samples block (issue 17's record contract) of one prompt: the run departs from full precision
 // at token 1.
 inline json withSamples(json r) {
@@ -97,7 +121,7 @@ inline json withSamples(json r) {
 
 inline std::vector<json> demoSet() {
   return {fpRecord(4e6, 90), withSamples(quantRecord("rtn", 3, 1e6, 120, 3.2)), withTokenKl(withKurtosis(quantRecord("gptq", 3, 1e6, 100, 3.2))),
-          quantRecord("gptq", 4, 1.3e6, 95, 4.2), quantRecord("awq", 4, 1.3e6, 97, 4.2)};
+          quantRecord("gptq", 4, 1.3e6, 95, 4.2), withQuantGrid(withOutliers(quantRecord("awq", 4, 1.3e6, 97, 4.2)))};
 }
 
 }  // namespace sample

@@ -2,11 +2,14 @@
 
 #include <QObject>
 
+#include "views/analyses/calibration_study_view.h"
+#include "views/analyses/channel_outliers_view.h"
 #include "views/analyses/compare_runs_view.h"
 #include "views/analyses/comparison_table.h"
 #include "views/analyses/kurtosis_view.h"
 #include "views/analyses/samples_view.h"
 #include "views/analyses/layer_error_view.h"
+#include "views/analyses/quant_grid_view.h"
 #include "views/analyses/token_distribution_view.h"
 #include "views/analyses/tradeoff_view.h"
 
@@ -20,6 +23,11 @@ const std::vector<ViewEntry>& viewCatalog() {
       {"kurtosis", QObject::tr("Kurtosis"), [](QWidget* p) -> AnalysisView* { return new KurtosisView(p); }},
       {"token_distribution", QObject::tr("Token distribution"),
        [](QWidget* p) -> AnalysisView* { return new TokenDistributionView(p); }},
+      {"channel_outliers", QObject::tr("Activation outliers"),
+       [](QWidget* p) -> AnalysisView* { return new ChannelOutliersView(p); }},
+      {"quant_grid", QObject::tr("Histograms + grid"), [](QWidget* p) -> AnalysisView* { return new QuantGridView(p); }},
+      {"calibration_study", QObject::tr("Calibration study"),
+       [](QWidget* p) -> AnalysisView* { return new CalibrationStudyView(p); }},
       {"comparison", QObject::tr("Comparison table"), [](QWidget* p) -> AnalysisView* { return new ComparisonTableView(p); }},
       {"samples", QObject::tr("Samples"), [](QWidget* p) -> AnalysisView* { return new SamplesView(p); }},
   };

@@ -31,7 +31,7 @@ namespace {
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 // Analyses that read the calibration text themselves.
-bool analysisNeedsCalib(const std::string& a) { return a == "kurtosis" || a == "token_kl"; }
+bool analysisNeedsCalib(const std::string& a) { return a == "kurtosis" || a == "token_kl" || a == "outliers"; }
 
 }  // namespace
 
