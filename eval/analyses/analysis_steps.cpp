@@ -19,6 +19,7 @@ const std::map<std::string, Factory>& factories() {
       {"kurtosis", analyses::make_kurtosis}, {"perplexity", analyses::make_perplexity},
       {"tasks", analyses::make_tasks},       {"lastword", analyses::make_lastword},
       {"token_kl", analyses::make_token_kl}, {"samples", analyses::make_samples},
+      {"column_error", analyses::make_column_error}, {"divergence", analyses::make_divergence},
   };
   return f;
 }

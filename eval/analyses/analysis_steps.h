@@ -20,6 +20,7 @@ class Tokenizer;
 struct BlockWork;
 struct ExperimentSpec;
 struct QuantResult;
+struct QuantRequest;
 
 // What the driver prepared (Load stage) and what the record collects.
 struct ExperimentRun {
@@ -46,6 +47,9 @@ class AnalysisSteps {
   virtual void run(AnalysisStage stage, ExperimentRun& run) = 0;
   // DuringQuantization: each block after its transforms, before its quantizer (methods with a transform).
   virtual void on_transformed_block(ExperimentRun&, BlockWork&) {}
+  // DuringQuantization: before the pipeline starts, to ask it for what the analysis records
+  // (column_error: the column-wise errors).
+  virtual void prepare_quantization(ExperimentRun&, QuantRequest&) {}
 };
 
 // The steps of analysis `id` (a fresh object per run). Throws ptq::Error for an id without steps.
