@@ -108,7 +108,8 @@ TEST_CASE("column_error analysis: RTN's columns recombine to each layer's weight
     CHECK_REL(std::sqrt(sq) / W.norm().item<double>(), l["weight_rel_error"].get<double>(), 5e-4);
   }
   // RTN rounds every column alike (growth ~1); GPTQ's compensation moves the error toward the
-  // columns it quantizes last. Measured: RTN 1.00, GPTQ 1.4 (austen-tiny, w3 per channel).
+  // columns it quantizes last. Measured: RTN 0.992, GPTQ 1.431 (austen-tiny, w3 per channel, 16 x 128
+  // calibration tokens); 1.2 leaves half of that margin for other BLAS / LibTorch versions.
   const double rtn_growth = mean_growth(ce);
   const json gptq = run_experiment(tiny_spec("gptq", {"column_error"}));
   const double gptq_growth = mean_growth(gptq["analyses"]["column_error"]);
@@ -140,6 +141,7 @@ TEST_CASE("divergence analysis: per-token KL along the eval text; its mean is co
   s.eval_max_windows = 3;
   s.divergence_tokens = 10000;  // more than the 3 × 63 predicted tokens: all of them
   const json all = run_experiment(s);
+  CHECK(all["analyses"].contains("divergence") && all["metrics"].contains("compare"));
   const json& d = all["analyses"]["divergence"];
   CHECK(d["tokens"] == 189);
   CHECK(d["windows"] == 3);
@@ -159,7 +161,8 @@ TEST_CASE("divergence analysis: per-token KL along the eval text; its mean is co
   // are the full run's, up to float32 matmuls over a batch of 2 windows instead of 3.
   s.analyses = {"divergence"};
   s.divergence_tokens = 100;
-  const json& b = run_experiment(s)["analyses"]["divergence"];
+  const json bounded = run_experiment(s);
+  const json& b = bounded["analyses"]["divergence"];
   CHECK(b["tokens"] == 100 && b["windows"] == 2 && b["kl"].size() == 102 && b["requested"] == 100);
   for (size_t i = 0; i < 102; ++i)
     if (!b["kl"][i].is_null()) CHECK_NEAR(b["kl"][i].get<double>(), d["kl"][i].get<double>(), 1e-5);
