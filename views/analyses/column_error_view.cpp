@@ -44,7 +44,7 @@ std::vector<double> runningMean(const std::vector<double>& v, int width) {
   const int half = width / 2;
   for (size_t i = 0; i < v.size(); ++i) {
     const size_t lo = size_t(std::max<int64_t>(0, int64_t(i) - half));
-    const size_t hi = std::min(v.size(), i + size_t(width - half));
+    const size_t hi = std::min(v.size(), i + size_t(half) + 1);
     out[i] = (prefix[hi] - prefix[lo]) / double(hi - lo);
   }
   return out;
@@ -66,10 +66,20 @@ void ColumnErrorView::setRecords(const std::vector<nlohmann::json>& records) {
 }
 
 QStringList ColumnErrorView::layers() const {
+  // In the record's layer order (block by block, q k v o gate up down), not the JSON object's
+  // alphabetical one; then any name the layer list does not have.
   QStringList names;
-  for (const auto& r : records_)
-    for (const auto& kv : layerEntries(r).items())
-      if (!names.contains(QString::fromStdString(kv.key()))) names << QString::fromStdString(kv.key());
+  auto add = [&](const std::string& name, const Record& r) {
+    const QString n = QString::fromStdString(name);
+    if (layerEntries(r).contains(name) && !names.contains(n)) names << n;
+  };
+  for (const auto& r : records_) {
+    const auto& list = field(r, "layers");
+    if (list.is_array())
+      for (const auto& l : list)
+        if (l.is_object() && l.value("name", nlohmann::json()).is_string()) add(l["name"].get<std::string>(), r);
+    for (const auto& kv : layerEntries(r).items()) add(kv.key(), r);
+  }
   return names;
 }
 

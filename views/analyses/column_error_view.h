@@ -17,7 +17,7 @@ namespace ptq::views {
 
 // The float16 little-endian base64 vector of analyses.column_error; empty when malformed.
 std::vector<double> decodeFloat16Base64(const std::string& s);
-// Running mean over a centred window of `width` columns (shorter at the ends); width < 2: as is.
+// Running mean over the centred window i − ⌊width/2⌋ … i + ⌊width/2⌋ (shorter at the ends); width < 2: as is.
 std::vector<double> runningMean(const std::vector<double>& v, int width);
 
 struct ColumnErrorSeries {
