@@ -407,7 +407,8 @@ class TestViews : public QObject {
       QVERIFY(!v->dataTable().rows.empty());
       ids << e.id;
     }
-    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison", "samples"}));
+    QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "comparison", "samples",
+                              "column_error", "divergence"}));
     QVERIFY(findView("kurtosis") != nullptr);
     QVERIFY(findView("nope") == nullptr);
   }
