@@ -11,6 +11,7 @@
 #include "core/runtime/errors.h"
 #include "core/text/tokenizer.h"
 #include "eval/experiment/experiment.h"
+#include "eval/experiment/sweep.h"
 #include "eval/metrics/output_compare.h"
 #include "eval/metrics/perplexity.h"
 #include "quant/pipeline/column_error.h"
@@ -187,4 +188,18 @@ TEST_CASE("divergence spec: the token count is part of the run's identity, bound
   CHECK_THROWS_WITH(ExperimentSpec::from_json(j), "'divergence' needs an eval text");
   j = tiny_spec("fp", {"column_error"}).to_json();
   CHECK_THROWS_WITH(ExperimentSpec::from_json(j), "'column_error' needs a quantized model");
+}
+
+TEST_CASE("divergence and column_error in a sweep: dropped for fp, the token count passed to every run") {
+  const json j = {{"models", {tiny()}},
+                  {"methods", {"fp", "rtn"}},
+                  {"bits", {3}},
+                  {"eval", {{"text", corpus("austen-test.txt")}, {"seqlen", 64}}},
+                  {"analyses", {"compare", "column_error", "divergence"}},
+                  {"divergence_tokens", 77}};
+  const std::vector<ExperimentSpec> runs = SweepSpec::from_json(j, "").expand();
+  CHECK(runs.size() == 2);
+  CHECK(runs[0].method == "fp" && runs[0].analyses.empty());
+  CHECK(runs[1].analyses == std::vector<std::string>({"column_error", "compare", "divergence"}));
+  CHECK(runs[1].divergence_tokens == 77);
 }
