@@ -145,8 +145,8 @@ TEST_CASE("analysis catalog: every row has steps, the spec's checks come from it
     CHECK_MSG(make_analysis_steps(a.id) != nullptr, a.id);
     CHECK_MSG(!a.steps.empty() && !a.writes.empty(), a.id);
   }
-  CHECK(experiment_analyses() ==
-        std::vector<std::string>({"size", "compare", "kurtosis", "lastword", "token_kl", "outliers", "quant_grid"}));
+  CHECK(experiment_analyses() == std::vector<std::string>({"size", "compare", "kurtosis", "lastword", "token_kl", "outliers",
+                                                         "quant_grid", "column_error", "divergence"}));
   CHECK_THROWS_WITH(find_analysis("outlier"), "unknown analysis 'outlier' (known: size, compare");
   CHECK(find_analysis("quant_grid").needs & kNeedsQuantized);
   CHECK(find_analysis("compare").runs_in(AnalysisStage::BeforeQuantization));

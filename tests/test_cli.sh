@@ -134,6 +134,14 @@ expect_error "pbllm fraction outside (0,1)" "pbllm.salient_fraction = 1.5 is out
   "$PTQ" quantize --model "$T/tiny" --method pbllm --param pbllm.salient_fraction=1.5 --calib "$SHARED/corpus/austen-valid.txt"
 expect_error "billm criterion unknown" "billm.criterion = \"norm\" is not one of: magnitude, hessian" \
   "$PTQ" quantize --model "$T/tiny" --method billm --param billm.criterion=norm --calib "$SHARED/corpus/austen-valid.txt"
+expect_json "quantize --analysis column_error --analysis divergence --divergence-tokens 40" \
+  'len(j["analyses"]["column_error"]["layers"])==len(j["layers"]) and j["analyses"]["divergence"]["tokens"]==40 and j["analyses"]["divergence"]["kl"][0] is None and len(j["analyses"]["divergence"]["ids"])==41' \
+  "$PTQ" quantize --model "$T/tiny" --method rtn --bits 3 --group 32 --eval-text "$SHARED/corpus/austen-test.txt" --eval-seqlen 64 \
+  --eval-max-windows 2 --analysis column_error --analysis divergence --divergence-tokens 40
+expect_error "divergence without an eval text" "'divergence' needs an eval text" \
+  "$PTQ" quantize --model "$T/tiny" --method rtn --group 32 --analysis divergence
+expect_error "--divergence-tokens 0" "divergence-tokens" \
+  "$PTQ" quantize --model "$T/tiny" --method rtn --group 32 --divergence-tokens 0
 
 # NaN or Inf in a weight: an error, never "ppl": null or a record marked complete.
 poison() {  # poison SRC DST TENSOR VALUE-HEX: copy of SRC with the first float32 of TENSOR set to VALUE

@@ -57,6 +57,7 @@ ExperimentSpec spec_of_options(const Args& a) {
   spec.eval_max_windows = a.get_int("eval-max-windows", 0, 0, limits::kMaxWindows);
   spec.eval_batch = a.get_int("eval-batch", 4, 1, limits::kMaxBatch);
   spec.analyses = a.all("analysis");
+  spec.divergence_tokens = a.get_int("divergence-tokens", kDefaultDivergenceTokens, 1, limits::kMaxDivergenceTokens);
   spec.task_files = a.all("task");
   spec.device = a.get("device", "cpu");
   spec.dtype = a.get("dtype", "float32");
@@ -78,7 +79,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
           "sampling", "calib-batch", "eval-text", "eval-seqlen", "eval-max-windows", "eval-batch", "device", "dtype",
           "residency", "out", "results", "param", "override", "analysis", "task", "label", "kv-bits", "kv-format",
           "kv-granularity", "kv-group", "kv-residual", "sym-style", "act-bits", "act-format", "act-granularity",
-          "act-group", "act-static", "export", "export-format", "export-shard-bytes"},
+          "act-group", "act-static", "export", "export-format", "export-shard-bytes", "divergence-tokens"},
          {"sym", "act-qkv-out", "force"}, {"param", "override", "calib", "analysis", "task"});
   ExperimentSpec spec = spec_of_options(a);
   spec.resolve_paths(".");  // the record's spec re-runs from any folder

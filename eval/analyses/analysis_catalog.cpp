@@ -53,6 +53,16 @@ std::vector<AnalysisInfo> make_catalog() {
        "chosen token and the first diverging token.",
        AnalysisTrigger::Samples, 0, {{S::Load, "", 0}, {S::BeforeQuantization, "samples", 1}, {S::AfterQuantization, "samples", 1}},
        {"samples"}},
+      {"column_error", "Column-wise weight error", "For every quantized layer the relative error of each input "
+       "column, ||W[:,j] - Q(W)[:,j]|| / ||W[:,j]||, of the weight the quantizer saw (after the method's transforms), "
+       "in column order (LLMC Fig. 5: GPTQ's grows toward the last columns, rotation flattens it); float16, base64.",
+       AnalysisTrigger::Listed, kNeedsQuantized, {{S::DuringQuantization, "", 0}}, {"analyses.column_error"}},
+      {"divergence", "Per-token divergence", "Where the quantized model diverges: per-token KL(p_fp || p_q) of the "
+       "next-token distributions along the first divergence_tokens predicted tokens of the eval windows, with the "
+       "tokens and the change of the correct token's probability.",
+       AnalysisTrigger::Listed, kNeedsEvalText | kNeedsQuantized | kNeedsFpReference,
+       {{S::BeforeQuantization, "divergence", 0.5}, {S::AfterQuantization, "divergence", 0.5}},
+       {"analyses.divergence"}},
   };
 }
 

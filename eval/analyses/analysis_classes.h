@@ -17,5 +17,7 @@ std::unique_ptr<AnalysisSteps> make_token_kl();    // token_kl_analysis.cpp
 std::unique_ptr<AnalysisSteps> make_samples();     // samples_analysis.cpp
 std::unique_ptr<AnalysisSteps> make_outliers();    // outlier_analysis.cpp
 std::unique_ptr<AnalysisSteps> make_quant_grid();  // quant_grid_analysis.cpp
+std::unique_ptr<AnalysisSteps> make_column_error();  // column_error_analysis.cpp
+std::unique_ptr<AnalysisSteps> make_divergence();    // divergence_analysis.cpp
 
 }  // namespace ptq::analyses

@@ -20,6 +20,7 @@ const std::map<std::string, Factory>& factories() {
       {"tasks", analyses::make_tasks},       {"lastword", analyses::make_lastword},
       {"token_kl", analyses::make_token_kl}, {"samples", analyses::make_samples},
       {"outliers", analyses::make_outliers}, {"quant_grid", analyses::make_quant_grid},
+      {"column_error", analyses::make_column_error}, {"divergence", analyses::make_divergence},
   };
   return f;
 }

@@ -20,6 +20,7 @@ class Tokenizer;
 struct BlockWork;
 struct ExperimentSpec;
 struct QuantResult;
+struct QuantRequest;
 
 // What the driver prepared (Load stage) and what the record collects.
 struct ExperimentRun {
@@ -49,6 +50,9 @@ class AnalysisSteps {
   // True: on_transformed_block is called for every quantized method (the block as its quantizer
   // receives it), not only for methods with a transform.
   virtual bool observes_every_block() const { return false; }
+  // DuringQuantization: before the pipeline starts, to ask it for what the analysis records
+  // (column_error: the column-wise errors).
+  virtual void prepare_quantization(ExperimentRun&, QuantRequest&) {}
 };
 
 // The steps of analysis `id` (a fresh object per run). Throws ptq::Error for an id without steps.

@@ -174,8 +174,10 @@ void Driver::quantize() {
   req.seed = spec_.seed;
   std::vector<AnalysisSteps*> observers;
   for (auto& e : enabled_)
-    if (e.info->runs_in(AnalysisStage::DuringQuantization) && (run_.transforms || e.steps->observes_every_block()))
-      observers.push_back(e.steps.get());
+    if (e.info->runs_in(AnalysisStage::DuringQuantization)) {
+      e.steps->prepare_quantization(run_, req);
+      if (run_.transforms || e.steps->observes_every_block()) observers.push_back(e.steps.get());
+    }
   if (!observers.empty())
     req.after_transform = [&](BlockWork& w) {
       for (auto* o : observers) o->on_transformed_block(run_, w);

@@ -20,9 +20,14 @@ const std::vector<std::string> kSpecKeys = {"model", "method", "bits", "group", 
                                             "sym_style", "act_bits", "act_format", "act_granularity", "act_group", "act_static",
                                             "act_qkv_out", "overrides", "params", "calibration", "eval", "analyses", "tasks",
                                             "device", "dtype", "residency", "label", "seed", "kv_bits", "kv_format",
-                                            "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples"};
+                                            "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples",
+                                            "divergence_tokens"};
 const std::vector<std::string> kCalibKeys = {"files", "nsamples", "seqlen", "seed", "sampling", "batch"};
 const std::vector<std::string> kEvalKeys = {"text", "seqlen", "max_windows", "batch"};
+
+bool lists_divergence(const ExperimentSpec& s) {
+  return std::find(s.analyses.begin(), s.analyses.end(), "divergence") != s.analyses.end();
+}
 
 std::string base_name(std::string p) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -168,6 +173,7 @@ nlohmann::json ExperimentSpec::to_json() const {
   j["tasks"] = task_files;
   fewshot.write(j);
   if (samples.enabled()) j["samples"] = samples.to_json();
+  if (lists_divergence(*this) || divergence_tokens != kDefaultDivergenceTokens) j["divergence_tokens"] = divergence_tokens;
   j["device"] = device;
   j["dtype"] = dtype;
   j["residency"] = residency;
@@ -199,6 +205,7 @@ ExperimentSpec ExperimentSpec::from_json(const nlohmann::json& j) {
   s.task_files = f.strings("tasks");
   s.fewshot = FewshotSpec::read(f);
   if (f.has("samples")) s.samples = SamplesSpec::from_json(f.raw("samples"));
+  s.divergence_tokens = f.integer("divergence_tokens", kDefaultDivergenceTokens, 1, limits::kMaxDivergenceTokens);
   s.device = f.str("device", s.device);
   s.dtype = f.str("dtype", s.dtype);
   s.residency = f.choice("residency", s.residency, residency_names());
@@ -348,6 +355,7 @@ nlohmann::json ExperimentSpec::identity_json() const {
   j["seed"] = seed;
   if (kv.enabled()) j["kv_cache"] = kv.to_json();  // absent when off: earlier run ids stay as they were
   if (samples.enabled()) j["samples"] = samples.to_json();  // absent when off, as kv_cache
+  if (lists_divergence(*this)) j["divergence_tokens"] = divergence_tokens;  // only with the analysis: old ids stay
   return j;
 }
 

@@ -14,6 +14,8 @@
 
 namespace ptq {
 
+inline constexpr int64_t kDefaultDivergenceTokens = 512;
+
 struct ExperimentSpec {
   std::string model_dir;
   std::string method = "fp";         // "fp" (no quantization) or a strategy id / composition ("awq+gptq")
@@ -32,6 +34,8 @@ struct ExperimentSpec {
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;  // lm-eval-style JSONL task files (multiple choice, generation, LAMBADA)
   FewshotSpec fewshot;                  // "num_fewshot", "fewshot": examples prepended to the tasks' items
+  // "divergence_tokens": predicted tokens the divergence analysis records (from the first eval window on).
+  int64_t divergence_tokens = kDefaultDivergenceTokens;
   SamplesSpec samples;               // "samples": greedy continuations recorded fp vs quantized (record["samples"])
   std::string device = "cpu";
   std::string dtype = "float32";

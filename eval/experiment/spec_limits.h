@@ -16,6 +16,7 @@ constexpr int64_t kMaxNsamples = int64_t(1) << 24;   // calibration windows
 constexpr int64_t kMaxWindows = int64_t(1) << 30;    // eval windows, task items (0 = all)
 constexpr int64_t kMaxWarmup = 1000;                 // untimed benchmark passes
 constexpr int64_t kMaxLayers = int64_t(1) << 16;     // decoder blocks of a made checkpoint
+constexpr int64_t kMaxDivergenceTokens = int64_t(1) << 16;  // per-token KL recorded (analyses.divergence)
 constexpr int64_t kMaxSeed = std::numeric_limits<int64_t>::max();
 
 }  // namespace ptq::limits

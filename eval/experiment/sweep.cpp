@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/records/json_util.h"
+#include "eval/analyses/analysis_catalog.h"
 #include "core/runtime/errors.h"
 #include "core/runtime/device_names.h"
 #include "eval/experiment/json_fields.h"
@@ -21,7 +22,8 @@ const std::vector<std::string> kSweepKeys = {"models", "methods", "bits", "group
                                              "act_format", "act_granularity", "act_group", "act_static", "act_qkv_out",
                                              "calibration", "eval", "analyses", "tasks", "params", "overrides",
                                              "device", "dtype", "residency", "seed", "kv_bits", "kv_format",
-                                             "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples"};
+                                             "kv_granularity", "kv_group", "kv_residual", "num_fewshot", "fewshot", "samples",
+                                             "divergence_tokens"};
 
 // Relative paths stay as written when no base folder is given.
 std::string absolute_in(const std::string& p, const std::string& base) {
@@ -171,6 +173,7 @@ void read_measurements(const JsonFields& f, const std::string& base_dir, SweepSp
   s.fewshot = FewshotSpec::read(f);
   for (auto& [name, file] : s.fewshot.files) file = absolute_in(file, base_dir);
   if (f.has("samples")) s.samples = SamplesSpec::from_json(f.raw("samples"));
+  s.divergence_tokens = f.integer("divergence_tokens", kDefaultDivergenceTokens, 1, limits::kMaxDivergenceTokens);
 }
 
 bool observes_calibration(const std::vector<std::string>& analyses) {
@@ -236,6 +239,7 @@ ExperimentSpec base_run(const SweepSpec& sw, const std::string& model) {
   base.task_files = sw.task_files;
   base.fewshot = sw.fewshot;
   base.samples = sw.samples;
+  base.divergence_tokens = sw.divergence_tokens;
   base.device = sw.device;
   base.dtype = sw.dtype;
   base.residency = sw.residency;
@@ -309,7 +313,7 @@ std::vector<ExperimentSpec> SweepSpec::expand() const {
   auto add_one = [&](ExperimentSpec e) {
     std::vector<std::string> keep;
     for (const auto& a : analyses) {
-      if ((a == "compare" || a == "quant_grid") && e.method == "fp") continue;
+      if (e.method == "fp" && (find_analysis(a).needs & kNeedsQuantized)) continue;  // compare, column_error, divergence
       if (a == "token_kl" && e.calib.files.empty()) continue;
       keep.push_back(a);
     }

@@ -46,6 +46,7 @@ struct SweepSpec {
   std::vector<std::string> analyses;
   std::vector<std::string> task_files;
   FewshotSpec fewshot;               // "num_fewshot", "fewshot" as in the experiment spec, for every run
+  int64_t divergence_tokens = kDefaultDivergenceTokens;  // experiment spec's key, for every run
   SamplesSpec samples;               // "samples": every run records them (experiment spec's key)
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json overrides = nlohmann::json::array();  // as in the experiment spec

@@ -108,8 +108,8 @@ FpReference capture_reference(Model& fp, const at::Tensor& windows, int64_t batc
   return ref;
 }
 
-nlohmann::json compare_with_reference(Model& q, const FpReference& ref, const at::Tensor& windows, int64_t batch,
-                                      Feedback* fb) {
+OutputComparer compare_windows(Model& q, const FpReference& ref, const at::Tensor& windows, int64_t batch,
+                               Feedback* fb) {
   const int64_t N = windows.size(0), T = windows.size(1);
   if (ref.hidden.size(0) != N || ref.hidden.size(1) != T - 1)
     throw Error("the full-precision reference was captured on other windows");
@@ -126,9 +126,14 @@ nlohmann::json compare_with_reference(Model& q, const FpReference& ref, const at
       cmp.add_window(lp, lq, dev_windows[row + b].narrow(0, 1, T - 1));
     }
   });
-  nlohmann::json j = cmp.to_json();
-  j["seqlen"] = T;
-  j["windows"] = N;
+  return cmp;
+}
+
+nlohmann::json compare_with_reference(Model& q, const FpReference& ref, const at::Tensor& windows, int64_t batch,
+                                      Feedback* fb) {
+  nlohmann::json j = compare_windows(q, ref, windows, batch, fb).to_json();
+  j["seqlen"] = windows.size(1);
+  j["windows"] = windows.size(0);
   return j;
 }
 

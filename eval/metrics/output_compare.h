@@ -36,6 +36,9 @@ class OutputComparer {
   // device) and the correct next tokens [n] (int64). Each call counts as one window for the PPLs.
   void add_window(const at::Tensor& logits_fp, const at::Tensor& logits_q, const at::Tensor& targets);
   int64_t tokens() const { return int64_t(kl_.size()); }
+  // Per predicted token, in the order the windows were added: KL(p_fp ‖ p_q) and Δp.
+  const std::vector<double>& token_kl() const { return kl_; }
+  const std::vector<double>& token_dp() const { return dp_; }
   // The `metrics.compare` object of docs/results-schema.md. Throws ptq::Error when empty.
   nlohmann::json to_json() const;
 
@@ -53,6 +56,10 @@ struct FpReference {
 
 // Runs `fp` over windows [N, T] (ids) and keeps what compare_with_reference needs.
 FpReference capture_reference(Model& fp, const at::Tensor& windows, int64_t batch, Feedback* fb = nullptr);
+
+// Runs `q` over the same windows and feeds every window's logits to one comparer (window order).
+OutputComparer compare_windows(Model& q, const FpReference& ref, const at::Tensor& windows, int64_t batch,
+                               Feedback* fb = nullptr);
 
 // Runs `q` over the same windows and compares; returns the compare object (with "seqlen" and
 // "windows" added). q's perplexity on these windows is the object's ppl_q.

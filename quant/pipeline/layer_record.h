@@ -34,6 +34,10 @@ struct LayerRecord {
   int64_t storage_bytes = 0;    // of the quantized form in the packed layout (codes + scales + zeros)
   double seconds = 0;
   std::string note;             // e.g. "no calibration tokens: RTN fallback"
+  // Per input column ‖W[:,j] − Ŵ[:,j]‖ / ‖W[:,j]‖ (quant/pipeline/column_error.h) when the request
+  // asked for it (QuantRequest::column_errors); not part of to_json: the column_error analysis
+  // writes it (analyses.column_error).
+  std::vector<float> column_rel_error;
   nlohmann::json to_json() const;
   // Reads null or absent values as not measured, and so the -1 sentinels of records written
   // before null was used (out_rel_mse, out_cosine, method_loss; weight error of unquantized layers).

@@ -15,6 +15,7 @@
 #include "quant/pipeline/act_install.h"
 #include "quant/pipeline/plan_check.h"
 #include "quant/pipeline/block_stage.h"
+#include "quant/pipeline/column_error.h"
 #include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"
 
@@ -167,6 +168,10 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     else
       block_stage(s->id)(w);
     if (!quantizes) continue;
+    if (req.column_errors)  // the weight the quantizer saw (after transforms) against what it left
+      for (auto& l : p.blk.linears())
+        if (err.fp_weight.count(l.name()) && layer_record(p.records, p.index, l).quantized)
+          layer_record(p.records, p.index, l).column_rel_error = column_relative_error(err.fp_weight[l.name()], l.weight);
     if (req.plan.act.enabled() && req.plan.act.is_static())  // on the inputs the quantizer will see
       for (auto& kv : calibrate_static_act_scales(p.blk, ctx, p.inputs, req.plan)) res.act_scales[kv.first] = kv.second;
     BlockRecord br;

@@ -34,6 +34,8 @@ struct QuantRequest {
   // Run the transforms only: no quantizer, no integer forms (the model stays full precision but
   // transformed; block i+1 sees the transformed block i's outputs).
   bool transform_only = false;
+  // Keep every quantized layer's column-wise relative error (LayerRecord::column_rel_error).
+  bool column_errors = false;
 };
 
 struct QuantResult {

@@ -119,9 +119,34 @@ inline json withSamples(json r) {
   return r;
 }
 
+// analyses.column_error (float16 little-endian base64, exact in float16): layers.0.self_attn.q_proj
+// has 8 columns, growing 0.0625 · (1 + j/8) when `growing` (GPTQ-like), else flat 0.0625 (RTN-like);
+// the growing record also has layers.1.mlp.down_proj = {0.125, 0.25} and act_order when `actOrder`.
+inline json withColumnError(json r, bool growing, bool actOrder = false) {
+  json layers = {{"layers.0.self_attn.q_proj", {{"columns", 8}, {"values", growing ? "ACyALAAtgC0ALoAuAC+ALw==" : "ACwALAAsACwALAAsACwALA=="}}}};
+  if (growing) layers["layers.1.mlp.down_proj"] = {{"columns", 2}, {"values", "ADAANA=="}};
+  r["analyses"]["column_error"] = {{"encoding", "float16 little-endian, base64"}, {"act_order", actOrder}, {"layers", layers}};
+  return r;
+}
+
+// analyses.divergence over one window of 9 tokens: token 0 is context only (null); the KLs of
+// the 8 predicted tokens sum to 2.97 (mean 0.37125), the worst is " universally" (1.2), then
+// "that" (0.8) and " truth" (0.5).
+inline json withDivergence(json r) {
+  r["analyses"]["divergence"] = {
+      {"text", "/t/austen-test.txt"}, {"seqlen", 9}, {"windows", 1}, {"tokens", 8}, {"requested", 512},
+      {"kl_mean", 0.37125}, {"kl_max", 1.2},
+      {"ids", {10, 11, 12, 13, 14, 15, 16, 17, 18}},
+      {"pieces", {"It", " is", " a", " truth", " universally", " acknowledged", ",", "\n", "that"}},
+      {"kl", {nullptr, 0.1, 0.02, 0.5, 1.2, 0.05, 0.0, 0.3, 0.8}},
+      {"dp", {nullptr, -0.1, 0.01, -0.3, -0.6, 0.02, 0.0, -0.1, -0.4}}};
+  return r;
+}
+
 inline std::vector<json> demoSet() {
   return {fpRecord(4e6, 90), withSamples(quantRecord("rtn", 3, 1e6, 120, 3.2)), withTokenKl(withKurtosis(quantRecord("gptq", 3, 1e6, 100, 3.2))),
-          quantRecord("gptq", 4, 1.3e6, 95, 4.2), withQuantGrid(withOutliers(quantRecord("awq", 4, 1.3e6, 97, 4.2)))};
+          withDivergence(withColumnError(quantRecord("gptq", 4, 1.3e6, 95, 4.2), true)),
+          withQuantGrid(withOutliers(withColumnError(quantRecord("awq", 4, 1.3e6, 97, 4.2), false)))};
 }
 
 }  // namespace sample

@@ -408,7 +408,7 @@ class TestViews : public QObject {
       ids << e.id;
     }
     QCOMPARE(ids, (QStringList{"tradeoff", "layer_error", "compare_runs", "kurtosis", "token_distribution", "channel_outliers",
-                               "quant_grid", "calibration_study", "comparison", "samples"}));
+                               "quant_grid", "calibration_study", "comparison", "samples", "column_error", "divergence"}));
     QVERIFY(findView("kurtosis") != nullptr);
     QVERIFY(findView("nope") == nullptr);
   }

@@ -5,7 +5,9 @@
 #include "views/analyses/calibration_study_view.h"
 #include "views/analyses/channel_outliers_view.h"
 #include "views/analyses/compare_runs_view.h"
+#include "views/analyses/column_error_view.h"
 #include "views/analyses/comparison_table.h"
+#include "views/analyses/divergence_view.h"
 #include "views/analyses/kurtosis_view.h"
 #include "views/analyses/samples_view.h"
 #include "views/analyses/layer_error_view.h"
@@ -30,6 +32,8 @@ const std::vector<ViewEntry>& viewCatalog() {
        [](QWidget* p) -> AnalysisView* { return new CalibrationStudyView(p); }},
       {"comparison", QObject::tr("Comparison table"), [](QWidget* p) -> AnalysisView* { return new ComparisonTableView(p); }},
       {"samples", QObject::tr("Samples"), [](QWidget* p) -> AnalysisView* { return new SamplesView(p); }},
+      {"column_error", QObject::tr("Column-wise error"), [](QWidget* p) -> AnalysisView* { return new ColumnErrorView(p); }},
+      {"divergence", QObject::tr("Per-token divergence"), [](QWidget* p) -> AnalysisView* { return new DivergenceView(p); }},
   };
   return entries;
 }
