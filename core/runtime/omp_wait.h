@@ -6,7 +6,8 @@
 // perf on the issue-16 CPU run (austen-small GPTQ w3g128 + PPL, 2 cores) put 44% of all samples in
 // libgomp's spin loop and only 21% in sgemm. OMP_WAIT_POLICY=PASSIVE (the pool sleeps at once)
 // halved the CPU time of a 16-window `ptq ppl` with the same PPL. libgomp reads the variable once,
-// when it is loaded, so the CLI sets it and executes itself again before doing anything else.
+// when it is loaded, so the CLI sets it and executes itself again before doing anything else (a tool that
+// does not follow exec, such as valgrind without --trace-children, needs OMP_WAIT_POLICY set by the user).
 namespace ptq {
 
 // What the process should do about the wait policy, given the environment: nothing when the user
