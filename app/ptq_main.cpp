@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "core/runtime/device.h"
 #include "core/runtime/host_allocator.h"
+#include "core/runtime/omp_wait.h"
 #include "core/runtime/errors.h"
 
 namespace ptq::cli {
@@ -41,6 +42,7 @@ static void usage() {
 }
 
 int main(int argc, char** argv) {
+  ptq::reexec_with_passive_omp_wait(argv);  // returns at once in the re-executed process
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     usage();
     return argc < 2 ? 2 : 0;

@@ -26,6 +26,12 @@ fp32_ppl=$("$PTQ" ppl --model "$SHARED/models/austen-tiny" --text "$SHARED/corpu
 expect_json "ppl austen-tiny bf16 streamed" "abs(j['ppl']/$fp32_ppl-1)<0.02 and j['windows']==16 and j['dtype']=='bfloat16' and j['residency']=='stream'" \
   "$PTQ" ppl --model "$SHARED/models/austen-tiny" --text "$SHARED/corpus/austen-test.txt" --seqlen 512 --max-windows 16 --dtype bfloat16 --residency stream --batch 8
 expect_json "ppl sharded mixtral" 'j["windows"]==2' "$PTQ" ppl --model "$T/mix" --text "$T/short.txt" --seqlen 64 --max-windows 2
+# The CLI re-executes itself with libgomp's pool sleeping between parallel regions (core/runtime/omp_wait.h),
+# unless the user chose a wait policy.
+expect_json "ppl: OMP_WAIT_POLICY=PASSIVE by default" 'j["omp_wait_policy"]=="PASSIVE"' \
+  env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u PTQ_OMP_REEXEC "$PTQ" ppl --model "$T/mix" --text "$T/short.txt" --seqlen 64 --max-windows 1
+expect_json "ppl: a user's OMP_WAIT_POLICY is kept" 'j["omp_wait_policy"]=="active"' \
+  env OMP_WAIT_POLICY=active "$PTQ" ppl --model "$T/mix" --text "$T/short.txt" --seqlen 64 --max-windows 1
 
 expect_error "missing model folder" "does not exist" "$PTQ" ppl --model "$T/nope" --text "$T/short.txt"
 expect_error "missing text" "cannot open" "$PTQ" ppl --model "$T/tiny" --text "$T/nope.txt"

@@ -12,6 +12,7 @@
 #include "core/records/build_info.h"
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
+#include "core/runtime/omp_wait.h"
 #include "core/records/build_info.h"
 #include "core/records/json_util.h"
 #include "core/model/model.h"
@@ -64,6 +65,7 @@ int cmd_ppl(const std::vector<std::string>& argv) {
               {"dtype", dtype_name(model->dtype())},
               {"residency", model->streaming() ? "stream" : "resident"},
               {"torch", torch_version()},
+              {"omp_wait_policy", omp_wait_policy_name()},
               {"cuda", cuda_version()},
               {"commit", build_git_commit()},
               {"git_dirty", build_git_dirty()}};

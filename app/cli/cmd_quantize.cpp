@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_line.h"
 #include "core/runtime/errors.h"
+#include "core/runtime/omp_wait.h"
 #include "core/records/json_util.h"
 #include "core/records/result_store.h"
 #include "eval/experiment/experiment.h"
@@ -133,6 +134,7 @@ int cmd_quantize(const std::vector<std::string>& argv) {
   out["device"] = prov["device"];
   out["dtype"] = prov["dtype"];
   out["torch"] = prov["libtorch"];
+  out["omp_wait_policy"] = omp_wait_policy_name();
   out["cuda"] = prov["cuda"];
   out["commit"] = prov["git_commit"];
   out["run_id"] = record["run_id"];

@@ -8,6 +8,8 @@
 #include "core/runtime/device_names.h"
 #include "core/runtime/errors.h"
 
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -170,7 +172,13 @@ void configure_threads() {
   int n = thread_count_from_env("PTQ_THREADS");
   if (n == 0) n = thread_count_from_env("OMP_NUM_THREADS");
   if (n == 0) n = int(std::thread::hardware_concurrency());
-  if (n > 0) at::set_num_threads(n);
+  if (n <= 0) return;
+  at::set_num_threads(n);
+  // OpenBLAS (Debian's LibTorch) keeps its own pthread pool, sized at load from OPENBLAS_NUM_THREADS or
+  // OMP_NUM_THREADS, else every core: PTQ_THREADS alone would leave the matrix products on all of them.
+  // Looked up at run time because other LibTorch builds (MKL) have no OpenBLAS.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
 }
 
 bool is_out_of_memory(const std::exception& e) {
