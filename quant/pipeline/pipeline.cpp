@@ -80,13 +80,13 @@ void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg, i)) layer_names.push_back(linear_full_name(i, s.name));
   check_overrides_match(req.plan, layer_names);
-  const bool own_groups = !stages.empty() && stages.back()->id == "billm";  // BiLLM's own column blocks
+  const bool own_groups = !stages.empty() && stages.back()->own_grouping;  // e.g. BiLLM's own column blocks
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg, i)) {
       auto spec = req.plan.spec_for(linear_full_name(i, s.name), s.type);
       if (!spec) continue;
       try {
-        if (!own_groups) spec->validate(s.in_features);  // BiLLM: neither the run's bits nor its group apply
+        if (!own_groups) spec->validate(s.in_features);  // neither the run's bits nor its group apply
         if (spec->format == WeightFormat::Int && (spec->bits < 2 || spec->bits > 8))
           throw Error("bits must be in 2..8, got " + std::to_string(spec->bits));
       } catch (const Error& e) {
