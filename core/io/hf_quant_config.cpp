@@ -19,7 +19,7 @@ T get_key(const json& j, const char* key, const T& fallback, const std::string& 
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     // nlohmann's get<int>() truncates 4.5 to 4 and casts 1e300 with undefined behaviour: whole
-    // numbers of T's range only (found by tests/fuzz/fuzz_hf_quant_config).
+    // numbers of T's range only (the seed float-bits.json of tests/fuzz/fuzz_hf_quant_config).
     const json& v = j[key];
     const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max())
                       : v.is_number_integer() ? v.get<int64_t>() >= int64_t(std::numeric_limits<T>::min()) &&
