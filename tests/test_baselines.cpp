@@ -265,7 +265,8 @@ Run quantize_small(const QuantRequest& req, int64_t windows) {
 // yet the PPL rises with the solver's iterations while the error falls: iters 1: 103.74 (error
 // 0.1895), 2: 105.28 (0.1877), 4: 105.73 (0.1857), 8: 105.85 (0.1845), 20: 105.80 (0.1843); min/max
 // with a real-valued zero (optimize off) 104.26 (0.1920), with a rounded zero 103.68 (0.1949, RTN's
-// grid); RTN clipped to 0.95 of the range reaches 0.1864 with PPL 102.69. So on this model the
+// grid); RTN clipped to 0.95 of the range reaches 0.1864 with PPL 102.69 (HQQ variants measured
+// before the scale-rounding fix, which moves them by at most 0.05). So on this model the
 // PPL does not follow the weight-space (or per-layer output) error that HQQ's objective lowers:
 // moving each group's grid off an integer zero (0 no longer a level) costs more end to end than
 // the smaller error gains, at w3; at w4 (finer grid, rounded initial zero) HQQ wins on both axes.
