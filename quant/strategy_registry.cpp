@@ -64,7 +64,7 @@ json StrategyInfo::to_json() const {
                   : kind == StageKind::LayerTransform ? "layer-transform"
                                                       : "quantizer";
   return {{"id", id}, {"label", label}, {"family", family}, {"description", description},
-          {"kind", k}, {"needs_calibration", needs_calibration}, {"params", ps}};
+          {"kind", k}, {"needs_calibration", needs_calibration}, {"own_grouping", own_grouping}, {"params", ps}};
 }
 
 namespace {
@@ -143,8 +143,8 @@ std::vector<StrategyInfo> rotation_and_later_entries() {
        {p_int("iters", 20, 1, 1000, "solver iterations (stops early when the mean error stops decreasing)"),
         p_float("lp_norm", 0.7, 0.1, 1.0, "p of the lp-norm shrinkage"),
         p_float("beta", 10.0, 1e-3, 1e6, "initial beta of the half-quadratic split"),
-        p_float("kappa", 1.01, 1.0, 10.0, "beta *= kappa per iteration (1: hqq since May 2025, which "
-                                          "dropped the schedule)"),
+        p_float("kappa", 1.0, 1.0, 10.0, "beta *= kappa per iteration (1: hqq's solver since May 2025, which "
+                                         "keeps beta fixed; 1.01: the paper's schedule)"),
         p_choice("round_zero", "auto", {"auto", "always", "never"},
                  "round the initial zero point (auto: for 4 bits, as hqq's BaseQuantizeConfig)"),
         p_bool("optimize", true, "run the solver (off: min/max parameters only)"),
@@ -193,7 +193,7 @@ std::vector<StrategyInfo> binarization_entries() {
         p_int("search_columns", 50, 2, 4096, "salient columns searched per block: 1 .. this - 1"),
         p_float("percdamp", 0.01, 0.0, 1.0, "damping added to the Hessian diagonal, as a fraction of its mean"),
         p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs")},
-       true},
+       true, /*own_grouping=*/true},
   };
 }
 

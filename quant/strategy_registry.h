@@ -31,6 +31,10 @@ struct StrategyInfo {
   StageKind kind;
   std::vector<ParamSpec> params;
   bool needs_calibration = false;
+  // The quantizer brings its own grouping (BiLLM binarizes in its own column blocks): the run's
+  // bits and group size do not apply to it, so the plan's group is not checked against the
+  // layers' widths (pipeline validate_request, sweep check_plan).
+  bool own_grouping = false;
   nlohmann::json to_json() const;
 };
 

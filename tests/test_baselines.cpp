@@ -108,6 +108,22 @@ TEST_CASE("HQQ solver: one iteration by hand, and the whole loop against a scala
   }
 }
 
+// quantize.py's `scale = (max_v / denom)` is Python's float / Tensor, i.e. denom.reciprocal() *
+// max_v (torch/_tensor.py __rtruediv__), rounded twice. For the group [0, d] with
+// d = 0x1.9a36e4p-5 at 3 bits that is 0x1.1794a2p+7 (computed by torch 1.13 as the reference
+// does); the single-rounding division 7 / d gives 0x1.1794a4p+7, one ulp off. Exact equality: the
+// two float32 results are what is compared, bit for bit.
+TEST_CASE("HQQ initial scale rounds as the reference's Python expression (reciprocal, then times 2^b-1)") {
+  at::NoGradGuard ng;
+  const float d = 0x1.9a36e4p-5f;
+  at::Tensor x = at::tensor({0.0f, d}).reshape({1, 2});
+  at::Tensor inv, zero;
+  hqq_initial_params(x, 3, false, &inv, &zero);
+  CHECK(inv.item<float>() == 0x1.1794a2p+7f);
+  CHECK(7.0f / d == 0x1.1794a4p+7f);  // what a plain division would store
+  CHECK(zero.item<float>() == 0.0f);
+}
+
 // bits per weight, w4g64 on [8, 128]: codes 8·128·4/8 = 512 B, scales 16·2 = 32 B, fp16 zeros
 // 16·2 = 32 B: 576 B = 4.5 bits per weight (an integer zero would be 4.25).
 TEST_CASE("HQQ: fp16 zeros in the storage, dequantize = (W_q - zero)·scale, beats min/max RTN") {
@@ -231,27 +247,45 @@ Run quantize_small(const QuantRequest& req, int64_t windows) {
 
 }  // namespace
 
-// Measured (16 test windows of 512; `ptq quantize --eval-seqlen 512 --eval-max-windows 16`):
-// w3g64 RTN 103.641, HQQ axis 1 (BaseQuantizeConfig's default) 105.745, HQQ axis 0 104.326; w4g64
-// RTN 100.09, HQQ axis 1 99.95. Issue 13's "HQQ beats RTN at w3g64" is not met by either axis: the
-// solver is hqq's optimize_weights_proximal_legacy step for step, and at beta = 10 its lp shrinkage
-// is zero for every error with |e|^(2-p) <= 1/beta, |e| <= 10^(-1/1.3) = 0.17, far above half a
-// quantization step of these weights: W_e = 0 and each zero update is the least-squares offset
-// mean(W_q - W·s). That lowers the mean weight error (0.1843 vs 0.1949) and raises the PPL; our
-// reading (not measured): the shifted grid no longer spans each group's extreme weights as RTN's does.
-// hqq's README: "In general axis=0 gives better results than axis=1"; here too at w3 (asserted).
+// The reference's own numbers: bench/hqq_reference_weights.py runs mobiusml/hqq (e0b1d00)
+// Quantizer.quantize on the CPU (its float32 solver) over every decoder linear of austen-small and
+// `ptq ppl` evaluates those weights with this protocol (16 test windows of 512): w3g64 axis 1
+// 105.7955, axis 0 104.3542; w4g64 axis 1 99.9471, axis 0 99.2214; gptq-style RTN 103.6407 (w3)
+// and 100.0901 (w4). The port reproduces them: the same float32 operations in the same order give
+// the same codes, so the PPLs agree to the printed digits; 0.02 (2e-4 relative) leaves room for
+// another LibTorch build's reductions and still fails on the one-ulp scale of a plain division
+// (105.745 at w3 axis 1).
+// Issue 13's "HQQ beats RTN at w3g64" is not met, by the reference either. At beta = 10 the lp
+// shrinkage is zero for every error with |e|^(2-p) <= 1/beta, |e| <= 10^(-1/1.3) = 0.17, far
+// above half a quantization step of these weights (largest |W - W_r| 0.013 in layers.0 k_proj):
+// W_e = 0, each zero update is the least-squares offset mean(W_q - W·s), and HQQ here is
+// alternating least squares on the zero with the min/max scale fixed. It lowers the weight error
+// of all 42 layers (mean 0.1843 vs RTN's 0.1949) and their output error on calibration
+// activations too (out_rel_mse about 10 % lower in every layer, 8 windows of 512 of austen-train),
+// yet the PPL rises with the solver's iterations while the error falls: iters 1: 103.74 (error
+// 0.1895), 2: 105.28 (0.1877), 4: 105.73 (0.1857), 8: 105.85 (0.1845), 20: 105.80 (0.1843); min/max
+// with a real-valued zero (optimize off) 104.26 (0.1920), with a rounded zero 103.68 (0.1949, RTN's
+// grid); RTN clipped to 0.95 of the range reaches 0.1864 with PPL 102.69 (HQQ variants measured
+// before the scale-rounding fix, which moves them by at most 0.05). So on this model the
+// PPL does not follow the weight-space (or per-layer output) error that HQQ's objective lowers:
+// moving each group's grid off an integer zero (0 no longer a level) costs more end to end than
+// the smaller error gains, at w3; at w4 (finer grid, rounded initial zero) HQQ wins on both axes.
+// hqq's README: "In general axis=0 gives better results than axis=1"; here too at w3 and w4 (asserted).
 SLOW_TEST_CASE("HQQ against RTN at w3g64 and w4g64 (austen-small, no calibration), axis 1 and 0") {
+  const double reference[2][2] = {{105.7955, 104.3542}, {99.9471, 99.2214}};  // [w3, w4][axis 1, axis 0]
   for (int bits : {3, 4}) {
     const Run rtn = quantize_small(small_request("rtn", bits, 64), 16);
     const Run hqq1 = quantize_small(small_request("hqq", bits, 64), 16);
     QuantRequest a0 = small_request("hqq", bits, 64);
     a0.params = {{"axis", 0}};
     const Run hqq0 = quantize_small(a0, 16);
-    std::printf("      w%dg64: rtn PPL %.3f (weight error %.5f) | hqq axis 1 PPL %.3f (%.5f) | hqq axis 0 PPL %.3f (%.5f)\n",
+    std::printf("      w%dg64: rtn PPL %.4f (weight error %.5f) | hqq axis 1 PPL %.4f (%.5f) | hqq axis 0 PPL %.4f (%.5f)\n",
                 bits, rtn.ppl, rtn.mean_weight_error, hqq1.ppl, hqq1.mean_weight_error, hqq0.ppl,
                 hqq0.mean_weight_error);
-    if (bits == 4) CHECK(hqq1.ppl < rtn.ppl);
-    if (bits == 3) CHECK(hqq0.ppl < hqq1.ppl);
+    CHECK_NEAR(hqq1.ppl, reference[bits - 3][0], 0.02);
+    CHECK_NEAR(hqq0.ppl, reference[bits - 3][1], 0.02);
+    if (bits == 4) CHECK(hqq1.ppl < rtn.ppl && hqq0.ppl < rtn.ppl);
+    CHECK(hqq0.ppl < hqq1.ppl);
     CHECK(hqq1.mean_weight_error < rtn.mean_weight_error);
     for (const Run* r : {&hqq1, &hqq0})
       for (const auto& l : r->result.layers) {

@@ -273,6 +273,33 @@ TEST_CASE("PB-LLM and BiLLM run on every parity architecture") {
   }
 }
 
+// The plan's group is not checked against the layers for a quantizer that declares its own
+// grouping (StrategyInfo::own_grouping: BiLLM's column blocks), and still is for the others:
+// group 48 divides no width of austen-tiny (hidden 128, MLP 384).
+TEST_CASE("own_grouping in the registry: BiLLM runs with a plan group no layer takes, GPTQ is refused") {
+  at::NoGradGuard ng;
+  for (const auto& s : strategy_registry()) CHECK_MSG(s.own_grouping == (s.id == "billm"), s.id);
+  CHECK(find_strategy("billm").to_json()["own_grouping"] == true);
+  Tokenizer tok = Tokenizer::from_file(test::tiny() + "/tokenizer.json");
+  for (const char* method : {"billm", "gptq"}) {
+    auto model = Model::load(test::tiny());
+    QuantRequest q;
+    q.method = method;
+    q.plan.spec.group_size = 48;
+    q.calib.files = {test::corpus("austen-valid.txt")};
+    q.calib.nsamples = 2;
+    q.calib.seqlen = 16;
+    if (std::string(method) == "gptq") {
+      CHECK_THROWS_WITH(quantize_model(*model, &tok, q), "group_size 48 does not divide in_features 128");
+      continue;
+    }
+    const QuantResult r = quantize_model(*model, &tok, q);
+    int quantized = 0;
+    for (const auto& l : r.layers) quantized += l.quantized;
+    CHECK(quantized > 0);
+  }
+}
+
 namespace {
 
 struct SmallRun {

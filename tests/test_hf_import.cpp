@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/io/checkpoint.h"
+#include "core/io/hf_quant_config.h"
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
 #include "core/model/model_layout.h"
@@ -194,6 +195,26 @@ TEST_CASE("import: bad quantized folders are clear errors") {
   save_safetensors(o.dir + "/model.safetensors", ts);
   CHECK_THROWS_WITH(Checkpoint::open(o.dir), "model.layers.0.mlp.down_proj.weight' has shape");
   std::system(("rm -rf '" + fs::path(o.dir).parent_path().string() + "'").c_str());
+}
+
+// fuzz_hf_quant_config: an integer key given as a fraction or far out of range was read by
+// nlohmann's get<int>() (4.5 truncated to 4; 1e300 cast with undefined behaviour); now an error
+// naming the key and the range.
+TEST_CASE("import: quantization_config integers must be whole numbers in range") {
+  const nlohmann::json ok = {{"quant_method", "gptq"}, {"bits", 4}, {"group_size", 128}};
+  CHECK(parse_hf_quant_config(ok, "c.json").weights.bits == 4);
+  nlohmann::json frac = ok;
+  frac["bits"] = 4.5;
+  CHECK_THROWS_WITH(parse_hf_quant_config(frac, "c.json"), "quantization_config.bits must be a whole number in [");
+  nlohmann::json huge = ok;
+  huge["group_size"] = 1e300;
+  CHECK_THROWS_WITH(parse_hf_quant_config(huge, "c.json"), "quantization_config.group_size must be a whole number");
+  nlohmann::json wide = ok;
+  wide["bits"] = int64_t(1) << 33;  // would wrap to 0 as an int
+  CHECK_THROWS_WITH(parse_hf_quant_config(wide, "c.json"), "(got 8589934592)");
+  nlohmann::json ct = {{"quant_method", "compressed-tensors"}, {"format", "pack-quantized"},
+                       {"config_groups", {{"g", {{"targets", {"Linear"}}, {"weights", {{"num_bits", 4.0}, {"strategy", "channel"}}}}}}}};
+  CHECK_THROWS_WITH(parse_hf_quant_config(ct, "c.json"), "quantization_config.num_bits must be a whole number");
 }
 
 TEST_CASE("export: what cannot be expressed is refused before anything is written") {

@@ -156,6 +156,12 @@ TEST_CASE("whole-run validation names every problem before any run starts") {
   CHECK_MSG(all.find("fewer than one window of eval seqlen 1000000") != std::string::npos, all);
   CHECK_MSG(all.find("needs 128000000 tokens") != std::string::npos, all);
   CHECK_MSG(all.find("for the calibration activations on cpu") != std::string::npos, all);  // 2 x 1e6 x 128 x 128 x 4 B
+  // A quantizer with its own grouping (StrategyInfo::own_grouping: BiLLM) is not checked
+  // against the plan's group; any other is.
+  ExperimentSpec own = bad_group;
+  own.method = "billm";
+  const auto own_problems = run_problems({own});
+  CHECK_MSG(own_problems.empty(), own_problems.empty() ? std::string() : own_problems[0].problem);
   CHECK_THROWS_WITH(check_runs({ok, no_model}), "1 problem before any run started:");
   // The estimate's arithmetic: 2 copies x 1e6 samples x 2048 tokens x 128 wide x 4 bytes, plus one
   // batch (8) of 4 heads' 2048 x 2048 float32 attention scores; and no wrap for absurd counts.

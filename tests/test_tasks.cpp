@@ -127,6 +127,14 @@ TEST_CASE("lm-eval formats: generic, piqa, arc, hellaswag, winogrande, boolq") {
   CHECK(h.contexts[0] == "Baking: She mixes flour. Then she");
   CHECK(h.continuations[0] == " bakes it. well.");
   CHECK(h.continuations[1] == " eats it.");
+  // re.sub("\\[.*?\\]", "", ...): up to the first "]", never across a newline (Python's "."), and a
+  // bracketed span of 100 000 characters (std::regex overflowed the stack on it: fuzz_task_files).
+  json hj = json::parse(R"({"activity_label": "A", "ctx": "c", "endings": ["x [a] b [c\nd] e", "p [q [r] s] t"], "label": 0})");
+  hj["endings"].push_back("w [" + std::string(100000, 'y') + "] z");
+  McItem hl = parse_mc_item(hj, &fmt);
+  CHECK(hl.continuations[0] == " x b [c\nd] e");
+  CHECK(hl.continuations[1] == " p s] t");
+  CHECK(hl.continuations[2] == " w z");
   McItem w = parse_mc_item(json::parse(R"({"sentence": "Anne gave Mary a book because _ was kind.", "option1": "Anne", "option2": "Mary", "answer": "1"})"), &fmt);
   CHECK(fmt == "winogrande" && w.gold == 0);
   CHECK(w.contexts[1] == "Anne gave Mary a book because Mary" && w.continuations[0] == " was kind.");

@@ -12,8 +12,10 @@
 #include "app/gui/main_window.h"
 #include "app/gui/workbench_paths.h"
 #include "core/runtime/host_allocator.h"
+#include "core/runtime/omp_wait.h"
 
 int main(int argc, char** argv) {
+  ptq::reexec_with_passive_omp_wait(argv);  // libgomp's pool must not spin beside OpenBLAS's (as ptq)
   ptq::configure_host_allocator();  // the engine's jobs run in this process
   // Without a window there may be no display either.
   for (int i = 1; i < argc; ++i)

@@ -1,7 +1,10 @@
 #include "core/io/hf_quant_config.h"
 
 #include <cctype>
+#include <cstdint>
+#include <limits>
 #include <regex>
+#include <type_traits>
 
 #include "core/runtime/errors.h"
 
@@ -14,6 +17,20 @@ using nlohmann::json;
 template <class T>
 T get_key(const json& j, const char* key, const T& fallback, const std::string& where) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann's get<int>() truncates 4.5 to 4 and casts 1e300 with undefined behaviour: whole
+    // numbers of T's range only (the seed float-bits.json of tests/fuzz/fuzz_hf_quant_config).
+    const json& v = j[key];
+    const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max())
+                      : v.is_number_integer() ? v.get<int64_t>() >= int64_t(std::numeric_limits<T>::min()) &&
+                                                    v.get<int64_t>() <= int64_t(std::numeric_limits<T>::max())
+                                              : false;
+    if (!fits)
+      throw Error("'" + where + "': quantization_config." + key + " must be a whole number in [" +
+                  std::to_string(std::numeric_limits<T>::min()) + ", " + std::to_string(std::numeric_limits<T>::max()) +
+                  "] (got " + v.dump() + ")");
+    return T(v.is_number_unsigned() ? int64_t(v.get<uint64_t>()) : v.get<int64_t>());
+  }
   try {
     return j[key].get<T>();
   } catch (const json::exception&) {

@@ -119,9 +119,10 @@ std::string quoted_list(const std::vector<std::string>& files) {
 
 // Group sizes and bits against every linear layer, and overrides that match none.
 void check_plan(const ExperimentSpec& s, const ModelConfig& cfg, Problems* out) {
-  // BiLLM binarizes in its own column blocks: the run's bits and group do not apply to it.
+  // A quantizer with its own grouping (StrategyInfo::own_grouping, BiLLM's column blocks): the
+  // run's bits and group do not apply to it.
   const auto stages = s.method == "fp" ? std::vector<const StrategyInfo*>{} : parse_method(s.method);
-  const bool own_groups = !stages.empty() && stages.back()->id == "billm";
+  const bool own_groups = !stages.empty() && stages.back()->own_grouping;
   std::vector<std::string> names;
   std::string first;
   int failing = 0;

@@ -81,7 +81,7 @@ void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std
   std::vector<PlannedLinear> layers;
   for (int i = 0; i < cfg.num_layers; ++i)
     for (const auto& s : block_linears(cfg, i)) layers.push_back({linear_full_name(i, s.name), s.type, s.in_features});
-  const bool own_groups = !stages.empty() && stages.back()->id == "billm";  // BiLLM's own column blocks
+  const bool own_groups = !stages.empty() && stages.back()->own_grouping;  // e.g. BiLLM's own column blocks
   validate_plan_for_layers(req.plan, layers, own_groups);
   bool needs_calib = false;
   for (const auto* s : stages) needs_calib |= s->needs_calibration;

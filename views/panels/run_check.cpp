@@ -58,7 +58,7 @@ QString checkRunAgainstModel(const ptq::ExperimentSpec& spec, const ptq::ModelSu
   for (const auto& l : model.linears) layers.push_back({l.name, l.type, l.in_features});
   try {
     const auto stages = ptq::parse_method(spec.method);
-    const bool ownGroups = !stages.empty() && stages.back()->id == "billm";  // as the pipeline's validate_request
+    const bool ownGroups = !stages.empty() && stages.back()->own_grouping;  // as the pipeline's validate_request
     ptq::validate_plan_for_layers(spec.plan, layers, ownGroups);
     spec.kv.validate_for(model.config);
   } catch (const std::exception& e) {

@@ -32,7 +32,11 @@ void hqq_initial_params(const at::Tensor& x, int bits, bool round_zero, at::Tens
   const double max_v = std::round(std::pow(2.0, bits) - 1.0);
   const at::Tensor mn = std::get<0>(x.min(1, true)), mx = std::get<0>(x.max(1, true));
   const at::Tensor denom = mx - mn;
-  at::Tensor scale = max_v / denom;
+  // quantize.py `scale = (max_v / denom)`: Python's float / Tensor is Tensor.__rtruediv__,
+  // `self.reciprocal() * other` (torch/_tensor.py), rounded twice; ATen's C++ operator/(Scalar,
+  // Tensor) divides, rounded once. They differ in the last bit for some groups, and the solver's
+  // rounding amplifies that (austen-small w3g64: PPL 105.745 by division, the reference's 105.796).
+  at::Tensor scale = denom.reciprocal() * max_v;
   scale = at::where(denom.abs() <= 1e-4, at::ones_like(scale), scale).clamp_max(2e4);
   at::Tensor z = -mn * scale;
   if (round_zero) z = at::round(z);
@@ -89,7 +93,7 @@ HqqResult hqq_quantize(const at::Tensor& W, const QuantSpec& s, const HqqOptions
   r.q.spec = s;
   const int64_t rows = axis0 ? x.size(0) : out, cols = axis0 ? G : in, groups = axis0 ? 1 : ng;
   r.q.codes = wq.to(at::kByte).reshape({rows, cols});
-  r.q.scales = (1.0 / inv_scale).reshape({rows, groups});
+  r.q.scales = inv_scale.reciprocal().reshape({rows, groups});  // quantize.py `scale = 1.0 / scale`
   r.q.zeros = zero.reshape({rows, groups});
   r.q.zero_bytes = 2;  // HQQ keeps the zero in the compute dtype (fp16) when quant_zero is off
   if (axis0) r.q.axis0_out = out;

@@ -5,18 +5,22 @@
 // optimize_weights_proximal_legacy:
 //   groups (axis=1, BaseQuantizeConfig's default): W.reshape([-1, group_size]), i.e. group_size
 //     consecutive input columns of a row; per channel without a group size;
-//   init: scale = (2^b-1) / (max-min) (the inverse scale; 1 where |max-min| <= 1e-4, clamped to
+//   init: scale = (2^b-1) / (max-min) (the inverse scale, computed as Python does it:
+//     reciprocal(max-min)·(2^b-1); 1 where |max-min| <= 1e-4, clamped to
 //     at most 2e4), zero = -min·scale, rounded when round_zero (BaseQuantizeConfig: for 4 bits);
 //     the range is the group's own min..max (it need not include 0);
 //   each iteration: W_q = clamp(round(W·scale + zero), 0, 2^b-1), W_r = (W_q - zero)/scale,
-//     W_e = shrink_p(W - W_r, beta), zero = mean over the group of (W_q - (W - W_e)·scale),
-//     beta *= kappa; error = mean |W - W_r| over the whole tensor; stop when it does not decrease
-//     (the zero of that iteration is kept, as the reference);
+//     W_e = shrink_p(W - W_r, beta), zero = mean over the group of (W_q - (W - W_e)·scale);
+//     error = mean |W - W_r| over the whole tensor; stop when it does not decrease (the zero of
+//     that iteration is kept, as the reference); beta stays fixed (kappa = 1, below);
 //   shrink_p(x, beta) = sign(x)·relu(|x| - |x|^(p-1)/beta) (p = 1: relu(|x| - 1/beta));
 //   final W_q = clamp(round(W·scale + zero)), stored scale 1/scale, zero real-valued.
-// The reference's loop since its May 2025 refactor (commit a566c78) no longer multiplies beta
-// by kappa; kappa = 1 reproduces that. The reference solves in float16 on CUDA and float32 on
-// CPU; this runs in float32 everywhere.
+// The reference's loop since its May 2025 refactor (commit a566c78, still so at e0b1d00) no longer
+// multiplies beta by kappa: its opt_params' "kappa": 1.01 is read and unused. kappa defaults to 1
+// for that; kappa > 1 is the paper's schedule (beta *= kappa after each iteration, the code before
+// a566c78). The reference solves in float16 on CUDA and float32 on CPU; this runs in float32
+// everywhere. Its zero update, the best-error bookkeeping and the shrink are the reference's;
+// austen-small's PPL after HQQ matches the reference's CPU run (bench/hqq_reference_weights.py).
 // axis 0 (Quantizer.quantize's own default, and what hqq's README calls the better-quality
 // setting: "In general axis=0 gives better results than axis=1, especially at lower bits"):
 //   W.reshape([group_size, -1]), min/max and the zero's mean along dim 0, i.e. each group is
@@ -35,7 +39,7 @@ struct HqqOptions {
   int64_t iters = 20;     // opt_params "iters"
   double lp_norm = 0.7;   // p of the shrinkage
   double beta = 10.0;     // initial beta (1e1)
-  double kappa = 1.01;    // beta *= kappa per iteration
+  double kappa = 1.0;     // beta *= kappa per iteration (1: the reference's legacy solver today)
   bool optimize = true;   // false: the initial (min/max) parameters only
   bool round_zero = false;
   int axis = 1;           // 1: BaseQuantizeConfig's default (groups along the input); 0: along the output
