@@ -1,6 +1,8 @@
 #include "app/gui/headless.h"
 
 #include <QApplication>
+#include <QCheckBox>
+#include <QScrollArea>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
@@ -208,6 +210,9 @@ int renderScreenshots(const QString& dir, const QString& results) {
   nlohmann::json spec = w.strategyPanel()->spec();
   spec["group"] = 256;
   if (w.strategyPanel()->setSpec(spec)) save(w.setupTabs(), "panel-experiment-invalid");
+  auto* area = w.strategyPanel()->findChild<QScrollArea*>();  // the form's analyses, two to a row
+  if (auto* box = w.strategyPanel()->findChild<QCheckBox*>("analysis.compare"); area && box)
+    area->ensureWidgetVisible(box, 50, 300), save(w.setupTabs(), "panel-experiment-analyses");
   // Each analysis view alone: tests/views/render_views --screenshots (docs/screenshots/<id>.png).
   QFile::remove(scratch.fileName());
   return 0;

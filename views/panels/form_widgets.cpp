@@ -1,6 +1,7 @@
 #include "views/panels/form_widgets.h"
 
 #include <QCheckBox>
+#include <QGridLayout>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -9,6 +10,7 @@
 #include <QSpinBox>
 #include <algorithm>
 
+#include "eval/analyses/analysis_catalog.h"
 #include "eval/experiment/experiment_spec.h"
 
 namespace ptq::views {
@@ -66,16 +68,21 @@ EvalSettings::EvalSettings(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Text"), withBrowseButton(text_, false, this));
   form->addRow(tr("Sequence length"), seqlen_);
   form->addRow(tr("Max windows"), windows_);
-  auto* checks = new QHBoxLayout;
+  // Two to a row (eight analyses in one row pushed the form wider than the panel); the catalog's
+  // label on the box, its description as the tooltip, its id in the spec.
+  auto* checks = new QGridLayout;
+  int n = 0;
   for (const auto& a : ptq::experiment_analyses()) {
     if (a == "size") continue;  // always measured
-    auto* c = new QCheckBox(QString::fromStdString(a), this);
+    const ptq::AnalysisInfo& info = ptq::find_analysis(a);
+    auto* c = new QCheckBox(QString::fromStdString(info.label), this);
     c->setObjectName(QString::fromStdString("analysis." + a));
+    c->setToolTip(QString::fromStdString(a + ": " + info.description));
     analyses_[a] = c;
-    checks->addWidget(c);
+    checks->addWidget(c, n / 2, n % 2);
+    ++n;
     connect(c, &QCheckBox::toggled, this, &EvalSettings::changed);
   }
-  checks->addStretch();
   form->addRow(tr("Analyses"), checks);
   connect(text_, &QLineEdit::textChanged, this, &EvalSettings::changed);
   connect(seqlen_, &QSpinBox::valueChanged, this, &EvalSettings::changed);

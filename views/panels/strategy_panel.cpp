@@ -6,6 +6,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -88,7 +89,8 @@ QWidget* StrategyPanel::buildMethodBox() {
   quantizer_ = new QComboBox(box);
   quantizer_->setObjectName("quantizer");
   quantizer_->addItem(tr("full precision (fp)"), QStringLiteral("fp"));
-  auto* transforms = new QHBoxLayout;
+  auto* transforms = new QGridLayout;  // two to a row: five transforms in one row overflowed the panel
+  int nTransforms = 0;
   for (const auto& s : ptq::strategy_registry()) {
     if (s.kind == ptq::StageKind::Quantizer) {
       quantizer_->addItem(qs(s.label), qs(s.id));
@@ -98,7 +100,8 @@ QWidget* StrategyPanel::buildMethodBox() {
       c->setObjectName(qs("transform." + s.id));
       c->setToolTip(qs(s.family + ": " + s.description));
       transforms_[s.id] = c;
-      transforms->addWidget(c);
+      transforms->addWidget(c, nTransforms / 2, nTransforms % 2);
+      ++nTransforms;
       watch(c);
     }
   }
@@ -108,7 +111,6 @@ QWidget* StrategyPanel::buildMethodBox() {
       quantizer_->addItem(tr("%1 alone (its own rounding)").arg(qs(s.label)), qs(s.id));
       quantizer_->setItemData(quantizer_->count() - 1, qs(s.description), Qt::ToolTipRole);
     }
-  transforms->addStretch();
   watch(quantizer_);
   form->addRow(tr("Transforms"), transforms);
   form->addRow(tr("Quantizer"), quantizer_);
