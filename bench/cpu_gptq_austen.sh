@@ -5,7 +5,7 @@
 # Prints one JSON line: wall, user, sys, max RSS, PPL, quantize_seconds and the run's total seconds (the
 # evaluation is most of the difference), commit, load average before and after.
 # User CPU seconds are the figure to compare on a loaded machine (wall time depends on the load).
-# Usage: bench/cpu_gptq_austen.sh [PTQ_BINARY] [DATA_DIR] [CPU_CORES]
+# Usage: [THREADS=2] bench/cpu_gptq_austen.sh [PTQ_BINARY] [DATA_DIR] [CPU_CORES]
 #   DATA_DIR holds models/austen-small and corpus/austen-{train,test}.txt (default /work/shared).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +17,7 @@ dirty=$(git -C "$here/.." status --porcelain --untracked-files=no 2>/dev/null | 
 load=$(cut -d' ' -f1 /proc/loadavg)
 out=$(mktemp) tim=$(mktemp)
 trap 'rm -f "$out" "$tim"' EXIT
-env PTQ_THREADS=2 OMP_NUM_THREADS=2 taskset -c "$CORES" /usr/bin/time -f '%e %U %S %M' -o "$tim" \
+env PTQ_THREADS=${THREADS:-2} OMP_NUM_THREADS=${THREADS:-2} taskset -c "$CORES" /usr/bin/time -f '%e %U %S %M' -o "$tim" \
   "$PTQ" quantize --model "$DATA/models/austen-small" --method gptq --bits 3 --group 128 \
   --calib "$DATA/corpus/austen-train.txt" --nsamples 128 --calib-seqlen 512 --seed 0 \
   --eval-text "$DATA/corpus/austen-test.txt" --eval-seqlen 512 --device cpu --dtype float32 >"$out"
