@@ -143,12 +143,7 @@ QChart* CalibrationStudyView::buildChart(const ChartStyle& s) const {
   std::vector<PointLabel> labels;  // the calibration set's name at each point
   const double radius = s.pt(2.6);
   for (const QString& m : methods()) {
-    auto* ser = new QScatterSeries;
-    ser->setName(displayName(m));
-    ser->setProperty(chart_prop::key, m);
-    ser->setColor(ChartStyle::methodColor(m));
-    ser->setBorderColor(ChartStyle::methodColor(m));
-    ser->setMarkerSize(2 * radius);
+    QScatterSeries* ser = makeMethodScatter(m, displayName(m), radius);
     QStringList tips;
     QVariantList ids;
     for (const auto& p : points_) {

@@ -176,12 +176,7 @@ QChart* TradeoffView::buildChart(const ChartStyle& s) const {
   std::vector<PointLabel> labels;
   const double radius = s.pt(2.6);
   for (const QString& m : methods()) {
-    auto* ser = new QScatterSeries;
-    ser->setName(displayName(m));
-    ser->setProperty(chart_prop::key, m);
-    ser->setColor(ChartStyle::methodColor(m));
-    ser->setBorderColor(ChartStyle::methodColor(m));
-    ser->setMarkerSize(2 * radius);
+    QScatterSeries* ser = makeMethodScatter(m, displayName(m), radius);
     QStringList tips;
     QVariantList ids;
     for (const auto& pt : points_) {

@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QtCharts/QAbstractBarSeries>
 #include <QtCharts/QBarCategoryAxis>
+#include <QtCharts/QScatterSeries>
 #include <QtCharts/QBarSet>
 #include <QtCharts/QCategoryAxis>
 #include <QtCharts/QLegend>
@@ -119,6 +120,16 @@ double toAxis(const QAbstractAxis* axis, double value) {
 
 double fromAxis(const QAbstractAxis* axis, double value) {
   return axis && axis->property(chart_prop::log).toBool() ? std::pow(10.0, value) : value;
+}
+
+QScatterSeries* makeMethodScatter(const QString& method, const QString& name, double radius) {
+  auto* ser = new QScatterSeries;
+  ser->setName(name);
+  ser->setProperty(chart_prop::key, method);
+  ser->setColor(ChartStyle::methodColor(method));
+  ser->setBorderColor(ChartStyle::methodColor(method));
+  ser->setMarkerSize(2 * radius);
+  return ser;
 }
 
 QAbstractAxis* makeCategoryAxis(const ChartStyle& s, const QString& title, const QStringList& categories) {

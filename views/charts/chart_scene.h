@@ -22,6 +22,7 @@ QT_BEGIN_NAMESPACE
 class QAbstractAxis;
 class QAbstractSeries;
 class QBarSet;
+class QScatterSeries;
 QT_END_NAMESPACE
 
 namespace ptq::views {
@@ -47,6 +48,9 @@ bool isLogAxis(const QAbstractAxis* axis);      // either kind of log axis
 double toAxis(const QAbstractAxis* axis, double value);    // log10 on a chart_prop::log axis
 double fromAxis(const QAbstractAxis* axis, double value);  // its inverse
 QAbstractAxis* makeCategoryAxis(const ChartStyle& s, const QString& title, const QStringList& categories);
+// A scatter series of one method's runs: named `name`, keyed `method` (chart_prop::key), in the
+// method's colour (ChartStyle::methodColor), markers of radius `radius` (scene units).
+QScatterSeries* makeMethodScatter(const QString& method, const QString& name, double radius);
 
 // Hides or shows a series (or, in a bar series, one bar set: made transparent, so the other bars
 // keep their places) and greys its legend entry; the legend entry itself stays, to click again.
