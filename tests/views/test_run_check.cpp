@@ -15,21 +15,17 @@
 #include "quant/strategy_registry.h"
 #include "views/panels/run_check.h"
 #include "views/panels/strategy_panel.h"
+#include "tests/views/panel_helpers.h"
 
 using nlohmann::json;
 using ptq::views::StrategyPanel;
+using ptq::views::test::child;
+using ptq::views::test::compose;
 
 namespace {
 const QString kModel = PTQ_SHARED_DIR "/models/austen-tiny";
 const QString kCalib = PTQ_SHARED_DIR "/corpus/austen-valid.txt";
 const QString kEval = PTQ_SHARED_DIR "/corpus/austen-test.txt";
-
-template <class W>
-W* child(QWidget& w, const QString& name) {
-  W* c = w.findChild<W*>(name);
-  if (!c) qFatal("no child %s", qPrintable(name));
-  return c;
-}
 
 // A checkpoint summary as the engine's reader gives it: one block, q_proj 64 wide, down_proj 96
 // wide (group 64 fits q and not down; 32 fits both).
@@ -41,14 +37,6 @@ ptq::ModelSummary fakeSummary(const std::string& dir) {
   m.tokenizer = dir + "/tokenizer.json";
   m.linears = {{"layers.0.self_attn.q_proj", "q", 64, 64, false}, {"layers.0.mlp.down_proj", "down", 64, 96, false}};
   return m;
-}
-
-void compose(StrategyPanel& p, const QString& quantizer, const QStringList& transforms) {
-  auto* q = child<QComboBox>(p, "quantizer");
-  q->setCurrentIndex(q->findData(quantizer));
-  for (const auto& s : ptq::strategy_registry())
-    if (s.kind != ptq::StageKind::Quantizer)
-      child<QCheckBox>(p, QString::fromStdString("transform." + s.id))->setChecked(transforms.contains(QString::fromStdString(s.id)));
 }
 }  // namespace
 

@@ -19,31 +19,19 @@
 #include "quant/strategy_registry.h"
 #include "views/jobs/job_worker.h"
 #include "views/panels/strategy_panel.h"
+#include "tests/views/panel_helpers.h"
 #include "views/panels/sweep_builder.h"
 
 using nlohmann::json;
 using ptq::views::StrategyPanel;
+using ptq::views::test::child;
+using ptq::views::test::compose;
 using ptq::views::SweepBuilder;
 
 namespace {
 const QString kModel = PTQ_SHARED_DIR "/models/austen-tiny";
 const QString kCalib = PTQ_SHARED_DIR "/corpus/austen-valid.txt";
 const QString kEval = PTQ_SHARED_DIR "/corpus/austen-test.txt";
-
-template <class W>
-W* child(QWidget& w, const QString& name) {
-  W* c = w.findChild<W*>(name);
-  if (!c) qFatal("no child %s", qPrintable(name));
-  return c;
-}
-
-void compose(StrategyPanel& p, const QString& quantizer, const QStringList& transforms) {
-  auto* q = child<QComboBox>(p, "quantizer");
-  q->setCurrentIndex(q->findData(quantizer));
-  for (const auto& s : ptq::strategy_registry())
-    if (s.kind != ptq::StageKind::Quantizer)
-      child<QCheckBox>(p, QString::fromStdString("transform." + s.id))->setChecked(transforms.contains(QString::fromStdString(s.id)));
-}
 }  // namespace
 
 class TestStrategyPanel : public QObject {
