@@ -61,11 +61,10 @@ QColor ChartStyle::methodColor(const QString& method) {
   return seriesColor(static_cast<int>(qHash(method) % 8));
 }
 
-QColor ChartStyle::colorMap(double t) {
-  // Viridis, 9 anchors, linear interpolation.
-  static const double anchors[][3] = {{68, 1, 84},    {72, 40, 120},  {62, 74, 137},  {49, 104, 142}, {38, 130, 142},
-                                      {31, 158, 137}, {53, 183, 121}, {109, 205, 89}, {253, 231, 37}};
-  constexpr int n = 9;
+namespace {
+
+// Linear interpolation between n RGB anchors at t in [0, 1] (NaN and below 0 give the first).
+QColor interpolateAnchors(const double (*anchors)[3], int n, double t) {
   if (!(t >= 0)) t = 0;
   t = std::min(1.0, t);
   double pos = t * (n - 1);
@@ -75,19 +74,21 @@ QColor ChartStyle::colorMap(double t) {
   return QColor(mix(0), mix(1), mix(2));
 }
 
+}  // namespace
+
+QColor ChartStyle::colorMap(double t) {
+  // Viridis, 9 anchors, linear interpolation.
+  static const double anchors[][3] = {{68, 1, 84},    {72, 40, 120},  {62, 74, 137},  {49, 104, 142}, {38, 130, 142},
+                                      {31, 158, 137}, {53, 183, 121}, {109, 205, 89}, {253, 231, 37}};
+  return interpolateAnchors(anchors, 9, t);
+}
+
 QColor ChartStyle::divergingMap(double t) {
   // ColorBrewer RdBu (11 classes), reversed so that negative differences are blue.
   static const double anchors[][3] = {{5, 48, 97},     {33, 102, 172},  {67, 147, 195},  {146, 197, 222},
                                       {209, 229, 240}, {247, 247, 247}, {253, 219, 199}, {244, 165, 130},
                                       {214, 96, 77},   {178, 24, 43},   {103, 0, 31}};
-  constexpr int n = 11;
-  if (!(t >= 0)) t = 0;
-  t = std::min(1.0, t);
-  double pos = t * (n - 1);
-  int i = std::min(n - 2, static_cast<int>(pos));
-  double f = pos - i;
-  auto mix = [&](int c) { return static_cast<int>(std::lround(anchors[i][c] * (1 - f) + anchors[i + 1][c] * f)); };
-  return QColor(mix(0), mix(1), mix(2));
+  return interpolateAnchors(anchors, 11, t);
 }
 
 }  // namespace ptq::views
