@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "core/runtime/device.h"
 #include "core/runtime/host_allocator.h"
+#include "core/runtime/kernel_profile.h"
 #include "core/runtime/omp_wait.h"
 #include "core/runtime/errors.h"
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : ptq::cli::commands()) {
     if (name != c.name) continue;
+    ptq::KernelProfile kernel_profile;  // PTQ_KERNEL_PROFILE=FILE: the command's top CUDA kernels (bench/)
     try {
       return c.run(args);
     } catch (const ptq::Cancelled&) {
