@@ -4,6 +4,7 @@
 
 #include "core/runtime/errors.h"
 #include "quant/formats/activation_quant.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -106,10 +107,11 @@ std::map<std::string, at::Tensor> calibrate_static_act_scales(const Block& block
   if (inputs.empty()) throw Error("static activation scales need calibration data (--calib FILE)");
   BlockContext c = ctx;
   c.observer = &obs;
-  for (const auto& x : inputs) block.forward(x, c);
+  const at::Device dev = block.linears().front().weight.device();
+  for (const auto& x : inputs) block.forward(on_device(x, dev), c);
   if (obs.needs_error_pass()) {
     obs.error_pass = true;
-    for (const auto& x : inputs) block.forward(x, c);
+    for (const auto& x : inputs) block.forward(on_device(x, dev), c);
   }
   return obs.scales(block.index());
 }

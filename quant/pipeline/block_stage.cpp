@@ -4,6 +4,7 @@
 
 #include "core/runtime/errors.h"
 #include "core/model/model.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -18,7 +19,7 @@ std::vector<at::Tensor> BlockWork::run(LinearObserver* obs) const {
   outs.reserve(inputs.size());
   for (const auto& x : inputs) {
     check_cancel(fb);
-    outs.push_back(block.forward(x, c));
+    outs.push_back(block.forward(on_device(x, model.device()), c));
   }
   return outs;
 }
@@ -27,7 +28,7 @@ double BlockWork::output_error(const std::vector<at::Tensor>& outs) const {
   if (outs.empty()) return -1;
   double sum = 0;
   for (size_t i = 0; i < outs.size(); ++i) {
-    at::Tensor f = fp_outputs[i].to(at::kFloat), o = outs[i].to(at::kFloat);
+    at::Tensor f = on_device(fp_outputs[i], model.device()).to(at::kFloat), o = outs[i].to(at::kFloat);
     sum += ((o - f).pow(2).sum() / f.pow(2).sum().clamp_min(1e-30)).item<double>();
   }
   return sum / double(outs.size());

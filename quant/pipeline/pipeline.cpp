@@ -50,10 +50,14 @@ BlockStageFn block_stage(const std::string& id) {
 // no float32 copies of the activations.
 struct ActivationErrorObserver : LinearObserver {
   std::map<std::string, at::Tensor> fp_weight;  // by name inside the block
-  struct Acc {
-    double err = 0, ref = 0, cos = 0;
+  struct Acc {  // float64 scalars on the device: summed there in batch order, read once per block
+    at::Tensor err, ref, cos;
     int64_t tokens = 0;
   };
+  static void add(at::Tensor& a, const at::Tensor& v) {
+    at::Tensor d = v.to(at::kDouble);
+    a = a.defined() ? a + d : d;
+  }
   std::map<std::string, Acc> acc;
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor& out) override {
     auto it = fp_weight.find(l.name());
@@ -61,11 +65,11 @@ struct ActivationErrorObserver : LinearObserver {
     at::Tensor y = at::linear(in, it->second, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
     const at::ScalarType f = at::kFloat;
     Acc& a = acc[l.name()];
-    a.err += at::norm(out - y, 2, f).pow(2).item<double>();
-    a.ref += at::norm(y, 2, f).pow(2).item<double>();
+    add(a.err, at::norm(out - y, 2, f).pow(2));
+    add(a.ref, at::norm(y, 2, f).pow(2));
     at::Tensor dot = at::sum(out * y, {1}, false, f);
     at::Tensor nq = at::norm(out, 2, {1}, false, f), ny = at::norm(y, 2, {1}, false, f);
-    a.cos += (dot / (nq * ny).clamp_min(1e-8)).sum().item<double>();
+    add(a.cos, (dot / (nq * ny).clamp_min(1e-8)).sum());
     a.tokens += in.size(0);
   }
 };
@@ -93,11 +97,11 @@ void validate_request(const ModelConfig& cfg, const QuantRequest& req, const std
 }
 
 // Embedded calibration windows, in batches of calib_batch, on the model's device.
-std::vector<at::Tensor> embed_calibration(Model& model, const at::Tensor& windows, int64_t batch) {
+std::vector<at::Tensor> embed_calibration(Model& model, const at::Tensor& windows, int64_t batch, CalibStaging st) {
   std::vector<at::Tensor> inputs;
   at::Tensor dev = windows.to(model.device());
   for (int64_t b = 0; b < dev.size(0); b += batch)
-    inputs.push_back(model.embed(dev.slice(0, b, std::min(dev.size(0), b + batch))));
+    inputs.push_back(to_staging(model.embed(dev.slice(0, b, std::min(dev.size(0), b + batch))), st));
   return inputs;
 }
 
@@ -110,6 +114,7 @@ struct BlockPass {
   std::map<std::string, LayerRecord> records;
   std::map<std::string, QuantizedWeight> quantized;
   std::chrono::steady_clock::time_point t0;
+  CalibStaging staging = CalibStaging::Device;
 };
 
 // After the quantizer ran: block i+1 sees the quantized block i. Each batch's input is replaced by
@@ -119,23 +124,26 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
                              Feedback* fb) {
   BlockContext c = ctx;
   c.observer = &err;
-  double sum = 0;
+  at::Tensor sum;
   for (size_t b = 0; b < p.inputs.size(); ++b) {
     check_cancel(fb);
-    at::Tensor out = p.blk.forward(p.inputs[b], c);
-    at::Tensor d = out - p.fp_outputs[b];
-    sum += (at::norm(d, 2, at::kFloat).pow(2) / at::norm(p.fp_outputs[b], 2, at::kFloat).pow(2).clamp_min(1e-30))
-               .item<double>();
-    p.inputs[b] = out;
+    const at::Device dev = p.blk.linears().front().weight.device();
+    at::Tensor out = p.blk.forward(on_device(p.inputs[b], dev), c);
+    const at::Tensor fp = on_device(p.fp_outputs[b], dev);
+    at::Tensor d = out - fp;
+    // One ratio per batch, summed on the device in double (as the host did): no sync per batch.
+    at::Tensor r = (at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp, 2, at::kFloat).pow(2).clamp_min(1e-30)).to(at::kDouble);
+    sum = sum.defined() ? sum + r : r;
+    p.inputs[b] = to_staging(out, p.staging);
     p.fp_outputs[b] = at::Tensor();
   }
-  br.out_rel_mse = p.inputs.empty() ? kNotMeasured : sum / double(p.inputs.size());
+  br.out_rel_mse = p.inputs.empty() ? kNotMeasured : sum.item<double>() / double(p.inputs.size());
   if (!p.inputs.empty() && !std::isfinite(br.out_rel_mse))
     throw Error("block " + std::to_string(br.block) + ": the quantized block's outputs are not finite (NaN or Inf)");
   for (auto& kv : err.acc) {
     LayerRecord& r = p.records[kv.first];
-    r.out_rel_mse = kv.second.err / std::max(kv.second.ref, 1e-30);
-    r.out_cosine = kv.second.tokens ? kv.second.cos / double(kv.second.tokens) : kNotMeasured;
+    r.out_rel_mse = kv.second.err.item<double>() / std::max(kv.second.ref.item<double>(), 1e-30);
+    r.out_cosine = kv.second.tokens ? kv.second.cos.item<double>() / double(kv.second.tokens) : kNotMeasured;
     r.calib_tokens = kv.second.tokens;
   }
 }
@@ -155,7 +163,10 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     if (quantizes) {
       if (req.after_transform) req.after_transform(w);
       if (req.transform_only) {
-        if (have_calib) p.inputs = w.run();
+        if (have_calib) {
+          std::vector<at::Tensor> outs = w.run();
+          for (size_t b = 0; b < outs.size(); ++b) p.inputs[b] = to_staging(outs[b], p.staging);
+        }
         return;
       }
     }
@@ -209,7 +220,7 @@ nlohmann::json QuantResult::to_json() const {
   nlohmann::json j = {{"method", method}, {"bits", s.element_bits()}, {"group", s.group_size}, {"sym", s.symmetric},
                       {"format", format_name(s.format)}, {"params", params}, {"plan", plan.to_json()},
                       {"calibration", calibration}, {"layers", ls}, {"blocks", bs}, {"quantize_seconds", seconds},
-                      {"peak_gpu_bytes", peak_gpu_bytes}};
+                      {"peak_gpu_bytes", peak_gpu_bytes}, {"calib_staging", calib_staging_name(calib_staging)}};
   if (!activations.is_null()) j["activations"] = activations;
   return j;
 }
@@ -247,15 +258,16 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     }
 
   std::vector<at::Tensor> inputs;
-  if (have_calib) inputs = embed_calibration(model, windows, req.calib_batch);
+  res.calib_staging = resolve_calib_staging(req.calib_staging, model.device(), model.streaming());
+  if (have_calib) inputs = embed_calibration(model, windows, req.calib_batch, res.calib_staging);
   const int64_t T = have_calib ? req.calib.seqlen : 1;
   BlockContext ctx = model.context(T);
   for (int i = 0; i < cfg.num_layers; ++i) {
     check_cancel(fb);
-    BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now()};
+    BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now(), res.calib_staging};
     check_finite(p.blk);
     if (have_calib)
-      for (const auto& x : inputs) p.fp_outputs.push_back(p.blk.forward(x, ctx));
+      for (const auto& x : inputs) p.fp_outputs.push_back(to_staging(p.blk.forward(on_device(x, model.device()), ctx), p.staging));
     if (std::getenv("PTQ_PROFILE")) {
       synchronize(model.device());
       std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(p.t0));

@@ -14,6 +14,7 @@
 #include "quant/pipeline/layer_record.h"
 #include "quant/pipeline/quant_plan.h"
 #include "quant/formats/quantizer.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -36,6 +37,8 @@ struct QuantRequest {
   bool transform_only = false;
   // Keep every quantized layer's column-wise relative error (LayerRecord::column_rel_error).
   bool column_errors = false;
+  // Where the calibration activations live between blocks (quant/pipeline/calib_staging.h).
+  CalibStaging calib_staging = CalibStaging::Auto;
 };
 
 struct QuantResult {
@@ -47,6 +50,7 @@ struct QuantResult {
   std::vector<BlockRecord> blocks;
   double seconds = 0;
   int64_t peak_gpu_bytes = 0;
+  CalibStaging calib_staging = CalibStaging::Device;  // as resolved for this run
   std::map<std::string, QuantizedWeight> quantized;  // integer forms by full layer name (CPU)
   // Activation quantization (plan.act): calibrated static scales by full layer name (CPU; empty
   // for dynamic scales) and the record (act_install.h activation_record; null when off).

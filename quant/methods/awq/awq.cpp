@@ -50,6 +50,7 @@
 #include "quant/methods/smoothing/scale_fold.h"
 #include "quant/methods/smoothing/search_act_quant.h"
 #include "quant/pipeline/block_stage.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -202,8 +203,9 @@ ModuleProbe make_probe(const BlockWork& w, bool attention) {
   ModuleProbe p;
   p.attention = attention;
   const double eps = w.model.config().rms_norm_eps;
-  for (const auto& h : w.inputs) {
+  for (const auto& staged : w.inputs) {
     check_cancel(w.fb);
+    const at::Tensor h = on_device(staged, w.model.device());
     at::Tensor x1 = rms_norm(h, as_decoder(w.block).input_norm, eps);
     if (attention) {
       p.x.push_back(x1);

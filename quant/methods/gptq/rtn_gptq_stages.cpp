@@ -11,6 +11,8 @@
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/gptq/gptq.h"
 #include "quant/methods/gptq/gptq_stage_helpers.h"
+#include "core/model/model.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -74,7 +76,7 @@ void capture_hessians(const BlockWork& w, HessianObserver& obs) {
     check_cancel(w.fb);
     obs.seen.clear();
     try {
-      (void)w.block.forward(x, c);
+      (void)w.block.forward(on_device(x, w.model.device()), c);
     } catch (const StopBlockForward&) {  // every H of the group has this batch's input
     }
   }

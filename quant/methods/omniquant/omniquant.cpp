@@ -29,6 +29,8 @@
 #include "core/runtime/errors.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/methods/omniquant/omniquant.h"
+#include "core/model/model.h"
+#include "quant/pipeline/calib_staging.h"
 
 namespace ptq {
 
@@ -236,8 +238,8 @@ std::pair<double, double> train_clipping(BlockWork& w, std::vector<LwcLayer>& la
     double epoch_loss = 0;
     for (const auto& c : chunks) {
       check_cancel(w.fb);
-      const at::Tensor& x = w.inputs[c.first];
-      const at::Tensor& y = w.fp_outputs[c.first];
+      const at::Tensor x = on_device(w.inputs[c.first], w.model.device());
+      const at::Tensor y = on_device(w.fp_outputs[c.first], w.model.device());
       const int64_t r0 = c.second.first, r1 = c.second.second;
       opt.zero_grad();
       for (auto& L : layers) L.layer->weight = lwc_fake_quantize(L.w0, L.up, L.low, L.spec);

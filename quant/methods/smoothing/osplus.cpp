@@ -82,7 +82,7 @@ OsPlusProbe make_probe(BlockWork& w, const ScaleGroup& g) {
   OsPlusProbe p;
   p.attention = in_attention(g);
   for (size_t i = 0; i < cap.batches.size(); ++i) {
-    const at::Tensor& h = w.inputs[i];
+    const at::Tensor& h = w.inputs[i];  // only its shape is read
     p.x.push_back(cap.batches[i].reshape({h.size(0), h.size(1), -1}));
     p.fp.push_back(p.forward(w, p.x.back()));
   }

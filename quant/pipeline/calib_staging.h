@@ -1,0 +1,30 @@
+#pragma once
+// Where the calibration activations between blocks live while a model is quantized block by block:
+// the block inputs and the full-precision outputs are 2 × tokens × hidden values each (2 GiB each
+// for 128 × 2048 tokens of a 7B model in bf16). On the device they cost GPU memory; staged in
+// pinned host memory each batch is copied in asynchronously when a forward needs it and its
+// output copied back, so the GPU holds one batch at a time beside the block.
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace ptq {
+
+enum class CalibStaging { Auto, Device, Host };
+
+CalibStaging parse_calib_staging(const std::string& s);  // "auto", "device", "host"
+const char* calib_staging_name(CalibStaging s);
+// Auto: host when the model runs on CUDA streamed (--residency stream: GPU memory is the limit),
+// else device. Host needs CUDA (pinned memory); elsewhere it is refused by name.
+CalibStaging resolve_calib_staging(CalibStaging s, const at::Device& dev, bool streaming);
+
+// x on device d: x itself when it is there, else an asynchronous copy (from pinned host memory).
+inline at::Tensor on_device(const at::Tensor& x, const at::Device& d) {
+  return x.device() == d ? x : x.to(d, x.scalar_type(), /*non_blocking=*/true, /*copy=*/false);
+}
+
+// y kept where the staging puts it: y itself (Device), or an asynchronous copy into pinned host
+// memory (Host; stream-ordered, so later copies back to the device see the finished data).
+at::Tensor to_staging(const at::Tensor& y, CalibStaging s);
+
+}  // namespace ptq
