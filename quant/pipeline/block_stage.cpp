@@ -64,14 +64,9 @@ void commit_quantized(BlockWork& w, Linear& l, const QuantizedWeight& q, double 
   r.seconds += seconds;
   if (!note.empty()) r.note = r.note.empty() ? note : r.note + "; " + note;
   QuantizedWeight cpu = q;
-  if (q.codes.defined()) cpu.codes = q.codes.cpu();
-  if (q.scales.defined()) cpu.scales = q.scales.cpu();
-  if (q.values.defined()) cpu.values = q.values.cpu();
-  if (q.zeros.defined()) cpu.zeros = q.zeros.cpu();
-  if (q.g_idx.defined()) cpu.g_idx = q.g_idx.cpu();
-  if (q.kept_columns.defined()) cpu.kept_columns = q.kept_columns.cpu();
-  if (q.kept_values.defined()) cpu.kept_values = q.kept_values.cpu();
-  if (q.col_scale.defined()) cpu.col_scale = q.col_scale.cpu();
+  for (at::Tensor* t : {&cpu.codes, &cpu.scales, &cpu.values, &cpu.zeros, &cpu.g_idx, &cpu.kept_columns,
+                        &cpu.kept_values, &cpu.col_scale})
+    *t = to_host_result(*t);  // asynchronous from CUDA: quantize_model synchronizes before returning
   w.quantized[l.name()] = cpu;
   l.weight = deq.to(l.weight.scalar_type());
   w.block.mark_modified();

@@ -1,5 +1,7 @@
 #include "quant/pipeline/calib_staging.h"
 
+#include <cstdlib>
+
 #include "core/runtime/errors.h"
 
 namespace ptq {
@@ -32,6 +34,28 @@ at::Tensor to_staging(const at::Tensor& y, CalibStaging s) {
   if (s != CalibStaging::Host || !y.is_cuda()) return y;
   at::Tensor h = at::empty(y.sizes(), y.options().device(at::kCPU).pinned_memory(true));
   h.copy_(y, /*non_blocking=*/true);
+  return h;
+}
+
+namespace {
+thread_local int64_t pinned_result_bytes = 0;
+
+int64_t pinned_result_budget() {
+  const char* e = std::getenv("PTQ_PINNED_RESULTS_GIB");
+  const double gib = e && *e ? std::atof(e) : 16.0;
+  return gib > 0 ? int64_t(gib * double(int64_t(1) << 30)) : 0;
+}
+}  // namespace
+
+void begin_result_copies() { pinned_result_bytes = 0; }
+
+at::Tensor to_host_result(const at::Tensor& x) {
+  if (!x.defined() || !x.is_cuda()) return x.defined() ? x.cpu() : x;
+  const int64_t bytes = x.numel() * int64_t(x.element_size());
+  if (pinned_result_bytes + bytes > pinned_result_budget()) return x.cpu();
+  pinned_result_bytes += bytes;
+  at::Tensor h = at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
+  h.copy_(x, /*non_blocking=*/true);
   return h;
 }
 

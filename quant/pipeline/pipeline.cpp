@@ -250,6 +250,7 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     res.calibration = req.calib.to_json();
   }
   reset_peak_memory(model.device());
+  begin_result_copies();
 
   for (const auto* s : stages)
     if (s->kind == StageKind::ModelTransform) {
