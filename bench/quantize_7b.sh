@@ -21,7 +21,7 @@ import collections, json, re, sys
 j = json.load(sys.stdin)
 loops = collections.Counter(m.group(1) for l in j["layers"] for m in [re.search(r"gptq_column_loop: (\w+)", l["note"])] if m)
 print(json.dumps({"method": j["method"], "quantize_seconds": j["quantize_seconds"], "peak_gpu_gib": j["peak_gpu_bytes"] / 2**30,
-                  "nsamples": int(sys.argv[2]), "calib_seqlen": int(sys.argv[3]), "device": j["device"], "layers": len(j["blocks"]),
+                  "nsamples": int(sys.argv[2]), "calib_seqlen": int(sys.argv[3]), "device": j["device"], "layers": len(j["blocks"]), "calib_staging": j.get("calib_staging"),
                   "gptq_column_loop": dict(loops), "block_seconds": [round(b["seconds"], 2) for b in j["blocks"]],
                   "last_block_out_rel_mse": j["blocks"][-1]["out_rel_mse"]}))'
 # Each method at its reference's calibration shape: GPTQ 128 x 2048 tokens, AWQ 128 x 512.

@@ -219,6 +219,13 @@ TEST_CASE("bad input: bits, groups, method, parameters, calibration, NaN weights
   c.calib.seqlen = 4096;
   c.calib.files = {shared("parity/llama/config.json")};
   CHECK_THROWS_WITH(quantize_model(*model, &tok, c), "too few for windows of 4096");
+  QuantRequest h = calibrated("gptq", 4, 32, 2);  // pinned host staging is for CUDA runs
+  h.calib_staging = CalibStaging::Host;
+  CHECK_THROWS_WITH(quantize_model(*model, &tok, h), "calibration staging 'host' needs a CUDA device");
+  CHECK_THROWS_WITH(parse_calib_staging("disk"), "unknown calibration staging 'disk' (choose auto, device or host)");
+  CHECK(resolve_calib_staging(CalibStaging::Auto, at::Device("cpu"), true) == CalibStaging::Device);
+  CHECK(resolve_calib_staging(CalibStaging::Auto, at::Device("cuda:0"), true) == CalibStaging::Host);
+  CHECK(resolve_calib_staging(CalibStaging::Auto, at::Device("cuda:0"), false) == CalibStaging::Device);
   model->acquire(1).linear("mlp.up_proj").weight[0][0] = std::nan("");
   CHECK_THROWS_WITH(quantize_model(*model, &tok, request("rtn", 4, 32)), "layers.1.mlp.up_proj contains NaN");
 }

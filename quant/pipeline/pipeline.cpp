@@ -242,6 +242,7 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     const std::string why = transform_refusal(cfg, s->id, res.params[s->id]);
     if (!why.empty()) throw Error(why);
   }
+  res.calib_staging = resolve_calib_staging(req.calib_staging, model.device(), model.streaming());
   const bool have_calib = !req.calib.files.empty();
   at::Tensor windows;
   if (have_calib) {
@@ -259,7 +260,6 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     }
 
   std::vector<at::Tensor> inputs;
-  res.calib_staging = resolve_calib_staging(req.calib_staging, model.device(), model.streaming());
   if (have_calib) inputs = embed_calibration(model, windows, req.calib_batch, res.calib_staging);
   const int64_t T = have_calib ? req.calib.seqlen : 1;
   BlockContext ctx = model.context(T);
