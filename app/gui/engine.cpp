@@ -30,7 +30,9 @@ ptq::RecordRunner export_runner(const std::string& dir, const std::string& forma
 
 }  // namespace
 
-views::JobEngine engineForJobs() { return {ptq::engine_runner(), ptq::resolve_device, export_runner}; }
+views::JobEngine engineForJobs() {
+  return {ptq::engine_runner(), ptq::resolve_device, export_runner, ptq::visible_cuda_devices()};
+}
 
 views::ModelLibraryPanel::CheckpointReader checkpointReader() { return ptq::summarize_checkpoint; }
 

@@ -354,6 +354,33 @@ class TestJobQueue : public QObject {
     QVERIFY2(ib->start >= ia->end, "an auto job and a cuda job ran on cuda:0 at once");
   }
 
+  // With the host's GPUs known, the rows of a "cuda" sweep spread over them, one run per GPU at a
+  // time; a job that asked for cuda:0 by name waits for cuda:0.
+  void sweepRunsSpreadOverEveryGpu() {
+    QTemporaryDir dir;
+    FakeEngine engine(20);
+    ptq::views::JobEngine e = engine.engine([](const std::string& d) { return d == "auto" ? std::string("cuda:0") : d; });
+    e.gpus = {"cuda:0", "cuda:1"};
+    JobQueue q(e);
+    const auto ids = q.enqueueSweep({fakeSpec("s1", "cuda"), fakeSpec("s2", "cuda"), fakeSpec("s3", "auto")}, dir.path(), "sweep");
+    const int pinned = q.enqueue(fakeSpec("pinned", "cuda:0"), dir.path());
+    QCOMPARE(q.job(ids[0])->device, QString("cuda:0"));
+    QCOMPARE(q.job(ids[1])->device, QString("cuda:1"));
+    QCOMPARE(q.job(ids[1])->status, JobStatus::Running);
+    QCOMPARE(q.job(ids[2])->status, JobStatus::Queued);  // both GPUs busy
+    QVERIFY(waitIdle(q, 10000));
+    for (int id : {ids[0], ids[1], ids[2], pinned}) QCOMPARE(q.job(id)->status, JobStatus::Done);
+    const auto *a = engine.find("s1"), *b = engine.find("s2"), *c = engine.find("s3"), *p = engine.find("pinned");
+    QVERIFY(a && b && c && p);
+    QVERIFY2(a->start < b->end && b->start < a->end, "the two GPUs did not run at once");
+    QVERIFY2(c->start >= std::min(a->end, b->end), "a third run shared a GPU");
+    QCOMPARE(q.job(pinned)->device, QString("cuda:0"));
+    const std::vector<const Interval*> runs = {a, b, c};
+    for (size_t i = 0; i < runs.size(); ++i)  // the pinned job never ran beside another run on cuda:0
+      if (q.job(ids[i])->device == "cuda:0")
+        QVERIFY2(p->start >= runs[i]->end || p->end <= runs[i]->start, "two runs shared cuda:0");
+  }
+
   // Without a resolver "auto" may be any device: it overlaps with no job.
   void unresolvedAutoWaitsForEveryDevice() {
     QTemporaryDir dir;

@@ -100,6 +100,8 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
     if (deviceFor(s) != j.device)
       throw ptq::Error("the runs of one job must share a device, got '" + j.device.toStdString() + "' and '" +
                        deviceFor(s).toStdString() + "'");
+  j.anyGpu = j.device.startsWith("cuda");
+  for (const auto& s : specs) j.anyGpu &= s.value("device", std::string("cpu")) == "cuda" || s.value("device", std::string("cpu")) == "auto";
   j.resultsDir = resultsDir;
   j.skipComplete = skipComplete;
   j.runner = std::move(runner);
@@ -167,13 +169,35 @@ int JobQueue::activeCount() const {
   return int(std::count_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return !j.finished(); }));
 }
 
+bool JobQueue::deviceBusy(const QString& device) const {
+  for (const auto& o : jobs_)
+    if (o.active() && sameDevice(o.device, device)) return true;
+  return false;
+}
+
+QString JobQueue::freeGpuFor(const Job& j) const {
+  if (!j.anyGpu) return {};
+  for (const auto& g : engine_.gpus) {
+    const QString gpu = QString::fromStdString(ptq::canonical_device(g));
+    if (!deviceBusy(gpu)) return gpu;
+  }
+  return {};
+}
+
 void JobQueue::schedule() {
-  // First queued job of each idle device starts, in submission order.
+  // First queued job of each idle device starts, in submission order; a job that may take any GPU
+  // moves to a free one (the device is not part of a run's identity: the record names where it ran).
   for (auto& j : jobs_) {
     if (j.status != JobStatus::Queued) continue;
-    bool deviceBusy = false;
-    for (const auto& o : jobs_) deviceBusy |= o.active() && sameDevice(o.device, j.device);
-    if (!deviceBusy) start(j);
+    if (!deviceBusy(j.device)) {
+      start(j);
+      continue;
+    }
+    const QString gpu = freeGpuFor(j);
+    if (gpu.isEmpty()) continue;
+    j.device = gpu;
+    for (auto& s : j.specs) s.device = gpu.toStdString();
+    start(j);
   }
 }
 

@@ -33,6 +33,7 @@ struct Job {
   bool skipComplete = true;
   ptq::RecordRunner runner;  // unset: the engine's
   bool scratchRecords = false;  // its records are by-products (an export job): no recordWritten
+  bool anyGpu = false;  // its runs asked for "cuda" or "auto": it may start on any free GPU (JobEngine::gpus)
   JobStatus status = JobStatus::Queued;
   // Progress of the current run: engine stage and its step/total; fraction and ETA of the job.
   QString stage;
@@ -112,6 +113,9 @@ class JobQueue : public QObject {
   void onRunDone(int id, int run, const RunOutcome& o);
   void onFinished(int id, bool cancelled);
   QString deviceFor(const ptq::ExperimentSpec& spec) const;
+  bool deviceBusy(const QString& device) const;
+  // A free GPU of the engine's for a job that may take any (empty: none free, or not such a job).
+  QString freeGpuFor(const Job& j) const;
 
   JobEngine engine_;
   std::vector<Job> jobs_;

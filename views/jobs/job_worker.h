@@ -29,6 +29,10 @@ struct JobEngine {
   // `format` (gptq | gptq_v2 | awq | compressed-tensors; quant/export/hf_export.h). Unset: the
   // workbench cannot export.
   std::function<ptq::RecordRunner(const std::string& dir, const std::string& format)> exportRun;
+  // The GPUs of the host ("cuda:0" … "cuda:N-1"): a job whose runs ask for "cuda" or "auto" (resolved
+  // to a GPU) starts on whichever of them is free, one job per GPU at a time, so a sweep's rows
+  // spread over every GPU. A job asking for "cuda:1" stays there. Empty: jobs run where they ask.
+  std::vector<std::string> gpus;
 };
 
 // ExperimentSpec::run_id of a spec; empty when the spec does not parse.
