@@ -99,17 +99,22 @@ TEST_CASE("cuda GPTQ: the graph-captured column loop equals the eager loop bit f
 
 // The layer records of a CUDA GPTQ run say which column loop ran: blocksize 32 gives every layer
 // of the llama fixture (64 or 128 input features) at least one replayed block.
-std::vector<std::string> gptq_loop_notes(bool graph) {
+// quantize_model with `q` on the llama fixture loaded on CUDA.
+QuantResult quantize_llama_on_cuda(const QuantRequest& q) {
   at::NoGradGuard ng;
-  if (graph)
-    ::unsetenv("PTQ_NO_CUDA_GRAPH");
-  else
-    ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
   const std::string dir = test::shared_dir() + "/parity/llama";
   LoadOptions lo;
   lo.device = "cuda";
   auto model = Model::load(dir, lo);
   Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  return quantize_model(*model, &tok, q);
+}
+
+std::vector<std::string> gptq_loop_notes(bool graph) {
+  if (graph)
+    ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  else
+    ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
   QuantRequest q;
   q.method = "gptq";
   q.plan.spec.bits = 4;
@@ -118,7 +123,7 @@ std::vector<std::string> gptq_loop_notes(bool graph) {
   q.calib.files = {test::shared_dir() + "/corpus/austen-valid.txt"};
   q.calib.nsamples = 4;
   q.calib.seqlen = 32;
-  QuantResult r = quantize_model(*model, &tok, q);
+  QuantResult r = quantize_llama_on_cuda(q);
   ::unsetenv("PTQ_NO_CUDA_GRAPH");
   std::vector<std::string> notes;
   for (const auto& l : r.layers)
@@ -246,12 +251,6 @@ namespace {
 // The same GPTQ or AWQ run with the calibration activations on the GPU and staged in pinned host
 // memory: the arithmetic is the same, so every record and every code must be equal, not close.
 QuantResult staged_run(const std::string& method, CalibStaging st) {
-  at::NoGradGuard ng;
-  const std::string dir = test::shared_dir() + "/parity/llama";
-  LoadOptions lo;
-  lo.device = "cuda";
-  auto model = Model::load(dir, lo);
-  Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
   QuantRequest q;
   q.method = method;
   q.plan.spec.bits = 4;
@@ -261,7 +260,7 @@ QuantResult staged_run(const std::string& method, CalibStaging st) {
   q.calib.seqlen = 64;
   q.calib_batch = 2;
   q.calib_staging = st;
-  return quantize_model(*model, &tok, q);
+  return quantize_llama_on_cuda(q);
 }
 
 void staging_changes_nothing(const std::string& method) {
