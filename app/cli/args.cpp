@@ -117,4 +117,12 @@ LoadOptions load_options(const Args& a) {
   return lo;
 }
 
+Tokenizer model_tokenizer(const Model& model, const std::string& dir, const std::string& purpose) {
+  const std::string path = model.checkpoint().tokenizer_path();
+  if (path.empty()) throw Error("no tokenizer.json in '" + dir + "'" + purpose);
+  Tokenizer tok = Tokenizer::from_file(path);
+  tok.check_fits_model(model.config().vocab_size, "'" + dir + "'");
+  return tok;
+}
+
 }  // namespace ptq::cli

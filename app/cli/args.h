@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/model/model.h"
+#include "core/text/tokenizer.h"
 
 namespace ptq::cli {
 
@@ -37,5 +38,10 @@ class Args {
 // --device (default cpu), --dtype (default float32), --residency (default auto) as model load options;
 // --split-devices D1,D2,... (instead of --device) splits the blocks across devices for evaluation.
 LoadOptions load_options(const Args& a);
+
+// The tokenizer.json of a loaded model's checkpoint (folder `dir`), checked against the model's
+// vocabulary. Without one it is an error: "no tokenizer.json in 'DIR'" followed by `purpose`
+// (" to tokenize the calibration text").
+Tokenizer model_tokenizer(const Model& model, const std::string& dir, const std::string& purpose = "");
 
 }  // namespace ptq::cli

@@ -58,10 +58,7 @@ int cmd_eval_tasks(const std::vector<std::string>& argv) {
   CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
   const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
-  const std::string tok_path = model->checkpoint().tokenizer_path();
-  if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "'");
-  const Tokenizer tok = Tokenizer::from_file(tok_path);
-  tok.check_fits_model(model->config().vocab_size, "'" + dir + "'");
+  const Tokenizer tok = model_tokenizer(*model, dir);
   json out = {{"tasks", evaluate_tasks(*model, tok, o, &fb)}, {"model", dir}};
   std::cout << out.dump() << std::endl;
   return 0;

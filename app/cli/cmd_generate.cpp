@@ -145,10 +145,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
   json timing = json::object();
   {
     auto model = Model::load(base, lo, &fb);
-    const std::string tok_path = model->checkpoint().tokenizer_path();
-    if (tok_path.empty()) throw Error("no tokenizer.json in '" + base + "'");
-    const Tokenizer tok = Tokenizer::from_file(tok_path);
-    tok.check_fits_model(model->config().vocab_size, "'" + base + "'");
+    const Tokenizer tok = model_tokenizer(*model, base);
     fp = timed_generate(*model, tok, prompts, p, go, a.flag("warmup"), fb, timing["fp"]);
     timing["device"] = device_description(model->device());
     timing["dtype"] = dtype_name(model->dtype());

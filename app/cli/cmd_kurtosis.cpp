@@ -46,10 +46,7 @@ int cmd_kurtosis(const std::vector<std::string>& argv) {
   CancelOnSignal on_signal(fb);  // SIGINT / SIGTERM: stop between units of work, exit 130 / 143
   const LoadOptions lo = load_options(a);
   auto model = Model::load(dir, lo, &fb);
-  const std::string tok_path = model->checkpoint().tokenizer_path();
-  if (tok_path.empty()) throw Error("no tokenizer.json in '" + dir + "' to tokenize the calibration text");
-  const Tokenizer tok = Tokenizer::from_file(tok_path);
-  tok.check_fits_model(model->config().vocab_size, "'" + dir + "'");
+  const Tokenizer tok = model_tokenizer(*model, dir, " to tokenize the calibration text");
   const at::Tensor windows = calibration_windows(tok, calib);
   json out = {{"fp", measure_kurtosis(*model, windows, batch, &fb)},
               {"calibration", calib.to_json()},
