@@ -30,15 +30,16 @@ CalibStaging resolve_calib_staging(CalibStaging s, const at::Device& dev, bool s
   return s;
 }
 
-at::Tensor to_staging(const at::Tensor& y, CalibStaging s) {
-  if (s != CalibStaging::Host || !y.is_cuda()) return y;
-  at::Tensor h = at::empty(y.sizes(), y.options().device(at::kCPU).pinned_memory(true));
-  h.copy_(y, /*non_blocking=*/true);
+namespace {
+
+// An asynchronous copy of CUDA tensor x into fresh pinned host memory.
+at::Tensor pinned_copy(const at::Tensor& x) {
+  at::Tensor h = at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
+  h.copy_(x, /*non_blocking=*/true);
   return h;
 }
 
-namespace {
-thread_local int64_t pinned_result_bytes = 0;
+thread_local int64_t pinned_result_left = 0;  // bytes of pinned memory this run's results may still take
 
 int64_t pinned_result_budget() {
   const char* e = std::getenv("PTQ_PINNED_RESULTS_GIB");
@@ -47,16 +48,18 @@ int64_t pinned_result_budget() {
 }
 }  // namespace
 
-void begin_result_copies() { pinned_result_bytes = 0; }
+at::Tensor to_staging(const at::Tensor& y, CalibStaging s) {
+  return s == CalibStaging::Host && y.is_cuda() ? pinned_copy(y) : y;
+}
+
+void begin_result_copies() { pinned_result_left = pinned_result_budget(); }
 
 at::Tensor to_host_result(const at::Tensor& x) {
   if (!x.defined() || !x.is_cuda()) return x.defined() ? x.cpu() : x;
   const int64_t bytes = x.numel() * int64_t(x.element_size());
-  if (pinned_result_bytes + bytes > pinned_result_budget()) return x.cpu();
-  pinned_result_bytes += bytes;
-  at::Tensor h = at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
-  h.copy_(x, /*non_blocking=*/true);
-  return h;
+  if (bytes > pinned_result_left) return x.cpu();
+  pinned_result_left -= bytes;
+  return pinned_copy(x);
 }
 
 }  // namespace ptq

@@ -31,7 +31,7 @@ at::Tensor to_staging(const at::Tensor& y, CalibStaging s);
 // CUDA into pinned memory, asynchronously (a pageable copy waits for the host to fault in fresh
 // pages; the profile of a 7B block showed 0.38 s of it). The caller synchronizes the device before
 // reading it (quantize_model does at its end). Pinned memory is held only up to a budget per run
-// (PTQ_PINNED_RESULTS_GIB, default 16; reset by begin_result_copies), then copies are plain.
+// (PTQ_PINNED_RESULTS_GIB, default 16; granted by begin_result_copies), then copies are plain.
 at::Tensor to_host_result(const at::Tensor& x);
 void begin_result_copies();
 

@@ -125,15 +125,14 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
   BlockContext c = ctx;
   c.observer = &err;
   at::Tensor sum;
+  const at::Device dev = p.blk.linears().front().weight.device();
   for (size_t b = 0; b < p.inputs.size(); ++b) {
     check_cancel(fb);
-    const at::Device dev = p.blk.linears().front().weight.device();
     at::Tensor out = p.blk.forward(on_device(p.inputs[b], dev), c);
     const at::Tensor fp = on_device(p.fp_outputs[b], dev);
     at::Tensor d = out - fp;
     // One ratio per batch, summed on the device in double (as the host did): no sync per batch.
-    at::Tensor r = (at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp, 2, at::kFloat).pow(2).clamp_min(1e-30)).to(at::kDouble);
-    sum = sum.defined() ? sum + r : r;
+    ActivationErrorObserver::add(sum, at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp, 2, at::kFloat).pow(2).clamp_min(1e-30));
     p.inputs[b] = to_staging(out, p.staging);
     p.fp_outputs[b] = at::Tensor();
   }

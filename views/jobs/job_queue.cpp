@@ -101,7 +101,10 @@ int JobQueue::enqueueRuns(const std::vector<nlohmann::json>& specs, const QStrin
       throw ptq::Error("the runs of one job must share a device, got '" + j.device.toStdString() + "' and '" +
                        deviceFor(s).toStdString() + "'");
   j.anyGpu = j.device.startsWith("cuda");
-  for (const auto& s : specs) j.anyGpu &= s.value("device", std::string("cpu")) == "cuda" || s.value("device", std::string("cpu")) == "auto";
+  for (const auto& s : specs) {
+    const std::string asked = s.value("device", std::string("cpu"));
+    j.anyGpu &= asked == "cuda" || asked == "auto";
+  }
   j.resultsDir = resultsDir;
   j.skipComplete = skipComplete;
   j.runner = std::move(runner);
