@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -71,6 +72,39 @@ TEST_CASE("round trip: llama rtn") { round_trip("llama", "rtn"); }
 TEST_CASE("round trip: llama rotate+gptq (untied head, online Hadamard)") { round_trip("llama", "rotate+gptq"); }
 TEST_CASE("round trip: qwen2 awq+rtn (folded norms, biases)") { round_trip("qwen2", "awq+rtn"); }
 TEST_CASE("round trip: mixtral awq+gptq (scaled router)") { round_trip("mixtral", "awq+gptq"); }
+
+// Streaming moves blocks on a worker thread: the next block read while one runs, each quantized
+// block copied back to host memory in the background. The streamed run must be the resident run:
+// the same records, and the same logits from the quantized model, evaluated twice (the second
+// pass reads the host copies back, which are current and not written again).
+TEST_CASE("a streamed quantization equals the resident one, and its model evaluates the same twice") {
+  at::NoGradGuard ng;
+  const std::string dir = shared("parity/llama");
+  Tokenizer tok = Tokenizer::from_file(dir + "/tokenizer.json");
+  at::Tensor ids = SafetensorsFile(dir + "/reference.safetensors").load("input_ids");
+  auto resident = Model::load(dir);
+  QuantResult want = quantize_model(*resident, &tok, request("gptq"));
+  const at::Tensor want_logits = resident->forward(ids);
+  LoadOptions lo;
+  lo.residency = Residency::Stream;
+  auto streamed = Model::load(dir, lo);
+  CHECK(streamed->streaming());
+  QuantResult got = quantize_model(*streamed, &tok, request("gptq"));
+  CHECK(got.layers.size() == want.layers.size());
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };  // NaN: not measured (skipped)
+  int measured = 0;
+  for (size_t k = 0; k < want.layers.size(); ++k) {
+    CHECK_MSG(same(got.layers[k].out_rel_mse, want.layers[k].out_rel_mse), want.layers[k].name);
+    CHECK_MSG(same(got.layers[k].method_loss, want.layers[k].method_loss), want.layers[k].name);
+    measured += std::isfinite(want.layers[k].out_rel_mse) ? 1 : 0;
+  }
+  CHECK(measured > 0);
+  for (int pass = 0; pass < 2; ++pass) {
+    const double diff = (streamed->forward(ids) - want_logits).abs().max().item<double>();
+    CHECK_MSG(diff == 0, "pass " + std::to_string(pass) + ": max |logits diff| " + std::to_string(diff));
+  }
+  for (int i = 0; i < streamed->num_blocks(); ++i) CHECK(!streamed->block(i).loaded());  // nothing left on the device
+}
 
 TEST_CASE("missing or foreign artifacts are clear errors") {
   CHECK_THROWS_WITH(load_quantized_model("/nonexistent/dir", LoadOptions{}), "artifacts.json missing");

@@ -6,10 +6,12 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/runtime/device.h"
 #include "core/runtime/host_allocator.h"
 #include "core/runtime/errors.h"
+#include "core/runtime/worker_thread.h"
 #include "tests/check.h"
 
 using namespace ptq;
@@ -76,4 +78,19 @@ TEST_CASE("configure_host_allocator: glibc takes the settings") {
 #if defined(__GLIBC__)
   CHECK(configure_host_allocator());
 #endif
+}
+
+TEST_CASE("WorkerThread: tasks run in the order posted, results and exceptions reach their futures") {
+  std::vector<int> order;
+  std::future<int> last;
+  std::future<void> failed;
+  {
+    WorkerThread w;
+    for (int i = 0; i < 5; ++i) w.post([&order, i] { order.push_back(i); });
+    failed = w.post([]() -> void { throw Error("task failed"); });
+    last = w.post([&order] { return int(order.size()); });
+  }  // the destructor lets every posted task finish
+  CHECK(order == std::vector<int>({0, 1, 2, 3, 4}));
+  CHECK(last.get() == 5);  // ran after the five, not before
+  CHECK_THROWS_WITH(failed.get(), "task failed");
 }

@@ -29,8 +29,6 @@ std::string residency_name(Residency r) {
   return "auto";
 }
 
-namespace {
-
 // NaN or Inf in a weight make every result NaN (a "ppl": null that looks like a number was
 // measured): refused when the tensor is first loaded. One reduction per chunk, accumulated on
 // the device, one sync per tensor; chunks bound the temporary mask to 16 M bytes.
@@ -47,8 +45,6 @@ void check_finite_weight(const at::Tensor& t, const std::string& name, const std
                 (n == 1 ? "" : "s") + " (of " + std::to_string(t.numel()) + ") in " + dtype_name(t.scalar_type()) +
                 "; a model with non-finite weights gives no meaningful result");
 }
-
-}  // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& opts, Feedback* fb) {
   std::unique_ptr<Model> m(new Model());
@@ -92,6 +88,7 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
     }
   }
   m->streaming_ = (r == Residency::Stream);
+  if (m->streaming_) m->start_transfers();
   if (!m->streaming_) {
     for (int i = 0; i < c.num_layers; ++i) {
       check_cancel(fb);
@@ -110,19 +107,6 @@ int64_t Model::weight_bytes() const {
     n += k;
   }
   return n * int64_t(c10::elementSize(dtype_));
-}
-
-void Model::load_block(int i) {
-  Block& b = *blocks_.at(size_t(i));
-  auto home = home_.find(i);
-  auto slots = b.tensors();
-  for (size_t k = 0; k < slots.size(); ++k) {
-    at::Tensor src = home != home_.end() ? home->second[k] : ck_->load(slots[k].first);
-    *slots[k].second = src.to(block_device(i), dtype_, /*non_blocking=*/false, /*copy=*/false);
-    // Once per tensor: a streamed block re-read from the checkpoint was checked the first time.
-    if (home == home_.end() && !checked_[size_t(i)]) check_finite_weight(*slots[k].second, slots[k].first, dir_);
-  }
-  checked_[size_t(i)] = true;
 }
 
 void Model::place_blocks(const std::vector<std::string>& devices) {
@@ -149,24 +133,6 @@ void Model::set_kv_cache(std::shared_ptr<const KvCacheQuantizer> kv) {
   if (kv && split())
     throw Error("a model split across devices evaluates a full-precision KV cache; quantize the KV cache on one device");
   kv_cache_ = std::move(kv);
-}
-
-Block& Model::acquire(int i) {
-  Block& b = *blocks_.at(size_t(i));
-  if (!b.loaded()) load_block(i);
-  return b;
-}
-
-void Model::release(int i) {
-  if (!streaming_) return;
-  Block& b = *blocks_.at(size_t(i));
-  if (!b.loaded()) return;
-  if (b.modified()) {
-    std::vector<at::Tensor> keep;
-    for (auto& kv : b.tensors()) keep.push_back(kv.second->to(at::kCPU));
-    home_[i] = std::move(keep);
-  }
-  b.unload();
 }
 
 void Model::untie_head() {
@@ -279,7 +245,9 @@ at::Tensor Model::forward(const at::Tensor& ids, LinearObserver* obs, std::vecto
   DeviceContexts on_device(ctx, device_);
   for (int i = 0; i < num_blocks(); ++i) {
     const at::Device d = block_device(i);
-    h = acquire(i).forward(h.to(d), on_device.on(d));  // .to: a no-op unless split
+    Block& b = acquire(i);
+    prefetch(i + 1);  // streaming: the next block comes in while this one runs
+    h = b.forward(h.to(d), on_device.on(d));  // .to: a no-op unless split
     release(i);
     if (hidden_states && (mamba || i + 1 < num_blocks())) hidden_states->push_back(h);
   }

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ class DeviceContexts {
   std::map<std::string, std::unique_ptr<Moved>> moved_;
 };
 
+// Throws ptq::Error naming the tensor and the checkpoint when a floating tensor holds NaN or Inf.
+void check_finite_weight(const at::Tensor& t, const std::string& name, const std::string& dir);
+
 class Model {
  public:
   static std::unique_ptr<Model> load(const std::string& dir, const LoadOptions& opts = {}, Feedback* fb = nullptr);
@@ -75,8 +79,18 @@ class Model {
   // Block i with its weights on the compute device (loaded from CPU memory or the checkpoint).
   Block& acquire(int i);
   // Done with block i: when streaming its weights leave the device; a modified block keeps its
-  // weights in CPU memory, an unmodified one is re-read from the checkpoint next time.
+  // weights in CPU memory, an unmodified one is re-read from the checkpoint next time. The copy
+  // back of a modified block runs in the background (model_streaming.cpp).
   void release(int i);
+  // Streaming only (else nothing): starts loading block i's weights in the background, so that
+  // acquire(i) finds them on the device. Holds one more block in device memory until then; only
+  // one block is prefetched at a time (a prefetch of another block drops the first).
+  void prefetch(int i);
+  // Waits for every background copy, rethrowing the first failure (a quantized block that did not
+  // reach host memory must not be lost silently). The destructor waits too, without rethrowing.
+  void finish_transfers();
+  ~Model();
+  struct Transfers;  // model_streaming.cpp
   // Direct access without loading (weights may be absent while streaming).
   Block& block(int i) { return *blocks_.at(size_t(i)); }
 
@@ -125,8 +139,13 @@ class Model {
   int64_t weight_bytes() const;
 
  private:
-  Model() = default;
+  Model();
   void load_block(int i);
+  void start_transfers();
+  // Streaming (model_streaming.cpp): block i's weights read from home_ or the checkpoint onto the
+  // device, on the calling thread (the transfer worker when streaming).
+  std::vector<at::Tensor> read_block(int i, bool* from_home = nullptr);
+  void install_prefetched(int i);
   void place_blocks(const std::vector<std::string>& devices);
 
   std::shared_ptr<Checkpoint> ck_;
@@ -136,8 +155,11 @@ class Model {
   bool tied_ = false;
   at::Tensor embed_, norm_, head_;
   std::vector<std::unique_ptr<Block>> blocks_;
-  // CPU copies of streamed blocks that were modified (quantized, transformed).
+  // CPU copies of streamed blocks that were modified (quantized, transformed). Written by the
+  // transfer worker under home_mu_.
   std::map<int, std::vector<at::Tensor>> home_;
+  std::mutex home_mu_;
+
   std::map<int64_t, RopeTables> rope_cache_, local_rope_cache_;
   at::Tensor window_mask(int64_t seq_len) const;
   // forward_cached's context (model_decode.cpp): per-row rope tables and [B, 1, T_new, S] masks.
@@ -148,7 +170,10 @@ class Model {
   std::string dir_;
   std::shared_ptr<const KvCacheQuantizer> kv_cache_;
   std::vector<at::Device> block_devices_;  // empty unless split
-  std::vector<bool> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
+  std::vector<char> checked_;  // blocks whose checkpoint tensors were checked for NaN / Inf
+  // Streaming's background copies: the worker, the copy stream, the prefetched block, pending
+  // write-backs. Last, so it is destroyed (its worker drained) before everything it uses.
+  std::unique_ptr<Transfers> transfers_;
 };
 
 }  // namespace ptq

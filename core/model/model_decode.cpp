@@ -88,7 +88,9 @@ at::Tensor Model::forward_cached(const at::Tensor& ids_in, DecodeState& st, cons
     const at::Device d = block_device(i);
     BlockContext c = on_device.on(d);  // a copy: the cache pointer is per block
     c.cache = &st.blocks[size_t(i)];
-    h = acquire(i).forward(h.to(d), c);  // a split model's cache of block i lives on its device
+    Block& b = acquire(i);
+    prefetch(i + 1);  // streaming: the next block comes in while this one runs
+    h = b.forward(h.to(d), c);  // a split model's cache of block i lives on its device
     release(i);
   }
   h = h.to(device_);

@@ -186,4 +186,10 @@ bool is_out_of_memory(const std::exception& e) {
   return w.find("out of memory") != std::string::npos || w.find("CUDA out of memory") != std::string::npos;
 }
 
+ScopedTf32::ScopedTf32(bool on) : prev_(at::globalContext().allowTF32CuBLAS()) {
+  at::globalContext().setAllowTF32CuBLAS(on);
+}
+
+ScopedTf32::~ScopedTf32() { at::globalContext().setAllowTF32CuBLAS(prev_); }
+
 }  // namespace ptq

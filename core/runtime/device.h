@@ -33,6 +33,19 @@ void synchronize(const at::Device& d);
 // oversubscribe the cores. Throws ptq::Error naming the variable when its value is not 1..4096.
 void configure_threads();
 
+// While alive, CUDA float32 matrix products may use TF32 tensor cores (10-bit mantissa, float32
+// accumulate) when `on`; the previous setting comes back at scope exit. CPU products are unaffected.
+class ScopedTf32 {
+ public:
+  explicit ScopedTf32(bool on);
+  ~ScopedTf32();
+  ScopedTf32(const ScopedTf32&) = delete;
+  ScopedTf32& operator=(const ScopedTf32&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // True when the exception is a device out-of-memory error.
 bool is_out_of_memory(const std::exception& e);
 

@@ -83,7 +83,9 @@ class OutlierAnalysis : public AnalysisSteps {
     nlohmann::json inputs = nlohmann::json::array();
     for (int i = 0; i < model.num_blocks(); ++i) {
       check_cancel(fb);
-      add_block_inputs(inputs, model.acquire(i), obs);
+      Block& b = model.acquire(i);
+      model.prefetch(i + 1);
+      add_block_inputs(inputs, b, obs);
       model.release(i);
     }
     return inputs;

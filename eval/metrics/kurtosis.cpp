@@ -211,7 +211,9 @@ nlohmann::json measure_kurtosis(Model& model, const at::Tensor& windows, int64_t
   t.calib_tokens = windows.numel();
   for (int i = 0; i < model.num_blocks(); ++i) {
     check_cancel(fb);
-    add_block_kurtosis(t, model.acquire(i), &obs);
+    Block& b = model.acquire(i);
+    model.prefetch(i + 1);
+    add_block_kurtosis(t, b, &obs);
     model.release(i);
     report(fb, "kurtosis", i + 1, model.num_blocks());
   }

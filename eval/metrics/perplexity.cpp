@@ -38,6 +38,7 @@ void run_windows(Model& model, const at::Tensor& windows, int64_t batch, Feedbac
     for (int64_t b0 = g0; b0 < g1; b0 += batch) hs.push_back(model.embed(windows.slice(0, b0, std::min(g1, b0 + batch))));
     for (int i = 0; i < nb; ++i) {
       Block& blk = model.acquire(i);
+      model.prefetch(i + 1);  // streaming: the next block's weights come in while this one runs
       const at::Device d = model.block_device(i);
       const BlockContext& c = on_device.on(d);
       for (auto& h : hs) {

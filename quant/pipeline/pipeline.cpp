@@ -186,6 +186,8 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
       for (auto& kv : calibrate_static_act_scales(p.blk, ctx, p.inputs, req.plan)) res.act_scales[kv.first] = kv.second;
     BlockRecord br;
     br.block = p.index;
+    // The next block's weights come in during the error pass: after the solves freed their memory.
+    model.prefetch(p.index + 1);
     if (have_calib) measure_quantized_block(p, ctx, err, br, fb);
     br.seconds = since(p.t0);
     if (profile) {
@@ -279,6 +281,7 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
   }
   if (!req.transform_only && req.plan.act.enabled())
     res.activations = activation_record(model, req.plan, install_activation_quantizers(model, req.plan, res.act_scales));
+  model.finish_transfers();  // every quantized block is in host memory, or the run fails here
   synchronize(model.device());
   res.seconds = since(t0);
   res.peak_gpu_bytes = peak_memory_bytes(model.device());

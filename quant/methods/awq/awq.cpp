@@ -45,8 +45,9 @@
 #include <map>
 #include <set>
 
-#include "core/runtime/errors.h"
 #include "core/model/model.h"
+#include "core/runtime/device.h"
+#include "core/runtime/errors.h"
 #include "quant/methods/smoothing/scale_fold.h"
 #include "quant/methods/smoothing/search_act_quant.h"
 #include "quant/pipeline/block_stage.h"
@@ -276,6 +277,7 @@ double search_group(BlockWork& w, const ScaleGroup& g, const at::Tensor& x_mean,
     at::Tensor s = ratio_scales(x_mean, w_mean, ratio);
     if (gram.defined() && !probe) {
       double err = 0;
+      ScopedTf32 tf32(w.params.value("search_tf32", true));  // CUDA only: the [out, in] x [in, in] product
       for (auto& [l, spec] : q) {
         at::Tensor W = l->weight.to(at::kFloat), sd = s.to(W.device()).view({1, -1});
         at::Tensor D = W - fake_quantize(W * sd, spec) / sd;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 
 namespace ptq {
@@ -39,11 +40,8 @@ void HessianAccumulator::add(const at::Tensor& inp) {
   else
     x.mul_(f);  // a converted copy: scale in place, no second float32 copy
   if (tf32_ && x.is_cuda()) {
-    auto& ctx = at::globalContext();
-    const bool prev = ctx.allowTF32CuBLAS();
-    ctx.setAllowTF32CuBLAS(true);
+    ScopedTf32 tf32(true);
     H_.addmm_(x.t(), x);  // accumulates into H: no [in, in] temporary
-    ctx.setAllowTF32CuBLAS(prev);
   } else {
     H_.add_(x.t().matmul(x));
   }
