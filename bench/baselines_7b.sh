@@ -2,7 +2,7 @@
 # HQQ, OWQ and QuIP (quip: LDLQ, quip+gptq) against GPTQ on a LLaMA-2-7B-shaped random bf16 checkpoint, at w4g128 and w2g128:
 # wall time and peak GPU memory in the same command (issue 13: HQQ should take well under a minute
 # on a 7B shape). HQQ runs without calibration; GPTQ and OWQ with 128 x 2048 tokens (gptq sampler).
-# Usage: bench/baselines_7b.sh PTQ_BINARY TOKENIZER_JSON [WORKDIR]
+# Usage: [BITS="4 2"] [METHODS="hqq gptq owq quip quip+gptq"] [LAYERS=N] bench/baselines_7b.sh PTQ_BINARY TOKENIZER_JSON [WORKDIR]
 set -euo pipefail
 PTQ=$1
 TOK=$2
@@ -20,7 +20,7 @@ j = json.load(sys.stdin)
 print(json.dumps({"method": j["method"], "bits": int(sys.argv[1]), "group": 128, "quantize_seconds": j["quantize_seconds"],
                   "peak_gpu_gib": j["peak_gpu_bytes"] / 2**30, "bits_per_weight": j.get("size", {}).get("bits_per_weight"),
                   "device": j["device"], "layers": len(j["blocks"])}))'
-for bits in 4 2; do
+for bits in ${BITS:-4 2}; do
   for method in ${METHODS:-hqq gptq owq quip quip+gptq}; do
     calib=()
     [ "$method" = hqq ] || calib=(--calib "$CALIB" --nsamples "$NSAMPLES" --calib-seqlen 2048 --calib-batch ${CALIB_BATCH:-4})

@@ -167,6 +167,17 @@ at::Tensor Checkpoint::load(const std::string& name) const {
   return files_[it->second]->load(name);
 }
 
+at::Tensor Checkpoint::load_pinned(const std::string& name) const {
+  const at::TensorOptions pinned = at::TensorOptions().pinned_memory(true);
+  if (quantized_.count(name)) {
+    at::Tensor t = load(name);
+    return at::empty(t.sizes(), pinned.dtype(t.scalar_type())).copy_(t);
+  }
+  auto it = where_.find(name);
+  if (it == where_.end()) throw Error("tensor '" + name + "' is missing from the checkpoint in '" + dir_ + "'");
+  return files_[it->second]->load(name, pinned);
+}
+
 std::vector<std::string> Checkpoint::tensor_names() const {
   std::vector<std::string> v;
   for (const auto& kv : where_)

@@ -30,6 +30,9 @@ class Checkpoint {
   const TensorInfo& info(const std::string& name) const;
   // CPU tensor in the stored dtype.
   at::Tensor load(const std::string& name) const;
+  // In pinned host memory (for an asynchronous copy to a GPU): stored tensors are read straight
+  // into it; dequantized ones are copied there.
+  at::Tensor load_pinned(const std::string& name) const;
   std::vector<std::string> tensor_names() const;
   uint64_t size_on_disk() const;
   std::string stored_dtype() const;  // dtype of the embedding tensor, as stored

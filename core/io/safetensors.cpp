@@ -121,11 +121,13 @@ void SafetensorsFile::read_at(void* dst, uint64_t n, uint64_t offset, const std:
   }
 }
 
-at::Tensor SafetensorsFile::load(const std::string& name) const {
+at::Tensor SafetensorsFile::load(const std::string& name) const { return load(name, at::TensorOptions()); }
+
+at::Tensor SafetensorsFile::load(const std::string& name, const at::TensorOptions& where) const {
   const TensorInfo& ti = info(name);
   at::ScalarType t = safetensors_to_scalar_type(ti.dtype, name);
   check_unchanged(name);
-  at::Tensor out = at::empty(ti.shape, at::TensorOptions().dtype(t));
+  at::Tensor out = at::empty(ti.shape, where.dtype(t));
   read_at(out.data_ptr(), ti.end - ti.begin, data_start_ + ti.begin, name);
   return out;
 }

@@ -35,6 +35,9 @@ class SafetensorsFile {
   // A CPU tensor owning a copy of the bytes (safe after the file is closed). Throws ptq::Error
   // when the file has shrunk or changed since it was opened.
   at::Tensor load(const std::string& name) const;
+  // The same, read straight into memory allocated with `where` (CPU options: pinned memory for an
+  // asynchronous copy to a GPU).
+  at::Tensor load(const std::string& name, const at::TensorOptions& where) const;
   // An F8_E4M3 / F8_E5M2 tensor's bytes as uint8 of its shape (LibTorch 1.13 has no FP8 type).
   at::Tensor load_fp8_bytes(const std::string& name) const;
 

@@ -32,14 +32,21 @@ std::string residency_name(Residency r) {
 // NaN or Inf in a weight make every result NaN (a "ppl": null that looks like a number was
 // measured): refused when the tensor is first loaded. One reduction per chunk, accumulated on
 // the device, one sync per tensor; chunks bound the temporary mask to 16 M bytes.
-void check_finite_weight(const at::Tensor& t, const std::string& name, const std::string& dir) {
-  if (!at::isFloatingType(t.scalar_type()) || t.numel() == 0) return;
+at::Tensor nonfinite_count(const at::Tensor& t) {
+  at::Tensor bad = at::zeros({}, t.options().dtype(at::kLong));
+  if (!at::isFloatingType(t.scalar_type()) || t.numel() == 0) return bad;
   const at::Tensor flat = t.reshape({-1});
   const int64_t chunk = int64_t(1) << 24;
-  at::Tensor bad = at::zeros({}, flat.options().dtype(at::kLong));
   for (int64_t i = 0; i < flat.numel(); i += chunk)
     bad += at::logical_not(at::isfinite(flat.slice(0, i, std::min(flat.numel(), i + chunk)))).sum();
-  const int64_t n = bad.item<int64_t>();
+  return bad;
+}
+
+void check_finite_weight(const at::Tensor& t, const std::string& name, const std::string& dir) {
+  refuse_nonfinite(t, name, dir, nonfinite_count(t).item<int64_t>());
+}
+
+void refuse_nonfinite(const at::Tensor& t, const std::string& name, const std::string& dir, int64_t n) {
   if (n > 0)
     throw Error("tensor '" + name + "' in '" + dir + "' has " + std::to_string(n) + " NaN or Inf value" +
                 (n == 1 ? "" : "s") + " (of " + std::to_string(t.numel()) + ") in " + dtype_name(t.scalar_type()) +

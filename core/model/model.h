@@ -59,6 +59,9 @@ class DeviceContexts {
 
 // Throws ptq::Error naming the tensor and the checkpoint when a floating tensor holds NaN or Inf.
 void check_finite_weight(const at::Tensor& t, const std::string& name, const std::string& dir);
+// The parts: the count as a 0-dim long tensor on t's device (no sync), and the refusal.
+at::Tensor nonfinite_count(const at::Tensor& t);
+void refuse_nonfinite(const at::Tensor& t, const std::string& name, const std::string& dir, int64_t n);
 
 class Model {
  public:

@@ -1,18 +1,19 @@
-// Streaming's block transfers. A streamed model holds one block's weights on the device at a time;
-// reading the next block from the checkpoint and copying it in (a pageable copy: ~0.1 s for a 7B
-// block on an H200 host) and copying a quantized block back to host memory (0.38 s each in the
-// profile of a 7B GPTQ run: fresh pageable pages) used to stall the compute thread. Here a worker
-// thread does both: on CUDA on a side stream from LibTorch's pool, ordered against the compute
-// stream by events, so the copies overlap the block that is computing; on the CPU the worker reads
-// and converts. The device-generic c10 stream and event API builds against LibTorch 1.13 (CPU) and
-// 2.x (CUDA) alike.
+// Streaming's block transfers. A streamed model holds one block's weights on the device at a time.
+// Reading the next block from the checkpoint and copying it to a GPU, and copying a quantized block
+// back to host memory, stalled the compute thread: pageable copies wait for the host to fault in
+// fresh pages (0.38 s per 7B block written back, in the profile of a GPTQ run on an H200).
+// A worker thread now does the host side: it reads the next block into pinned memory while the
+// current one computes, and moves a written-back block from pinned into its host copy. The GPU
+// side stays on the compute stream as asynchronous copies from and to pinned memory (~20 ms for a
+// 7B block), so their ordering against the kernels is the stream's and no device memory is held
+// longer than before. The CPU path reads and converts on the worker. Device-generic c10 events
+// build against LibTorch 1.13 (CPU) and 2.x (CUDA) alike.
 #include <c10/core/Event.h>
-#include <c10/core/Stream.h>
-#include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
+#include <chrono>
 #include <future>
-#include <optional>
+#include <thread>
 
 #include "core/model/model.h"
 #include "core/runtime/errors.h"
@@ -21,21 +22,38 @@
 namespace ptq {
 
 struct Model::Transfers {
-  struct Loaded {
-    std::vector<at::Tensor> tensors;
-    std::shared_ptr<c10::Event> ready;  // CUDA: recorded on the copy stream after the copies
-    bool from_home = false;             // read from the host copy of a modified block
+  struct Read {
+    std::vector<at::Tensor> tensors;  // CUDA: in pinned host memory; CPU: converted, final
+    bool from_home = false;           // read from the host copy of a modified block
   };
   // A block loaded from its host copy, as installed: each slot's tensor and its version counter
   // (bumped by every in-place op). Unchanged at release: the host copy is still current.
   using Snapshot = std::vector<std::pair<const void*, int64_t>>;
   std::map<int, Snapshot> from_home;
-  std::optional<c10::Stream> copy_stream;  // CUDA only
-  int prefetched = -1;                     // block of `pending`, -1 when none
-  std::future<Loaded> pending;
+  int prefetched = -1;  // block of `pending`, -1 when none
+  std::future<Read> pending;
   std::map<int, std::shared_future<void>> writes;  // write-backs in flight, by block
   WorkerThread worker;                             // last: drained first at destruction
 };
+
+namespace {
+
+Model::Transfers::Snapshot snapshot(Block& b) {
+  Model::Transfers::Snapshot s;
+  for (auto& kv : b.tensors()) s.emplace_back(kv.second->unsafeGetTensorImpl(), kv.second->_version());
+  return s;
+}
+
+// Waits on the calling thread until the device has passed `e` (1.13's Event has no synchronize).
+void wait_for(const c10::Event& e) {
+  while (!e.query()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+at::Tensor pinned_like(const at::Tensor& x) {
+  return at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
+}
+
+}  // namespace
 
 Model::Model() = default;
 
@@ -47,28 +65,13 @@ Model::~Model() {
   }
 }
 
-void Model::start_transfers() {
-  transfers_ = std::make_unique<Transfers>();
-  if (device_.is_cuda())
-    transfers_->copy_stream = c10::impl::VirtualGuardImpl(device_.type()).getStreamFromGlobalPool(device_);
-}
+void Model::start_transfers() { transfers_ = std::make_unique<Transfers>(); }
 
 void Model::load_block(int i) {
-  Block& b = *blocks_.at(size_t(i));
-  auto slots = b.tensors();
+  auto slots = blocks_.at(size_t(i))->tensors();
   std::vector<at::Tensor> ts = read_block(i);
   for (size_t k = 0; k < slots.size(); ++k) *slots[k].second = std::move(ts[k]);
 }
-
-namespace {
-
-Model::Transfers::Snapshot snapshot(Block& b) {
-  Model::Transfers::Snapshot s;
-  for (auto& kv : b.tensors()) s.emplace_back(kv.second->unsafeGetTensorImpl(), kv.second->_version());
-  return s;
-}
-
-}  // namespace
 
 std::vector<at::Tensor> Model::read_block(int i, bool* from_home) {
   Block& b = *blocks_.at(size_t(i));
@@ -79,15 +82,21 @@ std::vector<at::Tensor> Model::read_block(int i, bool* from_home) {
     if (it != home_.end()) home = it->second;
   }
   if (from_home) *from_home = !home.empty();
+  const at::Device dev = block_device(i);
+  const bool staged = transfers_ && dev.is_cuda();  // the worker stages in pinned memory
   auto slots = b.tensors();
   std::vector<at::Tensor> out;
   for (size_t k = 0; k < slots.size(); ++k) {
-    at::Tensor src = !home.empty() ? home[k] : ck_->load(slots[k].first);
-    out.push_back(src.to(block_device(i), dtype_, /*non_blocking=*/false, /*copy=*/false));
+    const std::string& key = slots[k].first;
+    if (staged)
+      out.push_back(!home.empty() ? pinned_like(home[k]).copy_(home[k]) : ck_->load_pinned(key));
+    else
+      out.push_back((!home.empty() ? home[k] : ck_->load(key)).to(dev, dtype_, /*non_blocking=*/false, /*copy=*/false));
     // Once per tensor: a streamed block re-read from the checkpoint was checked the first time.
-    if (home.empty() && !checked_[size_t(i)]) check_finite_weight(out.back(), slots[k].first, dir_);
+    // Staged tensors are checked on the device when installed (one sync per block).
+    if (home.empty() && !checked_[size_t(i)] && !staged) check_finite_weight(out.back(), key, dir_);
   }
-  checked_[size_t(i)] = 1;
+  if (!staged) checked_[size_t(i)] = 1;
   return out;
 }
 
@@ -105,16 +114,8 @@ void Model::prefetch(int i) {
   if (w != t.writes.end()) written = w->second;
   t.pending = t.worker.post([this, i, written]() {
     if (written.valid()) written.get();  // a failed write-back of this block fails its load
-    Transfers& tr = *transfers_;
-    Transfers::Loaded r;
-    if (!tr.copy_stream) {
-      r.tensors = read_block(i, &r.from_home);
-      return r;
-    }
-    c10::StreamGuard on_copy_stream(*tr.copy_stream);
+    Transfers::Read r;
     r.tensors = read_block(i, &r.from_home);
-    r.ready = std::make_shared<c10::Event>(device_.type());
-    r.ready->record(*tr.copy_stream);
     return r;
   });
   t.prefetched = i;
@@ -122,18 +123,27 @@ void Model::prefetch(int i) {
 
 void Model::install_prefetched(int i) {
   Transfers& t = *transfers_;
-  Transfers::Loaded r = t.pending.get();  // rethrows a failed read (missing tensor, NaN weight)
+  Transfers::Read r = t.pending.get();  // rethrows a failed read (missing tensor, NaN weight)
   t.pending = {};
   t.prefetched = -1;
-  if (r.ready) {
-    const c10::Stream compute = c10::impl::VirtualGuardImpl(device_.type()).getStream(block_device(i));
-    r.ready->block(compute);
-    // Allocated on the copy stream: the allocator must not hand this memory to the next prefetch
-    // before the compute stream is done with it.
-    for (const at::Tensor& x : r.tensors) x.record_stream(compute);
-  }
+  const at::Device dev = block_device(i);
   auto slots = blocks_[size_t(i)]->tensors();
-  for (size_t k = 0; k < slots.size(); ++k) *slots[k].second = std::move(r.tensors[k]);
+  const bool check = !r.from_home && !checked_[size_t(i)];
+  std::vector<at::Tensor> bad;
+  for (size_t k = 0; k < slots.size(); ++k) {
+    at::Tensor x = std::move(r.tensors[k]);
+    // From pinned memory: asynchronous on the compute stream, converted there when the stored
+    // dtype differs (the caching host allocator keeps the buffer until the copy is done).
+    if (x.device() != dev) x = x.to(dev, x.scalar_type(), /*non_blocking=*/true).to(dtype_);
+    if (check) bad.push_back(nonfinite_count(x));
+    *slots[k].second = std::move(x);
+  }
+  if (check) {
+    const at::Tensor counts = at::stack(bad).cpu();
+    for (size_t k = 0; k < slots.size(); ++k)
+      refuse_nonfinite(*slots[k].second, slots[k].first, dir_, counts[int64_t(k)].item<int64_t>());
+    checked_[size_t(i)] = 1;
+  }
   if (r.from_home) t.from_home[i] = snapshot(*blocks_[size_t(i)]);
 }
 
@@ -159,24 +169,23 @@ void Model::release(int i) {
   const bool current = installed != transfers_->from_home.end() && installed->second == snapshot(b);
   if (installed != transfers_->from_home.end()) transfers_->from_home.erase(installed);
   if (b.modified() && !current) {
-    std::vector<at::Tensor> dev;
-    for (auto& kv : b.tensors()) dev.push_back(*kv.second);
-    std::shared_ptr<c10::Event> done;
-    if (transfers_->copy_stream) {  // the copy starts after every kernel queued so far has written the block
-      done = std::make_shared<c10::Event>(device_.type());
-      done->record(c10::impl::VirtualGuardImpl(device_.type()).getStream(block_device(i)));
+    std::vector<at::Tensor> staged;
+    std::shared_ptr<c10::Event> copied;
+    for (auto& kv : b.tensors())
+      staged.push_back(kv.second->is_cuda() ? pinned_like(*kv.second).copy_(*kv.second, /*non_blocking=*/true)
+                                            : *kv.second);
+    if (b.tensors().front().second->is_cuda()) {  // the worker waits for the copies, not the stream
+      copied = std::make_shared<c10::Event>(device_.type());
+      copied->record(c10::impl::VirtualGuardImpl(device_.type()).getStream(block_device(i)));
     }
-    // The task holds the device tensors until their copies are done, so their memory is not reused.
     transfers_->writes[i] = transfers_->worker
-                                .post([this, i, dev, done]() {
+                                .post([this, i, staged, copied]() {
                                   std::vector<at::Tensor> host;
-                                  if (!transfers_->copy_stream) {
-                                    for (const at::Tensor& x : dev) host.push_back(x.to(at::kCPU));
-                                  } else {
-                                    c10::StreamGuard on_copy_stream(*transfers_->copy_stream);
-                                    done->block(*transfers_->copy_stream);
-                                    for (const at::Tensor& x : dev) host.push_back(x.to(at::kCPU));
-                                  }
+                                  if (copied) wait_for(*copied);
+                                  // Out of pinned memory into plain host memory (the pinned
+                                  // buffers go back to the allocator for the next block).
+                                  for (const at::Tensor& x : staged)
+                                    host.push_back(copied ? at::empty(x.sizes(), x.options().pinned_memory(false)).copy_(x) : x);
                                   std::lock_guard<std::mutex> lock(home_mu_);
                                   home_[i] = std::move(host);
                                 })
