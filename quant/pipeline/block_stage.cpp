@@ -17,9 +17,10 @@ std::vector<at::Tensor> BlockWork::run(LinearObserver* obs) const {
   c.observer = obs;
   std::vector<at::Tensor> outs;
   outs.reserve(inputs.size());
-  for (const auto& x : inputs) {
+  StagedBatches xs(inputs, model.device());
+  for (size_t b = 0; b < inputs.size(); ++b) {
     check_cancel(fb);
-    outs.push_back(block.forward(on_device(x, model.device()), c));
+    outs.push_back(block.forward(xs.get(b), c));
   }
   return outs;
 }

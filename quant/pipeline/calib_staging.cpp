@@ -1,6 +1,11 @@
 #include "quant/pipeline/calib_staging.h"
 
+#include <c10/core/Event.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include <cstdlib>
+#include <optional>
 
 #include "core/runtime/errors.h"
 
@@ -47,6 +52,46 @@ int64_t pinned_result_budget() {
   return gib > 0 ? int64_t(gib * double(int64_t(1) << 30)) : 0;
 }
 }  // namespace
+
+struct StagedBatches::Ahead {
+  c10::Stream copy, compute;
+  size_t next = 0;          // the batch in flight
+  at::Tensor tensor;        // its device copy
+  std::optional<c10::Event> copied;
+};
+
+StagedBatches::StagedBatches(const std::vector<at::Tensor>& xs, at::Device d) : xs_(xs), d_(d) {
+  if (!d.is_cuda() || xs.empty() || xs.front().device() == d) return;
+  c10::impl::VirtualGuardImpl g(d.type());
+  ahead_.reset(new Ahead{g.getStreamFromGlobalPool(d), g.getStream(d)});
+}
+
+StagedBatches::~StagedBatches() = default;
+
+void StagedBatches::issue(size_t b) {
+  Ahead& a = *ahead_;
+  // The host batch was written by copies queued on the compute stream: the side stream waits for them.
+  c10::Event written(d_.type());
+  written.record(a.compute);
+  c10::StreamGuard on_copy(a.copy);
+  written.block(a.copy);
+  a.tensor = on_device(xs_[b], d_);
+  a.copied.emplace(d_.type());
+  a.copied->record(a.copy);
+  a.next = b;
+}
+
+at::Tensor StagedBatches::get(size_t b) {
+  if (!ahead_ || xs_[b].device() == d_) return on_device(xs_[b], d_);
+  Ahead& a = *ahead_;
+  if (!a.copied || a.next != b) issue(b);  // the first batch, or a walk that skipped
+  a.copied->block(a.compute);
+  at::Tensor x = std::move(a.tensor);
+  x.record_stream(a.compute);  // allocated on the side stream, used on the compute stream
+  a.copied.reset();
+  if (b + 1 < xs_.size() && xs_[b + 1].device() != d_) issue(b + 1);
+  return x;
+}
 
 at::Tensor to_staging(const at::Tensor& y, CalibStaging s) {
   return s == CalibStaging::Host && y.is_cuda() ? pinned_copy(y) : y;

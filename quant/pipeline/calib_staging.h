@@ -6,7 +6,9 @@
 // output copied back, so the GPU holds one batch at a time beside the block.
 #include <ATen/ATen.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace ptq {
 
@@ -22,6 +24,27 @@ CalibStaging resolve_calib_staging(CalibStaging s, const at::Device& dev, bool s
 inline at::Tensor on_device(const at::Tensor& x, const at::Device& d) {
   return x.device() == d ? x : x.to(d, x.scalar_type(), /*non_blocking=*/true, /*copy=*/false);
 }
+
+// The staged batches xs in order, each on device d when asked for: on CUDA, from host staging, the
+// next batch's copy is issued on a side stream while the caller computes the current one, so the
+// copies overlap the forwards (one more batch on the device). Elsewhere plain on_device. get(b)
+// must be called for b = 0, 1, 2, ... (a loop may stop early); xs must outlive the walk, and a
+// batch the caller replaces after using it (the error pass) is not read again.
+class StagedBatches {
+ public:
+  StagedBatches(const std::vector<at::Tensor>& xs, at::Device d);
+  ~StagedBatches();
+  StagedBatches(const StagedBatches&) = delete;
+  StagedBatches& operator=(const StagedBatches&) = delete;
+  at::Tensor get(size_t b);
+
+ private:
+  struct Ahead;
+  void issue(size_t b);
+  const std::vector<at::Tensor>& xs_;
+  at::Device d_;
+  std::unique_ptr<Ahead> ahead_;  // null: no overlap (CPU, device staging)
+};
 
 // y kept where the staging puts it: y itself (Device), or an asynchronous copy into pinned host
 // memory (Host; stream-ordered, so later copies back to the device see the finished data).

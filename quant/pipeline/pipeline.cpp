@@ -126,10 +126,11 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
   c.observer = &err;
   at::Tensor sum;
   const at::Device dev = p.blk.linears().front().weight.device();
+  StagedBatches xs(p.inputs, dev), fps(p.fp_outputs, dev);
   for (size_t b = 0; b < p.inputs.size(); ++b) {
     check_cancel(fb);
-    at::Tensor out = p.blk.forward(on_device(p.inputs[b], dev), c);
-    const at::Tensor fp = on_device(p.fp_outputs[b], dev);
+    at::Tensor out = p.blk.forward(xs.get(b), c);
+    const at::Tensor fp = fps.get(b);
     at::Tensor d = out - fp;
     // One ratio per batch, summed on the device in double (as the host did): no sync per batch.
     ActivationErrorObserver::add(sum, at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp, 2, at::kFloat).pow(2).clamp_min(1e-30));
@@ -268,8 +269,10 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     check_cancel(fb);
     BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now(), res.calib_staging};
     check_finite(p.blk);
-    if (have_calib)
-      for (const auto& x : inputs) p.fp_outputs.push_back(to_staging(p.blk.forward(on_device(x, model.device()), ctx), p.staging));
+    if (have_calib) {
+      StagedBatches xs(inputs, model.device());
+      for (size_t b = 0; b < inputs.size(); ++b) p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), ctx), p.staging));
+    }
     if (std::getenv("PTQ_PROFILE")) {
       synchronize(model.device());
       std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(p.t0));

@@ -72,11 +72,12 @@ void capture_hessians(const BlockWork& w, HessianObserver& obs) {
   bool experts = false;
   for (auto& l : w.block.linears()) experts |= l.spec.expert >= 0 && obs.acc.count(input_key(l));
   obs.stop_when_complete = !experts;
-  for (const auto& x : w.inputs) {
+  StagedBatches xs(w.inputs, w.model.device());
+  for (size_t b = 0; b < w.inputs.size(); ++b) {
     check_cancel(w.fb);
     obs.seen.clear();
     try {
-      (void)w.block.forward(on_device(x, w.model.device()), c);
+      (void)w.block.forward(xs.get(b), c);
     } catch (const StopBlockForward&) {  // every H of the group has this batch's input
     }
   }
