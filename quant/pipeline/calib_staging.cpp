@@ -60,8 +60,14 @@ struct StagedBatches::Ahead {
   std::optional<c10::Event> copied;
 };
 
+// Batches smaller than this are copied in place: measured on the H200 (4 blocks of the 7B shape), the
+// overlap took GPTQ's 67 MB batches from 3.1-3.3 s to 2.83-2.87 s per block, while AWQ's 16 MB
+// batches went from 0.83-0.85 s to 0.99-1.11 s (a copy of 0.6 ms does not pay for the events).
+constexpr int64_t kOverlapBytes = int64_t(32) << 20;
+
 StagedBatches::StagedBatches(const std::vector<at::Tensor>& xs, at::Device d) : xs_(xs), d_(d) {
   if (!d.is_cuda() || xs.empty() || xs.front().device() == d) return;
+  if (xs.front().numel() * int64_t(xs.front().element_size()) < kOverlapBytes) return;
   c10::impl::VirtualGuardImpl g(d.type());
   ahead_.reset(new Ahead{g.getStreamFromGlobalPool(d), g.getStream(d)});
 }

@@ -27,7 +27,8 @@ inline at::Tensor on_device(const at::Tensor& x, const at::Device& d) {
 
 // The staged batches xs in order, each on device d when asked for: on CUDA, from host staging, the
 // next batch's copy is issued on a side stream while the caller computes the current one, so the
-// copies overlap the forwards (one more batch on the device). Elsewhere plain on_device. get(b)
+// copies overlap the forwards (one more batch on the device), for batches of 32 MB and more.
+// Elsewhere plain on_device. get(b)
 // must be called for b = 0, 1, 2, ... (a loop may stop early); xs must outlive the walk, and a
 // batch the caller replaces after using it (the error pass) is not read again.
 class StagedBatches {
