@@ -2,6 +2,7 @@
 
 #include "core/io/shard_index.h"
 
+#include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/runtime/text_util.h"
 #include "core/records/json_util.h"
@@ -168,14 +169,10 @@ at::Tensor Checkpoint::load(const std::string& name) const {
 }
 
 at::Tensor Checkpoint::load_pinned(const std::string& name) const {
-  const at::TensorOptions pinned = at::TensorOptions().pinned_memory(true);
-  if (quantized_.count(name)) {
-    at::Tensor t = load(name);
-    return at::empty(t.sizes(), pinned.dtype(t.scalar_type())).copy_(t);
-  }
+  if (quantized_.count(name)) return pinned_copy(load(name));
   auto it = where_.find(name);
   if (it == where_.end()) throw Error("tensor '" + name + "' is missing from the checkpoint in '" + dir_ + "'");
-  return files_[it->second]->load(name, pinned);
+  return files_[it->second]->load(name, at::TensorOptions().pinned_memory(true));
 }
 
 std::vector<std::string> Checkpoint::tensor_names() const {

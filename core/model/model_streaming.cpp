@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/model/model.h"
+#include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 #include "core/runtime/worker_thread.h"
 
@@ -34,6 +35,13 @@ struct Model::Transfers {
   std::future<Read> pending;
   std::map<int, std::shared_future<void>> writes;  // write-backs in flight, by block
   WorkerThread worker;                             // last: drained first at destruction
+
+  void drop_prefetch() {  // waits for it; a failure surfaces when that block is acquired
+    if (prefetched < 0) return;
+    pending.wait();
+    pending = {};
+    prefetched = -1;
+  }
 };
 
 namespace {
@@ -47,10 +55,6 @@ Model::Transfers::Snapshot snapshot(Block& b) {
 // Waits on the calling thread until the device has passed `e` (1.13's Event has no synchronize).
 void wait_for(const c10::Event& e) {
   while (!e.query()) std::this_thread::sleep_for(std::chrono::microseconds(200));
-}
-
-at::Tensor pinned_like(const at::Tensor& x) {
-  return at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
 }
 
 }  // namespace
@@ -89,7 +93,7 @@ std::vector<at::Tensor> Model::read_block(int i, bool* from_home) {
   for (size_t k = 0; k < slots.size(); ++k) {
     const std::string& key = slots[k].first;
     if (staged)
-      out.push_back(!home.empty() ? pinned_like(home[k]).copy_(home[k]) : ck_->load_pinned(key));
+      out.push_back(!home.empty() ? pinned_copy(home[k]) : ck_->load_pinned(key));
     else
       out.push_back((!home.empty() ? home[k] : ck_->load(key)).to(dev, dtype_, /*non_blocking=*/false, /*copy=*/false));
     // Once per tensor: a streamed block re-read from the checkpoint was checked the first time.
@@ -104,11 +108,7 @@ void Model::prefetch(int i) {
   if (!transfers_ || i < 0 || i >= num_blocks() || blocks_[size_t(i)]->loaded()) return;
   Transfers& t = *transfers_;
   if (t.prefetched == i) return;
-  if (t.prefetched >= 0) {  // another block's: wait for it (its failure surfaces when that block is acquired)
-    t.pending.wait();
-    t.pending = {};
-    t.prefetched = -1;
-  }
+  t.drop_prefetch();  // another block's
   std::shared_future<void> written;
   auto w = t.writes.find(i);
   if (w != t.writes.end()) written = w->second;
@@ -169,12 +169,11 @@ void Model::release(int i) {
   const bool current = installed != transfers_->from_home.end() && installed->second == snapshot(b);
   if (installed != transfers_->from_home.end()) transfers_->from_home.erase(installed);
   if (b.modified() && !current) {
+    const bool cuda = block_device(i).is_cuda();
     std::vector<at::Tensor> staged;
     std::shared_ptr<c10::Event> copied;
-    for (auto& kv : b.tensors())
-      staged.push_back(kv.second->is_cuda() ? pinned_like(*kv.second).copy_(*kv.second, /*non_blocking=*/true)
-                                            : *kv.second);
-    if (b.tensors().front().second->is_cuda()) {  // the worker waits for the copies, not the stream
+    for (auto& kv : b.tensors()) staged.push_back(cuda ? pinned_copy(*kv.second) : *kv.second);
+    if (cuda) {  // the worker waits for the copies, not the stream
       copied = std::make_shared<c10::Event>(device_.type());
       copied->record(c10::impl::VirtualGuardImpl(device_.type()).getStream(block_device(i)));
     }
@@ -197,11 +196,7 @@ void Model::release(int i) {
 void Model::finish_transfers() {
   if (!transfers_) return;
   Transfers& t = *transfers_;
-  if (t.prefetched >= 0) {
-    t.pending.wait();
-    t.pending = {};
-    t.prefetched = -1;
-  }
+  t.drop_prefetch();
   auto writes = std::move(t.writes);
   t.writes.clear();
   for (auto& kv : writes) kv.second.get();  // the first failure is rethrown

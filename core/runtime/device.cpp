@@ -186,6 +186,12 @@ bool is_out_of_memory(const std::exception& e) {
   return w.find("out of memory") != std::string::npos || w.find("CUDA out of memory") != std::string::npos;
 }
 
+at::Tensor pinned_copy(const at::Tensor& x) {
+  at::Tensor h = at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
+  h.copy_(x, /*non_blocking=*/true);
+  return h;
+}
+
 ScopedTf32::ScopedTf32(bool on) : prev_(at::globalContext().allowTF32CuBLAS()) {
   at::globalContext().setAllowTF32CuBLAS(on);
 }

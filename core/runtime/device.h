@@ -33,6 +33,10 @@ void synchronize(const at::Device& d);
 // oversubscribe the cores. Throws ptq::Error naming the variable when its value is not 1..4096.
 void configure_threads();
 
+// x copied into fresh pinned host memory: asynchronously from a CUDA tensor (stream-ordered; the
+// caller synchronizes before reading it on the host), a plain memcpy from a CPU one.
+at::Tensor pinned_copy(const at::Tensor& x);
+
 // While alive, CUDA float32 matrix products may use TF32 tensor cores (10-bit mantissa, float32
 // accumulate) when `on`; the previous setting comes back at scope exit. CPU products are unaffected.
 class ScopedTf32 {

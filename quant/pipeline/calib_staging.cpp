@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "core/runtime/device.h"
 #include "core/runtime/errors.h"
 
 namespace ptq {
@@ -36,13 +37,6 @@ CalibStaging resolve_calib_staging(CalibStaging s, const at::Device& dev, bool s
 }
 
 namespace {
-
-// An asynchronous copy of CUDA tensor x into fresh pinned host memory.
-at::Tensor pinned_copy(const at::Tensor& x) {
-  at::Tensor h = at::empty(x.sizes(), x.options().device(at::kCPU).pinned_memory(true));
-  h.copy_(x, /*non_blocking=*/true);
-  return h;
-}
 
 thread_local int64_t pinned_result_left = 0;  // bytes of pinned memory this run's results may still take
 
