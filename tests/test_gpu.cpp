@@ -55,46 +55,70 @@ double demo_ppl(const std::string& dtype, Residency res) {
 }  // namespace
 
 namespace {
-GptqResult gptq_cuda(const at::Tensor& W, const at::Tensor& H, const QuantSpec& s, bool graph, bool act_order) {
-  if (graph)
-    ::unsetenv("PTQ_NO_CUDA_GRAPH");
-  else
-    ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
+// Which column loop a CUDA GPTQ call may take: the kernel (when built), the CUDA graph, or eager.
+enum class Loop { Kernel, Graph, Eager };
+
+void choose_loop(Loop loop) {
+  ::unsetenv("PTQ_NO_COLUMN_KERNEL");
+  ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  if (loop != Loop::Kernel) ::setenv("PTQ_NO_COLUMN_KERNEL", "1", 1);
+  if (loop == Loop::Eager) ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
+}
+
+GptqResult gptq_cuda(const at::Tensor& W, const at::Tensor& H, const QuantSpec& s, Loop loop, bool act_order) {
+  choose_loop(loop);
   GptqOptions o;
   o.act_order = act_order;
   GptqResult r = gptq_quantize(W.cuda(), H.cuda(), s, o);
-  ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  choose_loop(Loop::Kernel);
   return r;
 }
+
+#ifdef PTQ_WITH_CUDA_KERNELS
+constexpr bool kColumnKernel = true;
+#else
+constexpr bool kColumnKernel = false;
+#endif
 }  // namespace
 
-TEST_CASE("cuda GPTQ: the graph-captured column loop equals the eager loop bit for bit") {
+TEST_CASE("cuda GPTQ: the column kernel and the graph-captured loop equal the eager loop bit for bit") {
   at::manual_seed(0);
-  const at::Tensor W = at::randn({384, 1024});
-  const at::Tensor X = at::randn({4096, 1024}) * at::linspace(0.1, 3.0, 1024);
+  // 1000 columns: seven full blocks of 128 and a partial one of 104 (the kernel's masked columns).
+  const at::Tensor W = at::randn({384, 1000});
+  const at::Tensor X = at::randn({4096, 1000}) * at::linspace(0.1, 3.0, 1000);
   const at::Tensor H = X.t().mm(X) / 4096.0;
-  for (int64_t group : {int64_t(128), int64_t(64), int64_t(-1)})
-    for (bool act : {false, true}) {
-      QuantSpec s;
-      s.bits = 3;
-      s.group_size = group;
-      GptqResult g = gptq_cuda(W, H, s, true, act), e = gptq_cuda(W, H, s, false, act);
-      // 1024 columns in blocks of 128: the first block runs eagerly while the graph is captured,
-      // the other 7 replay it. A capture that failed (and fell back to eager) fails here.
-      const ColumnLoop& gl = g.column_loop;
-      CHECK_MSG(gl.path() == "cuda_graph" && gl.graph_blocks == 7 && gl.eager_blocks == 1,
-                "graph path expected but not taken (" + std::to_string(gl.graph_blocks) + " graph, " +
-                    std::to_string(gl.eager_blocks) + " eager blocks): " +
-                    (gl.graph_error.empty() ? std::string("no capture error recorded") : gl.graph_error));
-      CHECK(e.column_loop.path() == "eager" && e.column_loop.graph_blocks == 0 && e.column_loop.eager_blocks == 8);
-      CHECK_MSG(at::equal(g.q.codes.cpu(), e.q.codes.cpu()), "codes differ, group " + std::to_string(group));
-      CHECK(at::equal(g.weight.cpu(), e.weight.cpu()));
-      GptqResult c = gptq_quantize(W, H, s, GptqOptions{0.01, 128, act, false});
-      const double agree = (c.q.codes == g.q.codes.cpu()).to(at::kFloat).mean().item<double>();
-      std::printf("      group %lld act_order %d: cuda vs cpu code agreement %.5f, loss %.3f vs %.3f\n",
-                  (long long)group, int(act), agree, g.loss, c.loss);
-      CHECK(agree > 0.99);
-    }
+  for (int64_t group : {int64_t(125), int64_t(40), int64_t(-1)})
+    for (bool act : {false, true})
+      for (bool sym : {false, true}) {
+        QuantSpec s;
+        s.bits = 3;
+        s.group_size = group;
+        s.symmetric = sym;
+        const std::string what = "group " + std::to_string(group) + (act ? " act_order" : "") + (sym ? " sym" : "");
+        GptqResult k = gptq_cuda(W, H, s, Loop::Kernel, act), g = gptq_cuda(W, H, s, Loop::Graph, act),
+                   e = gptq_cuda(W, H, s, Loop::Eager, act);
+        // The first full block runs eagerly while the graph is captured, the other 6 replay it, and the
+        // partial block is eager. A capture that failed (and fell back to eager) fails here.
+        const ColumnLoop& gl = g.column_loop;
+        CHECK_MSG(gl.path() == "cuda_graph" && gl.graph_blocks == 6 && gl.eager_blocks == 2,
+                  "graph path expected but not taken (" + std::to_string(gl.graph_blocks) + " graph, " +
+                      std::to_string(gl.eager_blocks) + " eager blocks): " +
+                      (gl.graph_error.empty() ? std::string("no capture error recorded") : gl.graph_error));
+        CHECK(e.column_loop.path() == "eager" && e.column_loop.graph_blocks == 0 && e.column_loop.eager_blocks == 8);
+        if (kColumnKernel)
+          CHECK_MSG(k.column_loop.path() == "cuda_kernel" && k.column_loop.kernel_blocks == 8,
+                    "kernel path expected: " + k.column_loop.kernel_error);
+        for (const GptqResult* r : {&k, &g}) {
+          CHECK_MSG(at::equal(r->q.codes.cpu(), e.q.codes.cpu()), "codes differ, " + what);
+          CHECK_MSG(at::equal(r->weight.cpu(), e.weight.cpu()), "weights differ, " + what);
+          CHECK_MSG(at::equal(r->row_loss.cpu(), e.row_loss.cpu()), "losses differ, " + what);
+        }
+        GptqResult c = gptq_quantize(W, H, s, GptqOptions{0.01, 128, act, false});
+        const double agree = (c.q.codes == k.q.codes.cpu()).to(at::kFloat).mean().item<double>();
+        std::printf("      %s: cuda vs cpu code agreement %.5f, loss %.3f vs %.3f\n", what.c_str(), agree, k.loss,
+                    c.loss);
+        CHECK(agree > 0.99);
+      }
 }
 
 // The layer records of a CUDA GPTQ run say which column loop ran: blocksize 32 gives every layer
@@ -110,11 +134,8 @@ QuantResult quantize_llama_on_cuda(const QuantRequest& q) {
   return quantize_model(*model, &tok, q);
 }
 
-std::vector<std::string> gptq_loop_notes(bool graph) {
-  if (graph)
-    ::unsetenv("PTQ_NO_CUDA_GRAPH");
-  else
-    ::setenv("PTQ_NO_CUDA_GRAPH", "1", 1);
+std::vector<std::string> gptq_loop_notes(Loop loop) {
+  choose_loop(loop);
   QuantRequest q;
   q.method = "gptq";
   q.plan.spec.bits = 4;
@@ -124,16 +145,19 @@ std::vector<std::string> gptq_loop_notes(bool graph) {
   q.calib.nsamples = 4;
   q.calib.seqlen = 32;
   QuantResult r = quantize_llama_on_cuda(q);
-  ::unsetenv("PTQ_NO_CUDA_GRAPH");
+  choose_loop(Loop::Kernel);
   std::vector<std::string> notes;
   for (const auto& l : r.layers)
     if (l.quantized) notes.push_back(l.note);
   return notes;
 }
 
-TEST_CASE("cuda GPTQ: layer records say the column loop ran as a CUDA graph (eager when disabled)") {
-  const auto graph = gptq_loop_notes(true), eager = gptq_loop_notes(false);
-  CHECK(!graph.empty() && graph.size() == eager.size());
+TEST_CASE("cuda GPTQ: layer records say which column loop ran (kernel, CUDA graph, eager)") {
+  const auto kernel = gptq_loop_notes(Loop::Kernel), graph = gptq_loop_notes(Loop::Graph),
+             eager = gptq_loop_notes(Loop::Eager);
+  CHECK(!graph.empty() && graph.size() == eager.size() && kernel.size() == eager.size());
+  const std::string k = kColumnKernel ? "gptq_column_loop: cuda_kernel" : "gptq_column_loop: cuda_graph";
+  for (const auto& n : kernel) CHECK_MSG(n.find(k) != std::string::npos, n);
   for (const auto& n : graph) CHECK_MSG(n.find("gptq_column_loop: cuda_graph") != std::string::npos, n);
   for (const auto& n : eager) CHECK_MSG(n.find("gptq_column_loop: eager") != std::string::npos, n);
 }

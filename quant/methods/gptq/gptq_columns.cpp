@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <exception>
 
+#ifdef PTQ_WITH_CUDA_KERNELS
+#include "quant/kernels/gptq_columns_kernel.h"
+#endif
 #ifdef PTQ_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -34,6 +37,10 @@ ColumnRunner::ColumnRunner(const QuantSpec& s, int64_t rows, int64_t blocksize, 
   try_graph_ = dev.is_cuda() && s.format == WeightFormat::Int && !std::getenv("PTQ_NO_CUDA_GRAPH");
   if (try_graph_) graph_ = std::make_unique<Graph>();
 #endif
+#ifdef PTQ_WITH_CUDA_KERNELS
+  use_kernel_ = dev.is_cuda() && s.format == WeightFormat::Int && blocksize <= kernels::kMaxGptqKernelColumns &&
+                !std::getenv("PTQ_NO_COLUMN_KERNEL");
+#endif
 }
 
 ColumnRunner::~ColumnRunner() = default;
@@ -63,7 +70,31 @@ void ColumnRunner::eager(int64_t count) {
   }
 }
 
+// One kernel for the whole block (quant/kernels/gptq_columns.cu): the eager loop's arithmetic.
+bool ColumnRunner::run_kernel(int64_t count) {
+#ifdef PTQ_WITH_CUDA_KERNELS
+  if (!use_kernel_) return false;
+  const at::Device dev = b_.W1.device();
+  c10::cuda::CUDAGuard guard(dev);
+  kernels::GptqColumnArgs a{b_.W1.data_ptr<float>(), b_.Hinv1.data_ptr<float>(), b_.S1.data_ptr<float>(),
+                            b_.Z1.defined() ? b_.Z1.data_ptr<float>() : nullptr, b_.Q1.data_ptr<float>(),
+                            b_.C1.data_ptr<uint8_t>(), b_.Err1.data_ptr<float>(), b_.W1.size(0),
+                            int(blocksize_), int(count), float(std::ldexp(1.0, spec_.bits) - 1.0)};
+  if (const char* why = kernels::gptq_int_columns(a, c10::cuda::getCurrentCUDAStream(dev.index()).stream())) {
+    use_kernel_ = false;  // stay on the graph or eager loop, and say why in the loop record
+    loop_.kernel_error = why;
+    return false;
+  }
+  ++loop_.kernel_blocks;
+  return true;
+#else
+  (void)count;
+  return false;
+#endif
+}
+
 void ColumnRunner::run(int64_t count) {
+  if (run_kernel(count)) return;
 #ifdef PTQ_WITH_CUDA
   if (try_graph_ && count == blocksize_) {
     if (graph_->captured) {

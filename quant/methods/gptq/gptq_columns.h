@@ -20,15 +20,20 @@ struct ColumnBlock {
   at::Tensor W1, Hinv1, S1, Z1, Q1, C1, Err1;
 };
 
-// Which implementation ran a GPTQ call's column blocks. On CUDA the first full block runs eagerly
-// while the graph is captured and every later full block replays it; a last partial block and
-// every block of a CPU, codebook-format or PTQ_NO_CUDA_GRAPH run are eager.
+// Which implementation ran a GPTQ call's column blocks. On CUDA with Int formats every block runs
+// in one kernel (quant/kernels/gptq_columns.cu, when built; PTQ_NO_COLUMN_KERNEL turns it off).
+// Otherwise, on CUDA, the first full block runs eagerly while the graph is captured and every later
+// full block replays it; a last partial block and every block of a CPU, codebook-format or
+// PTQ_NO_CUDA_GRAPH run are eager. All three give bitwise the same results.
 struct ColumnLoop {
-  int64_t graph_blocks = 0;  // blocks computed by replaying the captured graph
-  int64_t eager_blocks = 0;  // blocks computed by the eager loop (the capture block included)
-  std::string graph_error;   // why a capture attempt failed ("" when none failed or none was tried)
-  // "cuda_graph" when at least one block replayed the graph, else "eager".
-  std::string path() const { return graph_blocks > 0 ? "cuda_graph" : "eager"; }
+  int64_t kernel_blocks = 0;  // blocks computed by the column kernel
+  int64_t graph_blocks = 0;   // blocks computed by replaying the captured graph
+  int64_t eager_blocks = 0;   // blocks computed by the eager loop (the capture block included)
+  std::string graph_error;    // why a capture attempt failed ("" when none failed or none was tried)
+  std::string kernel_error;   // why the kernel could not launch ("" when it never failed)
+  // "cuda_kernel" when at least one block ran in the kernel, else "cuda_graph" when at least one
+  // block replayed the graph, else "eager".
+  std::string path() const { return kernel_blocks > 0 ? "cuda_kernel" : graph_blocks > 0 ? "cuda_graph" : "eager"; }
 };
 
 class ColumnRunner {
@@ -42,12 +47,14 @@ class ColumnRunner {
 
  private:
   void eager(int64_t count);
+  bool run_kernel(int64_t count);
   QuantSpec spec_;
   ColumnBlock b_;
   int64_t blocksize_;
   struct Graph;
   std::unique_ptr<Graph> graph_;  // CUDA only
   bool try_graph_ = false;
+  bool use_kernel_ = false;
   ColumnLoop loop_;
 };
 
