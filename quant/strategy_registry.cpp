@@ -96,8 +96,11 @@ std::vector<StrategyInfo> rounding_and_scaling_entries() {
         p_int("clip_grid", 20, 2, 100, "points of the clipping grid"),
         p_float("max_shrink", 0.5, 0.0, 0.99, "largest shrink of the weight range tried"),
         p_int("n_sample_tokens", 512, 16, 65536, "tokens used by the clipping search"),
-        p_bool("search_tf32", true, "on CUDA, score the fc -> fc scale candidates (tr(D·XᵀX·Dᵀ)) with TF32 matrix "
-                                    "products (llm-awq scores them in float16; off: float32)")},
+        p_int("probe_tokens", 8192, 1, 1 << 20, "tokens per forward when a scale candidate is scored on its module "
+                                                "(calibration batches joined up to this; each still scored alone)"),
+        p_bool("search_tf32", true, "on CUDA, the searches' float32 matrix products (XᵀX, the fc -> fc scale "
+                                    "candidates' tr(D·XᵀX·Dᵀ), the clipped outputs) use TF32 tensor cores "
+                                    "(llm-awq runs them in float16; off: float32)")},
        true},
       {"smoothquant", "SmoothQuant", "smoothing",
        "Per-channel smoothing s = max|X|^alpha / max|W|^(1-alpha) from calibration activations, folded into the "

@@ -274,9 +274,10 @@ TEST_CASE("cuda split across cuda:0 and cpu: mamba") { split_gpu_cpu("mamba"); }
 namespace {
 // The same GPTQ or AWQ run with the calibration activations on the GPU and staged in pinned host
 // memory: the arithmetic is the same, so every record and every code must be equal, not close.
-QuantResult staged_run(const std::string& method, CalibStaging st) {
+QuantResult staged_run(const std::string& method, CalibStaging st, const nlohmann::json& params) {
   QuantRequest q;
   q.method = method;
+  q.params = params;
   q.plan.spec.bits = 4;
   q.plan.spec.group_size = 32;
   q.calib.files = {test::shared_dir() + "/corpus/austen-valid.txt"};
@@ -287,13 +288,15 @@ QuantResult staged_run(const std::string& method, CalibStaging st) {
   return quantize_llama_on_cuda(q);
 }
 
-void staging_changes_nothing(const std::string& method) {
-  QuantResult d = staged_run(method, CalibStaging::Device), h = staged_run(method, CalibStaging::Host);
+void staging_changes_nothing(const std::string& method, const nlohmann::json& params = nlohmann::json::object()) {
+  QuantResult d = staged_run(method, CalibStaging::Device, params), h = staged_run(method, CalibStaging::Host, params);
   CHECK(d.calib_staging == CalibStaging::Device && h.calib_staging == CalibStaging::Host);
   CHECK(d.layers.size() == h.layers.size() && d.blocks.size() == h.blocks.size());
   for (size_t i = 0; i < d.layers.size() && i < h.layers.size(); ++i) {
     CHECK_MSG(d.layers[i].out_rel_mse == h.layers[i].out_rel_mse && d.layers[i].method_loss == h.layers[i].method_loss,
-              method + " " + d.layers[i].name + ": records differ between device and host staging");
+              method + " " + params.dump() + " " + d.layers[i].name + ": records differ between device and host staging (" +
+                  std::to_string(d.layers[i].out_rel_mse) + " vs " + std::to_string(h.layers[i].out_rel_mse) + "; " +
+                  d.layers[i].note + " | " + h.layers[i].note + ")");
     const auto& qd = d.quantized.at(d.layers[i].name);
     CHECK_MSG(at::equal(qd.codes, h.quantized.at(d.layers[i].name).codes), d.layers[i].name + ": codes differ");
   }
@@ -302,4 +305,7 @@ void staging_changes_nothing(const std::string& method) {
 }  // namespace
 
 TEST_CASE("cuda GPTQ: host-staged calibration gives the device-staged records exactly") { staging_changes_nothing("gptq"); }
-TEST_CASE("cuda AWQ: host-staged calibration gives the device-staged records exactly") { staging_changes_nothing("awq"); }
+TEST_CASE("cuda AWQ: host-staged calibration gives the device-staged records exactly") {
+  staging_changes_nothing("awq", {{"awq.search_tf32", false}});
+  staging_changes_nothing("awq", {{"awq.search_tf32", true}});
+}

@@ -34,6 +34,16 @@ Linear& Block::linear(const std::string& name) {
 
 const Linear& Block::linear(const std::string& name) const { return const_cast<Block*>(this)->linear(name); }
 
+bool Block::in_first_half(const Linear&) const { return false; }
+
+at::Tensor Block::first_half(const at::Tensor&, const BlockContext&) const {
+  throw Error("a " + kind() + " block has no halves");
+}
+
+at::Tensor Block::second_half(const at::Tensor&, const BlockContext&) const {
+  throw Error("a " + kind() + " block has no halves");
+}
+
 int64_t Block::bytes() const {
   int64_t n = 0;
   for (auto& kv : const_cast<Block*>(this)->tensors())

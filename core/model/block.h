@@ -77,6 +77,13 @@ class Block {
   // Every tensor of the block, in a fixed order, with its checkpoint key.
   virtual std::vector<std::pair<std::string, at::Tensor*>> tensors() = 0;
   virtual bool loaded() const = 0;
+  // Blocks whose forward is second_half(first_half(h)), the same operations in the same order: a
+  // decoder block's attention residual, then its feed-forward residual. A quantizer that captures one
+  // layer group at a time resumes from the first half's output once every layer in it is final.
+  virtual bool has_halves() const { return false; }
+  virtual bool in_first_half(const Linear& l) const;
+  virtual at::Tensor first_half(const at::Tensor& h, const BlockContext& ctx) const;
+  virtual at::Tensor second_half(const at::Tensor& r, const BlockContext& ctx) const;
 
   int index() const { return index_; }
   Linear& linear(const std::string& name);

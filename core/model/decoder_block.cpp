@@ -63,15 +63,19 @@ at::Tensor DecoderBlock::norm(const at::Tensor& x, const at::Tensor& w) const {
 }
 
 at::Tensor DecoderBlock::forward(const at::Tensor& h, const BlockContext& ctx) const {
+  return second_half(first_half(h, ctx), ctx);
+}
+
+at::Tensor DecoderBlock::first_half(const at::Tensor& h, const BlockContext& ctx) const {
   if (!loaded()) throw Error("block " + std::to_string(index_) + " used before its weights were loaded");
-  at::Tensor x = norm(h, input_norm);
-  if (cfg_->sandwich_norms) {  // Gemma: norms on both sides of each branch
-    at::Tensor r = h + norm(attention(x, ctx), post_norm);
-    return r + norm(mlp_branch(norm(r, pre_ff_norm), ctx), post_ff_norm);
-  }
-  at::Tensor r = h + attention(x, ctx);
-  x = norm(r, post_norm);
-  return r + mlp_branch(x, ctx);
+  at::Tensor a = attention(norm(h, input_norm), ctx);
+  return h + (cfg_->sandwich_norms ? norm(a, post_norm) : a);  // Gemma: norms on both sides of each branch
+}
+
+at::Tensor DecoderBlock::second_half(const at::Tensor& r, const BlockContext& ctx) const {
+  if (!loaded()) throw Error("block " + std::to_string(index_) + " used before its weights were loaded");
+  if (cfg_->sandwich_norms) return r + norm(mlp_branch(norm(r, pre_ff_norm), ctx), post_ff_norm);
+  return r + mlp_branch(norm(r, post_norm), ctx);
 }
 
 at::Tensor DecoderBlock::mlp_branch(const at::Tensor& x, const BlockContext& ctx) const {

@@ -22,6 +22,11 @@ class DecoderBlock : public Block {
   std::string kind() const override { return "decoder"; }
   // h: [B, T, hidden] -> [B, T, hidden]
   at::Tensor forward(const at::Tensor& h, const BlockContext& ctx) const override;
+  // forward = second_half(first_half(h)): the residual stream after the attention, then the output.
+  bool has_halves() const override { return true; }
+  bool in_first_half(const Linear& l) const override { return l.name().rfind("self_attn.", 0) == 0; }
+  at::Tensor first_half(const at::Tensor& h, const BlockContext& ctx) const override;
+  at::Tensor second_half(const at::Tensor& r, const BlockContext& ctx) const override;
 
   // The two residual branches on their normed inputs, for searches that score one module (AWQ
   // scores the attention for input_layernorm -> q,k,v and the MLP / experts for the post-norm).

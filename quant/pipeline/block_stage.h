@@ -14,6 +14,7 @@
 
 #include "core/model/decoder_block.h"
 #include "core/runtime/feedback.h"
+#include "quant/pipeline/calib_staging.h"
 #include "quant/pipeline/layer_record.h"
 #include "quant/pipeline/quant_plan.h"
 #include "quant/formats/quantizer.h"
@@ -21,6 +22,20 @@
 namespace ptq {
 
 class Model;
+
+// A block's residual stream after its first half (Block::has_halves), one tensor per calibration
+// batch, staged like the inputs. capture_hessians fills it on the first capture of a layer group in
+// the second half, when every first-half layer holds its final weights, and `settled` sees each of
+// those layers on that pass (the pipeline's per-layer output errors). Later captures and the error
+// pass then run only the second half from it: the same operations on the same values as a full
+// forward, so every result is unchanged.
+struct BlockResume {
+  bool enabled = false;
+  CalibStaging staging = CalibStaging::Device;
+  LinearObserver* settled = nullptr;
+  std::vector<at::Tensor> mid;
+  bool filled(size_t batches) const { return enabled && batches > 0 && mid.size() == batches; }
+};
 
 struct BlockWork {
   Model& model;
@@ -33,6 +48,7 @@ struct BlockWork {
   std::map<std::string, LayerRecord>& records;  // by layer name inside the block ("mlp.down_proj")
   std::map<std::string, QuantizedWeight>& quantized;  // integer forms, by name inside the block
   Feedback* fb = nullptr;
+  BlockResume* resume = nullptr;  // set by the pipeline for the quantizer stage
 
   // Spec of a layer of this block (nullopt = stays full precision).
   std::optional<QuantSpec> spec_for(const Linear& l) const;

@@ -120,16 +120,19 @@ struct BlockPass {
 // After the quantizer ran: block i+1 sees the quantized block i. Each batch's input is replaced by
 // its output as soon as it is computed (and the full-precision output dropped), so no third copy of
 // the calibration activations is ever held. Fills the block's and every observed layer's output error.
+// With `rs` filled by the quantizer's captures, only the block's second half runs (its first-half
+// layers were observed when rs was filled).
 void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationErrorObserver& err, BlockRecord& br,
-                             Feedback* fb) {
+                             const BlockResume& rs, Feedback* fb) {
   BlockContext c = ctx;
   c.observer = &err;
   at::Tensor sum;
   const at::Device dev = p.blk.linears().front().weight.device();
-  StagedBatches xs(p.inputs, dev), fps(p.fp_outputs, dev);
+  const bool resume = rs.filled(p.inputs.size());
+  StagedBatches xs(resume ? rs.mid : p.inputs, dev), fps(p.fp_outputs, dev);
   for (size_t b = 0; b < p.inputs.size(); ++b) {
     check_cancel(fb);
-    at::Tensor out = p.blk.forward(xs.get(b), c);
+    at::Tensor out = resume ? p.blk.second_half(xs.get(b), c) : p.blk.forward(xs.get(b), c);
     const at::Tensor fp = fps.get(b);
     at::Tensor d = out - fp;
     // One ratio per batch, summed on the device in double (as the host did): no sync per batch.
@@ -174,6 +177,14 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     if (quantizes)
       for (auto& l : p.blk.linears())
         if (w.spec_for(l)) err.fp_weight[l.name()] = l.weight.clone();
+    BlockResume resume;  // the quantizer's captures may keep the residual streams after the attention
+    if (quantizes && have_calib) {
+      // Not in GPU memory; PTQ_NO_BLOCK_RESUME runs every capture and the error pass in full (same numbers).
+      resume.enabled = (p.staging == CalibStaging::Host || !model.device().is_cuda()) && !std::getenv("PTQ_NO_BLOCK_RESUME");
+      resume.staging = p.staging;
+      resume.settled = &err;
+      w.resume = &resume;
+    }
     if (quantizes && quip)
       quip_quantize_block(w, res.params["quip"], s->id == "quip" ? "ldlq" : s->id);
     else
@@ -189,7 +200,8 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     br.block = p.index;
     // The next block's weights come in during the error pass: after the solves freed their memory.
     model.prefetch(p.index + 1);
-    if (have_calib) measure_quantized_block(p, ctx, err, br, fb);
+    if (have_calib) measure_quantized_block(p, ctx, err, br, resume, fb);
+    resume.mid.clear();
     br.seconds = since(p.t0);
     if (profile) {
       synchronize(model.device());

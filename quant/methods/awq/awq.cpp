@@ -133,16 +133,17 @@ struct MeanAbsObserver : LinearObserver {
   std::map<std::string, at::Tensor> sum;  // float64 [in]
   std::map<std::string, at::Tensor> gram;
   std::map<std::string, int64_t> count;
+  bool gram_tf32 = false;  // CUDA only: XᵀX with TF32 tensor-core products, float32 accumulation
   void on_linear(int, const Linear& l, const at::Tensor& in, const at::Tensor&) override {
     if (!names.count(l.name()) || in.size(0) == 0) return;
     at::Tensor x = in.to(at::kFloat);
     if (gram_names.count(l.name())) {
-      at::Tensor g = x.t().mm(x);
+      ScopedTf32 tf32(gram_tf32);
       auto it = gram.find(l.name());
       if (it == gram.end())
-        gram[l.name()] = g;
+        gram[l.name()] = x.t().mm(x);
       else
-        it->second.add_(g);
+        it->second.addmm_(x.t(), x);  // no [in, in] temporary per batch
     }
     at::Tensor a = x.abs().sum(0).to(at::kDouble);
     auto it = sum.find(l.name());
@@ -181,22 +182,31 @@ struct SampleObserver : LinearObserver {
 
 // The module a norm-preceded group is scored on, as AWQ's module2inspect: the attention for
 // input_layernorm -> q,k,v, the MLP (or the experts with their router) for the post-attention norm.
-// Holds the module's normed inputs and full-precision outputs for every calibration batch.
+// Holds the module's normed inputs and full-precision outputs for every calibration batch, joined
+// along the batch dimension into forwards of up to `probe_tokens` tokens (fewer, larger kernels: the
+// search runs grid × batches forwards); each calibration batch of `per` sequences is still scored alone.
 struct ModuleProbe {
   bool attention = true;
-  std::vector<at::Tensor> x, fp;
+  std::vector<at::Tensor> x, fp;  // joined forwards
+  std::vector<int64_t> per;         // sequences per calibration batch in each joined forward
   at::Tensor forward(const BlockWork& w, const at::Tensor& xi) const {
     return attention ? as_decoder(w.block).attention_branch(xi, w.ctx) : as_decoder(w.block).mlp_branch(xi, w.ctx);
   }
-  // Mean over batches of ||out - fp||² / ||fp||² with the block's current weights.
+  // Mean over calibration batches of ||out - fp||² / ||fp||² with the block's current weights. Each
+  // batch's ratio (float32) is summed in float64 on the device in batch order, read once at the end
+  // instead of a device synchronisation per batch.
   double error(const BlockWork& w) const {
-    double sum = 0;
+    at::Tensor sum;
+    int64_t batches = 0;
     for (size_t i = 0; i < x.size(); ++i) {
       check_cancel(w.fb);
-      at::Tensor f = fp[i].to(at::kFloat), o = forward(w, x[i]).to(at::kFloat);
-      sum += ((o - f).pow(2).sum() / f.pow(2).sum().clamp_min(1e-30)).item<double>();
+      const int64_t m = x[i].size(0) / per[i];
+      at::Tensor f = fp[i].to(at::kFloat).reshape({m, -1}), o = forward(w, x[i]).to(at::kFloat).reshape({m, -1});
+      at::Tensor r = ((o - f).pow(2).sum(1) / f.pow(2).sum(1).clamp_min(1e-30)).to(at::kDouble);
+      for (int64_t k = 0; k < m; ++k) sum = sum.defined() ? sum + r[k] : r[k];
+      batches += m;
     }
-    return x.empty() ? -1 : sum / double(x.size());
+    return batches == 0 ? -1 : sum.item<double>() / double(batches);
   }
 };
 
@@ -204,18 +214,32 @@ ModuleProbe make_probe(const BlockWork& w, bool attention) {
   ModuleProbe p;
   p.attention = attention;
   const double eps = w.model.config().rms_norm_eps;
+  const int64_t probe_tokens = w.params.value("probe_tokens", int64_t(8192));
+  std::vector<at::Tensor> pending;  // normed inputs waiting to be joined
+  int64_t tokens = 0;
+  auto flush = [&] {
+    if (pending.empty()) return;
+    p.per.push_back(pending[0].size(0));
+    p.x.push_back(pending.size() == 1 ? pending[0] : at::cat(pending, 0));
+    pending.clear();
+    tokens = 0;
+    p.fp.push_back(p.forward(w, p.x.back()));
+  };
   for (const auto& staged : w.inputs) {
     check_cancel(w.fb);
     const at::Tensor h = on_device(staged, w.model.device());
+    // Joined only when every batch has the same shape (the last one may be shorter).
+    if (!pending.empty() && (h.sizes() != pending[0].sizes() || tokens + h.size(0) * h.size(1) > probe_tokens)) flush();
     at::Tensor x1 = rms_norm(h, as_decoder(w.block).input_norm, eps);
     if (attention) {
-      p.x.push_back(x1);
+      pending.push_back(x1);
     } else {
       at::Tensor r = h + as_decoder(w.block).attention_branch(x1, w.ctx);
-      p.x.push_back(rms_norm(r, as_decoder(w.block).post_norm, eps));
+      pending.push_back(rms_norm(r, as_decoder(w.block).post_norm, eps));
     }
-    p.fp.push_back(p.forward(w, p.x.back()));
+    tokens += h.size(0) * h.size(1);
   }
+  flush();
   return p;
 }
 
@@ -382,6 +406,7 @@ void awq_transform_block(BlockWork& w) {
   // 1. Activation statistics of every group's input.
   std::vector<ScaleGroup> groups = scale_groups(b);
   MeanAbsObserver stats;
+  stats.gram_tf32 = w.params.value("search_tf32", true);
   for (const auto& g : groups) {
     stats.names.insert(g.x_from);
     // fc -> fc groups: the folds before them leave their inputs unchanged, so capture now.
@@ -430,7 +455,11 @@ void awq_transform_block(BlockWork& w) {
       at::Tensor X = at::cat(rows, 0).to(l->weight.device());
       rows.clear();
       at::Tensor W = l->weight.to(at::kFloat);
-      at::Tensor best = clip_search(W, X, spec, clip_grid, max_shrink, w.fb);  // [out, ng]
+      at::Tensor best;  // [out, ng]
+      {
+        ScopedTf32 tf32(w.params.value("search_tf32", true));  // CUDA only: the clipped outputs' products
+        best = clip_search(W, X, spec, clip_grid, max_shrink, w.fb);
+      }
       const int64_t ng = best.size(1), out = W.size(0);
       at::Tensor mv = best.unsqueeze(-1);
       at::Tensor Wc = W.reshape({out, ng, -1});

@@ -41,7 +41,9 @@ struct HessianObserver : LinearObserver {
 // Hessian of obs.acc has its input (the layers after the last one observed are not run: for the
 // first true-sequential groups, most of the block). A group whose layers may see no tokens in a
 // batch (MoE experts) runs the whole block. H and token counts are those of a full forward.
-void capture_hessians(const BlockWork& w, HessianObserver& obs);
+// `group` is the layer group being captured: when all of it lies in the block's second half and
+// w.resume is enabled, the captures run from (or fill) w.resume's residual streams.
+void capture_hessians(const BlockWork& w, HessianObserver& obs, const std::vector<Linear*>& group);
 
 // The loop of the Hessian-based layer quantizers that quantize layer by layer (OWQ, PB-LLM, BiLLM,
 // QuIP): for each group of sequential_groups, the Hessian of every planned layer's input captured

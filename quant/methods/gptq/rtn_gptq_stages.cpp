@@ -66,18 +66,44 @@ void HessianObserver::on_linear(int, const Linear& l, const at::Tensor& in, cons
   if (stop_when_complete && seen.insert(key).second && seen.size() == acc.size()) throw StopBlockForward();
 }
 
-void capture_hessians(const BlockWork& w, HessianObserver& obs) {
+namespace {
+
+// The resume state a capture of `group` may use: only for groups wholly in the second half.
+BlockResume* second_half_resume(const BlockWork& w, const std::vector<Linear*>& group) {
+  if (!w.resume || !w.resume->enabled || !w.block.has_halves() || group.empty()) return nullptr;
+  for (const Linear* l : group)
+    if (w.block.in_first_half(*l)) return nullptr;
+  const size_t n = w.resume->mid.size();
+  return n == 0 || n == w.inputs.size() ? w.resume : nullptr;
+}
+
+}  // namespace
+
+void capture_hessians(const BlockWork& w, HessianObserver& obs, const std::vector<Linear*>& group) {
   BlockContext c = w.ctx;
   c.observer = &obs;
   bool experts = false;
   for (auto& l : w.block.linears()) experts |= l.spec.expert >= 0 && obs.acc.count(input_key(l));
   obs.stop_when_complete = !experts;
-  StagedBatches xs(w.inputs, w.model.device());
+  BlockResume* rs = second_half_resume(w, group);
+  const bool fill = rs && rs->mid.empty();
+  BlockContext settled = w.ctx;
+  settled.observer = rs ? rs->settled : nullptr;
+  StagedBatches xs(rs && !fill ? rs->mid : w.inputs, w.model.device());
   for (size_t b = 0; b < w.inputs.size(); ++b) {
     check_cancel(w.fb);
     obs.seen.clear();
     try {
-      (void)w.block.forward(xs.get(b), c);
+      if (!rs) {
+        (void)w.block.forward(xs.get(b), c);
+        continue;
+      }
+      at::Tensor r = xs.get(b);
+      if (fill) {
+        r = w.block.first_half(r, settled);
+        rs->mid.push_back(to_staging(r, rs->staging));
+      }
+      (void)w.block.second_half(r, c);
     } catch (const StopBlockForward&) {  // every H of the group has this batch's input
     }
   }
@@ -96,7 +122,7 @@ void quantize_layers_with_hessians(BlockWork& w, bool true_sequential, const Hes
     }
     if (todo.empty()) continue;
     const auto t0 = std::chrono::steady_clock::now();
-    capture_hessians(w, obs);  // inputs of this group, with the earlier groups already quantized
+    capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
     const double capture =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / double(todo.size());
     for (auto& [l, spec] : todo) {
@@ -196,7 +222,7 @@ void gptq_quantize_block(BlockWork& w) {
     }
     if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
-    capture_hessians(w, obs);  // inputs of this group, with the earlier groups already quantized
+    capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
     if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
     const double capture = since(t0) / double(sets.size());
     for (auto& [key, set] : sets) {
