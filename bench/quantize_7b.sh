@@ -15,7 +15,7 @@ NAME=$LIKE${LAYERS:+-$LAYERS}
 mkdir -p "$WORK"
 [ -f "$WORK/$NAME/config.json" ] || "$PTQ" make-checkpoint --like "$LIKE" ${LAYERS:+--layers $LAYERS} --out "$WORK/$NAME" --dtype bfloat16 --tokenizer "$TOK" >&2
 # One line per method. gptq_column_loop counts the layers by the column loop GPTQ ran (layer notes
-# "gptq_column_loop: cuda_graph" / "eager"; on CUDA every layer should say cuda_graph).
+# "gptq_column_loop: cuda_kernel" / "cuda_graph" / "eager"; on CUDA every layer should say cuda_kernel).
 SUMMARY='
 import collections, json, re, sys
 j = json.load(sys.stdin)

@@ -1,5 +1,6 @@
 // CUDA checks (ctest label `gpu`): the same references as the CPU tests, on the GPU.
 #include <ATen/ATen.h>
+#include <cmath>
 #include <ATen/core/grad_mode.h>
 
 #include <cstdlib>
@@ -8,6 +9,7 @@
 
 #include "core/runtime/device.h"
 #include "core/records/json_util.h"
+#include "core/model/fused_ops.h"
 #include "core/model/model.h"
 #include "core/io/safetensors.h"
 #include "core/model/decode_state.h"
@@ -292,8 +294,9 @@ void staging_changes_nothing(const std::string& method, const nlohmann::json& pa
   QuantResult d = staged_run(method, CalibStaging::Device, params), h = staged_run(method, CalibStaging::Host, params);
   CHECK(d.calib_staging == CalibStaging::Device && h.calib_staging == CalibStaging::Host);
   CHECK(d.layers.size() == h.layers.size() && d.blocks.size() == h.blocks.size());
+  auto same = [](double u, double v) { return u == v || (std::isnan(u) && std::isnan(v)); };  // NaN: not measured (RTN's loss)
   for (size_t i = 0; i < d.layers.size() && i < h.layers.size(); ++i) {
-    CHECK_MSG(d.layers[i].out_rel_mse == h.layers[i].out_rel_mse && d.layers[i].method_loss == h.layers[i].method_loss,
+    CHECK_MSG(same(d.layers[i].out_rel_mse, h.layers[i].out_rel_mse) && same(d.layers[i].method_loss, h.layers[i].method_loss),
               method + " " + params.dump() + " " + d.layers[i].name + ": records differ between device and host staging (" +
                   std::to_string(d.layers[i].out_rel_mse) + " vs " + std::to_string(h.layers[i].out_rel_mse) + "; " +
                   d.layers[i].note + " | " + h.layers[i].note + ")");
@@ -308,4 +311,43 @@ TEST_CASE("cuda GPTQ: host-staged calibration gives the device-staged records ex
 TEST_CASE("cuda AWQ: host-staged calibration gives the device-staged records exactly") {
   staging_changes_nothing("awq", {{"awq.search_tf32", false}});
   staging_changes_nothing("awq", {{"awq.search_tf32", true}});
+}
+
+
+namespace {
+at::Tensor eager_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {  // apply_rope's operations
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor rot = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rot * sin;
+}
+at::Tensor eager_rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {  // rms_norm's operations
+  at::Tensor h = x.to(at::kFloat);
+  h = h * at::rsqrt(h.pow(2).mean(-1, true) + eps);
+  return w * h.to(x.scalar_type());
+}
+}  // namespace
+
+TEST_CASE("cuda fused rope equals the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
+  at::NoGradGuard ng;
+  at::manual_seed(0);
+  for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    const auto o = at::TensorOptions().device(at::kCUDA).dtype(dt);
+    // q as the attention has it: [B, T, H, D] transposed to [B, H, T, D] (not contiguous).
+    const at::Tensor x = at::randn({2, 37, 4, 64}, o).transpose(1, 2), cos = at::randn({37, 64}, o), sin = at::randn({37, 64}, o);
+    const at::Tensor f = fused_rope(x, cos, sin);
+    CHECK(f.defined() == kColumnKernel);
+    if (f.defined()) CHECK_MSG(at::equal(f, eager_rope(x, cos, sin)), std::string("rope differs: ") + c10::toString(dt));
+    const at::Tensor h = at::randn({3, 5, 4096}, o) * 3, w = at::randn({4096}, o);
+    const at::Tensor g = fused_rms_norm(h, w, 1e-5);
+    CHECK(g.defined() == kColumnKernel);
+    if (!g.defined()) continue;
+    const at::Tensor e = eager_rms_norm(h, w, 1e-5);
+    // Only the mean's summation order differs: float32 to a few ulps; in 16 bits, a rounding flips
+    // to the neighbouring value in a small fraction of elements.
+    const double rel = ((g.to(at::kFloat) - e.to(at::kFloat)).abs() / e.to(at::kFloat).abs().clamp_min(1e-3)).max().item<double>();
+    const double same = (g == e).to(at::kFloat).mean().item<double>();
+    std::printf("      %s: rms_norm max rel diff %.3g, equal %.5f\n", c10::toString(dt), rel, same);
+    CHECK(rel <= (dt == at::kFloat ? 1e-6 : dt == at::kBFloat16 ? 1.0 / 64 : 1.0 / 512));
+    CHECK(same >= 0.99);
+  }
 }

@@ -6,11 +6,13 @@
 #include <limits>
 #include <tuple>
 
+#include "core/model/fused_ops.h"
 #include "core/runtime/errors.h"
 
 namespace ptq {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (at::Tensor f = fused_rms_norm(x, weight, eps); f.defined()) return f;  // CUDA: one kernel
   at::Tensor h = x.to(at::kFloat);
   at::Tensor var = h.pow(2).mean(-1, true);
   h = h * at::rsqrt(var + eps);

@@ -1,0 +1,92 @@
+#include "core/model/fused_ops.h"
+
+#include <ATen/core/grad_mode.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "core/runtime/errors.h"
+
+#ifdef PTQ_WITH_CUDA_KERNELS
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "core/kernels/forward_kernels.h"
+#endif
+
+namespace ptq {
+
+#ifdef PTQ_WITH_CUDA_KERNELS
+namespace {
+
+bool fused_allowed() {
+  static const bool off = [] {
+    const char* e = std::getenv("PTQ_NO_FUSED_OPS");
+    return e && *e && std::string(e) != "0";
+  }();
+  return !off;
+}
+
+bool elem_type(at::ScalarType s, kernels::ElemType* t) {
+  switch (s) {
+    case at::kFloat: *t = kernels::ElemType::Float32; return true;
+    case at::kBFloat16: *t = kernels::ElemType::BFloat16; return true;
+    case at::kHalf: *t = kernels::ElemType::Float16; return true;
+    default: return false;
+  }
+}
+
+bool wants_grad(const at::Tensor& a, const at::Tensor& b) {
+  return at::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
+}
+
+void* stream_of(const at::Tensor& x) { return c10::cuda::getCurrentCUDAStream(x.device().index()).stream(); }
+
+void check_launch(const char* why) {
+  if (why) throw Error(std::string("fused CUDA kernel failed: ") + why + " (PTQ_NO_FUSED_OPS=1 runs without it)");
+}
+
+}  // namespace
+
+at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  kernels::ElemType t;
+  if (!fused_allowed() || !x.is_cuda() || x.dim() != 4 || !elem_type(x.scalar_type(), &t) || wants_grad(x, cos))
+    return {};
+  const int64_t T = x.size(2), D = x.size(3);
+  for (const at::Tensor* c : {&cos, &sin})
+    if (c->scalar_type() != x.scalar_type() || c->device() != x.device() || !c->is_contiguous() || c->dim() != 2 ||
+        c->size(0) != T || c->size(1) != D)
+      return {};
+  if (D % 2 != 0 || x.numel() == 0) return {};
+  c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  kernels::RopeArgs a{x.data_ptr(), cos.data_ptr(), sin.data_ptr(), out.data_ptr(), x.size(0), x.size(1), T, D,
+                      x.stride(0), x.stride(1), x.stride(2), x.stride(3)};
+  check_launch(kernels::rope(a, t, stream_of(x)));
+  return out;
+}
+
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  kernels::ElemType t;
+  if (!fused_allowed() || !x.is_cuda() || x.dim() < 1 || !x.is_contiguous() || !elem_type(x.scalar_type(), &t) ||
+      wants_grad(x, weight))
+    return {};
+  const int64_t cols = x.size(-1);
+  if (weight.scalar_type() != x.scalar_type() || weight.device() != x.device() || !weight.is_contiguous() ||
+      weight.dim() != 1 || weight.size(0) != cols || x.numel() == 0)
+    return {};
+  c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor out = at::empty_like(x);
+  kernels::RmsNormArgs a{x.data_ptr(), weight.data_ptr(), out.data_ptr(), x.numel() / cols, cols, float(eps)};
+  check_launch(kernels::rms_norm(a, t, stream_of(x)));
+  return out;
+}
+
+#else
+
+at::Tensor fused_rope(const at::Tensor&, const at::Tensor&, const at::Tensor&) { return {}; }
+at::Tensor fused_rms_norm(const at::Tensor&, const at::Tensor&, double) { return {}; }
+
+#endif
+
+}  // namespace ptq
