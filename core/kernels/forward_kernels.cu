@@ -41,9 +41,9 @@ __global__ void rope_kernel(const T* __restrict__ x, const T* __restrict__ cs, c
     // rotate_half(x) = cat(-x2, x1): (-x2)·s rounds as -(x2·s).
     const float lo = add_t<T>(mul_t<T>(x1, to_f<T>(c[i])), mul_t<T>(-x2, to_f<T>(s[i])));
     const float hi = add_t<T>(mul_t<T>(x2, to_f<T>(c[i + half])), mul_t<T>(x1, to_f<T>(s[i + half])));
-    T* o = out + (((b * a.H + h) * a.T + t) * a.D);
-    o[i] = from_f<T>(lo);
-    o[i + half] = from_f<T>(hi);
+    T* o = out + b * a.ob + h * a.oh + t * a.ot;
+    o[i * a.od] = from_f<T>(lo);
+    o[(i + half) * a.od] = from_f<T>(hi);
   }
 }
 

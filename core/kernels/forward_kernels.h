@@ -9,8 +9,8 @@ namespace ptq::kernels {
 enum class ElemType { Float32 = 0, BFloat16 = 1, Float16 = 2 };
 
 // Rotary embedding of x [B, H, T, D] (any strides, in elements) with cos/sin [T, D] contiguous, into
-// out [B, H, T, D] contiguous: out = x·cos + rotate_half(x)·sin, every product and the sum rounded to
-// the element type as LibTorch's elementwise operations round them (bitwise the eager result).
+// out [B, H, T, D] (its own strides): out = x·cos + rotate_half(x)·sin, every product and the sum
+// rounded to the element type as LibTorch's elementwise operations round them (bitwise the eager result).
 struct RopeArgs {
   const void* x;
   const void* cos;
@@ -18,6 +18,7 @@ struct RopeArgs {
   void* out;
   int64_t B, H, T, D;
   int64_t sb, sh, st, sd;  // strides of x
+  int64_t ob, oh, ot, od;  // strides of out
 };
 const char* rope(const RopeArgs& a, ElemType t, void* stream);
 

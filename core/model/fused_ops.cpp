@@ -59,9 +59,12 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
       return {};
   if (D % 2 != 0 || x.numel() == 0) return {};
   c10::cuda::CUDAGuard guard(x.device());
-  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  // In x's layout: q and k stay transposed views of [B, T, H, D] like v, the strides the attention gets
+  // from the unfused operations.
+  at::Tensor out = at::empty_like(x);
   kernels::RopeArgs a{x.data_ptr(), cos.data_ptr(), sin.data_ptr(), out.data_ptr(), x.size(0), x.size(1), T, D,
-                      x.stride(0), x.stride(1), x.stride(2), x.stride(3)};
+                      x.stride(0), x.stride(1), x.stride(2), x.stride(3), out.stride(0), out.stride(1), out.stride(2),
+                      out.stride(3)};
   check_launch(kernels::rope(a, t, stream_of(x)));
   return out;
 }

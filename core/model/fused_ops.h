@@ -8,7 +8,7 @@
 namespace ptq {
 
 // x [B, H, T, D] (any strides), cos/sin [T, D] contiguous in x's dtype: bitwise apply_rope's result,
-// contiguous.
+// in x's layout (empty_like: for the attention's q and k, the layout v has).
 at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 // x contiguous [..., n], weight [n] in x's dtype: rms_norm's result up to the mean's summation order.
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
