@@ -373,6 +373,44 @@ at::Tensor clip_search(const at::Tensor& W, const at::Tensor& X, const QuantSpec
   return at::cat(best_all, 0);
 }
 
+// AWQ's clipping search (auto_clip_block) over the block's planned layers but q and k, on every layer's
+// sampled inputs with the scales folded, and the clipped weights left in place.
+void clip_block(BlockWork& w, DecoderBlock& b, const MeanAbsObserver& stats, int clip_grid, double max_shrink,
+                int64_t n_sample) {
+  SampleObserver sampler;
+  std::vector<std::pair<Linear*, QuantSpec>> todo;
+  for (auto& l : b.linears()) {
+    // AWQ: the q·k product is hard to clip for (AutoAWQ skips names with "q_" / "k_": q_a_proj, q_b_proj too)
+    if (l.spec.type == "q" || l.spec.type == "k" || l.spec.type == "q_a" || l.spec.type == "q_b") continue;
+    auto spec = w.spec_for(l);
+    auto c = stats.count.find(l.name());
+    if (!spec || c == stats.count.end() || c->second == 0) continue;
+    sampler.slots[l.name()].step = std::max<int64_t>(1, c->second / n_sample);
+    todo.push_back({&l, *spec});
+  }
+  if (!todo.empty()) w.run(&sampler);
+  for (auto& [l, spec] : todo) {
+    check_cancel(w.fb);
+    auto& rows = sampler.slots[l->name()].rows;
+    if (rows.empty()) continue;
+    at::Tensor X = at::cat(rows, 0).to(l->weight.device());
+    rows.clear();
+    at::Tensor W = l->weight.to(at::kFloat);
+    at::Tensor best;  // [out, ng]
+    {
+      ScopedTf32 tf32(w.params.value("search_tf32", true));  // CUDA only: the clipped outputs' products
+      best = clip_search(W, X, spec, clip_grid, max_shrink, w.fb);
+    }
+    const int64_t ng = best.size(1), out = W.size(0);
+    at::Tensor mv = best.unsqueeze(-1);
+    at::Tensor Wc = W.reshape({out, ng, -1});
+    l->weight = at::min(at::max(Wc, -mv), mv).reshape(W.sizes()).to(l->weight.scalar_type());
+    at::Tensor ratio = best / W.reshape({out, ng, -1}).abs().amax({2}).clamp_min(1e-30);
+    add_note(record(w, *l), "awq clip mean=" + fmt("%.3f", ratio.mean().item<double>()));
+  }
+  b.mark_modified();
+}
+
 }  // namespace
 
 // For tests: folds random positive scales exp(U(-range, range)) into every foldable AWQ group of
@@ -435,40 +473,7 @@ void awq_transform_block(BlockWork& w) {
   b.mark_modified();
 
   // 3. Clipping, on the inputs the folded layers now see.
-  if (clip && max_shrink > 0) {
-    SampleObserver sampler;
-    std::vector<std::pair<Linear*, QuantSpec>> todo;
-    for (auto& l : b.linears()) {
-      // AWQ: the q·k product is hard to clip for (AutoAWQ skips names with "q_" / "k_": q_a_proj, q_b_proj too)
-      if (l.spec.type == "q" || l.spec.type == "k" || l.spec.type == "q_a" || l.spec.type == "q_b") continue;
-      auto spec = w.spec_for(l);
-      auto c = stats.count.find(l.name());
-      if (!spec || c == stats.count.end() || c->second == 0) continue;
-      sampler.slots[l.name()].step = std::max<int64_t>(1, c->second / n_sample);
-      todo.push_back({&l, *spec});
-    }
-    if (!todo.empty()) w.run(&sampler);
-    for (auto& [l, spec] : todo) {
-      check_cancel(w.fb);
-      auto& rows = sampler.slots[l->name()].rows;
-      if (rows.empty()) continue;
-      at::Tensor X = at::cat(rows, 0).to(l->weight.device());
-      rows.clear();
-      at::Tensor W = l->weight.to(at::kFloat);
-      at::Tensor best;  // [out, ng]
-      {
-        ScopedTf32 tf32(w.params.value("search_tf32", true));  // CUDA only: the clipped outputs' products
-        best = clip_search(W, X, spec, clip_grid, max_shrink, w.fb);
-      }
-      const int64_t ng = best.size(1), out = W.size(0);
-      at::Tensor mv = best.unsqueeze(-1);
-      at::Tensor Wc = W.reshape({out, ng, -1});
-      l->weight = at::min(at::max(Wc, -mv), mv).reshape(W.sizes()).to(l->weight.scalar_type());
-      at::Tensor ratio = best / W.reshape({out, ng, -1}).abs().amax({2}).clamp_min(1e-30);
-      add_note(record(w, *l), "awq clip mean=" + fmt("%.3f", ratio.mean().item<double>()));
-    }
-    b.mark_modified();
-  }
+  if (clip && max_shrink > 0) clip_block(w, b, stats, clip_grid, max_shrink, n_sample);
   // The transform's time, shared out over the quantized layers it touched.
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<LayerRecord*> touched;
