@@ -123,7 +123,7 @@ struct BlockPass {
 // With `rs` filled by the quantizer's captures, only the block's second half runs (its first-half
 // layers were observed when rs was filled).
 void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationErrorObserver& err, BlockRecord& br,
-                             const BlockResume& rs, Feedback* fb) {
+                             BlockResume& rs, Feedback* fb) {
   BlockContext c = ctx;
   c.observer = &err;
   at::Tensor sum;
@@ -139,6 +139,7 @@ void measure_quantized_block(BlockPass& p, const BlockContext& ctx, ActivationEr
     ActivationErrorObserver::add(sum, at::norm(d, 2, at::kFloat).pow(2) / at::norm(fp, 2, at::kFloat).pow(2).clamp_min(1e-30));
     p.inputs[b] = to_staging(out, p.staging);
     p.fp_outputs[b] = at::Tensor();
+    if (resume) rs.mid[b] = at::Tensor();
   }
   br.out_rel_mse = p.inputs.empty() ? kNotMeasured : sum.item<double>() / double(p.inputs.size());
   if (!p.inputs.empty() && !std::isfinite(br.out_rel_mse))
