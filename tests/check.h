@@ -57,6 +57,9 @@ inline std::string num(double v) {
   return buf;
 }
 
+// Two record fields agree: equal, or both NaN (a record's "not measured").
+inline bool same_record_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
 inline std::string where(const char* file, int line) {
   return std::string(file).substr(std::string(file).find_last_of('/') + 1) + ":" + std::to_string(line) + ": ";
 }

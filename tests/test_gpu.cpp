@@ -294,9 +294,9 @@ void staging_changes_nothing(const std::string& method, const nlohmann::json& pa
   QuantResult d = staged_run(method, CalibStaging::Device, params), h = staged_run(method, CalibStaging::Host, params);
   CHECK(d.calib_staging == CalibStaging::Device && h.calib_staging == CalibStaging::Host);
   CHECK(d.layers.size() == h.layers.size() && d.blocks.size() == h.blocks.size());
-  auto same = [](double u, double v) { return u == v || (std::isnan(u) && std::isnan(v)); };  // NaN: not measured (RTN's loss)
   for (size_t i = 0; i < d.layers.size() && i < h.layers.size(); ++i) {
-    CHECK_MSG(same(d.layers[i].out_rel_mse, h.layers[i].out_rel_mse) && same(d.layers[i].method_loss, h.layers[i].method_loss),
+    CHECK_MSG(test::same_record_value(d.layers[i].out_rel_mse, h.layers[i].out_rel_mse) &&
+                  test::same_record_value(d.layers[i].method_loss, h.layers[i].method_loss),
               method + " " + params.dump() + " " + d.layers[i].name + ": records differ between device and host staging (" +
                   std::to_string(d.layers[i].out_rel_mse) + " vs " + std::to_string(h.layers[i].out_rel_mse) + "; " +
                   d.layers[i].note + " | " + h.layers[i].note + ")");

@@ -159,12 +159,11 @@ TEST_CASE("quantizer captures resumed after the attention give the full forwards
         return r;
       };
       const QuantResult a = run(true), b = run(false);
-      auto same = [](double u, double v) { return u == v || (std::isnan(u) && std::isnan(v)); };  // NaN: not measured
       CHECK_MSG(a.layers.size() == b.layers.size() && a.blocks.size() == b.blocks.size(), what);
       for (size_t i = 0; i < a.layers.size() && i < b.layers.size(); ++i) {
         const auto &x = a.layers[i], &y = b.layers[i];
-        CHECK_MSG(same(x.out_rel_mse, y.out_rel_mse) && same(x.out_cosine, y.out_cosine) &&
-                      same(x.method_loss, y.method_loss) &&
+        CHECK_MSG(test::same_record_value(x.out_rel_mse, y.out_rel_mse) && test::same_record_value(x.out_cosine, y.out_cosine) &&
+                      test::same_record_value(x.method_loss, y.method_loss) &&
                       x.calib_tokens == y.calib_tokens,
                   what + " " + x.name + ": " + std::to_string(x.out_rel_mse) + " vs " + std::to_string(y.out_rel_mse));
         if (!x.quantized) continue;

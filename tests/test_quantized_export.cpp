@@ -91,11 +91,10 @@ TEST_CASE("a streamed quantization equals the resident one, and its model evalua
   CHECK(streamed->streaming());
   QuantResult got = quantize_model(*streamed, &tok, request("gptq"));
   CHECK(got.layers.size() == want.layers.size());
-  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };  // NaN: not measured (skipped)
   int measured = 0;
   for (size_t k = 0; k < want.layers.size(); ++k) {
-    CHECK_MSG(same(got.layers[k].out_rel_mse, want.layers[k].out_rel_mse), want.layers[k].name);
-    CHECK_MSG(same(got.layers[k].method_loss, want.layers[k].method_loss), want.layers[k].name);
+    CHECK_MSG(test::same_record_value(got.layers[k].out_rel_mse, want.layers[k].out_rel_mse), want.layers[k].name);
+    CHECK_MSG(test::same_record_value(got.layers[k].method_loss, want.layers[k].method_loss), want.layers[k].name);
     measured += std::isfinite(want.layers[k].out_rel_mse) ? 1 : 0;
   }
   CHECK(measured > 0);

@@ -202,7 +202,6 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     // The next block's weights come in during the error pass: after the solves freed their memory.
     model.prefetch(p.index + 1);
     if (have_calib) measure_quantized_block(p, ctx, err, br, resume, fb);
-    resume.mid.clear();
     br.seconds = since(p.t0);
     if (profile) {
       synchronize(model.device());

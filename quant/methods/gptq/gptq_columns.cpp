@@ -23,7 +23,7 @@ struct ColumnRunner::Graph {
 };
 
 ColumnRunner::ColumnRunner(const QuantSpec& s, int64_t rows, int64_t blocksize, at::Device dev)
-    : spec_(s), blocksize_(blocksize) {
+    : spec_(s), blocksize_(blocksize), maxq_(std::ldexp(1.0, s.bits) - 1.0) {
   const auto f = at::TensorOptions().dtype(at::kFloat).device(dev);
   b_.W1 = at::zeros({rows, blocksize}, f);
   b_.Hinv1 = at::zeros({blocksize, blocksize}, f);
@@ -47,7 +47,6 @@ ColumnRunner::~ColumnRunner() = default;
 
 void ColumnRunner::eager(int64_t count) {
   const bool is_int = spec_.format == WeightFormat::Int;
-  const double maxq = std::ldexp(1.0, spec_.bits) - 1.0;
   for (int64_t i = 0; i < count; ++i) {
     const at::Tensor w = b_.W1.select(1, i);
     const at::Tensor d = b_.Hinv1[i][i];
@@ -55,7 +54,7 @@ void ColumnRunner::eager(int64_t count) {
     at::Tensor c, q;
     if (is_int) {  // quantize_dequantize's Int arithmetic, op for op
       const at::Tensor zero = b_.Z1.select(1, i);
-      c = at::clamp(at::round(w / scale) + zero, 0.0, maxq);
+      c = at::clamp(at::round(w / scale) + zero, 0.0, maxq_);
       q = scale * (c - zero);
     } else {
       quantize_dequantize(w.unsqueeze(1), QuantParams{scale.unsqueeze(1), at::Tensor()}, spec_, &c, &q);
@@ -79,7 +78,7 @@ bool ColumnRunner::run_kernel(int64_t count) {
   kernels::GptqColumnArgs a{b_.W1.data_ptr<float>(), b_.Hinv1.data_ptr<float>(), b_.S1.data_ptr<float>(),
                             b_.Z1.defined() ? b_.Z1.data_ptr<float>() : nullptr, b_.Q1.data_ptr<float>(),
                             b_.C1.data_ptr<uint8_t>(), b_.Err1.data_ptr<float>(), b_.W1.size(0),
-                            int(blocksize_), int(count), float(std::ldexp(1.0, spec_.bits) - 1.0)};
+                            int(blocksize_), int(count), float(maxq_)};
   if (const char* why = kernels::gptq_int_columns(a, c10::cuda::getCurrentCUDAStream(dev.index()).stream())) {
     use_kernel_ = false;  // stay on the graph or eager loop, and say why in the loop record
     loop_.kernel_error = why;

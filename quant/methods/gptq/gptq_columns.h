@@ -51,6 +51,7 @@ class ColumnRunner {
   QuantSpec spec_;
   ColumnBlock b_;
   int64_t blocksize_;
+  double maxq_;  // the largest Int code, 2^bits - 1
   struct Graph;
   std::unique_ptr<Graph> graph_;  // CUDA only
   bool try_graph_ = false;
