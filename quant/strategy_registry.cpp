@@ -84,8 +84,9 @@ std::vector<StrategyInfo> rounding_and_scaling_entries() {
         p_bool("act_order", false, "quantize columns in order of decreasing Hessian diagonal"),
         p_bool("static_groups", false, "group parameters from the original weights (with act_order)"),
         p_bool("true_sequential", true, "quantize [k,v,q] -> [o] -> [up,gate] -> [down], re-capturing inputs"),
-        p_bool("hessian_tf32", true, "on CUDA, accumulate the Hessian with TF32 matrix products (several times "
-                                     "faster; off reproduces the float32 reference bit for bit)")},
+        p_bool("hessian_tf32", true, "on CUDA, accumulate the Hessian on tensor cores: bf16/fp16 inputs with exact "
+                                     "products, float32 inputs in TF32 (several times faster; off reproduces the "
+                                     "float32 reference bit for bit)")},
        true},
       {"awq", "AWQ", "saliency",
        "Activation-aware per-channel scaling searched on calibration data and folded into the preceding "

@@ -264,6 +264,13 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     windows = calibration_windows(*tok, req.calib);
     res.calibration = req.calib.to_json();
   }
+  const bool profile = std::getenv("PTQ_PROFILE") != nullptr;
+  auto mark = [&](const char* what) {
+    if (!profile) return;
+    synchronize(model.device());
+    std::fprintf(stderr, "quantize: %s at %.3f s\n", what, since(t0));
+  };
+  mark("calibration windows");
   reset_peak_memory(model.device());
   begin_result_copies();
 
@@ -275,29 +282,35 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
 
   std::vector<at::Tensor> inputs;
   if (have_calib) inputs = embed_calibration(model, windows, req.calib_batch, res.calib_staging);
+  mark("embedded");
   const int64_t T = have_calib ? req.calib.seqlen : 1;
   BlockContext ctx = model.context(T);
   for (int i = 0; i < cfg.num_layers; ++i) {
     check_cancel(fb);
+    mark("acquire");
     BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now(), res.calib_staging};
     check_finite(p.blk);
     if (have_calib) {
       StagedBatches xs(inputs, model.device());
       for (size_t b = 0; b < inputs.size(); ++b) p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), ctx), p.staging));
     }
-    if (std::getenv("PTQ_PROFILE")) {
+    if (profile) {
       synchronize(model.device());
       std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(p.t0));
     }
     run_block_stages(model, p, ctx, req, stages, res, have_calib, fb);
     collect_block_records(p, res);
+    mark("records");
     model.release(i);
+    mark("released");
     report(fb, "quantize", i + 1, cfg.num_layers);
   }
   if (!req.transform_only && req.plan.act.enabled())
     res.activations = activation_record(model, req.plan, install_activation_quantizers(model, req.plan, res.act_scales));
+  mark("blocks done");
   model.finish_transfers();  // every quantized block is in host memory, or the run fails here
   synchronize(model.device());
+  mark("transfers finished");
   res.seconds = since(t0);
   res.peak_gpu_bytes = peak_memory_bytes(model.device());
   return res;

@@ -2,6 +2,7 @@
 #include "quant/methods/gptq/gptq_columns.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <string>
@@ -31,6 +32,7 @@ void HessianAccumulator::add(const at::Tensor& inp) {
   const int64_t k = inp.dim() == 3 ? inp.size(0) : 1;
   if (k == 0 || inp.numel() == 0) return;
   const at::Tensor src = inp.detach().reshape({-1, in_});
+  if (tf32_ && add_16bit_products(src, k)) return;
   at::Tensor x = src.to(H_.device(), at::kFloat);
   H_.mul_(static_cast<double>(nsamples_) / static_cast<double>(nsamples_ + k));
   nsamples_ += k;
@@ -45,6 +47,27 @@ void HessianAccumulator::add(const at::Tensor& inp) {
   } else {
     H_.add_(x.t().matmul(x));
   }
+}
+
+// H·n/(n+k) + 2/(n+k)·xᵀx with x in bf16/fp16 (CUDA, LibTorch >= 2.8): the products of two 16-bit
+// values are exact in float32 and the tensor cores accumulate in float32, so this is the float32
+// product up to the order of the sums (more exact than TF32, which rounds the scaled x to 10 bits),
+// without a float32 copy of x. False: not applicable, nothing done.
+bool HessianAccumulator::add_16bit_products(const at::Tensor& src, int64_t k) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+  const at::ScalarType t = src.scalar_type();
+  if (!H_.is_cuda() || (t != at::kBFloat16 && t != at::kHalf)) return false;
+  const at::Tensor x = src.to(H_.device());
+  const double keep = static_cast<double>(nsamples_) / static_cast<double>(nsamples_ + k);
+  nsamples_ += k;
+  const at::Tensor g = at::mm(x.t(), x, at::kFloat);  // float32 out, float32 accumulation
+  H_.mul_(keep).add_(g, 2.0 / static_cast<double>(nsamples_));
+  return true;
+#else
+  (void)src;
+  (void)k;
+  return false;
+#endif
 }
 
 at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {

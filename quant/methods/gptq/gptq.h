@@ -25,10 +25,12 @@ class HessianAccumulator {
   const at::Tensor& H() const { return H_; }
   int64_t samples() const { return nsamples_; }
   int64_t in_features() const { return in_; }
-  // CUDA only: xᵀx with TF32 tensor-core products (float32 accumulate). Off by default.
+  // CUDA only: xᵀx on tensor cores, float32 accumulation: bf16/fp16 inputs as they are (exact
+  // products), float32 inputs in TF32. Off by default (the float32 reference's products).
   void set_tf32(bool on) { tf32_ = on; }
 
  private:
+  bool add_16bit_products(const at::Tensor& src, int64_t k);
   int64_t in_;
   at::Tensor H_;
   int64_t nsamples_ = 0;
