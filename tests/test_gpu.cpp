@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ATen/core/grad_mode.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -372,20 +373,32 @@ at::Tensor eager_rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) 
 }
 }  // namespace
 
-TEST_CASE("cuda fused rope equals the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
+TEST_CASE("cuda fused rope and silu_mul equal the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
   at::NoGradGuard ng;
   at::manual_seed(0);
   for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf}) {
     const auto o = at::TensorOptions().device(at::kCUDA).dtype(dt);
     // q as the attention has it: [B, T, H, D] transposed to [B, H, T, D] (not contiguous).
-    const at::Tensor x = at::randn({2, 37, 4, 64}, o).transpose(1, 2), cos = at::randn({37, 64}, o), sin = at::randn({37, 64}, o);
-    const at::Tensor f = fused_rope(x, cos, sin);
-    CHECK(f.defined() == kColumnKernel);
-    if (f.defined()) {
-      const at::Tensor e = eager_rope(x, cos, sin);
+    // Also contiguous [B, H, T, D], and a head size whose half is not a multiple of 32 (96: Phi-3).
+    const at::Tensor cos = at::randn({37, 64}, o), sin = at::randn({37, 64}, o);
+    const at::Tensor cos96 = at::randn({37, 96}, o), sin96 = at::randn({37, 96}, o);
+    const std::vector<std::array<at::Tensor, 3>> cases = {
+        {at::randn({2, 37, 4, 64}, o).transpose(1, 2), cos, sin},
+        {at::randn({2, 4, 37, 64}, o), cos, sin},
+        {at::randn({1, 37, 3, 96}, o).transpose(1, 2), cos96, sin96}};
+    for (const auto& c : cases) {
+      const at::Tensor f = fused_rope(c[0], c[1], c[2]);
+      CHECK(f.defined() == kColumnKernel);
+      if (!f.defined()) continue;
+      const at::Tensor e = eager_rope(c[0], c[1], c[2]);
       CHECK_MSG(at::equal(f, e), std::string("rope differs: ") + c10::toString(dt));
-      CHECK_MSG(f.strides() == x.strides(), std::string("rope output not in x's layout: ") + c10::toString(dt));
+      CHECK_MSG(f.strides() == c[0].strides(), std::string("rope output not in x's layout: ") + c10::toString(dt));
     }
+    // The gated MLP's silu(g)·u: the same two roundings as LibTorch's kernels.
+    const at::Tensor gate = at::randn({3, 7, 1000}, o) * 4, up = at::randn({3, 7, 1000}, o);
+    const at::Tensor sm = fused_silu_mul(gate, up);
+    CHECK(sm.defined() == kColumnKernel);
+    if (sm.defined()) CHECK_MSG(at::equal(sm, at::silu(gate) * up), std::string("silu_mul differs: ") + c10::toString(dt));
     const at::Tensor h = at::randn({3, 5, 4096}, o) * 3, w = at::randn({4096}, o);
     const at::Tensor g = fused_rms_norm(h, w, 1e-5);
     CHECK(g.defined() == kColumnKernel);

@@ -1,6 +1,6 @@
-// Fused elementwise steps of the decoder forward: rotary embedding and RMSNorm. Each replaces a chain of
-// LibTorch kernels (rope: neg, cat, two products and a sum; RMSNorm: cast, square, mean, rsqrt, two
-// products, cast) that re-read and re-write the activations between steps.
+// Fused elementwise steps of the decoder forward: rotary embedding, RMSNorm and the gated MLP's silu(g)·u.
+// Each replaces a chain of LibTorch kernels (rope: neg, cat, two products and a sum; RMSNorm: cast, square,
+// mean, rsqrt, two products, cast; silu and the product) that re-read and re-write the activations.
 #include "core/kernels/forward_kernels.h"
 
 #include <cuda_bf16.h>
@@ -22,28 +22,48 @@ template <> __device__ __forceinline__ __half from_f<__half>(float v) { return _
 template <typename T> __device__ __forceinline__ float mul_t(float a, float b) { return to_f<T>(from_f<T>(__fmul_rn(a, b))); }
 template <typename T> __device__ __forceinline__ float add_t(float a, float b) { return to_f<T>(from_f<T>(__fadd_rn(a, b))); }
 
-// One thread per pair (i, i + D/2) of one row (b, h, t).
+// One thread per pair (i, i + D/2); threadIdx.y and the blocks walk the rows (b, h, t) in the order they
+// lie in memory (t inner for [B, H, T, D], h inner for the attention's [B, T, H, D] views), so a warp
+// reads and writes consecutive elements. 32-bit index arithmetic (the launch checks the sizes).
 template <typename T>
 __global__ void rope_kernel(const T* __restrict__ x, const T* __restrict__ cs, const T* __restrict__ sn, T* __restrict__ out,
-                            RopeArgs a) {
-  const int64_t half = a.D / 2;
-  const int64_t n = a.B * a.H * a.T * half;
-  for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += (int64_t)gridDim.x * blockDim.x) {
-    const int64_t i = idx % half;
-    int64_t r = idx / half;
-    const int64_t t = r % a.T;
-    r /= a.T;
-    const int64_t h = r % a.H, b = r / a.H;
+                            RopeArgs a, bool t_inner) {
+  const unsigned half = unsigned(a.D / 2), H = unsigned(a.H), Tn = unsigned(a.T);
+  const unsigned rows = unsigned(a.B) * H * Tn;
+  for (unsigned row = blockIdx.x * blockDim.y + threadIdx.y; row < rows; row += gridDim.x * blockDim.y) {
+    unsigned t, h, b;
+    if (t_inner) {
+      t = row % Tn;
+      h = (row / Tn) % H;
+      b = row / (Tn * H);
+    } else {
+      h = row % H;
+      t = (row / H) % Tn;
+      b = row / (H * Tn);
+    }
     const T* xr = x + b * a.sb + h * a.sh + t * a.st;
-    const float x1 = to_f<T>(xr[i * a.sd]), x2 = to_f<T>(xr[(i + half) * a.sd]);
-    const T* c = cs + t * a.D;
-    const T* s = sn + t * a.D;
-    // rotate_half(x) = cat(-x2, x1): (-x2)·s rounds as -(x2·s).
-    const float lo = add_t<T>(mul_t<T>(x1, to_f<T>(c[i])), mul_t<T>(-x2, to_f<T>(s[i])));
-    const float hi = add_t<T>(mul_t<T>(x2, to_f<T>(c[i + half])), mul_t<T>(x1, to_f<T>(s[i + half])));
     T* o = out + b * a.ob + h * a.oh + t * a.ot;
-    o[i * a.od] = from_f<T>(lo);
-    o[(i + half) * a.od] = from_f<T>(hi);
+    const T* c = cs + int64_t(t) * a.D;
+    const T* s = sn + int64_t(t) * a.D;
+    for (unsigned i = threadIdx.x; i < half; i += blockDim.x) {
+      const float x1 = to_f<T>(xr[i * a.sd]), x2 = to_f<T>(xr[(i + half) * a.sd]);
+      // rotate_half(x) = cat(-x2, x1): (-x2)·s rounds as -(x2·s).
+      const float lo = add_t<T>(mul_t<T>(x1, to_f<T>(c[i])), mul_t<T>(-x2, to_f<T>(s[i])));
+      const float hi = add_t<T>(mul_t<T>(x2, to_f<T>(c[i + half])), mul_t<T>(x1, to_f<T>(s[i + half])));
+      o[i * a.od] = from_f<T>(lo);
+      o[(i + half) * a.od] = from_f<T>(hi);
+    }
+  }
+}
+
+// silu(g) · u as LibTorch's two kernels compute it: silu in float (x / (1 + exp(-x)), rounded to T),
+// then the product in float, rounded to T.
+template <typename T>
+__global__ void silu_mul_kernel(const T* __restrict__ g, const T* __restrict__ u, T* __restrict__ out, int64_t n) {
+  for (int64_t k = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
+    const float x = to_f<T>(g[k]);
+    const float a = to_f<T>(from_f<T>(__fdiv_rn(x, __fadd_rn(1.0f, expf(-x)))));
+    out[k] = from_f<T>(__fmul_rn(a, to_f<T>(u[k])));
   }
 }
 
@@ -80,12 +100,25 @@ __global__ void rms_norm_kernel(const T* __restrict__ x, const T* __restrict__ w
 
 template <typename T>
 const char* launch_rope(const RopeArgs& a, cudaStream_t st) {
-  const int64_t n = a.B * a.H * a.T * (a.D / 2);
+  const int64_t half = a.D / 2, rows = a.B * a.H * a.T;
+  if (rows >= (int64_t(1) << 31) || a.B * a.H * a.T * a.D >= (int64_t(1) << 31)) return "rope kernel: input too large";
+  const unsigned tx = unsigned(half < 256 ? half : 256), ty = tx >= 256 ? 1u : 256u / tx;
+  const int64_t want = (rows + ty - 1) / ty;
+  const unsigned blocks = (unsigned)(want < 65535LL * 64 ? want : 65535LL * 64);
+  const bool t_inner = a.st <= a.sh;  // rows in x's memory order
+  rope_kernel<T><<<blocks, dim3(tx, ty), 0, st>>>(static_cast<const T*>(a.x), static_cast<const T*>(a.cos),
+                                                  static_cast<const T*>(a.sin), static_cast<T*>(a.out), a, t_inner);
+  const cudaError_t e = cudaGetLastError();
+  return e == cudaSuccess ? nullptr : cudaGetErrorString(e);
+}
+
+template <typename T>
+const char* launch_silu_mul(const SiluMulArgs& a, cudaStream_t st) {
   const int threads = 256;
-  const int64_t want = (n + threads - 1) / threads;
+  const int64_t want = (a.n + threads - 1) / threads;
   const unsigned blocks = (unsigned)(want < 65535LL * 32 ? want : 65535LL * 32);
-  rope_kernel<T><<<blocks, threads, 0, st>>>(static_cast<const T*>(a.x), static_cast<const T*>(a.cos),
-                                             static_cast<const T*>(a.sin), static_cast<T*>(a.out), a);
+  silu_mul_kernel<T><<<blocks, threads, 0, st>>>(static_cast<const T*>(a.gate), static_cast<const T*>(a.up),
+                                                 static_cast<T*>(a.out), a.n);
   const cudaError_t e = cudaGetLastError();
   return e == cudaSuccess ? nullptr : cudaGetErrorString(e);
 }
@@ -121,6 +154,17 @@ const char* rms_norm(const RmsNormArgs& a, ElemType t, void* stream) {
     case ElemType::Float16: return launch_norm<__half>(a, st);
   }
   return "rms_norm kernel: unsupported type";
+}
+
+const char* silu_mul(const SiluMulArgs& a, ElemType t, void* stream) {
+  if (a.n <= 0) return "silu_mul kernel: empty input";
+  cudaStream_t st = static_cast<cudaStream_t>(stream);
+  switch (t) {
+    case ElemType::Float32: return launch_silu_mul<float>(a, st);
+    case ElemType::BFloat16: return launch_silu_mul<__nv_bfloat16>(a, st);
+    case ElemType::Float16: return launch_silu_mul<__half>(a, st);
+  }
+  return "silu_mul kernel: unsupported type";
 }
 
 }  // namespace ptq::kernels

@@ -12,6 +12,8 @@
 #include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -172,7 +174,11 @@ void Model::release(int i) {
     const bool cuda = block_device(i).is_cuda();
     std::vector<at::Tensor> staged;
     std::shared_ptr<c10::Event> copied;
+    const auto t0 = std::chrono::steady_clock::now();
     for (auto& kv : b.tensors()) staged.push_back(cuda ? pinned_copy(*kv.second) : *kv.second);
+    if (std::getenv("PTQ_PROFILE"))
+      std::fprintf(stderr, "release %d: %zu tensors staged for write-back in %.3f s (host)\n", i, staged.size(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (cuda) {  // the worker waits for the copies, not the stream
       copied = std::make_shared<c10::Event>(device_.type());
       copied->record(c10::impl::VirtualGuardImpl(device_.type()).getStream(block_device(i)));

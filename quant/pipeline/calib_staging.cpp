@@ -5,6 +5,7 @@
 #include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <cstdlib>
+#include <map>
 #include <optional>
 
 #include "core/runtime/device.h"
@@ -70,7 +71,8 @@ StagedBatches::~StagedBatches() = default;
 
 void StagedBatches::issue(size_t b) {
   Ahead& a = *ahead_;
-  // The host batch was written by copies queued on the compute stream: the side stream waits for them.
+  // The host batch may have been written by copies queued on the compute stream (PTQ_NO_STAGING_WRITER):
+  // the side stream waits for them; on_device waits for the staging writer's.
   c10::Event written(d_.type());
   written.record(a.compute);
   c10::StreamGuard on_copy(a.copy);
@@ -93,8 +95,51 @@ at::Tensor StagedBatches::get(size_t b) {
   return x;
 }
 
+namespace {
+// The device-to-host staging copies of one thread, on their own stream per device: the compute
+// stream queues the next batch while the copy engine drains the last output.
+struct StagingWriter {
+  c10::Stream stream;
+  std::optional<c10::Event> last;  // after the newest write
+};
+
+StagingWriter& staging_writer(const at::Device& d) {
+  thread_local std::map<int, StagingWriter> writers;
+  auto it = writers.find(d.index());
+  if (it == writers.end()) {
+    c10::impl::VirtualGuardImpl g(d.type());
+    it = writers.emplace(d.index(), StagingWriter{g.getStreamFromGlobalPool(d), std::nullopt}).first;
+  }
+  return it->second;
+}
+}  // namespace
+
+at::Tensor on_device(const at::Tensor& x, const at::Device& d) {
+  if (x.device() == d) return x;
+  if (d.is_cuda() && !x.is_cuda()) {
+    StagingWriter& w = staging_writer(d);
+    if (w.last) w.last->block(c10::impl::VirtualGuardImpl(d.type()).getStream(d));
+  }
+  return x.to(d, x.scalar_type(), /*non_blocking=*/true, /*copy=*/false);
+}
+
 at::Tensor to_staging(const at::Tensor& y, CalibStaging s) {
-  return s == CalibStaging::Host && y.is_cuda() ? pinned_copy(y) : y;
+  if (s != CalibStaging::Host || !y.is_cuda()) return y;
+  if (std::getenv("PTQ_NO_STAGING_WRITER")) return pinned_copy(y);  // on the compute stream
+  const at::Device d = y.device();
+  StagingWriter& w = staging_writer(d);
+  c10::Event ready(d.type());
+  ready.record(c10::impl::VirtualGuardImpl(d.type()).getStream(d));
+  ready.block(w.stream);
+  at::Tensor h;
+  {
+    c10::StreamGuard on_writer(w.stream);
+    h = pinned_copy(y);  // the pinned block is kept from reuse until this stream passes the copy
+  }
+  y.record_stream(w.stream);  // y's device memory is not reused before the copy is done
+  w.last.emplace(d.type());
+  w.last->record(w.stream);
+  return h;
 }
 
 void begin_result_copies() { pinned_result_left = pinned_result_budget(); }

@@ -20,10 +20,9 @@ const char* calib_staging_name(CalibStaging s);
 // else device. Host needs CUDA (pinned memory); elsewhere it is refused by name.
 CalibStaging resolve_calib_staging(CalibStaging s, const at::Device& dev, bool streaming);
 
-// x on device d: x itself when it is there, else an asynchronous copy (from pinned host memory).
-inline at::Tensor on_device(const at::Tensor& x, const at::Device& d) {
-  return x.device() == d ? x : x.to(d, x.scalar_type(), /*non_blocking=*/true, /*copy=*/false);
-}
+// x on device d: x itself when it is there, else an asynchronous copy on the current stream (from
+// pinned host memory), ordered after this thread's staging writes (to_staging) into host memory.
+at::Tensor on_device(const at::Tensor& x, const at::Device& d);
 
 // The staged batches xs in order, each on device d when asked for: on CUDA, from host staging, the
 // next batch's copy is issued on a side stream while the caller computes the current one, so the
@@ -48,7 +47,9 @@ class StagedBatches {
 };
 
 // y kept where the staging puts it: y itself (Device), or an asynchronous copy into pinned host
-// memory (Host; stream-ordered, so later copies back to the device see the finished data).
+// memory (Host). The copy runs on a writer stream of this thread, after the work queued so far on
+// the current stream, so it overlaps the next batch's compute; on_device orders every copy back
+// after it. Read the host tensor on the CPU only after synchronizing the device.
 at::Tensor to_staging(const at::Tensor& y, CalibStaging s);
 
 // A host copy of a result tensor (a layer's codes, scales, zeros) that does not stall the GPU: from

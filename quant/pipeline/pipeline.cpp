@@ -199,8 +199,7 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
       for (auto& kv : calibrate_static_act_scales(p.blk, ctx, p.inputs, req.plan)) res.act_scales[kv.first] = kv.second;
     BlockRecord br;
     br.block = p.index;
-    // The next block's weights come in during the error pass: after the solves freed their memory.
-    model.prefetch(p.index + 1);
+    model.prefetch(p.index + 1);  // a no-op when quantize_model already asked for it
     if (have_calib) measure_quantized_block(p, ctx, err, br, resume, fb);
     br.seconds = since(p.t0);
     if (profile) {
@@ -289,6 +288,10 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     check_cancel(fb);
     mark("acquire");
     BlockPass p{i, model.acquire(i), inputs, {}, {}, {}, std::chrono::steady_clock::now(), res.calib_staging};
+    // The next block is read into pinned host memory while this one computes (its device copy waits
+    // for the acquire): the worker's read, and the previous block's write-back, are then done when
+    // this block ends instead of holding up the next one.
+    if (!std::getenv("PTQ_LATE_PREFETCH")) model.prefetch(i + 1);
     check_finite(p.blk);
     if (have_calib) {
       StagedBatches xs(inputs, model.device());
