@@ -373,7 +373,7 @@ at::Tensor eager_rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) 
 }
 }  // namespace
 
-TEST_CASE("cuda fused rope and silu_mul equal the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
+TEST_CASE("cuda fused rope equals the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
   at::NoGradGuard ng;
   at::manual_seed(0);
   for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf}) {
@@ -394,11 +394,6 @@ TEST_CASE("cuda fused rope and silu_mul equal the LibTorch operations bit for bi
       CHECK_MSG(at::equal(f, e), std::string("rope differs: ") + c10::toString(dt));
       CHECK_MSG(f.strides() == c[0].strides(), std::string("rope output not in x's layout: ") + c10::toString(dt));
     }
-    // The gated MLP's silu(g)·u: the same two roundings as LibTorch's kernels.
-    const at::Tensor gate = at::randn({3, 7, 1000}, o) * 4, up = at::randn({3, 7, 1000}, o);
-    const at::Tensor sm = fused_silu_mul(gate, up);
-    CHECK(sm.defined() == kColumnKernel);
-    if (sm.defined()) CHECK_MSG(at::equal(sm, at::silu(gate) * up), std::string("silu_mul differs: ") + c10::toString(dt));
     const at::Tensor h = at::randn({3, 5, 4096}, o) * 3, w = at::randn({4096}, o);
     const at::Tensor g = fused_rms_norm(h, w, 1e-5);
     CHECK(g.defined() == kColumnKernel);

@@ -1,6 +1,6 @@
-// Fused elementwise steps of the decoder forward: rotary embedding, RMSNorm and the gated MLP's silu(g)·u.
-// Each replaces a chain of LibTorch kernels (rope: neg, cat, two products and a sum; RMSNorm: cast, square,
-// mean, rsqrt, two products, cast; silu and the product) that re-read and re-write the activations.
+// Fused elementwise steps of the decoder forward: rotary embedding and RMSNorm. Each replaces a chain of
+// LibTorch kernels (rope: neg, cat, two products and a sum; RMSNorm: cast, square, mean, rsqrt, two
+// products, cast) that re-read and re-write the activations between steps.
 #include "core/kernels/forward_kernels.h"
 
 #include <cuda_bf16.h>
@@ -56,17 +56,6 @@ __global__ void rope_kernel(const T* __restrict__ x, const T* __restrict__ cs, c
   }
 }
 
-// silu(g) · u as LibTorch's two kernels compute it: silu in float (x / (1 + exp(-x)), rounded to T),
-// then the product in float, rounded to T.
-template <typename T>
-__global__ void silu_mul_kernel(const T* __restrict__ g, const T* __restrict__ u, T* __restrict__ out, int64_t n) {
-  for (int64_t k = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += (int64_t)gridDim.x * blockDim.x) {
-    const float x = to_f<T>(g[k]);
-    const float a = to_f<T>(from_f<T>(__fdiv_rn(x, __fadd_rn(1.0f, expf(-x)))));
-    out[k] = from_f<T>(__fmul_rn(a, to_f<T>(u[k])));
-  }
-}
-
 constexpr int kNormThreads = 256;
 
 // One block per row: the sum of squares in float32, then LlamaRMSNorm's steps in its order.
@@ -113,17 +102,6 @@ const char* launch_rope(const RopeArgs& a, cudaStream_t st) {
 }
 
 template <typename T>
-const char* launch_silu_mul(const SiluMulArgs& a, cudaStream_t st) {
-  const int threads = 256;
-  const int64_t want = (a.n + threads - 1) / threads;
-  const unsigned blocks = (unsigned)(want < 65535LL * 32 ? want : 65535LL * 32);
-  silu_mul_kernel<T><<<blocks, threads, 0, st>>>(static_cast<const T*>(a.gate), static_cast<const T*>(a.up),
-                                                 static_cast<T*>(a.out), a.n);
-  const cudaError_t e = cudaGetLastError();
-  return e == cudaSuccess ? nullptr : cudaGetErrorString(e);
-}
-
-template <typename T>
 const char* launch_norm(const RmsNormArgs& a, cudaStream_t st) {
   if (a.rows > 0x7fffffffLL) return "rms_norm kernel: too many rows";
   rms_norm_kernel<T><<<(unsigned)a.rows, kNormThreads, 0, st>>>(static_cast<const T*>(a.x), static_cast<const T*>(a.weight),
@@ -154,17 +132,6 @@ const char* rms_norm(const RmsNormArgs& a, ElemType t, void* stream) {
     case ElemType::Float16: return launch_norm<__half>(a, st);
   }
   return "rms_norm kernel: unsupported type";
-}
-
-const char* silu_mul(const SiluMulArgs& a, ElemType t, void* stream) {
-  if (a.n <= 0) return "silu_mul kernel: empty input";
-  cudaStream_t st = static_cast<cudaStream_t>(stream);
-  switch (t) {
-    case ElemType::Float32: return launch_silu_mul<float>(a, st);
-    case ElemType::BFloat16: return launch_silu_mul<__nv_bfloat16>(a, st);
-    case ElemType::Float16: return launch_silu_mul<__half>(a, st);
-  }
-  return "silu_mul kernel: unsupported type";
 }
 
 }  // namespace ptq::kernels

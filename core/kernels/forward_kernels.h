@@ -33,14 +33,5 @@ struct RmsNormArgs {
 };
 const char* rms_norm(const RmsNormArgs& a, ElemType t, void* stream);
 
-// out = silu(gate) · up over n contiguous elements, rounded as LibTorch's silu and product kernels
-// (silu in float, rounded to the type, then the product): bitwise at::silu(gate) * up.
-struct SiluMulArgs {
-  const void* gate;
-  const void* up;
-  void* out;
-  int64_t n;
-};
-const char* silu_mul(const SiluMulArgs& a, ElemType t, void* stream);
 
 }  // namespace ptq::kernels

@@ -169,8 +169,8 @@ at::Tensor DecoderBlock::gated_mlp(const std::string& prefix, const at::Tensor& 
     g = run(prefix + "gate_proj", x, ctx);
     u = run(prefix + "up_proj", x, ctx);
   }
-  if (cfg_->hidden_act == "gelu_tanh") return run(prefix + "down_proj", at::gelu(g, "tanh") * u, ctx);
-  return run(prefix + "down_proj", silu_mul(g, u), ctx);
+  at::Tensor a = cfg_->hidden_act == "gelu_tanh" ? at::gelu(g, "tanh") : at::silu(g);
+  return run(prefix + "down_proj", a * u, ctx);
 }
 
 at::Tensor DecoderBlock::mlp(const at::Tensor& x, const BlockContext& ctx) const { return gated_mlp("mlp.", x, ctx); }
@@ -200,7 +200,7 @@ at::Tensor DecoderBlock::moe(const at::Tensor& x, const BlockContext& ctx) const
     if (qwen) {
       ye = gated_mlp(p, xe, ctx);
     } else {
-      at::Tensor h = silu_mul(run(p + "w1", xe, ctx), run(p + "w3", xe, ctx));
+      at::Tensor h = at::silu(run(p + "w1", xe, ctx)) * run(p + "w3", xe, ctx);
       ye = run(p + "w2", h, ctx);
     }
     out.index_add_(0, rows, ye * we.unsqueeze(-1));

@@ -85,22 +85,8 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
   return out;
 }
 
-at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) {
-  kernels::ElemType t;
-  if (!fused_allowed() || !gate.is_cuda() || !gate.is_contiguous() || !up.is_contiguous() ||
-      !elem_type(gate.scalar_type(), &t) || up.scalar_type() != gate.scalar_type() || up.device() != gate.device() ||
-      !gate.sizes().equals(up.sizes()) || gate.numel() == 0 || wants_grad(gate, up))
-    return {};
-  c10::cuda::CUDAGuard guard(gate.device());
-  at::Tensor out = at::empty_like(gate);
-  kernels::SiluMulArgs a{gate.data_ptr(), up.data_ptr(), out.data_ptr(), gate.numel()};
-  check_launch(kernels::silu_mul(a, t, stream_of(gate)));
-  return out;
-}
-
 #else
 
-at::Tensor fused_silu_mul(const at::Tensor&, const at::Tensor&) { return {}; }
 at::Tensor fused_rope(const at::Tensor&, const at::Tensor&, const at::Tensor&) { return {}; }
 at::Tensor fused_rms_norm(const at::Tensor&, const at::Tensor&, double) { return {}; }
 

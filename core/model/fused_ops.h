@@ -12,12 +12,5 @@ namespace ptq {
 at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 // x contiguous [..., n], weight [n] in x's dtype: rms_norm's result up to the mean's summation order.
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
-// gate, up contiguous, same shape and dtype: bitwise at::silu(gate) * up in one pass.
-at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up);
-// silu(gate) · up: the fused kernel where it applies, else the two LibTorch operations.
-inline at::Tensor silu_mul(const at::Tensor& gate, const at::Tensor& up) {
-  at::Tensor f = fused_silu_mul(gate, up);
-  return f.defined() ? f : at::silu(gate) * up;
-}
 
 }  // namespace ptq
