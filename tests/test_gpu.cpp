@@ -21,6 +21,7 @@
 #include "tests/fixture_paths.h"
 #include "eval/metrics/perplexity.h"
 #include "quant/methods/gptq/gptq.h"
+#include "quant/pipeline/output_error.h"
 #include "quant/pipeline/pipeline.h"
 #include "tests/check.h"
 
@@ -373,31 +374,52 @@ at::Tensor eager_rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) 
 }
 }  // namespace
 
-TEST_CASE("cuda fused rope equals the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
+TEST_CASE("cuda fused rope and silu_mul equal the LibTorch operations bit for bit; fused RMSNorm within its rounding") {
   at::NoGradGuard ng;
   at::manual_seed(0);
   for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf}) {
     const auto o = at::TensorOptions().device(at::kCUDA).dtype(dt);
     // q as the attention has it: [B, T, H, D] transposed to [B, H, T, D] (not contiguous).
-    // Also contiguous [B, H, T, D], and a head size whose half is not a multiple of 32 (96: Phi-3).
+    // Also contiguous [B, H, T, D], and a head size whose half is not a multiple of 32 (96: Phi-3). These
+    // take the 16-byte kernel; a head size of 20 (half not a multiple of 8) and rows 65 elements apart
+    // (unaligned) take the scalar one.
     const at::Tensor cos = at::randn({37, 64}, o), sin = at::randn({37, 64}, o);
     const at::Tensor cos96 = at::randn({37, 96}, o), sin96 = at::randn({37, 96}, o);
+    const at::Tensor cos20 = at::randn({37, 20}, o), sin20 = at::randn({37, 20}, o);
     const std::vector<std::array<at::Tensor, 3>> cases = {
         {at::randn({2, 37, 4, 64}, o).transpose(1, 2), cos, sin},
         {at::randn({2, 4, 37, 64}, o), cos, sin},
-        {at::randn({1, 37, 3, 96}, o).transpose(1, 2), cos96, sin96}};
+        {at::randn({1, 37, 3, 96}, o).transpose(1, 2), cos96, sin96},
+        {at::randn({2, 37, 3, 20}, o).transpose(1, 2), cos20, sin20},
+        {at::randn({2, 4, 37, 65}, o).narrow(-1, 0, 64), cos, sin}};
     for (const auto& c : cases) {
       const at::Tensor f = fused_rope(c[0], c[1], c[2]);
       CHECK(f.defined() == kColumnKernel);
       if (!f.defined()) continue;
       const at::Tensor e = eager_rope(c[0], c[1], c[2]);
       CHECK_MSG(at::equal(f, e), std::string("rope differs: ") + c10::toString(dt));
-      CHECK_MSG(f.strides() == c[0].strides(), std::string("rope output not in x's layout: ") + c10::toString(dt));
+      if (c[0].is_non_overlapping_and_dense())  // empty_like keeps a dense layout (a narrowed x gets a contiguous one)
+        CHECK_MSG(f.strides() == c[0].strides(), std::string("rope output not in x's layout: ") + c10::toString(dt));
     }
+    // The gated MLP's silu(g)·u: the same two roundings as LibTorch's kernels, with a tail past the last
+    // 16-byte chunk (7001 elements a row).
+    const at::Tensor gate = at::randn({3, 7, 7001}, o) * 4, up = at::randn({3, 7, 7001}, o);
+    const at::Tensor sm = fused_silu_mul(gate, up);
+    CHECK(sm.defined() == kColumnKernel);
+    if (sm.defined()) CHECK_MSG(at::equal(sm, at::silu(gate) * up), std::string("silu_mul differs: ") + c10::toString(dt));
     const at::Tensor h = at::randn({3, 5, 4096}, o) * 3, w = at::randn({4096}, o);
     const at::Tensor g = fused_rms_norm(h, w, 1e-5);
     CHECK(g.defined() == kColumnKernel);
     if (!g.defined()) continue;
+    // The residual sum and the next norm in one pass: the sum bitwise LibTorch's add, the norm that of
+    // the fused norm of the sum.
+    const at::Tensor res = at::randn({3, 5, 4096}, o) * 2;
+    const auto rn = fused_add_rms_norm(h, res, w, 1e-5);
+    CHECK(rn.first.defined());
+    if (rn.first.defined()) {
+      CHECK_MSG(at::equal(rn.first, h + res), std::string("add_rms_norm sum differs: ") + c10::toString(dt));
+      CHECK_MSG(at::equal(rn.second, fused_rms_norm(h + res, w, 1e-5)), std::string("add_rms_norm norm differs: ") + c10::toString(dt));
+    }
     const at::Tensor e = eager_rms_norm(h, w, 1e-5);
     // Only the mean's summation order differs: float32 to a few ulps; in 16 bits, a rounding flips
     // to the neighbouring value in a small fraction of elements.
@@ -407,4 +429,30 @@ TEST_CASE("cuda fused rope equals the LibTorch operations bit for bit; fused RMS
     CHECK(rel <= (dt == at::kFloat ? 1e-6 : dt == at::kBFloat16 ? 1.0 / 64 : 1.0 / 512));
     if (dt != at::kFloat) CHECK(same >= 0.99);  // float32 keeps the last bits of a different sum
   }
+}
+
+// The per-layer output error's sums in one kernel against LibTorch's operations on the same outputs. Both
+// sum float32 terms: each row's sums run at most cols / 256 + 13 steps deep in the kernel (a thread's
+// share, then the warp and block trees), LibTorch's tree over all elements is deeper, and every term is
+// positive, so each side is within ~64 · 2^-24 of the exact sum for these sizes: 2e-5 relative bounds
+// both together with room. The cosine sum's terms are each within a few ulps.
+TEST_CASE("cuda output error sums in one pass equal LibTorch's to float32 summation rounding") {
+  at::NoGradGuard ng;
+  at::manual_seed(1);
+  for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf})
+    for (int64_t cols : {4096, 11008, 1000}) {
+      const auto o = at::TensorOptions().device(at::kCUDA).dtype(dt);
+      const at::Tensor y = at::randn({777, cols}, o), q = (y.to(at::kFloat) + 0.05 * at::randn({777, cols}, o.dtype(at::kFloat))).to(dt);
+      const at::Tensor s = output_error_sums(q, y).cpu();
+      const at::ScalarType f = at::kFloat;
+      const double err = at::norm(q - y, 2, f).pow(2).item<double>(), ref = at::norm(y, 2, f).pow(2).item<double>();
+      const at::Tensor dot = at::sum(q.to(f) * y.to(f), {1});
+      const double cos = (dot / (at::norm(q, 2, {1}, false, f) * at::norm(y, 2, {1}, false, f)).clamp_min(1e-8)).sum().item<double>();
+      const double want[3] = {err, ref, cos};
+      for (int k = 0; k < 3; ++k) {
+        const double rel = std::abs(s[k].item<double>() - want[k]) / std::abs(want[k]);
+        CHECK_MSG(rel < 2e-5, std::string("output error sum ") + std::to_string(k) + " of " + c10::toString(dt) + " cols " +
+                                  std::to_string(cols) + ": relative difference " + std::to_string(rel));
+      }
+    }
 }

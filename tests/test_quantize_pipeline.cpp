@@ -134,7 +134,9 @@ TEST_CASE("every strategy runs on every parity architecture, MoE included") {
 // Captures after the attention resume from its output (BlockResume) and the error pass runs only the
 // feed-forward half: the same operations on the same values as full forwards, so every record, code
 // and block error must be equal, not close. Gemma 2 (sandwich norms) and Mixtral (experts, router) too;
-// every stage that captures through capture_hessians (GPTQ, OWQ, PB-LLM, BiLLM, QuIP).
+// every stage that captures through capture_hessians (GPTQ, OWQ, PB-LLM, BiLLM, QuIP). GPTQ alone also
+// takes its first group's Hessians from the full-precision forward (PTQ_NO_BLOCK_RESUME turns that off
+// too): the same inputs in the same order.
 TEST_CASE("quantizer captures resumed after the attention give the full forwards' records exactly") {
   at::NoGradGuard ng;
   for (const char* arch : {"llama", "gemma2", "mixtral"})

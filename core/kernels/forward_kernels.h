@@ -23,15 +23,29 @@ struct RopeArgs {
 const char* rope(const RopeArgs& a, ElemType t, void* stream);
 
 // RMSNorm of `rows` contiguous rows of `cols`: weight · to_type(x·rsqrt(mean(x²) + eps)) in float32, as
-// transformers' LlamaRMSNorm (the mean's summation order is the kernel's own).
+// transformers' LlamaRMSNorm (the mean's summation order is the kernel's own). With `residual`, the rows
+// are x + residual rounded as LibTorch's add (bitwise), also written to `sum_out`: the decoder's residual
+// sum and the next norm in one pass.
 struct RmsNormArgs {
   const void* x;
   const void* weight;
   void* out;
   int64_t rows, cols;
   float eps;
+  const void* residual = nullptr;
+  void* sum_out = nullptr;
 };
 const char* rms_norm(const RmsNormArgs& a, ElemType t, void* stream);
+
+// out = silu(gate) · up over n contiguous elements (16-byte aligned buffers), rounded as LibTorch's silu
+// and product kernels (silu in float, rounded to the type, then the product): bitwise at::silu(gate) * up.
+struct SiluMulArgs {
+  const void* gate;
+  const void* up;
+  void* out;
+  int64_t n;
+};
+const char* silu_mul(const SiluMulArgs& a, ElemType t, void* stream);
 
 
 }  // namespace ptq::kernels

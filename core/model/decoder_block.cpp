@@ -64,8 +64,15 @@ at::Tensor DecoderBlock::norm(const at::Tensor& x, const at::Tensor& w) const {
   return cfg_->norm_plus_one ? rms_norm_plus_one(x, w, cfg_->rms_norm_eps) : rms_norm(x, w, cfg_->rms_norm_eps);
 }
 
+// first_half then second_half; where the fused kernel applies, the residual sum after the attention and
+// the norm before the MLP are one pass (the same values).
 at::Tensor DecoderBlock::forward(const at::Tensor& h, const BlockContext& ctx) const {
-  return second_half(first_half(h, ctx), ctx);
+  if (cfg_->sandwich_norms || cfg_->norm_plus_one) return second_half(first_half(h, ctx), ctx);
+  if (!loaded()) throw Error("block " + std::to_string(index_) + " used before its weights were loaded");
+  const at::Tensor a = attention(norm(h, input_norm), ctx);
+  const auto rn = fused_add_rms_norm(a, h, post_norm, cfg_->rms_norm_eps);
+  if (!rn.first.defined()) return second_half(h + a, ctx);
+  return rn.first + mlp_branch(rn.second, ctx);
 }
 
 at::Tensor DecoderBlock::first_half(const at::Tensor& h, const BlockContext& ctx) const {
@@ -169,8 +176,8 @@ at::Tensor DecoderBlock::gated_mlp(const std::string& prefix, const at::Tensor& 
     g = run(prefix + "gate_proj", x, ctx);
     u = run(prefix + "up_proj", x, ctx);
   }
-  at::Tensor a = cfg_->hidden_act == "gelu_tanh" ? at::gelu(g, "tanh") : at::silu(g);
-  return run(prefix + "down_proj", a * u, ctx);
+  if (cfg_->hidden_act == "gelu_tanh") return run(prefix + "down_proj", at::gelu(g, "tanh") * u, ctx);
+  return run(prefix + "down_proj", silu_mul(g, u), ctx);
 }
 
 at::Tensor DecoderBlock::mlp(const at::Tensor& x, const BlockContext& ctx) const { return gated_mlp("mlp.", x, ctx); }
@@ -200,7 +207,7 @@ at::Tensor DecoderBlock::moe(const at::Tensor& x, const BlockContext& ctx) const
     if (qwen) {
       ye = gated_mlp(p, xe, ctx);
     } else {
-      at::Tensor h = at::silu(run(p + "w1", xe, ctx)) * run(p + "w3", xe, ctx);
+      at::Tensor h = silu_mul(run(p + "w1", xe, ctx), run(p + "w3", xe, ctx));
       ye = run(p + "w2", h, ctx);
     }
     out.index_add_(0, rows, ye * we.unsqueeze(-1));

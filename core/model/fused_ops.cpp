@@ -2,6 +2,7 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -69,15 +70,20 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return out;
 }
 
-at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+static bool fused_rms_norm_applies(const at::Tensor& x, const at::Tensor& weight) {
   kernels::ElemType t;
   if (!fused_allowed() || !x.is_cuda() || x.dim() < 1 || !x.is_contiguous() || !elem_type(x.scalar_type(), &t) ||
       wants_grad(x, weight))
-    return {};
+    return false;
+  return weight.scalar_type() == x.scalar_type() && weight.device() == x.device() && weight.is_contiguous() &&
+         weight.dim() == 1 && weight.size(0) == x.size(-1) && x.numel() > 0;
+}
+
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (!fused_rms_norm_applies(x, weight)) return {};
+  kernels::ElemType t;
+  elem_type(x.scalar_type(), &t);
   const int64_t cols = x.size(-1);
-  if (weight.scalar_type() != x.scalar_type() || weight.device() != x.device() || !weight.is_contiguous() ||
-      weight.dim() != 1 || weight.size(0) != cols || x.numel() == 0)
-    return {};
   c10::cuda::CUDAGuard guard(x.device());
   at::Tensor out = at::empty_like(x);
   kernels::RmsNormArgs a{x.data_ptr(), weight.data_ptr(), out.data_ptr(), x.numel() / cols, cols, float(eps)};
@@ -85,8 +91,42 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
   return out;
 }
 
+std::pair<at::Tensor, at::Tensor> fused_add_rms_norm(const at::Tensor& x, const at::Tensor& residual,
+                                                     const at::Tensor& weight, double eps) {
+  if (!residual.is_contiguous() || !residual.sizes().equals(x.sizes()) || residual.scalar_type() != x.scalar_type() ||
+      residual.device() != x.device() || wants_grad(residual, x) || !fused_rms_norm_applies(x, weight))
+    return {};
+  kernels::ElemType t;
+  elem_type(x.scalar_type(), &t);
+  c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor sum = at::empty_like(x), out = at::empty_like(x);
+  const int64_t cols = x.size(-1);
+  kernels::RmsNormArgs a{x.data_ptr(), weight.data_ptr(), out.data_ptr(), x.numel() / cols, cols, float(eps),
+                         residual.data_ptr(), sum.data_ptr()};
+  check_launch(kernels::rms_norm(a, t, stream_of(x)));
+  return {sum, out};
+}
+
+at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) {
+  kernels::ElemType t;
+  auto aligned = [](const at::Tensor& x) { return reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0; };
+  if (!fused_allowed() || !gate.is_cuda() || !gate.is_contiguous() || !up.is_contiguous() ||
+      !elem_type(gate.scalar_type(), &t) || up.scalar_type() != gate.scalar_type() || up.device() != gate.device() ||
+      !gate.sizes().equals(up.sizes()) || gate.numel() == 0 || wants_grad(gate, up) || !aligned(gate) || !aligned(up))
+    return {};
+  c10::cuda::CUDAGuard guard(gate.device());
+  at::Tensor out = at::empty_like(gate, at::MemoryFormat::Contiguous);
+  kernels::SiluMulArgs a{gate.data_ptr(), up.data_ptr(), out.data_ptr(), gate.numel()};
+  check_launch(kernels::silu_mul(a, t, stream_of(gate)));
+  return out;
+}
+
 #else
 
+at::Tensor fused_silu_mul(const at::Tensor&, const at::Tensor&) { return {}; }
+std::pair<at::Tensor, at::Tensor> fused_add_rms_norm(const at::Tensor&, const at::Tensor&, const at::Tensor&, double) {
+  return {};
+}
 at::Tensor fused_rope(const at::Tensor&, const at::Tensor&, const at::Tensor&) { return {}; }
 at::Tensor fused_rms_norm(const at::Tensor&, const at::Tensor&, double) { return {}; }
 

@@ -5,6 +5,8 @@
 // the caller runs the LibTorch operations. PTQ_NO_FUSED_OPS=1 turns them off.
 #include <ATen/ATen.h>
 
+#include <utility>
+
 namespace ptq {
 
 // x [B, H, T, D] (any strides), cos/sin [T, D] contiguous in x's dtype: bitwise apply_rope's result,
@@ -12,5 +14,16 @@ namespace ptq {
 at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 // x contiguous [..., n], weight [n] in x's dtype: rms_norm's result up to the mean's summation order.
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// (x + residual, rms_norm(x + residual)) in one pass, x and residual contiguous of one shape: the sum bitwise
+// LibTorch's add, the norm as fused_rms_norm's. Both undefined where the kernel does not apply.
+std::pair<at::Tensor, at::Tensor> fused_add_rms_norm(const at::Tensor& x, const at::Tensor& residual,
+                                                     const at::Tensor& weight, double eps);
+// gate, up contiguous, same shape and dtype: bitwise at::silu(gate) * up in one pass (16 bytes a load).
+at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up);
+// silu(gate) · up: the fused kernel where it applies, else the two LibTorch operations.
+inline at::Tensor silu_mul(const at::Tensor& gate, const at::Tensor& up) {
+  at::Tensor f = fused_silu_mul(gate, up);
+  return f.defined() ? f : at::silu(gate) * up;
+}
 
 }  // namespace ptq

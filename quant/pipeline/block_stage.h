@@ -22,6 +22,7 @@
 namespace ptq {
 
 class Model;
+struct HessianObserver;  // quant/methods/gptq/gptq_stage_helpers.h
 
 // A block's residual stream after its first half (Block::has_halves), one tensor per calibration
 // batch, staged like the inputs. capture_hessians fills it on the first capture of a layer group in
@@ -49,6 +50,8 @@ struct BlockWork {
   std::map<std::string, QuantizedWeight>& quantized;  // integer forms, by name inside the block
   Feedback* fb = nullptr;
   BlockResume* resume = nullptr;  // set by the pipeline for the quantizer stage
+  // GPTQ's first group's Hessians, filled on the full-precision forward (gptq_first_group_observer).
+  HessianObserver* precaptured = nullptr;
 
   // Spec of a layer of this block (nullopt = stays full precision).
   std::optional<QuantSpec> spec_for(const Linear& l) const;

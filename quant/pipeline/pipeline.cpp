@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "core/runtime/device.h"
 #include "core/runtime/errors.h"
@@ -16,6 +17,8 @@
 #include "quant/pipeline/plan_check.h"
 #include "quant/pipeline/block_stage.h"
 #include "quant/pipeline/column_error.h"
+#include "quant/pipeline/output_error.h"
+#include "quant/methods/gptq/gptq_stage_helpers.h"
 #include "quant/methods/rotation/rotation.h"
 #include "quant/strategy_registry.h"
 
@@ -46,8 +49,8 @@ BlockStageFn block_stage(const std::string& id) {
 
 // Output error of each linear layer: the quantized block runs, and for every layer the observer
 // also applies the full-precision weight (kept in the compute dtype) to the same input. Products
-// run in the compute dtype; every reduction accumulates in float32, so bf16 runs on the GPU need
-// no float32 copies of the activations.
+// run in the compute dtype; every reduction accumulates in float32 (output_error_sums), so bf16 runs
+// on the GPU need no float32 copies of the activations.
 struct ActivationErrorObserver : LinearObserver {
   std::map<std::string, at::Tensor> fp_weight;  // by name inside the block
   struct Acc {  // float64 scalars on the device: summed there in batch order, read once per block
@@ -63,13 +66,11 @@ struct ActivationErrorObserver : LinearObserver {
     auto it = fp_weight.find(l.name());
     if (it == fp_weight.end() || in.size(0) == 0) return;
     at::Tensor y = at::linear(in, it->second, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
-    const at::ScalarType f = at::kFloat;
     Acc& a = acc[l.name()];
-    add(a.err, at::norm(out - y, 2, f).pow(2));
-    add(a.ref, at::norm(y, 2, f).pow(2));
-    at::Tensor dot = at::sum(out * y, {1}, false, f);
-    at::Tensor nq = at::norm(out, 2, {1}, false, f), ny = at::norm(y, 2, {1}, false, f);
-    add(a.cos, (dot / (nq * ny).clamp_min(1e-8)).sum());
+    const at::Tensor s = output_error_sums(out.reshape({-1, out.size(-1)}), y.reshape({-1, y.size(-1)}));
+    add(a.err, s[0]);
+    add(a.ref, s[1]);
+    add(a.cos, s[2]);
     a.tokens += in.size(0);
   }
 };
@@ -115,7 +116,16 @@ struct BlockPass {
   std::map<std::string, QuantizedWeight> quantized;
   std::chrono::steady_clock::time_point t0;
   CalibStaging staging = CalibStaging::Device;
+  std::unique_ptr<HessianObserver> precaptured;  // GPTQ's first group, on the full-precision forward
 };
+
+// GPTQ as the only block stage (after any model transform) sees the block as the full-precision
+// forward does, so that forward can accumulate its first group's Hessians.
+bool gptq_alone(const std::vector<const StrategyInfo*>& stages) {
+  int block_stages = 0;
+  for (const auto* s : stages) block_stages += s->kind != StageKind::ModelTransform;
+  return block_stages == 1 && stages.back()->id == "gptq";
+}
 
 // After the quantizer ran: block i+1 sees the quantized block i. Each batch's input is replaced by
 // its output as soon as it is computed (and the full-precision output dropped), so no third copy of
@@ -164,6 +174,7 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     const bool quantizes = s == stages.back();
     if (s->kind == StageKind::LayerTransform && !quantizes) continue;  // runs around the quantizer's rounding
     BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params[s->id], p.records, p.quantized, fb};
+    if (quantizes) w.precaptured = p.precaptured.get();
     if (quantizes) {
       if (req.after_transform) req.after_transform(w);
       if (req.transform_only) {
@@ -294,8 +305,14 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     if (!std::getenv("PTQ_LATE_PREFETCH")) model.prefetch(i + 1);
     check_finite(p.blk);
     if (have_calib) {
+      BlockContext fp_ctx = ctx;
+      if (!req.transform_only && gptq_alone(stages)) {
+        const BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params["gptq"], p.records, p.quantized, fb};
+        p.precaptured = gptq_first_group_observer(w);
+        fp_ctx.observer = p.precaptured.get();
+      }
       StagedBatches xs(inputs, model.device());
-      for (size_t b = 0; b < inputs.size(); ++b) p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), ctx), p.staging));
+      for (size_t b = 0; b < inputs.size(); ++b) p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), fp_ctx), p.staging));
     }
     if (profile) {
       synchronize(model.device());

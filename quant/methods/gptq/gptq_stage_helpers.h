@@ -4,6 +4,7 @@
 // the observer that accumulates one Hessian per input. quant/methods/gptq/rtn_gptq_stages.cpp.
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,13 @@ void capture_hessians(const BlockWork& w, HessianObserver& obs, const std::vecto
 // QuIP): for each group of sequential_groups, the Hessian of every planned layer's input captured
 // with the earlier groups already quantized (capture_hessians), then `fn` on each planned layer
 // with its spec, its input's Hessian and token count, and its share of the capture's seconds.
+// GPTQ's first layer group's observer (its Hessian accumulators as gptq_quantize_block makes them) for
+// the pipeline to fill on the block's full-precision forward, which reads the same inputs in the same
+// order as that group's capture would (the caller makes sure no other stage changes the block before
+// GPTQ runs): one pass over the calibration inputs fewer. Null when the group has no planned layer, or
+// with PTQ_NO_BLOCK_RESUME or PTQ_NO_PRECAPTURE (every capture its own pass; the same numbers).
+std::unique_ptr<HessianObserver> gptq_first_group_observer(const BlockWork& w);
+
 using HessianLayerFn = std::function<void(Linear& l, const QuantSpec& spec, const HessianAccumulator& h,
                                           int64_t tokens, double capture_seconds)>;
 void quantize_layers_with_hessians(BlockWork& w, bool true_sequential, const HessianLayerFn& fn);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/runtime/device.h"
@@ -195,6 +196,41 @@ void rtn_quantize_block(BlockWork& w) {
   }
 }
 
+namespace {
+
+// Sets of layers quantized together: same input, same spec (overrides may differ).
+using LayerSets = std::vector<std::pair<std::string, std::pair<QuantSpec, std::vector<Linear*>>>>;
+
+// One Hessian accumulator per planned input of `group` in obs, and the group's layer sets.
+LayerSets group_sets(const BlockWork& w, const std::vector<Linear*>& group, bool tf32, HessianObserver& obs) {
+  LayerSets sets;
+  for (Linear* l : group) {
+    auto spec = w.spec_for(*l);
+    if (!spec) continue;
+    const std::string key = input_key(*l);
+    auto acc = obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device())).first;
+    acc->second.set_tf32(tf32);
+    auto it = std::find_if(sets.begin(), sets.end(),
+                           [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
+    if (it == sets.end())
+      sets.push_back({key, {*spec, {l}}});
+    else
+      it->second.second.push_back(l);
+  }
+  return sets;
+}
+
+}  // namespace
+
+std::unique_ptr<HessianObserver> gptq_first_group_observer(const BlockWork& w) {
+  if (std::getenv("PTQ_NO_BLOCK_RESUME") || std::getenv("PTQ_NO_PRECAPTURE")) return nullptr;
+  auto groups = sequential_groups(w.block, w.params.value("true_sequential", true));
+  if (groups.empty()) return nullptr;
+  auto obs = std::make_unique<HessianObserver>();
+  if (group_sets(w, groups.front(), w.params.value("hessian_tf32", true), *obs).empty()) return nullptr;
+  return obs;
+}
+
 void gptq_quantize_block(BlockWork& w) {
   GptqOptions o;
   o.percdamp = w.params.value("percdamp", 0.01);
@@ -203,26 +239,18 @@ void gptq_quantize_block(BlockWork& w) {
   o.static_groups = w.params.value("static_groups", false);
   const bool seq = w.params.value("true_sequential", true);
   const bool tf32 = w.params.value("hessian_tf32", true);
+  bool first = true;
   for (auto& group : sequential_groups(w.block, seq)) {
     HessianObserver obs;
-    // Sets of layers quantized together: same input, same spec (overrides may differ).
-    std::vector<std::pair<std::string, std::pair<QuantSpec, std::vector<Linear*>>>> sets;
-    for (Linear* l : group) {
-      auto spec = w.spec_for(*l);
-      if (!spec) continue;
-      const std::string key = input_key(*l);
-      auto acc = obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device())).first;
-      acc->second.set_tf32(tf32);
-      auto it = std::find_if(sets.begin(), sets.end(),
-                             [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
-      if (it == sets.end())
-        sets.push_back({key, {*spec, {l}}});
-      else
-        it->second.second.push_back(l);
-    }
+    const LayerSets sets = group_sets(w, group, tf32, obs);
+    const bool precaptured = first && w.precaptured;
+    first = false;
     if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
-    capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
+    if (precaptured)  // the same inputs, seen on the block's full-precision forward
+      obs = std::move(*w.precaptured);
+    else
+      capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
     if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
     const double capture = since(t0) / double(sets.size());
     for (auto& [key, set] : sets) {
