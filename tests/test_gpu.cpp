@@ -407,27 +407,30 @@ TEST_CASE("cuda fused rope and silu_mul equal the LibTorch operations bit for bi
     const at::Tensor sm = fused_silu_mul(gate, up);
     CHECK(sm.defined() == kColumnKernel);
     if (sm.defined()) CHECK_MSG(at::equal(sm, at::silu(gate) * up), std::string("silu_mul differs: ") + c10::toString(dt));
-    const at::Tensor h = at::randn({3, 5, 4096}, o) * 3, w = at::randn({4096}, o);
-    const at::Tensor g = fused_rms_norm(h, w, 1e-5);
-    CHECK(g.defined() == kColumnKernel);
-    if (!g.defined()) continue;
-    // The residual sum and the next norm in one pass: the sum bitwise LibTorch's add, the norm that of
-    // the fused norm of the sum.
-    const at::Tensor res = at::randn({3, 5, 4096}, o) * 2;
-    const auto rn = fused_add_rms_norm(h, res, w, 1e-5);
-    CHECK(rn.first.defined());
-    if (rn.first.defined()) {
-      CHECK_MSG(at::equal(rn.first, h + res), std::string("add_rms_norm sum differs: ") + c10::toString(dt));
-      CHECK_MSG(at::equal(rn.second, fused_rms_norm(h + res, w, 1e-5)), std::string("add_rms_norm norm differs: ") + c10::toString(dt));
+    // 4096 columns take the 16-byte kernel, 4097 the scalar one.
+    for (int64_t cols : {4096, 4097}) {
+      const at::Tensor h = at::randn({3, 5, cols}, o) * 3, w = at::randn({cols}, o);
+      const at::Tensor g = fused_rms_norm(h, w, 1e-5);
+      CHECK(g.defined() == kColumnKernel);
+      if (!g.defined()) break;
+      // The residual sum and the next norm in one pass: the sum bitwise LibTorch's add, the norm that of
+      // the fused norm of the sum.
+      const at::Tensor res = at::randn({3, 5, cols}, o) * 2;
+      const auto rn = fused_add_rms_norm(h, res, w, 1e-5);
+      CHECK(rn.first.defined());
+      if (rn.first.defined()) {
+        CHECK_MSG(at::equal(rn.first, h + res), std::string("add_rms_norm sum differs: ") + c10::toString(dt));
+        CHECK_MSG(at::equal(rn.second, fused_rms_norm(h + res, w, 1e-5)), std::string("add_rms_norm norm differs: ") + c10::toString(dt));
+      }
+      const at::Tensor e = eager_rms_norm(h, w, 1e-5);
+      // Only the mean's summation order differs: float32 to a few ulps; in 16 bits, a rounding flips
+      // to the neighbouring value in a small fraction of elements.
+      const double rel = ((g.to(at::kFloat) - e.to(at::kFloat)).abs() / e.to(at::kFloat).abs().clamp_min(1e-3)).max().item<double>();
+      const double same = (g == e).to(at::kFloat).mean().item<double>();
+      std::printf("      %s, %lld columns: rms_norm max rel diff %.3g, equal %.5f\n", c10::toString(dt), (long long)cols, rel, same);
+      CHECK(rel <= (dt == at::kFloat ? 1e-6 : dt == at::kBFloat16 ? 1.0 / 64 : 1.0 / 512));
+      if (dt != at::kFloat) CHECK(same >= 0.99);  // float32 keeps the last bits of a different sum
     }
-    const at::Tensor e = eager_rms_norm(h, w, 1e-5);
-    // Only the mean's summation order differs: float32 to a few ulps; in 16 bits, a rounding flips
-    // to the neighbouring value in a small fraction of elements.
-    const double rel = ((g.to(at::kFloat) - e.to(at::kFloat)).abs() / e.to(at::kFloat).abs().clamp_min(1e-3)).max().item<double>();
-    const double same = (g == e).to(at::kFloat).mean().item<double>();
-    std::printf("      %s: rms_norm max rel diff %.3g, equal %.5f\n", c10::toString(dt), rel, same);
-    CHECK(rel <= (dt == at::kFloat ? 1e-6 : dt == at::kBFloat16 ? 1.0 / 64 : 1.0 / 512));
-    if (dt != at::kFloat) CHECK(same >= 0.99);  // float32 keeps the last bits of a different sum
   }
 }
 

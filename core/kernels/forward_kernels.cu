@@ -136,6 +136,28 @@ template <typename T> __device__ __forceinline__ float row_value(const T* x, con
   return res ? add_t<T>(to_f<T>(x[j]), to_f<T>(res[j])) : to_f<T>(x[j]);
 }
 
+// 1 / sqrt(mean(x²) + eps) of a row from each thread's share of Σx², for every thread of the block.
+__device__ __forceinline__ float row_inv_rms(float acc, int64_t cols, float eps) {
+  __shared__ float part[kNormThreads / 32];
+  __shared__ float inv;
+  for (int off = 16; off > 0; off >>= 1) acc = __fadd_rn(acc, __shfl_down_sync(0xffffffffu, acc, off));
+  if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = acc;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float s = 0.f;
+    for (int k = 0; k < kNormThreads / 32; ++k) s = __fadd_rn(s, part[k]);
+    const float var = __fmul_rn(s, 1.0f / float(cols));  // MeanOps: sum · (1/n)
+    inv = rsqrtf(__fadd_rn(var, eps));
+  }
+  __syncthreads();
+  return inv;
+}
+
+// LlamaRMSNorm's last steps on one element: weight · (x·inv).to(dtype), in dtype.
+template <typename T> __device__ __forceinline__ T norm_value(float v, float inv, T w) {
+  return from_f<T>(__fmul_rn(to_f<T>(w), to_f<T>(from_f<T>(__fmul_rn(v, inv)))));
+}
+
 // One block per row: the sum of squares in float32, then LlamaRMSNorm's steps in its order. With `res`,
 // the row is x + res (written to sum_out as the residual stream), normed in the same pass.
 template <typename T>
@@ -151,21 +173,37 @@ __global__ void rms_norm_kernel(const T* __restrict__ x, const T* __restrict__ r
     if (rr) sum_out[base + j] = from_f<T>(v);
     acc = __fadd_rn(acc, __fmul_rn(v, v));
   }
-  __shared__ float part[kNormThreads / 32];
-  for (int off = 16; off > 0; off >>= 1) acc = __fadd_rn(acc, __shfl_down_sync(0xffffffffu, acc, off));
-  if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = acc;
-  __syncthreads();
-  __shared__ float inv;
-  if (threadIdx.x == 0) {
-    float s = 0.f;
-    for (int k = 0; k < kNormThreads / 32; ++k) s = __fadd_rn(s, part[k]);
-    const float var = __fmul_rn(s, 1.0f / float(cols));  // MeanOps: sum · (1/n)
-    inv = rsqrtf(__fadd_rn(var, eps));
+  const float inv = row_inv_rms(acc, cols, eps);
+  for (int64_t j = threadIdx.x; j < cols; j += kNormThreads) orow[j] = norm_value<T>(row_value<T>(xr, rr, j), inv, w[j]);
+}
+
+// The same with 16-byte loads and stores (cols a multiple of 16 bytes, aligned buffers; the launch checks).
+// The second pass reads the row back from sum_out when there is a residual (one tensor, not two).
+template <typename T>
+__global__ void rms_norm_vec_kernel(const T* __restrict__ x, const T* __restrict__ res, const T* __restrict__ w,
+                                    T* __restrict__ out, T* __restrict__ sum_out, int64_t cols, float eps) {
+  constexpr int V = Vec16<T>::n;
+  const int64_t base = (int64_t)blockIdx.x * cols, nv = cols / V;
+  float acc = 0.f;
+  for (int64_t k = threadIdx.x; k < nv; k += kNormThreads) {
+    Vec16<T> a = load16(x + base + k * V);
+    if (res) {
+      const Vec16<T> r = load16(res + base + k * V);
+#pragma unroll
+      for (int j = 0; j < V; ++j) a.v[j] = from_f<T>(add_t<T>(to_f<T>(a.v[j]), to_f<T>(r.v[j])));
+      store16(sum_out + base + k * V, a);
+    }
+#pragma unroll
+    for (int j = 0; j < V; ++j) acc = __fadd_rn(acc, __fmul_rn(to_f<T>(a.v[j]), to_f<T>(a.v[j])));
   }
-  __syncthreads();
-  for (int64_t j = threadIdx.x; j < cols; j += kNormThreads) {
-    const float h = to_f<T>(from_f<T>(__fmul_rn(row_value<T>(xr, rr, j), inv)));  // (x·inv).to(dtype)
-    orow[j] = from_f<T>(__fmul_rn(to_f<T>(w[j]), h));                             // weight · h in dtype
+  const float inv = row_inv_rms(acc, cols, eps);
+  const T* src = res ? sum_out : x;  // this thread's own stores: visible to it
+  for (int64_t k = threadIdx.x; k < nv; k += kNormThreads) {
+    const Vec16<T> a = load16(src + base + k * V), wv = load16(w + k * V);
+    Vec16<T> o;
+#pragma unroll
+    for (int j = 0; j < V; ++j) o.v[j] = norm_value<T>(to_f<T>(a.v[j]), inv, wv.v[j]);
+    store16(out + base + k * V, o);
   }
 }
 
@@ -201,9 +239,13 @@ const char* launch_rope(const RopeArgs& a, cudaStream_t st) {
 template <typename T>
 const char* launch_norm(const RmsNormArgs& a, cudaStream_t st) {
   if (a.rows > 0x7fffffffLL) return "rms_norm kernel: too many rows";
-  rms_norm_kernel<T><<<(unsigned)a.rows, kNormThreads, 0, st>>>(static_cast<const T*>(a.x), static_cast<const T*>(a.residual),
-                                                               static_cast<const T*>(a.weight), static_cast<T*>(a.out),
-                                                               static_cast<T*>(a.sum_out), a.cols, a.eps);
+  auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  const bool vec = a.cols % Vec16<T>::n == 0 && aligned(a.x) && aligned(a.weight) && aligned(a.out) &&
+                   (!a.residual || (aligned(a.residual) && aligned(a.sum_out)));
+  auto kernel = vec ? rms_norm_vec_kernel<T> : rms_norm_kernel<T>;
+  kernel<<<(unsigned)a.rows, kNormThreads, 0, st>>>(static_cast<const T*>(a.x), static_cast<const T*>(a.residual),
+                                                   static_cast<const T*>(a.weight), static_cast<T*>(a.out),
+                                                   static_cast<T*>(a.sum_out), a.cols, a.eps);
   const cudaError_t e = cudaGetLastError();
   return e == cudaSuccess ? nullptr : cudaGetErrorString(e);
 }
