@@ -5,34 +5,14 @@
 // elementwise kernels do); a scalar form takes any other layout with the same arithmetic.
 #include "core/kernels/forward_kernels.h"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "core/kernels/elem_math.cuh"
+
 namespace ptq::kernels {
 namespace {
-
-template <typename T> __device__ __forceinline__ float to_f(T v);
-template <> __device__ __forceinline__ float to_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ float to_f<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <> __device__ __forceinline__ float to_f<__half>(__half v) { return __half2float(v); }
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
-template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
-// One LibTorch elementwise product or sum on T: computed in float, rounded to T.
-template <typename T> __device__ __forceinline__ float mul_t(float a, float b) { return to_f<T>(from_f<T>(__fmul_rn(a, b))); }
-template <typename T> __device__ __forceinline__ float add_t(float a, float b) { return to_f<T>(from_f<T>(__fadd_rn(a, b))); }
-
-// 16 bytes of T, loaded and stored whole.
-template <typename T> struct alignas(16) Vec16 {
-  static constexpr int n = 16 / int(sizeof(T));
-  T v[n];
-};
-template <typename T> __device__ __forceinline__ Vec16<T> load16(const T* p) { return *reinterpret_cast<const Vec16<T>*>(p); }
-template <typename T> __device__ __forceinline__ void store16(T* p, const Vec16<T>& v) { *reinterpret_cast<Vec16<T>*>(p) = v; }
 
 // The rope of one row's elements i (first half) and i + D/2 (second half), as the eager operations round them:
 // rotate_half(x) = cat(-x2, x1), and (-x2)·s rounds as -(x2·s).
@@ -266,34 +246,19 @@ const char* launch_silu_mul(const SiluMulArgs& a, cudaStream_t st) {
 const char* silu_mul(const SiluMulArgs& a, ElemType t, void* stream) {
   if (a.n <= 0) return "silu_mul kernel: empty input";
   cudaStream_t st = static_cast<cudaStream_t>(stream);
-  switch (t) {
-    case ElemType::Float32: return launch_silu_mul<float>(a, st);
-    case ElemType::BFloat16: return launch_silu_mul<__nv_bfloat16>(a, st);
-    case ElemType::Float16: return launch_silu_mul<__half>(a, st);
-  }
-  return "silu_mul kernel: unsupported type";
+  return for_elem_type(t, "silu_mul kernel: unsupported type", [&](auto tag) { return launch_silu_mul<typename decltype(tag)::type>(a, st); });
 }
 
 const char* rope(const RopeArgs& a, ElemType t, void* stream) {
   if (a.D % 2 != 0 || a.B * a.H * a.T * a.D == 0) return "rope kernel: unsupported shape";
   cudaStream_t st = static_cast<cudaStream_t>(stream);
-  switch (t) {
-    case ElemType::Float32: return launch_rope<float>(a, st);
-    case ElemType::BFloat16: return launch_rope<__nv_bfloat16>(a, st);
-    case ElemType::Float16: return launch_rope<__half>(a, st);
-  }
-  return "rope kernel: unsupported type";
+  return for_elem_type(t, "rope kernel: unsupported type", [&](auto tag) { return launch_rope<typename decltype(tag)::type>(a, st); });
 }
 
 const char* rms_norm(const RmsNormArgs& a, ElemType t, void* stream) {
   if (a.rows <= 0 || a.cols <= 0) return "rms_norm kernel: empty input";
   cudaStream_t st = static_cast<cudaStream_t>(stream);
-  switch (t) {
-    case ElemType::Float32: return launch_norm<float>(a, st);
-    case ElemType::BFloat16: return launch_norm<__nv_bfloat16>(a, st);
-    case ElemType::Float16: return launch_norm<__half>(a, st);
-  }
-  return "rms_norm kernel: unsupported type";
+  return for_elem_type(t, "rms_norm kernel: unsupported type", [&](auto tag) { return launch_norm<typename decltype(tag)::type>(a, st); });
 }
 
 }  // namespace ptq::kernels

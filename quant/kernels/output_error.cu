@@ -3,21 +3,12 @@
 // times: ~70 ms of each 7B block's GPTQ run on an H200.
 #include "quant/kernels/output_error_kernel.h"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
+
+#include "core/kernels/elem_math.cuh"
 
 namespace ptq::kernels {
 namespace {
-
-template <typename T> __device__ __forceinline__ float to_f(T v);
-template <> __device__ __forceinline__ float to_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ float to_f<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <> __device__ __forceinline__ float to_f<__half>(__half v) { return __half2float(v); }
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
-template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
 
 constexpr int kThreads = 256;
 
@@ -73,12 +64,7 @@ const char* launch(const OutputErrorArgs& a, cudaStream_t st) {
 const char* output_error_rows(const OutputErrorArgs& a, ElemType t, void* stream) {
   if (a.rows <= 0 || a.cols <= 0) return "output_error kernel: empty input";
   cudaStream_t st = static_cast<cudaStream_t>(stream);
-  switch (t) {
-    case ElemType::Float32: return launch<float>(a, st);
-    case ElemType::BFloat16: return launch<__nv_bfloat16>(a, st);
-    case ElemType::Float16: return launch<__half>(a, st);
-  }
-  return "output_error kernel: unsupported type";
+  return for_elem_type(t, "output_error kernel: unsupported type", [&](auto tag) { return launch<typename decltype(tag)::type>(a, st); });
 }
 
 }  // namespace ptq::kernels

@@ -127,6 +127,23 @@ bool gptq_alone(const std::vector<const StrategyInfo*>& stages) {
   return block_stages == 1 && stages.back()->id == "gptq";
 }
 
+// The block's full-precision outputs on every calibration batch, staged like the inputs; GPTQ alone
+// also takes its first group's Hessians from this pass.
+void full_precision_outputs(Model& model, BlockPass& p, const BlockContext& ctx, const QuantRequest& req,
+                            const std::vector<const StrategyInfo*>& stages, QuantResult& res, Feedback* fb) {
+  BlockContext fp_ctx = ctx;
+  if (!req.transform_only && gptq_alone(stages)) {
+    const BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params["gptq"], p.records, p.quantized, fb};
+    p.precaptured = gptq_first_group_observer(w);
+    fp_ctx.observer = p.precaptured.get();
+  }
+  StagedBatches xs(p.inputs, model.device());
+  for (size_t b = 0; b < p.inputs.size(); ++b) {
+    check_cancel(fb);
+    p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), fp_ctx), p.staging));
+  }
+}
+
 // After the quantizer ran: block i+1 sees the quantized block i. Each batch's input is replaced by
 // its output as soon as it is computed (and the full-precision output dropped), so no third copy of
 // the calibration activations is ever held. Fills the block's and every observed layer's output error.
@@ -304,16 +321,7 @@ QuantResult quantize_model(Model& model, const Tokenizer* tok, const QuantReques
     // this block ends instead of holding up the next one.
     if (!std::getenv("PTQ_LATE_PREFETCH")) model.prefetch(i + 1);
     check_finite(p.blk);
-    if (have_calib) {
-      BlockContext fp_ctx = ctx;
-      if (!req.transform_only && gptq_alone(stages)) {
-        const BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params["gptq"], p.records, p.quantized, fb};
-        p.precaptured = gptq_first_group_observer(w);
-        fp_ctx.observer = p.precaptured.get();
-      }
-      StagedBatches xs(inputs, model.device());
-      for (size_t b = 0; b < inputs.size(); ++b) p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), fp_ctx), p.staging));
-    }
+    if (have_calib) full_precision_outputs(model, p, ctx, req, stages, res, fb);
     if (profile) {
       synchronize(model.device());
       std::fprintf(stderr, "block %d: load + fp forward %.3f s\n", i, since(p.t0));
