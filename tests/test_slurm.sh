@@ -12,11 +12,12 @@ source "$(dirname "$0")/cli_helpers.sh" "$@"
 SKIP=77
 M="$SHARED/models/austen-tiny"
 export PTQ_THREADS=1 OMP_NUM_THREADS=1  # the same arithmetic locally and in the tasks (sbatch exports the environment)
-# eval windows of 256 tokens make each run take a few seconds, and 128 calibration windows keep
-# gptq busy long enough to cancel it mid-run (32 were no longer enough once its capture got faster).
+# eval windows of 256 tokens make each run take a few seconds, and 512 calibration windows keep
+# gptq busy long enough to cancel it mid-run (32, then 128 were no longer enough once its captures got
+# faster: a 128-window run took 3.8 s in all, and --status under load saw it late).
 cat >"$T/sweep.json" <<JSON
 {"models": ["$M"], "methods": ["fp", "rtn", "gptq"], "bits": [4], "groups": [128],
- "calibration": [{"name": "valid", "files": ["$SHARED/corpus/austen-valid.txt"], "nsamples": 128, "seqlen": 128}],
+ "calibration": [{"name": "valid", "files": ["$SHARED/corpus/austen-valid.txt"], "nsamples": 512, "seqlen": 128}],
  "eval": {"text": "$SHARED/corpus/austen-test.txt", "seqlen": 256, "max_windows": 24}}
 JSON
 "$PTQ" sweep "$T/sweep.json" --dry-run >"$T/dry.json" 2>"$T/err" || bad "dry run: $(cat "$T/err")"
