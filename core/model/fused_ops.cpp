@@ -11,16 +11,11 @@
 #ifdef PTQ_WITH_CUDA_KERNELS
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-
-#include "core/kernels/forward_kernels.h"
 #endif
 
 namespace ptq {
 
-#ifdef PTQ_WITH_CUDA_KERNELS
-namespace {
-
-bool fused_allowed() {
+bool fused_kernels_allowed() {
   static const bool off = [] {
     const char* e = std::getenv("PTQ_NO_FUSED_OPS");
     return e && *e && std::string(e) != "0";
@@ -28,7 +23,7 @@ bool fused_allowed() {
   return !off;
 }
 
-bool elem_type(at::ScalarType s, kernels::ElemType* t) {
+bool kernel_elem_type(at::ScalarType s, kernels::ElemType* t) {
   switch (s) {
     case at::kFloat: *t = kernels::ElemType::Float32; return true;
     case at::kBFloat16: *t = kernels::ElemType::BFloat16; return true;
@@ -36,6 +31,9 @@ bool elem_type(at::ScalarType s, kernels::ElemType* t) {
     default: return false;
   }
 }
+
+#ifdef PTQ_WITH_CUDA_KERNELS
+namespace {
 
 bool wants_grad(const at::Tensor& a, const at::Tensor& b) {
   return at::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
@@ -51,7 +49,7 @@ void check_launch(const char* why) {
 
 at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   kernels::ElemType t;
-  if (!fused_allowed() || !x.is_cuda() || x.dim() != 4 || !elem_type(x.scalar_type(), &t) || wants_grad(x, cos))
+  if (!fused_kernels_allowed() || !x.is_cuda() || x.dim() != 4 || !kernel_elem_type(x.scalar_type(), &t) || wants_grad(x, cos))
     return {};
   const int64_t T = x.size(2), D = x.size(3);
   for (const at::Tensor* c : {&cos, &sin})
@@ -72,7 +70,7 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 
 static bool fused_rms_norm_applies(const at::Tensor& x, const at::Tensor& weight) {
   kernels::ElemType t;
-  if (!fused_allowed() || !x.is_cuda() || x.dim() < 1 || !x.is_contiguous() || !elem_type(x.scalar_type(), &t) ||
+  if (!fused_kernels_allowed() || !x.is_cuda() || x.dim() < 1 || !x.is_contiguous() || !kernel_elem_type(x.scalar_type(), &t) ||
       wants_grad(x, weight))
     return false;
   return weight.scalar_type() == x.scalar_type() && weight.device() == x.device() && weight.is_contiguous() &&
@@ -82,7 +80,7 @@ static bool fused_rms_norm_applies(const at::Tensor& x, const at::Tensor& weight
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   if (!fused_rms_norm_applies(x, weight)) return {};
   kernels::ElemType t;
-  elem_type(x.scalar_type(), &t);
+  kernel_elem_type(x.scalar_type(), &t);
   const int64_t cols = x.size(-1);
   c10::cuda::CUDAGuard guard(x.device());
   at::Tensor out = at::empty_like(x);
@@ -97,7 +95,7 @@ std::pair<at::Tensor, at::Tensor> fused_add_rms_norm(const at::Tensor& x, const 
       residual.device() != x.device() || wants_grad(residual, x) || !fused_rms_norm_applies(x, weight))
     return {};
   kernels::ElemType t;
-  elem_type(x.scalar_type(), &t);
+  kernel_elem_type(x.scalar_type(), &t);
   c10::cuda::CUDAGuard guard(x.device());
   at::Tensor sum = at::empty_like(x), out = at::empty_like(x);
   const int64_t cols = x.size(-1);
@@ -110,8 +108,8 @@ std::pair<at::Tensor, at::Tensor> fused_add_rms_norm(const at::Tensor& x, const 
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) {
   kernels::ElemType t;
   auto aligned = [](const at::Tensor& x) { return reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0; };
-  if (!fused_allowed() || !gate.is_cuda() || !gate.is_contiguous() || !up.is_contiguous() ||
-      !elem_type(gate.scalar_type(), &t) || up.scalar_type() != gate.scalar_type() || up.device() != gate.device() ||
+  if (!fused_kernels_allowed() || !gate.is_cuda() || !gate.is_contiguous() || !up.is_contiguous() ||
+      !kernel_elem_type(gate.scalar_type(), &t) || up.scalar_type() != gate.scalar_type() || up.device() != gate.device() ||
       !gate.sizes().equals(up.sizes()) || gate.numel() == 0 || wants_grad(gate, up) || !aligned(gate) || !aligned(up))
     return {};
   c10::cuda::CUDAGuard guard(gate.device());

@@ -7,7 +7,14 @@
 
 #include <utility>
 
+#include "core/kernels/forward_kernels.h"
+
 namespace ptq {
+
+// The switches every fused kernel shares: PTQ_NO_FUSED_OPS unset (or "0"), and the kernels' element type
+// for s (false: a type they do not take).
+bool fused_kernels_allowed();
+bool kernel_elem_type(at::ScalarType s, kernels::ElemType* t);
 
 // x [B, H, T, D] (any strides), cos/sin [T, D] contiguous in x's dtype: bitwise apply_rope's result,
 // in x's layout (empty_like: for the attention's q and k, the layout v has).

@@ -1,8 +1,8 @@
 #include "quant/pipeline/output_error.h"
 
-#include <cstdlib>
 #include <string>
 
+#include "core/model/fused_ops.h"
 #include "core/runtime/errors.h"
 
 #ifdef PTQ_WITH_CUDA_KERNELS
@@ -27,14 +27,7 @@ at::Tensor eager_sums(const at::Tensor& q, const at::Tensor& y) {
 #ifdef PTQ_WITH_CUDA_KERNELS
 at::Tensor kernel_sums(const at::Tensor& q, const at::Tensor& y) {
   kernels::ElemType t;
-  switch (q.scalar_type()) {
-    case at::kFloat: t = kernels::ElemType::Float32; break;
-    case at::kBFloat16: t = kernels::ElemType::BFloat16; break;
-    case at::kHalf: t = kernels::ElemType::Float16; break;
-    default: return {};
-  }
-  static const bool off = std::getenv("PTQ_NO_FUSED_OPS") != nullptr;
-  if (off || !q.is_cuda() || q.dim() != 2 || !q.is_contiguous() || !y.is_contiguous() || y.sizes() != q.sizes() ||
+  if (!fused_kernels_allowed() || !kernel_elem_type(q.scalar_type(), &t) || !q.is_cuda() || q.dim() != 2 || !q.is_contiguous() || !y.is_contiguous() || y.sizes() != q.sizes() ||
       y.scalar_type() != q.scalar_type() || y.device() != q.device() || q.numel() == 0)
     return {};
   c10::cuda::CUDAGuard guard(q.device());

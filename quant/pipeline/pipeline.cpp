@@ -191,8 +191,8 @@ void run_block_stages(Model& model, BlockPass& p, const BlockContext& ctx, const
     const bool quantizes = s == stages.back();
     if (s->kind == StageKind::LayerTransform && !quantizes) continue;  // runs around the quantizer's rounding
     BlockWork w{model, p.blk, ctx, p.inputs, p.fp_outputs, req.plan, res.params[s->id], p.records, p.quantized, fb};
-    if (quantizes) w.precaptured = p.precaptured.get();
     if (quantizes) {
+      w.precaptured = p.precaptured.get();
       if (req.after_transform) req.after_transform(w);
       if (req.transform_only) {
         if (have_calib) {

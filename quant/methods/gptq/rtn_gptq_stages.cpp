@@ -201,14 +201,15 @@ namespace {
 // Sets of layers quantized together: same input, same spec (overrides may differ).
 using LayerSets = std::vector<std::pair<std::string, std::pair<QuantSpec, std::vector<Linear*>>>>;
 
-// One Hessian accumulator per planned input of `group` in obs, and the group's layer sets.
+// One Hessian accumulator per planned input of `group` in obs (one already there is kept), and the
+// group's layer sets.
 LayerSets group_sets(const BlockWork& w, const std::vector<Linear*>& group, bool tf32, HessianObserver& obs) {
   LayerSets sets;
   for (Linear* l : group) {
     auto spec = w.spec_for(*l);
     if (!spec) continue;
     const std::string key = input_key(*l);
-    auto acc = obs.acc.emplace(key, HessianAccumulator(l->spec.in_features, l->weight.device())).first;
+    auto acc = obs.acc.try_emplace(key, l->spec.in_features, l->weight.device()).first;  // built only if absent
     acc->second.set_tf32(tf32);
     auto it = std::find_if(sets.begin(), sets.end(),
                            [&](const auto& s) { return s.first == key && same_spec(s.second.first, *spec); });
@@ -241,16 +242,16 @@ void gptq_quantize_block(BlockWork& w) {
   const bool tf32 = w.params.value("hessian_tf32", true);
   bool first = true;
   for (auto& group : sequential_groups(w.block, seq)) {
-    HessianObserver obs;
-    const LayerSets sets = group_sets(w, group, tf32, obs);
+    // The first group's Hessians may come filled from the block's full-precision forward (the same
+    // inputs); group_sets keeps an accumulator already there.
+    HessianObserver fresh;
     const bool precaptured = first && w.precaptured;
+    HessianObserver& obs = precaptured ? *w.precaptured : fresh;
     first = false;
+    const LayerSets sets = group_sets(w, group, tf32, obs);
     if (sets.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
-    if (precaptured)  // the same inputs, seen on the block's full-precision forward
-      obs = std::move(*w.precaptured);
-    else
-      capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
+    if (!precaptured) capture_hessians(w, obs, group);  // inputs of this group, with the earlier groups already quantized
     if (std::getenv("PTQ_PROFILE")) synchronize(w.block.linears()[0].weight.device());
     const double capture = since(t0) / double(sets.size());
     for (auto& [key, set] : sets) {
