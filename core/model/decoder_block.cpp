@@ -6,6 +6,7 @@
 #include <limits>
 #include <tuple>
 
+#include "core/model/cpu_attention.h"
 #include "core/model/fused_ops.h"
 #include "core/runtime/errors.h"
 
@@ -122,26 +123,36 @@ at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx)
   if (ctx.cache) std::tie(k, v) = append_kv(*ctx.cache, k, v);  // decoding: every slot so far
   const int64_t S = k.size(2);
   if (ctx.kv_cache) {  // K and V as written into a quantized cache, read back by every later query
-    const double scale = 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(D));
-    at::Tensor o = attend_with_kv_cache(q, k, v, sliding ? ctx.sliding_mask : ctx.mask, scale,
+    at::Tensor o = attend_with_kv_cache(q, k, v, sliding ? ctx.sliding_mask : ctx.mask, softmax_scale(),
                                         cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0, *ctx.kv_cache);
     return run("self_attn.o_proj", o.transpose(1, 2).reshape({B, T, Hq * D}), ctx);
   }
-  if (Hkv != Hq) {  // transformers' repeat_kv
-    const int64_t rep = Hq / Hkv;
-    k = k.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
-    v = v.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
+  const at::Tensor& mask = sliding ? ctx.sliding_mask : ctx.mask;
+  at::Tensor o;
+  if (!mask.defined() && cpu_causal_attention_applies(q, k, v)) {  // plain causal, float32 on the CPU
+    o = cpu_causal_attention(q, k, v, softmax_scale(), cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0);
+  } else {
+    if (Hkv != Hq) {  // transformers' repeat_kv
+      const int64_t rep = Hq / Hkv;
+      k = k.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
+      v = v.unsqueeze(2).expand({B, Hkv, rep, S, D}).reshape({B, Hq, S, D});
+    }
+    o = attend(q, k, v, mask);
   }
-  at::Tensor o = attend(q, k, v, sliding ? ctx.sliding_mask : ctx.mask);
   o = o.transpose(1, 2).reshape({B, T, Hq * D});
   return run("self_attn.o_proj", o, ctx);
 }
 
-// softmax(q·kᵀ·scale [soft-capped] + mask)·v; scale = head_dim^-1/2 or query_pre_attn_scalar^-1/2.
+// head_dim^-1/2, or query_pre_attn_scalar^-1/2 (Gemma).
+double DecoderBlock::softmax_scale() const {
+  return 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(cfg_->head_dim));
+}
+
+// softmax(q·kᵀ·scale [soft-capped] + mask)·v.
 at::Tensor DecoderBlock::attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& mask_in) const {
-  const int64_t T = q.size(2), D = q.size(3);
-  const double scale = 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(D));
+  const int64_t T = q.size(2);
+  const double scale = softmax_scale();
   const double cap = cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0;
 #if TORCH_VERSION_MAJOR >= 2
   if (cap <= 0 && cfg_->query_pre_attn_scalar <= 0) {
