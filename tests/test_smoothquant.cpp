@@ -177,9 +177,11 @@ SLOW_TEST_CASE("SmoothQuant beats naive W6A6 and matches naive W8A8 with per-ten
   std::printf("      w8a8 per-tensor: naive %.4f, smoothquant %.4f | w6a6 per-tensor: naive %.4f, smoothquant %.4f\n",
               naive8, sq8, naive6, sq6);
   // At W8A8 per-tensor this outlier-free 12M model loses 0.3% of its PPL to the activations (fp 132.44), so
-  // SmoothQuant has nothing to gain: the two differed by 0.05% on this machine (naive 132.85, SmoothQuant
-  // 132.92), a sign that follows the BLAS's float32 summation order. The claim is W6A6's gain (137.45 ->
-  // 136.63, 0.6%); at W8A8 the two stay within 0.2% of each other.
-  CHECK(std::abs(sq8 - naive8) < 0.002 * naive8);
+  // SmoothQuant has nothing to gain, and which of the two comes out ahead follows the float32 summation
+  // order: naive 132.85 / SmoothQuant 132.92 on one machine, 132.86 / 132.74 on an AVX2 one with the matmul
+  // attention and 132.70 / 133.04 on the same machine with the tiled CPU attention (the same arithmetic in
+  // another order): each method's PPL moves by up to 0.23% with the order, their difference by up to 0.35%.
+  // The claim is W6A6's gain (137.45 -> 136.63, 0.6%); at W8A8 the two stay within 0.5% of each other.
+  CHECK(std::abs(sq8 - naive8) < 0.005 * naive8);
   CHECK(sq6 < naive6);
 }
