@@ -27,65 +27,37 @@ PTQ_ALWAYS_INLINE f8 load8(const float* p) {
 }
 PTQ_ALWAYS_INLINE void store8(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
 
-// s[u·ss + j] = Σ_d q[u·qs + d]·kt[d·T + j] for R rows u and columns j < cols (kt: K transposed, [D, T]).
-// Every sum runs over d in order, in a vector lane or in the scalar tail alike.
+// The one product both halves of attention are made of: c[u·cs + m] = Σ_{t<inner} a[u·as + t]·b[t·bs + m]
+// for R rows u and `width` columns m, summed over t in order, in a vector lane (16 columns at a time) or in
+// the scalar tail alike. Scores: a = q rows, t = the head dimension, b = Kᵀ; values: a = probabilities,
+// t = the key position, b = V.
 template <int R>
-PTQ_ALWAYS_INLINE void score_group(const float* q, int64_t qs, const float* kt, int64_t T, int64_t D, int64_t cols,
-                                   float* s, int64_t ss) {
-  int64_t j = 0;
-  for (; j + 16 <= cols; j += 16) {
-    f8 a0[R] = {}, a1[R] = {};
-    const float* kp = kt + j;
-    for (int64_t d = 0; d < D; ++d, kp += T) {
-      const f8 k0 = load8(kp), k1 = load8(kp + 8);
+PTQ_ALWAYS_INLINE void product_rows(const float* a, int64_t as, int64_t inner, const float* b, int64_t bs, int64_t width,
+                                    float* c, int64_t cs) {
+  int64_t m = 0;
+  for (; m + 16 <= width; m += 16) {
+    f8 c0[R] = {}, c1[R] = {};
+    const float* bp = b + m;
+    for (int64_t t = 0; t < inner; ++t, bp += bs) {
+      const f8 b0 = load8(bp), b1 = load8(bp + 8);
 #pragma GCC unroll 4
       for (int u = 0; u < R; ++u) {
-        const float x = q[u * qs + d];
-        a0[u] += x * k0;
-        a1[u] += x * k1;
+        const float x = a[u * as + t];
+        c0[u] += x * b0;
+        c1[u] += x * b1;
       }
     }
 #pragma GCC unroll 4
     for (int u = 0; u < R; ++u) {
-      store8(s + u * ss + j, a0[u]);
-      store8(s + u * ss + j + 8, a1[u]);
+      store8(c + u * cs + m, c0[u]);
+      store8(c + u * cs + m + 8, c1[u]);
     }
   }
-  for (; j < cols; ++j)
+  for (; m < width; ++m)
     for (int u = 0; u < R; ++u) {
       float acc = 0.f;
-      for (int64_t d = 0; d < D; ++d) acc += q[u * qs + d] * kt[d * T + j];
-      s[u * ss + j] = acc;
-    }
-}
-
-// o[u·os + d] = Σ_{j<cols} p[u·ps + j]·v[j·vs + d] for R rows u, summed over j in order.
-template <int R>
-PTQ_ALWAYS_INLINE void value_group(const float* p, int64_t ps, int64_t cols, const float* v, int64_t vs, int64_t D,
-                                   float* o, int64_t os) {
-  int64_t d = 0;
-  for (; d + 16 <= D; d += 16) {
-    f8 a0[R] = {}, a1[R] = {};
-    for (int64_t j = 0; j < cols; ++j) {
-      const f8 v0 = load8(v + j * vs + d), v1 = load8(v + j * vs + d + 8);
-#pragma GCC unroll 4
-      for (int u = 0; u < R; ++u) {
-        const float x = p[u * ps + j];
-        a0[u] += x * v0;
-        a1[u] += x * v1;
-      }
-    }
-#pragma GCC unroll 4
-    for (int u = 0; u < R; ++u) {
-      store8(o + u * os + d, a0[u]);
-      store8(o + u * os + d + 8, a1[u]);
-    }
-  }
-  for (; d < D; ++d)
-    for (int u = 0; u < R; ++u) {
-      float acc = 0.f;
-      for (int64_t j = 0; j < cols; ++j) acc += p[u * ps + j] * v[j * vs + d];
-      o[u * os + d] = acc;
+      for (int64_t t = 0; t < inner; ++t) acc += a[u * as + t] * b[t * bs + m];
+      c[u * cs + m] = acc;
     }
 }
 
@@ -109,17 +81,17 @@ PTQ_ALWAYS_INLINE int64_t group_cols(int64_t end_row, int64_t T) { return std::m
 PTQ_ALWAYS_INLINE void scores_impl(const TileArgs& a, float* s) {
   int64_t r = 0;
   for (; r + 4 <= a.rows; r += 4)
-    score_group<4>(a.q + r * a.qs, a.qs, a.kt, a.T, a.D, group_cols(a.r0 + r + 4, a.T), s + r * a.ss, a.ss);
+    product_rows<4>(a.q + r * a.qs, a.qs, a.D, a.kt, a.T, group_cols(a.r0 + r + 4, a.T), s + r * a.ss, a.ss);
   for (; r < a.rows; ++r)
-    score_group<1>(a.q + r * a.qs, a.qs, a.kt, a.T, a.D, group_cols(a.r0 + r + 1, a.T), s + r * a.ss, a.ss);
+    product_rows<1>(a.q + r * a.qs, a.qs, a.D, a.kt, a.T, group_cols(a.r0 + r + 1, a.T), s + r * a.ss, a.ss);
 }
 
 PTQ_ALWAYS_INLINE void values_impl(const TileArgs& a, const float* p) {
   int64_t r = 0;
   for (; r + 4 <= a.rows; r += 4)
-    value_group<4>(p + r * a.ss, a.ss, group_cols(a.r0 + r + 4, a.T), a.v, a.vs, a.D, a.o + r * a.os, a.os);
+    product_rows<4>(p + r * a.ss, a.ss, group_cols(a.r0 + r + 4, a.T), a.v, a.vs, a.D, a.o + r * a.os, a.os);
   for (; r < a.rows; ++r)
-    value_group<1>(p + r * a.ss, a.ss, group_cols(a.r0 + r + 1, a.T), a.v, a.vs, a.D, a.o + r * a.os, a.os);
+    product_rows<1>(p + r * a.ss, a.ss, group_cols(a.r0 + r + 1, a.T), a.v, a.vs, a.D, a.o + r * a.os, a.os);
 }
 
 void scores_generic(const TileArgs& a, float* s) { scores_impl(a, s); }

@@ -258,6 +258,7 @@ void gptq_quantize_block(BlockWork& w) {
       check_cancel(w.fb);
       gptq_layers(w, set.second, set.first, obs.acc.at(key), obs.tokens[key], o, capture);
     }
+    obs.acc.clear();  // the group's Hessians (the precaptured ones live in the pipeline's block state)
   }
 }
 
