@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
+
+#include "core/runtime/env_switch.h"
 
 // Vectors of 8 floats through GCC's vector extension (GCC and Clang): one AVX register in the AVX2
 // clone, two SSE registers in the generic one. They never cross a function boundary that is not inlined.
@@ -133,10 +134,7 @@ void scale_and_mask(float* s, const TileArgs& a, float scale, float cap) {
 }  // namespace
 
 bool cpu_causal_attention_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-  static const bool off = [] {
-    const char* e = std::getenv("PTQ_NO_CPU_ATTENTION");
-    return e && *e && std::string(e) != "0";
-  }();
+  static const bool off = env_switch_set("PTQ_NO_CPU_ATTENTION");
   if (off || !q.defined() || !k.defined() || !v.defined() || !q.device().is_cpu() || !k.device().is_cpu() ||
       !v.device().is_cpu())
     return false;

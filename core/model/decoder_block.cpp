@@ -124,13 +124,13 @@ at::Tensor DecoderBlock::attention(const at::Tensor& x, const BlockContext& ctx)
   const int64_t S = k.size(2);
   if (ctx.kv_cache) {  // K and V as written into a quantized cache, read back by every later query
     at::Tensor o = attend_with_kv_cache(q, k, v, sliding ? ctx.sliding_mask : ctx.mask, softmax_scale(),
-                                        cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0, *ctx.kv_cache);
+                                        softcap(), *ctx.kv_cache);
     return run("self_attn.o_proj", o.transpose(1, 2).reshape({B, T, Hq * D}), ctx);
   }
   const at::Tensor& mask = sliding ? ctx.sliding_mask : ctx.mask;
   at::Tensor o;
   if (!mask.defined() && cpu_causal_attention_applies(q, k, v)) {  // plain causal, float32 on the CPU
-    o = cpu_causal_attention(q, k, v, softmax_scale(), cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0);
+    o = cpu_causal_attention(q, k, v, softmax_scale(), softcap());
   } else {
     if (Hkv != Hq) {  // transformers' repeat_kv
       const int64_t rep = Hq / Hkv;
@@ -148,12 +148,15 @@ double DecoderBlock::softmax_scale() const {
   return 1.0 / std::sqrt(cfg_->query_pre_attn_scalar > 0 ? cfg_->query_pre_attn_scalar : double(cfg_->head_dim));
 }
 
+// Gemma 2's attention soft-cap where the eager attention applies it, else 0 (none).
+double DecoderBlock::softcap() const { return cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0; }
+
 // softmax(q·kᵀ·scale [soft-capped] + mask)·v.
 at::Tensor DecoderBlock::attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& mask_in) const {
   const int64_t T = q.size(2);
   const double scale = softmax_scale();
-  const double cap = cfg_->attn_softcap_eager ? cfg_->attn_softcap : 0.0;
+  const double cap = softcap();
 #if TORCH_VERSION_MAJOR >= 2
   if (cap <= 0 && cfg_->query_pre_attn_scalar <= 0) {
     if (mask_in.defined()) return at::scaled_dot_product_attention(q, k, v, mask_in, 0.0, false);

@@ -52,6 +52,7 @@ class DecoderBlock : public Block {
   at::Tensor moe(const at::Tensor& x, const BlockContext& ctx) const;
   at::Tensor gated_mlp(const std::string& prefix, const at::Tensor& x, const BlockContext& ctx) const;
   double softmax_scale() const;
+  double softcap() const;
   at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask) const;
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w) const;
 };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/runtime/env_switch.h"
 #include "core/runtime/errors.h"
 
 #ifdef PTQ_WITH_CUDA_KERNELS
@@ -16,10 +17,7 @@
 namespace ptq {
 
 bool fused_kernels_allowed() {
-  static const bool off = [] {
-    const char* e = std::getenv("PTQ_NO_FUSED_OPS");
-    return e && *e && std::string(e) != "0";
-  }();
+  static const bool off = env_switch_set("PTQ_NO_FUSED_OPS");
   return !off;
 }
 
