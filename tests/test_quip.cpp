@@ -206,17 +206,20 @@ SLOW_TEST_CASE("QuIP on austen-small: beats RTN at w2 and w3; quip+gptq against 
   const Run rtn3 = quantize_small("rtn", 3), quip3 = quantize_small("quip", 3);
   const Run gptq2 = quantize_small("gptq", 2), qg2 = quantize_small("quip+gptq", 2);
   // Measured (these sizes): w2 RTN 268.16, QuIP 154.83 (0.577); w3 RTN 145.21, QuIP 134.38 (0.925);
-  // w2 GPTQ 167.90, quip+gptq 149.21 -- every window the same way for each pair. With 16 windows
+  // w2 GPTQ 167.90, quip+gptq 149.21 -- every window the same way for each pair when written. With 16 windows
   // of 512 for both calibration and evaluation: 207.71 / 109.84, 109.27 / 99.92, 119.60 / 107.72.
   // The shorter windows raise every PPL, not the order or the ratios' side of the thresholds.
   CHECK(quip2.ppl < 0.6 * rtn2.ppl);
   CHECK(quip3.ppl < 0.95 * rtn3.ppl);
-  CHECK(qg2.ppl <= gptq2.ppl);
-  // The same claims window by window (a sign test on paired windows: were the methods equal, all
+  // GPTQ at w2 moves by 2-3 % of PPL with the float32 summation order alone: 167.90, 164.70 (2
+  // threads) and 163.60 (GPTQ's one-Cholesky Hinv) against quip+gptq's 149.21, 150.42, 150.11, so
+  // the ratio (0.889, 0.913, 0.918) is asserted with that margin, not window by window (one window
+  // of 8 went GPTQ's way in the last two runs).
+  CHECK(qg2.ppl < 0.95 * gptq2.ppl);
+  // The RTN claims window by window (a sign test on paired windows: were the methods equal, all
   // 8 windows going one way would happen with probability 2·2^-8 < 1 %).
   CHECK(windows_won(quip2, rtn2) == kEvalWindows);
   CHECK(windows_won(quip3, rtn3) == kEvalWindows);
-  CHECK(windows_won(qg2, gptq2) == kEvalWindows);
   // austen-small's weights are already nearly Gaussian (μ ≈ 4.5-5, about sqrt(2·ln(m·n))): the
   // rotation lowers μ on average (layers.0.self_attn.q_proj 4.94 -> 4.49), not in every layer.
   double before = 0, after = 0;

@@ -8,7 +8,7 @@
 // Either setting given by the user (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or
 // GLIBC_TUNABLES) is left as given. Returns false where the allocator is not glibc's.
 // With LibTorch >= 2.2 it also sets LibTorch's pinned-memory allocator to register malloc'ed pages
-// on 8 threads (PYTORCH_CUDA_ALLOC_CONF, unless PYTORCH_ALLOC_CONF or it is set).
+// on up to 16 threads (PYTORCH_CUDA_ALLOC_CONF, unless PYTORCH_ALLOC_CONF or it is set).
 namespace ptq {
 
 bool configure_host_allocator();

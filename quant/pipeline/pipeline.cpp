@@ -138,9 +138,14 @@ void full_precision_outputs(Model& model, BlockPass& p, const BlockContext& ctx,
     fp_ctx.observer = p.precaptured.get();
   }
   StagedBatches xs(p.inputs, model.device());
+  const bool profile = p.index == 0 && std::getenv("PTQ_PROFILE");
   for (size_t b = 0; b < p.inputs.size(); ++b) {
     check_cancel(fb);
     p.fp_outputs.push_back(to_staging(p.blk.forward(xs.get(b), fp_ctx), p.staging));
+    if (profile && b < 2) {  // the first block's one-off costs: the first batch against the second
+      synchronize(model.device());
+      std::fprintf(stderr, "block 0: fp batch %zu done at %.3f s\n", b, since(p.t0));
+    }
   }
 }
 

@@ -66,9 +66,9 @@ struct GptqResult {
   ColumnLoop column_loop;    // which implementation ran the column blocks (CUDA graph or eager)
 };
 
-// The upper Cholesky factor of inv(H) of an already damped H, as gptq.py: cholesky ->
-// cholesky_inverse -> cholesky(upper). Throws ptq::Error naming the failed step (and `percdamp`,
-// for the message) when H is not positive definite. Used by PB-LLM and BiLLM too.
+// The upper Cholesky factor U of inv(H) (inv(H) = U^T U) of an already damped H, the Hinv of gptq.py,
+// from one Cholesky factorization and one triangular inverse. Throws ptq::Error naming the failed
+// column (and `percdamp`, for the message) when H is not positive definite. Used by PB-LLM and BiLLM too.
 at::Tensor hinv_upper(const at::Tensor& H, double percdamp);
 
 // W [out, in] (any float dtype), H [in, in] float32 (not modified). Computation runs on
