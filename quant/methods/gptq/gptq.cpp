@@ -99,7 +99,7 @@ at::Tensor hinv_upper(const at::Tensor& H, double percdamp) {
   static const bool chain = env_switch_set("PTQ_GPTQ_PY_HINV");
   if (chain) return gptq_py_hinv_upper(H, percdamp);
   auto l = at::linalg_cholesky_ex(H.flip({0, 1}), /*upper=*/false, /*check_errors=*/false);
-  if (const int64_t info = std::get<1>(l).item<int64_t>()) not_positive_definite("Cholesky of H, last column first", n - info, percdamp);
+  if (const int64_t info = std::get<1>(l).item<int64_t>()) not_positive_definite("Cholesky of H, from its last column,", n - info, percdamp);
   at::Tensor inv = at::linalg_solve_triangular(std::get<0>(l), at::eye(n, H.options()), /*upper=*/false);
   std::get<0>(l) = at::Tensor();
   return inv.flip({0, 1});
