@@ -263,23 +263,23 @@ static at::Tensor gptq_py_hinv(const at::Tensor& H) {
 TEST_CASE("gptq: Hinv's upper factor from one Cholesky, against float64 and gptq.py's chain") {
   torch::manual_seed(7);
   for (const int64_t n : {256, 768, 1536}) {
-  const at::Tensor A = at::eye(n, at::kDouble) + torch::randn({n, n}, at::kDouble) * (0.5 / std::sqrt(double(n)));
-  const at::Tensor scale = at::pow(10.0, torch::rand({n}, at::kDouble) * 4 - 2);
-  const at::Tensor X = torch::randn({2 * n, n}, at::kDouble).matmul(A) * scale;
-  at::Tensor H = X.t().matmul(X) * (2.0 / double(2 * n));
-  H += at::eye(n, at::kDouble) * (0.01 * H.diagonal().mean().item<double>());
-  const at::Tensor H32 = H.to(at::kFloat);
-  const at::Tensor exact = at::linalg_cholesky(at::inverse(H32.to(at::kDouble)), /*upper=*/true);
-  const at::Tensor U = hinv_upper(H32, 0.01), chain = gptq_py_hinv(H32);
-  CHECK(U.scalar_type() == at::kFloat && U.sizes() == H32.sizes());
-  CHECK(at::equal(U, U.triu()));
-  CHECK(U.diagonal().min().item<float>() > 0);
-  // Frobenius norm of the error against U's: the column loop's updates are products with U's rows.
-  auto err = [&](const at::Tensor& u) { return (u.to(at::kDouble) - exact).norm().item<double>() / exact.norm().item<double>(); };
-  const double e = err(U), e_chain = err(chain);
-  std::printf("      n %lld: |U - U64| / |U64|: one Cholesky %.3g, gptq.py's chain %.3g\n", (long long)n, e, e_chain);
-  // Three float32 factorizations against one: no larger than the chain's error (and both at float32's level).
-  CHECK_MSG(e <= e_chain, std::to_string(e) + " vs " + std::to_string(e_chain));
+    const at::Tensor A = at::eye(n, at::kDouble) + torch::randn({n, n}, at::kDouble) * (0.5 / std::sqrt(double(n)));
+    const at::Tensor scale = at::pow(10.0, torch::rand({n}, at::kDouble) * 4 - 2);
+    const at::Tensor X = torch::randn({2 * n, n}, at::kDouble).matmul(A) * scale;
+    at::Tensor H = X.t().matmul(X) * (2.0 / double(2 * n));
+    H += at::eye(n, at::kDouble) * (0.01 * H.diagonal().mean().item<double>());
+    const at::Tensor H32 = H.to(at::kFloat);
+    const at::Tensor exact = at::linalg_cholesky(at::inverse(H32.to(at::kDouble)), /*upper=*/true);
+    const at::Tensor U = hinv_upper(H32, 0.01), chain = gptq_py_hinv(H32);
+    CHECK(U.scalar_type() == at::kFloat && U.sizes() == H32.sizes());
+    CHECK(at::equal(U, U.triu()));
+    CHECK(U.diagonal().min().item<float>() > 0);
+    // Frobenius norm of the error against U's: the column loop's updates are products with U's rows.
+    auto err = [&](const at::Tensor& u) { return (u.to(at::kDouble) - exact).norm().item<double>() / exact.norm().item<double>(); };
+    const double e = err(U), e_chain = err(chain);
+    std::printf("      n %lld: |U - U64| / |U64|: one Cholesky %.3g, gptq.py's chain %.3g\n", (long long)n, e, e_chain);
+    // Three float32 factorizations against one: no larger than the chain's error (and both at float32's level).
+    CHECK_MSG(e <= e_chain, std::to_string(e) + " vs " + std::to_string(e_chain));
   }
 }
 
