@@ -179,6 +179,18 @@ void drawRotated(QPainter& p, const QPointF& anchor, double length, double degre
   p.save();
   p.translate(anchor);
   p.rotate(degrees);
+  // A label longer than its axis (a colour bar in a grid of small panels) shrinks to as little as 3/4
+  // of its size before it is elided, so the metric's name stays readable in exported figures.
+  const double width = QFontMetricsF(p.font()).horizontalAdvance(text);
+  if (width > length && length > 0) {
+    QFont f = p.font();  // ChartStyle's fonts are sized in pixels
+    const double k = std::max(0.75, length / width);
+    if (f.pixelSize() > 0)
+      f.setPixelSize(std::max(1, int(std::floor(f.pixelSize() * k))));
+    else
+      f.setPointSizeF(f.pointSizeF() * k);
+    p.setFont(f);
+  }
   drawElided(p, QRectF(-length / 2, 0, length, QFontMetricsF(p.font()).height()), Qt::AlignHCenter | Qt::AlignTop, text);
   p.restore();
 }

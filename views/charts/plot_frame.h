@@ -57,7 +57,7 @@ class PlotFrame {
 // drawText that elides `text` (with "…") to the width of `r` in the painter's current font.
 void drawElided(QPainter& p, const QRectF& r, int align, const QString& text);
 // Text turned by `degrees` (-90: read bottom to top) whose top edge is centred on `anchor`,
-// elided to `length`.
+// shrunk to as little as 3/4 of its size to fit `length`, then elided to it.
 void drawRotated(QPainter& p, const QPointF& anchor, double length, double degrees, const QString& text);
 // Paints `message` centred in `target` (the "no data" figure).
 void paintMessage(QPainter& p, const QRectF& target, const QString& message);
